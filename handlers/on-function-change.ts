@@ -1,4 +1,45 @@
-// Placeholder entry point: the real pipeline lands with the reconciler core.
-export const handler = async (): Promise<void> => {
-  throw new Error('not implemented yet');
-};
+/** Event path: a CloudTrail record of CreateFunction, UpdateFunction or TagResource → reconcile that function. */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Context } from 'aws-lambda';
+import { interpretEvent } from '../lib/cloudtrail';
+import { failedOutcome, type Outcome, reconcile } from '../lib/reconcile';
+import { logger, metrics } from '../lib/report';
+import { accountOf, runtimeFromEnvironment } from '../lib/runtime';
+
+export interface EventSummary {
+  readonly trigger?: string;
+  readonly ignored?: string;
+  readonly outcomes: readonly Outcome[];
+}
+
+async function onFunctionChange(event: unknown, context: Context): Promise<EventSummary> {
+  const { cloudfront, policy, reporter } = runtimeFromEnvironment();
+  const intent = interpretEvent(event, { account: accountOf(context) });
+  if (intent.kind === 'ignore') {
+    logger.info('ignored event', { reason: intent.reason, trigger: intent.trigger, eventId: eventIdOf(event) });
+    return { trigger: intent.trigger, ignored: intent.reason, outcomes: [] };
+  }
+  let outcome: Outcome;
+  try {
+    outcome = await reconcile(intent.fn, intent.trigger, { cloudfront, policy, eagerDevelopment: true });
+  } catch (error) {
+    // Report, then rethrow: Lambda's async retries and the on-failure queue keep the event.
+    await reporter.report([failedOutcome(intent.fn, intent.trigger, policy.dryRun, error)]);
+    throw error;
+  }
+  await reporter.report([outcome]);
+  return { trigger: intent.trigger, outcomes: [outcome] };
+}
+
+function eventIdOf(event: unknown): unknown {
+  return (event as { detail?: { eventID?: unknown } } | null)?.detail?.eventID;
+}
+
+export const handler = middy(onFunctionChange)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .onError(async (request) => {
+    if (request.error) logger.error('invocation failed', { error: request.error.message, errorName: request.error.name });
+  });

@@ -1,0 +1,129 @@
+/**
+ * Reads an EventBridge "AWS API Call via CloudTrail" event and says which function it concerns.
+ *
+ * Three answers, on purpose: `reconcile` a function; `ignore` a valid event that is not ours (it is
+ * logged and dropped); or throw BadEventError for one we cannot understand, so that Lambda's retries
+ * and the on-failure queue keep it. Names are validated here, before they reach any URL path.
+ */
+import { type FunctionRef, functionArn, isFunctionName, parseCloudFrontArn, partitionOf } from './function-ref';
+
+export type EventIntent =
+  | { readonly kind: 'reconcile'; readonly fn: FunctionRef; readonly trigger: string }
+  | { readonly kind: 'ignore'; readonly reason: string; readonly trigger?: string };
+
+export class BadEventError extends Error {
+  override name = 'BadEventError';
+}
+
+/** The operations that can leave a function's DEVELOPMENT stage ahead of LIVE, or newly opted in. */
+export const TRIGGERING_OPERATIONS = ['CreateFunction', 'UpdateFunction', 'TagResource'] as const;
+
+const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
+
+/** `UpdateFunction2020_05_31` → `UpdateFunction` (real records carry the API version suffix). */
+export function normaliseEventName(eventName: string): string {
+  return eventName.replace(/\d{4}_\d{2}_\d{2}$/, '');
+}
+
+export interface InterpretOptions {
+  /** The account we reconcile in; events about functions of other accounts are ignored. */
+  readonly account?: string | undefined;
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function interpretEvent(event: unknown, options: InterpretOptions = {}): EventIntent {
+  if (!isObject(event)) throw new BadEventError(`event is ${describe(event)}, not a JSON object`);
+  if (!('detail' in event) || event.detail === undefined || event.detail === null) throw new BadEventError('event has no detail');
+  if (!isObject(event.detail)) throw new BadEventError(`event detail is ${describe(event.detail)}, not a JSON object`);
+  if (typeof event.source !== 'string') throw new BadEventError('event has no source');
+  if (typeof event['detail-type'] !== 'string') throw new BadEventError('event has no detail-type');
+  const detail = event.detail;
+
+  if (event.source !== 'aws.cloudfront' || event['detail-type'] !== CLOUDTRAIL_DETAIL_TYPE) {
+    return { kind: 'ignore', reason: `not a CloudFront API call (source ${event.source}, detail-type ${event['detail-type']})` };
+  }
+  if (detail.eventSource !== 'cloudfront.amazonaws.com') {
+    return { kind: 'ignore', reason: `eventSource ${String(detail.eventSource)} is not cloudfront.amazonaws.com` };
+  }
+  if (typeof detail.eventName !== 'string' || detail.eventName === '') throw new BadEventError('event detail has no eventName');
+  const trigger = normaliseEventName(detail.eventName);
+
+  if (detail.errorCode !== undefined && detail.errorCode !== null && detail.errorCode !== '') {
+    return { kind: 'ignore', trigger, reason: `failed call (errorCode ${String(detail.errorCode)}) changed nothing` };
+  }
+  if (!(TRIGGERING_OPERATIONS as readonly string[]).includes(trigger)) {
+    return { kind: 'ignore', trigger, reason: `${trigger} does not change what DEVELOPMENT holds or who opted in` };
+  }
+
+  const fn = trigger === 'TagResource' ? taggedFunction(detail) : changedFunction(event, detail);
+  if ('reason' in fn) return { kind: 'ignore', trigger, reason: fn.reason };
+
+  const fnAccount = parseCloudFrontArn(fn.arn)?.account;
+  if (options.account && fnAccount !== options.account) {
+    return { kind: 'ignore', trigger, reason: `function ${fn.name} belongs to account ${String(fnAccount)}, not ${options.account}` };
+  }
+  return { kind: 'reconcile', fn, trigger };
+}
+
+/** TagResource names the resource by ARN; only function ARNs concern us. */
+function taggedFunction(detail: Json): FunctionRef | { reason: string } {
+  const params = detail.requestParameters;
+  if (!isObject(params) || typeof params.resource !== 'string' || params.resource === '') {
+    throw new BadEventError('TagResource record has no requestParameters.resource');
+  }
+  const arn = parseCloudFrontArn(params.resource);
+  if (!arn) return { reason: `tagged resource ${truncate(params.resource)} is not a CloudFront ARN` };
+  if (arn.resourceType !== 'function') return { reason: `tagged resource is a ${arn.resourceType}, not a function` };
+  if (!isFunctionName(arn.resourceId)) {
+    throw new BadEventError(`TagResource names ${JSON.stringify(truncate(arn.resourceId))}, which is not a valid function name`);
+  }
+  return { name: arn.resourceId, arn: params.resource };
+}
+
+/**
+ * Create/Update records: the name from requestParameters, then responseElements.functionSummary
+ * (no successful record was found in public sources, so read defensively; shared doc).
+ */
+function changedFunction(event: Json, detail: Json): FunctionRef {
+  const params = isObject(detail.requestParameters) ? detail.requestParameters : {};
+  const response = isObject(detail.responseElements) ? detail.responseElements : {};
+  const summary = isObject(response.functionSummary) ? response.functionSummary : {};
+  const metadata = isObject(summary.functionMetadata) ? summary.functionMetadata : {};
+
+  const name = firstPresent(params.name, summary.name);
+  if (name === undefined) throw new BadEventError(`${String(detail.eventName)} record has no function name (requestParameters.name or responseElements.functionSummary.name)`);
+  if (!isFunctionName(name)) {
+    throw new BadEventError(`${String(detail.eventName)} names ${describe(name)}, which is not a valid function name`);
+  }
+
+  const reportedArn = typeof metadata.functionARN === 'string' ? parseCloudFrontArn(metadata.functionARN) : undefined;
+  if (reportedArn?.resourceType === 'function' && reportedArn.resourceId === name) {
+    return { name, arn: metadata.functionARN as string };
+  }
+  const account = firstAccount(event.account, detail.recipientAccountId);
+  if (account === undefined) throw new BadEventError(`${String(detail.eventName)} record names no 12-digit account for ${name}`);
+  const region = typeof detail.awsRegion === 'string' ? detail.awsRegion : typeof event.region === 'string' ? event.region : undefined;
+  return { name, arn: functionArn(partitionOf(region), account, name) };
+}
+
+function firstPresent(...values: unknown[]): unknown {
+  return values.find((v) => v !== undefined && v !== null && v !== '');
+}
+
+function firstAccount(...values: unknown[]): string | undefined {
+  return values.find((v): v is string => typeof v === 'string' && /^\d{12}$/.test(v));
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(truncate(value));
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+function truncate(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,136 @@
+/**
+ * Settings, read once from the environment into an explicit object. Anything we cannot parse stops
+ * start-up with an error naming the variable, before any AWS call: a typo must never silently widen
+ * what gets published.
+ */
+import { compileNamePatterns, NAME_PATTERN_RULE } from './function-ref';
+
+export interface Config {
+  readonly tagKey: string;
+  /** Compared case-insensitively after trimming. */
+  readonly tagValue: string;
+  readonly dryRun: boolean;
+  readonly eventBusName: string | undefined;
+  readonly cloudFrontEndpoint: string | undefined;
+  readonly sweepConcurrency: number;
+  /** Empty: no guard. Otherwise a name must match one pattern to ever be published. */
+  readonly allowedNames: readonly string[];
+  /** The sweep stops taking new candidates when less than this much Lambda time is left. */
+  readonly sweepReserveMs: number;
+  /** SDK attempts per call (adaptive retry mode). */
+  readonly maxAttempts: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable}: ${detail}`);
+  }
+}
+
+export const DEFAULTS = {
+  tagKey: 'auto-publish',
+  tagValue: 'true',
+  sweepConcurrency: 4,
+  sweepReserveMs: 10_000,
+  maxAttempts: 8,
+} as const;
+
+// CloudFront's tag rules (shared doc): keys 1–128, values 0–256, letters, spaces, digits and _.:/=+-@
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const EVENT_BUS = /^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[/.\-_A-Za-z0-9]{1,256}$/;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const tagKey = text(env, 'AUTO_PUBLISH_TAG_KEY', DEFAULTS.tagKey);
+  if (tagKey.length < 1 || tagKey.length > 128 || !TAG_CHARS.test(tagKey)) {
+    throw new ConfigError('AUTO_PUBLISH_TAG_KEY', `"${tagKey}" is not a valid tag key (1-128 letters, digits, spaces or _.:/=+-@)`);
+  }
+  const tagValue = text(env, 'AUTO_PUBLISH_TAG_VALUE', DEFAULTS.tagValue).trim();
+  if (tagValue.length > 256 || !TAG_CHARS.test(tagValue)) {
+    throw new ConfigError('AUTO_PUBLISH_TAG_VALUE', `"${tagValue}" is not a valid tag value (0-256 letters, digits, spaces or _.:/=+-@)`);
+  }
+  const eventBusName = optional(env, 'EVENT_BUS_NAME');
+  if (eventBusName !== undefined && !EVENT_BUS.test(eventBusName)) {
+    throw new ConfigError('EVENT_BUS_NAME', `"${eventBusName}" is not an event bus name or ARN`);
+  }
+  const cloudFrontEndpoint = optional(env, 'CLOUDFRONT_ENDPOINT');
+  if (cloudFrontEndpoint !== undefined) checkUrl('CLOUDFRONT_ENDPOINT', cloudFrontEndpoint);
+
+  const allowedNames = list(env, 'AUTO_PUBLISH_ALLOWED_NAMES');
+  for (const pattern of allowedNames) {
+    if (!NAME_PATTERN_RULE.test(pattern)) {
+      throw new ConfigError('AUTO_PUBLISH_ALLOWED_NAMES', `"${pattern}" is not a function name pattern (letters, digits, - _ and * only)`);
+    }
+  }
+  return {
+    tagKey,
+    tagValue,
+    dryRun: boolean(env, 'DRY_RUN', false),
+    eventBusName,
+    cloudFrontEndpoint,
+    sweepConcurrency: integer(env, 'SWEEP_CONCURRENCY', DEFAULTS.sweepConcurrency, 1, 64),
+    allowedNames,
+    sweepReserveMs: integer(env, 'SWEEP_RESERVE_MS', DEFAULTS.sweepReserveMs, 0, 900_000),
+    maxAttempts: integer(env, 'CLOUDFRONT_MAX_ATTEMPTS', DEFAULTS.maxAttempts, 1, 20),
+  };
+}
+
+/** Whether a function's tags opt it in. */
+export function isOptedIn(config: Pick<Config, 'tagKey' | 'tagValue'>, tags: Readonly<Record<string, string>>): boolean {
+  const value = tags[config.tagKey];
+  return value !== undefined && value.trim().toLowerCase() === config.tagValue.toLowerCase();
+}
+
+/** Whether the name guard lets a function be published at all. */
+export function nameGuard(config: Pick<Config, 'allowedNames'>): (name: string) => boolean {
+  return config.allowedNames.length === 0 ? () => true : compileNamePatterns(config.allowedNames);
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  return env[name] === undefined || env[name] === '' ? fallback : (env[name] as string);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const lower = raw.toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  throw new ConfigError(name, `"${raw}" is not true or false`);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `"${raw}" is not a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+function list(env: Env, name: string): string[] {
+  const raw = optional(env, name);
+  return raw === undefined ? [] : raw.split(/[,\s]+/).filter((s) => s !== '');
+}
+
+function checkUrl(name: string, raw: string): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `"${raw}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `"${raw}" must be an http or https URL`);
+  }
+}
