@@ -1,0 +1,328 @@
+/** The event handler's decisions, against a stateful fake of the four CloudFront calls it makes. */
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { handler } from '../handlers/on-function-change';
+import { fakeCloudFront, type FakeCloudFront, arnOf } from './support/fake-cloudfront';
+import { apiCall, createEvent, tagEvent, tagFunctionEvent, updateEvent } from './support/events';
+import { captureStdout, lambdaContext } from './support/lambda';
+import type { EventSummary } from '../handlers/on-function-change';
+import { AccessDenied } from '@aws-sdk/client-cloudfront';
+
+const opted = { 'auto-publish': 'true' };
+let cf: FakeCloudFront;
+
+async function invoke(event: unknown, remainingMs?: number) {
+  return captureStdout(() => handler(event, lambdaContext(remainingMs)) as Promise<EventSummary>);
+}
+const actionOf = (r: { result?: EventSummary }) => r.result?.outcomes[0]?.action;
+
+const ENV_KEYS = ['AUTO_PUBLISH_TAG_KEY', 'AUTO_PUBLISH_TAG_VALUE', 'DRY_RUN', 'EVENT_BUS_NAME', 'AUTO_PUBLISH_ALLOWED_NAMES', 'CLOUDFRONT_MAX_ATTEMPTS'];
+beforeEach(() => {
+  for (const key of ENV_KEYS) delete process.env[key];
+  process.env.CLOUDFRONT_MAX_ATTEMPTS = '1';
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+});
+afterEach(() => cf?.restore());
+
+describe('event path: publishing', () => {
+  test('an update to an opted-in function is published with the DEVELOPMENT ETag just read, in 3 calls', async () => {
+    cf = fakeCloudFront({ 'url-rewrite': { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    const r = await invoke(updateEvent('url-rewrite'));
+    assert.equal(actionOf(r), 'published');
+    assert.deepEqual(cf.publishes, [{ name: 'url-rewrite', etag: 'E2' }]);
+    assert.equal(cf.count(), 3, 'ListTagsForResource + DescribeFunction(DEVELOPMENT) + PublishFunction');
+    const describe = cf.calls.find((c) => c.op === 'DescribeFunction');
+    assert.equal(describe?.input.Stage, 'DEVELOPMENT');
+    assert.equal(cf.calls.find((c) => c.op === 'ListTagsForResource')?.input.Resource, arnOf('url-rewrite'));
+  });
+
+  test('tags and DEVELOPMENT are read in parallel: one round trip before the publish', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2' } });
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const slow = async () => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+    };
+    cf.hooks.ListTagsForResource = slow;
+    cf.hooks.DescribeFunction = slow;
+    const r = await invoke(createEvent('f'));
+    assert.equal(actionOf(r), 'published');
+    assert.equal(maxInFlight, 2);
+  });
+
+  test('plain and suffixed event names, and TagResource on a function, all reconcile', async () => {
+    for (const event of [updateEvent('f', ''), createEvent('f'), tagFunctionEvent('f')]) {
+      cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2' } });
+      const r = await invoke(event);
+      assert.equal(actionOf(r), 'published', JSON.stringify(event.detail.eventName));
+      cf.restore();
+    }
+  });
+
+  test('the name falls back to responseElements.functionSummary.name', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2' } });
+    const event = apiCall('UpdateFunction2020_05_31', { requestParameters: null, responseElements: { functionSummary: { name: 'f' } } });
+    assert.equal(actionOf(await invoke(event)), 'published');
+  });
+
+  test('a never-published function (no LIVE stage) is published', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E1' } });
+    assert.equal(actionOf(await invoke(createEvent('f'))), 'published');
+    assert.equal(cf.functions.get('f')?.liveEtag, 'E1');
+  });
+});
+
+describe('event path: never publish what is not ours to publish', () => {
+  test('a function without the tag is not published and not even described further', async () => {
+    cf = fakeCloudFront({ f: { tags: { team: 'web' }, devEtag: 'E2', liveEtag: 'E1' } });
+    const r = await invoke(updateEvent('f'));
+    assert.equal(actionOf(r), 'skipped-not-opted-in');
+    assert.equal(cf.count('PublishFunction'), 0);
+  });
+
+  test('tag value is compared case-insensitively after trimming; other values do not opt in', async () => {
+    for (const [value, expected] of [[' TRUE ', 'published'], ['True', 'published'], ['yes', 'skipped-not-opted-in'], ['false', 'skipped-not-opted-in'], ['', 'skipped-not-opted-in']] as const) {
+      cf = fakeCloudFront({ f: { tags: { 'auto-publish': value }, devEtag: 'E2' } });
+      assert.equal(actionOf(await invoke(updateEvent('f'))), expected, `tag value ${JSON.stringify(value)}`);
+      cf.restore();
+    }
+  });
+
+  test('custom tag key and value come from the settings', async () => {
+    process.env.AUTO_PUBLISH_TAG_KEY = 'team:publish';
+    process.env.AUTO_PUBLISH_TAG_VALUE = 'Always';
+    cf = fakeCloudFront({
+      a: { tags: { 'team:publish': 'always' }, devEtag: 'E2' },
+      b: { tags: { 'auto-publish': 'true' }, devEtag: 'E2' },
+    });
+    assert.equal(actionOf(await invoke(updateEvent('a'))), 'published');
+    assert.equal(actionOf(await invoke(updateEvent('b'))), 'skipped-not-opted-in');
+    assert.deepEqual(cf.publishes.map((p) => p.name), ['a']);
+  });
+
+  test('an in-sync function (status UNASSOCIATED) is not published: no no-op publish, no 412', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E2' } });
+    const r = await invoke(updateEvent('f'));
+    assert.equal(actionOf(r), 'skipped-in-sync');
+    assert.equal(cf.count('PublishFunction'), 0);
+    assert.equal(cf.count(), 2);
+  });
+
+  test('DEPLOYED also means in sync', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E2', status: 'DEPLOYED' } });
+    assert.equal(actionOf(await invoke(updateEvent('f'))), 'skipped-in-sync');
+    assert.equal(cf.count('DescribeFunction'), 1);
+  });
+
+  test('an unknown status reads LIVE and compares ETags (two round trips before the publish)', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1', status: 'IN_PROGRESS' } });
+    assert.equal(actionOf(await invoke(updateEvent('f'))), 'published');
+    assert.deepEqual(cf.calls.filter((c) => c.op === 'DescribeFunction').map((c) => c.input.Stage), ['DEVELOPMENT', 'LIVE']);
+
+    cf.restore();
+    cf = fakeCloudFront({ g: { tags: opted, devEtag: 'E2', liveEtag: 'E2', status: 'IN_PROGRESS' } });
+    assert.equal(actionOf(await invoke(updateEvent('g'))), 'skipped-in-sync');
+    assert.equal(cf.count('PublishFunction'), 0);
+  });
+
+  test('dry run decides and reports the same, publishes nothing', async () => {
+    process.env.DRY_RUN = 'true';
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' }, g: { tags: {}, devEtag: 'E2' } });
+    const r = await invoke(updateEvent('f'));
+    assert.equal(actionOf(r), 'would-publish');
+    assert.equal(r.result?.outcomes[0]?.etag, 'E2');
+    assert.equal(actionOf(await invoke(updateEvent('g'))), 'skipped-not-opted-in');
+    assert.equal(cf.count('PublishFunction'), 0);
+    assert.equal(cf.functions.get('f')?.liveEtag, 'E1');
+  });
+
+  test('AUTO_PUBLISH_ALLOWED_NAMES: outside the patterns nothing is published or even read', async () => {
+    process.env.AUTO_PUBLISH_ALLOWED_NAMES = 'edge-*, auth';
+    cf = fakeCloudFront({ 'edge-a': { tags: opted, devEtag: 'E2' }, auth: { tags: opted, devEtag: 'E2' }, other: { tags: opted, devEtag: 'E2' } });
+    assert.equal(actionOf(await invoke(updateEvent('edge-a'))), 'published');
+    assert.equal(actionOf(await invoke(updateEvent('auth'))), 'published');
+    const before = cf.count();
+    assert.equal(actionOf(await invoke(updateEvent('other'))), 'skipped-not-allowed');
+    assert.equal(cf.count(), before);
+  });
+});
+
+describe('event path: 412 races', () => {
+  test('another writer updated the function between our read and our publish: retry with the fresh ETag', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    cf.hooks.PublishFunction = (_input, n) => {
+      if (n === 1) cf.update('f');
+    };
+    const r = await invoke(updateEvent('f'));
+    assert.equal(actionOf(r), 'published');
+    const fresh = cf.functions.get('f')?.devEtag;
+    assert.notEqual(fresh, 'E2');
+    assert.deepEqual(cf.calls.filter((c) => c.op === 'PublishFunction').map((c) => c.input.IfMatch), ['E2', fresh]);
+    assert.equal(r.result?.outcomes[0]?.etag, fresh);
+    assert.equal(r.result?.outcomes[0]?.publishAttempts, 2);
+  });
+
+  test('another actor published first: the 412 ends as already-published, without a second publish', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    cf.hooks.PublishFunction = (_input, n) => {
+      if (n === 1) cf.publishAsOtherActor('f');
+    };
+    const r = await invoke(updateEvent('f'));
+    assert.equal(actionOf(r), 'already-published');
+    assert.equal(cf.count('PublishFunction'), 1);
+  });
+
+  test('the no-op-publish 412 (already in sync, status stale) ends as already-published', async () => {
+    // Status says UNPUBLISHED although LIVE already equals DEVELOPMENT: the publish gets the
+    // Terraform-49572 412; re-reading both stages shows the function in sync.
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E2', status: 'UNPUBLISHED' } });
+    const r = await invoke(updateEvent('f'));
+    assert.equal(actionOf(r), 'already-published');
+    assert.equal(cf.count('PublishFunction'), 1);
+  });
+
+  test('the tag removed during the race: the retry is decided on fresh tags and does not publish', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    cf.hooks.PublishFunction = (_input, n) => {
+      if (n === 1) {
+        cf.update('f');
+        (cf.functions.get('f') as { tags: Record<string, string> }).tags = {};
+      }
+    };
+    const r = await invoke(updateEvent('f'));
+    assert.equal(actionOf(r), 'skipped-not-opted-in');
+    assert.equal(cf.count('PublishFunction'), 1);
+  });
+
+  test('three 412s in a row fail with an error naming the function', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    cf.hooks.PublishFunction = () => cf.update('f');
+    const r = await invoke(updateEvent('f'));
+    assert.ok(r.error instanceof Error);
+    assert.match(r.error.message, /^f: .*412.*3 times/);
+    assert.equal(cf.count('PublishFunction'), 3);
+    const failed = r.lines.find((l) => l.action === 'failed');
+    assert.equal(failed?.function, 'f');
+  });
+});
+
+describe('event path: duplicates, gone and failures', () => {
+  test('duplicate delivery: the second copy finds the function in sync and does nothing', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    const event = updateEvent('f');
+    assert.equal(actionOf(await invoke(event)), 'published');
+    assert.equal(actionOf(await invoke(event)), 'skipped-in-sync');
+    assert.equal(cf.count('PublishFunction'), 1);
+  });
+
+  test('a deleted function is gone, with no error', async () => {
+    cf = fakeCloudFront({});
+    const r = await invoke(updateEvent('deleted'));
+    assert.equal(r.error, undefined);
+    assert.equal(actionOf(r), 'gone');
+    assert.equal(cf.count('PublishFunction'), 0);
+  });
+
+  test('deleted between the read and the publish: gone', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2' } });
+    cf.hooks.PublishFunction = () => void cf.functions.delete('f');
+    assert.equal(actionOf(await invoke(updateEvent('f'))), 'gone');
+  });
+
+  test('tags that cannot be read (AccessDenied) make the handler throw, and nothing is published', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2' } });
+    cf.hooks.ListTagsForResource = () => {
+      throw new AccessDenied({ message: 'not authorized to perform cloudfront:ListTagsForResource', $metadata: { httpStatusCode: 403 } });
+    };
+    const r = await invoke(updateEvent('f'));
+    assert.ok(r.error instanceof Error);
+    assert.match(r.error.message, /^f: AccessDenied/);
+    assert.equal(cf.count('PublishFunction'), 0);
+  });
+
+  test('a throttle that outlasts the SDK retries (and a 5xx) makes the handler throw', async () => {
+    for (const name of ['Throttling', 'ServiceUnavailable']) {
+      cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2' } });
+      cf.hooks.DescribeFunction = () => {
+        throw Object.assign(new Error('Rate exceeded'), { name, $metadata: { httpStatusCode: name === 'Throttling' ? 400 : 503 } });
+      };
+      const r = await invoke(updateEvent('f'));
+      assert.ok(r.error instanceof Error, name);
+      assert.match(r.error.message, new RegExp(`^f: ${name}`));
+      assert.equal(cf.count('PublishFunction'), 0);
+      cf.restore();
+    }
+  });
+});
+
+describe('event path: what is ignored and what is rejected', () => {
+  const ignored = {
+    'a failed call': apiCall('UpdateFunction2020_05_31', { errorCode: 'PreconditionFailed', errorMessage: 'x', requestParameters: null, responseElements: null }),
+    'TagResource on a distribution': tagEvent('arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL'),
+    'TagResource on a KeyValueStore': tagEvent('arn:aws:cloudfront::123456789012:key-value-store/0f4c1a2b'),
+    PublishFunction: apiCall('PublishFunction2020_05_31', { requestParameters: { name: 'f', ifMatch: 'E2' } }),
+    DeleteFunction: apiCall('DeleteFunction2020_05_31', { requestParameters: { name: 'f', ifMatch: 'E2' } }),
+    UntagResource: apiCall('UntagResource', { requestParameters: { resource: arnOf('f') } }),
+    'another account': updateEvent('f'),
+    'a scheduled event': { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
+  };
+  ignored['another account'].detail.recipientAccountId = '210987654321';
+  (ignored['another account'] as { account: string }).account = '210987654321';
+
+  for (const [label, event] of Object.entries(ignored)) {
+    test(`ignored with a log line and no CloudFront call: ${label}`, async () => {
+      cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2' } });
+      const r = await invoke(event);
+      assert.equal(r.error, undefined);
+      assert.ok(r.result?.ignored, 'the summary says why');
+      assert.equal(cf.count(), 0);
+      assert.ok(r.lines.some((l) => l.message === 'ignored event' && typeof l.reason === 'string'));
+    });
+  }
+
+  const rejected: Record<string, [unknown, RegExp]> = {
+    'no detail': [{ source: 'aws.cloudfront', 'detail-type': 'AWS API Call via CloudTrail' }, /no detail/],
+    'detail as a string': [{ source: 'aws.cloudfront', 'detail-type': 'x', detail: 'UpdateFunction' }, /detail is "UpdateFunction", not a JSON object/],
+    'an Update with no resolvable name': [apiCall('UpdateFunction', { requestParameters: { ifMatch: 'E1' }, responseElements: null }), /no function name/],
+    'an invalid name': [updateEvent('../etc'), /not a valid function name/],
+    'TagResource without a resource': [apiCall('TagResource', { requestParameters: {} }), /requestParameters.resource/],
+    'not an object': [[1, 2], /not a JSON object/],
+  };
+  for (const [label, [event, message]] of Object.entries(rejected)) {
+    test(`rejected with a clear error (so Lambda keeps it): ${label}`, async () => {
+      cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2' } });
+      const r = await invoke(event);
+      assert.ok(r.error instanceof Error);
+      assert.equal(r.error.name, 'BadEventError');
+      assert.match(r.error.message, message);
+      assert.equal(cf.count(), 0);
+    });
+  }
+
+  test('a setting that cannot be parsed fails before any AWS call, naming the variable', async () => {
+    process.env.DRY_RUN = 'maybe';
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2' } });
+    const r = await invoke(updateEvent('f'));
+    assert.ok(r.error instanceof Error);
+    assert.match(r.error.message, /^DRY_RUN: "maybe" is not true or false/);
+    assert.equal(cf.count(), 0);
+  });
+});
+
+describe('event path: reporting', () => {
+  test('one structured log line per decision, with function, trigger, action and ETag, and an EMF count', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    const r = await invoke(updateEvent('f'));
+    const line = r.lines.find((l) => l.message === 'outcome');
+    assert.equal(line?.function, 'f');
+    assert.equal(line?.trigger, 'UpdateFunction');
+    assert.equal(line?.action, 'published');
+    assert.equal(line?.etag, 'E2');
+    const emf = r.lines.find((l) => l._aws !== undefined);
+    assert.equal(emf?.published, 1);
+  });
+});

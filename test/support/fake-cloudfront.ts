@@ -1,0 +1,138 @@
+/**
+ * A small stateful stand-in for CloudFront, on aws-sdk-client-mock. It answers the four calls the
+ * reconciler makes from an in-memory table, so tests can check the decisions and count the calls;
+ * the wire protocol itself is checked against the emulator.
+ */
+import {
+  CloudFrontClient,
+  DescribeFunctionCommand,
+  ListFunctionsCommand,
+  ListTagsForResourceCommand,
+  NoSuchFunctionExists,
+  NoSuchResource,
+  PreconditionFailed,
+  PublishFunctionCommand,
+} from '@aws-sdk/client-cloudfront';
+import { mockClient } from 'aws-sdk-client-mock';
+
+export const ACCOUNT = '123456789012';
+export const arnOf = (name: string) => `arn:aws:cloudfront::${ACCOUNT}:function/${name}`;
+
+export interface FakeFunction {
+  tags: Record<string, string>;
+  devEtag: string;
+  liveEtag?: string;
+  /** Overrides the derived status (UNPUBLISHED / UNASSOCIATED), e.g. to test unknown statuses. */
+  status?: string;
+}
+
+export type Op = 'DescribeFunction' | 'ListFunctions' | 'ListTagsForResource' | 'PublishFunction';
+
+export interface Call {
+  op: Op;
+  input: Record<string, unknown>;
+}
+
+const meta = { $metadata: { httpStatusCode: 0 } };
+
+export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
+  const functions = new Map(Object.entries(initial).map(([k, v]) => [k, { ...v }]));
+  const calls: Call[] = [];
+  const publishes: { name: string; etag: string }[] = [];
+  /** Runs before a call is answered: lets a test change the world mid-flight (races). */
+  const hooks: Partial<Record<Op, (input: Record<string, unknown>, n: number) => void | Promise<void>>> = {};
+  let noOpPublish412 = true;
+  let versions = 1000;
+  const nextEtag = () => `E${(versions++).toString(36).toUpperCase()}`;
+
+  const statusOf = (f: FakeFunction) => f.status ?? (f.liveEtag === f.devEtag ? 'UNASSOCIATED' : 'UNPUBLISHED');
+  const missing = (name: string) =>
+    new NoSuchFunctionExists({ message: `The function ${name} does not exist.`, ...meta });
+  const record = async (op: Op, input: Record<string, unknown>) => {
+    calls.push({ op, input });
+    await hooks[op]?.(input, calls.filter((c) => c.op === op).length);
+  };
+
+  const mock = mockClient(CloudFrontClient);
+  mock.on(ListTagsForResourceCommand).callsFake(async (input) => {
+    await record('ListTagsForResource', input);
+    const name = String(input.Resource).split('function/')[1] ?? '';
+    const f = functions.get(name);
+    if (!f) throw new NoSuchResource({ message: `${input.Resource} not found`, ...meta });
+    return { Tags: { Items: Object.entries(f.tags).map(([Key, Value]) => ({ Key, Value })) } };
+  });
+  mock.on(DescribeFunctionCommand).callsFake(async (input) => {
+    await record('DescribeFunction', input);
+    const f = functions.get(input.Name);
+    if (!f) throw missing(input.Name);
+    if (input.Stage === 'LIVE') {
+      if (f.liveEtag === undefined) throw missing(input.Name);
+      return { ETag: f.liveEtag, FunctionSummary: summary(input.Name, f, 'LIVE') };
+    }
+    return { ETag: f.devEtag, FunctionSummary: summary(input.Name, f, 'DEVELOPMENT') };
+  });
+  mock.on(PublishFunctionCommand).callsFake(async (input) => {
+    await record('PublishFunction', input);
+    const f = functions.get(input.Name);
+    if (!f) throw missing(input.Name);
+    const stale = input.IfMatch !== f.devEtag;
+    const noOp = noOpPublish412 && f.liveEtag === f.devEtag;
+    if (stale || noOp) throw new PreconditionFailed({ message: 'The precondition given in one or more of the request header fields evaluated to false.', ...meta });
+    f.liveEtag = f.devEtag;
+    delete f.status;
+    publishes.push({ name: input.Name, etag: input.IfMatch });
+    return { FunctionSummary: summary(input.Name, f, 'LIVE') };
+  });
+  mock.on(ListFunctionsCommand).callsFake(async (input) => {
+    await record('ListFunctions', input);
+    const names = [...functions.keys()].sort();
+    const start = input.Marker ? names.indexOf(input.Marker) : 0;
+    const max = input.MaxItems ?? 100;
+    const page = names.slice(start, start + max);
+    const next = names[start + max];
+    return {
+      FunctionList: {
+        Quantity: page.length,
+        MaxItems: max,
+        ...(next ? { NextMarker: next } : {}),
+        Items: page.map((name) => summary(name, functions.get(name) as FakeFunction, 'DEVELOPMENT')),
+      },
+    };
+  });
+
+  function summary(name: string, f: FakeFunction, stage: 'DEVELOPMENT' | 'LIVE') {
+    return {
+      Name: name,
+      Status: stage === 'LIVE' ? 'UNASSOCIATED' : statusOf(f),
+      FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' as const },
+      FunctionMetadata: { FunctionARN: arnOf(name), Stage: stage, LastModifiedTime: new Date(0) },
+    };
+  }
+
+  return {
+    mock,
+    functions,
+    calls,
+    publishes,
+    hooks,
+    count: (op?: Op) => calls.filter((c) => op === undefined || c.op === op).length,
+    /** What another writer does: a new DEVELOPMENT version, back to UNPUBLISHED. */
+    update(name: string) {
+      const f = functions.get(name);
+      if (!f) throw new Error(`no ${name}`);
+      f.devEtag = nextEtag();
+      delete f.status;
+    },
+    publishAsOtherActor(name: string) {
+      const f = functions.get(name) as FakeFunction;
+      f.liveEtag = f.devEtag;
+      delete f.status;
+    },
+    set noOpPublish412(on: boolean) {
+      noOpPublish412 = on;
+    },
+    restore: () => mock.restore(),
+  };
+}
+
+export type FakeCloudFront = ReturnType<typeof fakeCloudFront>;

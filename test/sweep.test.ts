@@ -1,0 +1,162 @@
+/** The drift sweep's decisions and costs, against the stateful fake. */
+import { afterEach, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { handler } from '../handlers/drift-sweep';
+import { fakeCloudFront, type FakeCloudFront, type FakeFunction } from './support/fake-cloudfront';
+import { captureStdout, lambdaContext } from './support/lambda';
+import { AccessDenied } from '@aws-sdk/client-cloudfront';
+import type { SweepSummary } from '../lib/sweep';
+import { sweep } from '../lib/sweep';
+import { cloudFrontGateway, createCloudFrontClient } from '../lib/cloudfront-gateway';
+import { policyFor } from '../lib/runtime';
+import { loadConfig } from '../lib/config';
+
+const opted = { 'auto-publish': 'true' };
+let cf: FakeCloudFront;
+const scheduled = { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+const run = (remainingMs?: number) => captureStdout(() => handler(scheduled, lambdaContext(remainingMs)) as Promise<SweepSummary>);
+
+beforeEach(() => {
+  for (const key of ['DRY_RUN', 'AUTO_PUBLISH_TAG_KEY', 'AUTO_PUBLISH_TAG_VALUE', 'SWEEP_CONCURRENCY', 'SWEEP_RESERVE_MS', 'AUTO_PUBLISH_ALLOWED_NAMES']) delete process.env[key];
+  process.env.CLOUDFRONT_MAX_ATTEMPTS = '1';
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+});
+afterEach(() => cf?.restore());
+
+/** n functions: every 10th opted in, every 4th unpublished. */
+function fleet(n: number): Record<string, FakeFunction> {
+  const out: Record<string, FakeFunction> = {};
+  for (let i = 0; i < n; i++) {
+    const name = `fn-${String(i).padStart(4, '0')}`;
+    out[name] = { tags: i % 10 < 3 ? opted : { team: 'x' }, devEtag: `D${i}`, ...(i % 4 === 0 ? { liveEtag: `L${i}` } : { liveEtag: `D${i}` }) };
+  }
+  return out;
+}
+
+test('follows NextMarker through every page and publishes every opted-in unpublished function', async () => {
+  cf = fakeCloudFront(fleet(250));
+  const r = await run();
+  assert.equal(r.error, undefined);
+  assert.equal(r.result?.listed, 250);
+  assert.equal(cf.count('ListFunctions'), 3);
+  assert.deepEqual(cf.calls.filter((c) => c.op === 'ListFunctions').map((c) => c.input.Stage), ['DEVELOPMENT', 'DEVELOPMENT', 'DEVELOPMENT']);
+  const expected = Object.entries(fleet(250)).filter(([, f]) => f.tags['auto-publish'] && f.liveEtag !== f.devEtag).map(([n]) => n);
+  assert.deepEqual(cf.publishes.map((p) => p.name).sort(), expected.sort());
+  for (const name of expected) assert.equal(cf.functions.get(name)?.liveEtag, cf.functions.get(name)?.devEtag);
+});
+
+test('sits on the lower bound: tags only for UNPUBLISHED, Describe+Publish only for opted-in ones', async () => {
+  const functions = fleet(400);
+  cf = fakeCloudFront(functions);
+  const r = await run();
+  const unpublished = Object.values(functions).filter((f) => f.liveEtag !== f.devEtag);
+  const optedUnpublished = unpublished.filter((f) => f.tags['auto-publish']);
+  assert.equal(r.result?.candidates, unpublished.length);
+  assert.equal(cf.count('ListTagsForResource'), unpublished.length);
+  assert.equal(cf.count('DescribeFunction'), optedUnpublished.length);
+  assert.equal(cf.count('PublishFunction'), optedUnpublished.length);
+  assert.equal(cf.count(), 4 + unpublished.length + 2 * optedUnpublished.length);
+});
+
+test('unknown statuses are candidates too; UNASSOCIATED and DEPLOYED cost nothing', async () => {
+  cf = fakeCloudFront({
+    a: { tags: opted, devEtag: 'E2', liveEtag: 'E1', status: 'IN_PROGRESS' },
+    b: { tags: opted, devEtag: 'E2', liveEtag: 'E2', status: 'DEPLOYED' },
+    c: { tags: opted, devEtag: 'E2', liveEtag: 'E2' },
+  });
+  const r = await run();
+  assert.equal(r.result?.candidates, 1);
+  assert.deepEqual(cf.publishes.map((p) => p.name), ['a']);
+  assert.equal(cf.count('ListTagsForResource'), 1);
+});
+
+test('one failure does not stop the others; afterwards the sweep throws, naming the failed functions', async () => {
+  cf = fakeCloudFront({
+    a: { tags: opted, devEtag: 'E2' },
+    broken: { tags: opted, devEtag: 'E2' },
+    z: { tags: opted, devEtag: 'E2' },
+  });
+  cf.hooks.ListTagsForResource = (input) => {
+    if (String(input.Resource).endsWith('/broken')) throw new AccessDenied({ message: 'denied', $metadata: { httpStatusCode: 403 } });
+  };
+  const r = await run();
+  assert.deepEqual(cf.publishes.map((p) => p.name).sort(), ['a', 'z']);
+  assert.ok(r.error instanceof Error);
+  assert.equal(r.error.name, 'SweepFailedError');
+  assert.match(r.error.message, /1 function\(s\): broken$/);
+  assert.ok(r.lines.some((l) => l.action === 'failed' && l.function === 'broken' && /AccessDenied/.test(String(l.error))));
+  assert.ok(r.lines.some((l) => l.message === 'sweep finished'), 'the summary is logged before the error');
+});
+
+test('dry run lists and decides, and publishes nothing', async () => {
+  process.env.DRY_RUN = 'TRUE';
+  cf = fakeCloudFront(fleet(40));
+  const r = await run();
+  assert.equal(cf.count('PublishFunction'), 0);
+  assert.ok((r.result?.counts['would-publish'] ?? 0) > 0);
+});
+
+test('the time budget: no new candidate starts under the reserve; the rest is reported as deferred', async () => {
+  process.env.SWEEP_RESERVE_MS = '10000';
+  process.env.SWEEP_CONCURRENCY = '1';
+  cf = fakeCloudFront(fleet(80));
+  // 10.3 s left and each call takes 100 ms: a few candidates fit before the reserve is reached.
+  cf.hooks.ListTagsForResource = () => new Promise((r) => setTimeout(r, 100));
+  const r = await run(10_300);
+  assert.equal(r.error, undefined);
+  const summary = r.result as SweepSummary;
+  assert.ok(summary.deferred.length > 0, 'some candidates were deferred');
+  assert.ok(summary.outcomes.length > 0 && summary.outcomes.length <= 4, `started ${summary.outcomes.length}`);
+  assert.equal(summary.outcomes.length + summary.deferred.length, summary.candidates);
+  assert.ok(r.lines.some((l) => l.message === 'sweep finished' && Array.isArray(l.deferred)));
+});
+
+test('concurrency is bounded by SWEEP_CONCURRENCY', async () => {
+  process.env.SWEEP_CONCURRENCY = '3';
+  cf = fakeCloudFront(fleet(60));
+  let inFlight = 0;
+  let max = 0;
+  cf.hooks.ListTagsForResource = async () => {
+    max = Math.max(max, ++inFlight);
+    await new Promise((r) => setTimeout(r, 5));
+    inFlight--;
+  };
+  await run();
+  assert.equal(max, 3);
+});
+
+test('a sweep that repeats finds nothing more to do (idempotent)', async () => {
+  cf = fakeCloudFront(fleet(100));
+  await run();
+  const published = cf.count('PublishFunction');
+  cf.calls.length = 0;
+  const again = await run();
+  assert.ok(published > 0);
+  assert.equal(cf.count('PublishFunction'), 0);
+  assert.equal(again.result?.candidates, Object.values(fleet(100)).filter((f) => f.liveEtag !== f.devEtag && !f.tags['auto-publish']).length);
+});
+
+test('a function deleted mid-sweep is gone, not failed', async () => {
+  cf = fakeCloudFront({ a: { tags: opted, devEtag: 'E2' }, b: { tags: opted, devEtag: 'E2' } });
+  cf.hooks.ListTagsForResource = (input) => {
+    if (String(input.Resource).endsWith('/b')) cf.functions.delete('b');
+  };
+  const r = await run();
+  assert.equal(r.error, undefined);
+  assert.equal(r.result?.counts.gone, 1);
+  assert.equal(r.result?.counts.published, 1);
+});
+
+test('sweep() reports progress per candidate (for the CLI)', async () => {
+  cf = fakeCloudFront(fleet(20));
+  const seen: number[] = [];
+  const report = await sweep({
+    cloudfront: cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1 })),
+    policy: policyFor(loadConfig({})),
+    concurrency: 2,
+    onOutcome: (_o, done, total) => seen.push(done / total),
+  });
+  assert.equal(seen.length, report.candidates);
+  assert.equal(seen.at(-1), 1);
+});
