@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, isOptedIn, loadConfig, nameGuard } from '../lib/config';
+
+test('defaults', () => {
+  const c = loadConfig({});
+  assert.equal(c.tagKey, 'auto-publish');
+  assert.equal(c.tagValue, 'true');
+  assert.equal(c.dryRun, false);
+  assert.equal(c.eventBusName, undefined);
+  assert.equal(c.cloudFrontEndpoint, undefined);
+  assert.equal(c.sweepConcurrency, 4);
+  assert.deepEqual(c.allowedNames, []);
+});
+
+test('values are read and trimmed', () => {
+  const c = loadConfig({
+    AUTO_PUBLISH_TAG_KEY: 'team:publish',
+    AUTO_PUBLISH_TAG_VALUE: ' Yes ',
+    DRY_RUN: 'TRUE',
+    EVENT_BUS_NAME: 'platform',
+    CLOUDFRONT_ENDPOINT: 'http://127.0.0.1:4566',
+    SWEEP_CONCURRENCY: '8',
+    AUTO_PUBLISH_ALLOWED_NAMES: 'edge-*, auth',
+  });
+  assert.equal(c.tagValue, 'Yes');
+  assert.equal(c.dryRun, true);
+  assert.equal(c.sweepConcurrency, 8);
+  assert.deepEqual(c.allowedNames, ['edge-*', 'auth']);
+});
+
+for (const [variable, value, message] of [
+  ['DRY_RUN', 'maybe', /DRY_RUN: "maybe" is not true or false/],
+  ['DRY_RUN', '1', /DRY_RUN/],
+  ['SWEEP_CONCURRENCY', '0', /SWEEP_CONCURRENCY: "0" is not a whole number from 1 to 64/],
+  ['SWEEP_CONCURRENCY', 'four', /SWEEP_CONCURRENCY/],
+  ['SWEEP_CONCURRENCY', '2.5', /SWEEP_CONCURRENCY/],
+  ['AUTO_PUBLISH_TAG_KEY', 'a'.repeat(129), /AUTO_PUBLISH_TAG_KEY/],
+  ['AUTO_PUBLISH_TAG_KEY', 'bad<key>', /AUTO_PUBLISH_TAG_KEY/],
+  ['AUTO_PUBLISH_TAG_VALUE', 'x'.repeat(257), /AUTO_PUBLISH_TAG_VALUE/],
+  ['CLOUDFRONT_ENDPOINT', 'not a url', /CLOUDFRONT_ENDPOINT: "not a url" is not a URL/],
+  ['CLOUDFRONT_ENDPOINT', 'ftp://x', /CLOUDFRONT_ENDPOINT/],
+  ['EVENT_BUS_NAME', 'bad bus!', /EVENT_BUS_NAME/],
+  ['AUTO_PUBLISH_ALLOWED_NAMES', 'ok,../etc', /AUTO_PUBLISH_ALLOWED_NAMES: "..\/etc"/],
+] as const) {
+  test(`${variable}=${value.slice(0, 20)} stops start-up naming the variable`, () => {
+    assert.throws(() => loadConfig({ [variable]: value }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.variable, variable);
+      assert.match(error.message, message);
+      return true;
+    });
+  });
+}
+
+test('opt-in compares the value case-insensitively after trimming, under the configured key only', () => {
+  const c = loadConfig({});
+  assert.equal(isOptedIn(c, { 'auto-publish': ' True ' }), true);
+  assert.equal(isOptedIn(c, { 'auto-publish': 'false' }), false);
+  assert.equal(isOptedIn(c, { 'Auto-Publish': 'true' }), false, 'tag keys are case-sensitive');
+  assert.equal(isOptedIn(c, {}), false);
+});
+
+test('the name guard: * matches a run of name characters, nothing else', () => {
+  const allowed = nameGuard(loadConfig({ AUTO_PUBLISH_ALLOWED_NAMES: 'edge-*,auth' }));
+  assert.equal(allowed('edge-redirect'), true);
+  assert.equal(allowed('edge-'), true);
+  assert.equal(allowed('auth'), true);
+  assert.equal(allowed('auth2'), false);
+  assert.equal(allowed('my-edge-x'), false);
+  assert.equal(nameGuard(loadConfig({}))('anything'), true);
+});

@@ -1,0 +1,49 @@
+/** The pure decision, step by step: what to read next, when to publish, and with which ETag. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decide, type Observation, type Policy, stageSync } from '../lib/decide';
+
+const policy: Policy = { optedIn: (t) => t['auto-publish'] === 'true', nameAllowed: () => true, dryRun: false };
+const on = { 'auto-publish': 'true' };
+const dev = (etag: string, status = 'UNPUBLISHED') => ({ etag, status });
+
+test('reads tags first, then DEVELOPMENT, then LIVE only for an unknown status', () => {
+  assert.deepEqual(decide('f', {}, policy), { kind: 'read-tags' });
+  assert.deepEqual(decide('f', { tags: on }, policy), { kind: 'read', stage: 'DEVELOPMENT' });
+  assert.deepEqual(decide('f', { tags: on, development: dev('E2', 'SOMETHING_NEW') }, policy), { kind: 'read', stage: 'LIVE' });
+});
+
+test('publishes with the DEVELOPMENT ETag only when opted in and LIVE differs', () => {
+  assert.deepEqual(decide('f', { tags: on, development: dev('E2') }, policy), { kind: 'publish', etag: 'E2' });
+  assert.deepEqual(decide('f', { tags: on, development: dev('E2', 'X'), live: null }, policy), { kind: 'publish', etag: 'E2' });
+  assert.deepEqual(decide('f', { tags: on, development: dev('E2', 'X'), live: dev('E1', 'UNASSOCIATED') }, policy), { kind: 'publish', etag: 'E2' });
+  assert.equal(decide('f', { tags: {}, development: dev('E2') }, policy).kind, 'done');
+});
+
+test('every terminal action', () => {
+  const cases: [Observation, Policy, string][] = [
+    [{ tags: {} }, policy, 'skipped-not-opted-in'],
+    [{ tags: on, development: dev('E2', 'UNASSOCIATED') }, policy, 'skipped-in-sync'],
+    [{ tags: on, development: dev('E2', 'DEPLOYED') }, policy, 'skipped-in-sync'],
+    [{ tags: on, development: dev('E2', 'UNPUBLISHED'), live: dev('E2', 'UNASSOCIATED'), afterConflict: true }, policy, 'already-published'],
+    [{ tags: 'gone' }, policy, 'gone'],
+    [{ tags: on, development: null }, policy, 'gone'],
+    [{ tags: on, development: dev('E2') }, { ...policy, dryRun: true }, 'would-publish'],
+    [{}, { ...policy, nameAllowed: () => false }, 'skipped-not-allowed'],
+  ];
+  for (const [seen, p, action] of cases) {
+    const step = decide('f', seen, p);
+    assert.equal(step.kind === 'done' ? step.action : step.kind, action, JSON.stringify(seen));
+  }
+});
+
+test('a read LIVE decides by ETag, whatever the status claims', () => {
+  assert.equal(stageSync(dev('E2', 'UNPUBLISHED'), dev('E2', 'UNASSOCIATED')), 'in-sync');
+  assert.equal(stageSync(dev('E2', 'UNASSOCIATED'), dev('E1', 'UNASSOCIATED')), 'differs');
+  assert.equal(stageSync(dev('E2', 'UNASSOCIATED'), null), 'differs');
+  assert.equal(stageSync(dev('E2', 'weird'), undefined), 'unknown');
+});
+
+test('the name guard is checked before anything is read', () => {
+  assert.deepEqual(decide('f', {}, { ...policy, nameAllowed: () => false }), { kind: 'done', action: 'skipped-not-allowed' });
+});
