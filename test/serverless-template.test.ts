@@ -1,0 +1,396 @@
+/**
+ * Packages the service for real (osls + serverless-esbuild, offline, no AWS credentials) and checks the
+ * compiled CloudFormation template: the rule, the schedule, least-privilege IAM, failure handling,
+ * concurrency, runtime, environment, and the size of each handler zip.
+ *
+ * Each packaging runs in its own snapshot of the project (node_modules symlinked), so the parallel runs
+ * never share `.esbuild/` or `.serverless/`, and nothing is written to the working tree.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { inflateRawSync } from 'node:zlib';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const serverlessBin = join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
+
+const RULE_PATTERN = {
+  source: ['aws.cloudfront'],
+  'detail-type': ['AWS API Call via CloudTrail'],
+  detail: {
+    eventSource: ['cloudfront.amazonaws.com'],
+    eventName: [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunction' }, { prefix: 'TagResource' }],
+  },
+};
+const FUNCTION_ARN = { 'Fn::Sub': 'arn:aws:cloudfront::${AWS::AccountId}:function/*' };
+const ZIP_LIMIT = 250 * 1024;
+// Optional peer the SDK requires inside a try/catch (only for SigV4a, which CloudFront and EventBridge do not use).
+const OPTIONAL_REQUIRES = new Set(['@aws-sdk/signature-v4-crt']);
+const EVENT_FN = 'OnFunctionChangeLambdaFunction';
+const SWEEP_FN = 'DriftSweepLambdaFunction';
+
+type Json = any; // CloudFormation is untyped JSON; the assertions below do the checking.
+type Resources = Record<string, { Type: string; Condition?: string; Properties: Json; DependsOn?: unknown }>;
+interface Packaged {
+  template: { Resources: Resources; Conditions?: Record<string, Json> };
+  state: Json;
+  dir: string;
+  seconds: number;
+}
+interface Run {
+  code: number | null;
+  output: string;
+  seconds: number;
+}
+
+// ---------------------------------------------------------------- packaging
+
+const scratch = mkdtempSync(join(tmpdir(), 'cfap-sls-'));
+const SKIP = new Set(['node_modules', '.git', '.serverless', '.esbuild', 'coverage', 'dist']);
+
+/** A throwaway copy of the project, sharing node_modules through a symlink. */
+function snapshot(name: string): string {
+  const dir = join(scratch, name);
+  cpSync(root, dir, { recursive: true, filter: (src) => src === root || !SKIP.has(basename(src)) });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+/** `serverless package` with no AWS credentials and an empty HOME (no global config, no cached credentials). */
+function runPackage(name: string, args: string[]): Promise<Run & { dir: string }> {
+  const dir = snapshot(name);
+  const home = join(scratch, `${name}-home`);
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, USERPROFILE: home, AWS_SDK_LOAD_CONFIG: '0' };
+  for (const key of Object.keys(env)) {
+    if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE|REGION|DEFAULT_REGION)$/.test(key)) delete env[key];
+  }
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [serverlessBin, 'package', ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output, seconds: (Date.now() - started) / 1000, dir }));
+  });
+}
+
+function readPackaged(run: Run & { dir: string }): Packaged {
+  assert.equal(run.code, 0, `serverless package failed:\n${run.output}`);
+  const out = join(run.dir, '.serverless');
+  return {
+    template: JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')),
+    state: JSON.parse(readFileSync(join(out, 'serverless-state.json'), 'utf8')),
+    dir: out,
+    seconds: run.seconds,
+  };
+}
+
+let plain: Packaged;
+let withBus: Packaged;
+let otherRegion: Run;
+
+before(
+  async () => {
+    const [a, b, c] = await Promise.all([
+      runPackage('default', []),
+      runPackage('with-bus', ['--stage', 'prod', '--param=eventBusName=my-bus', '--param=tagKey=team-publish']),
+      runPackage('eu-west-1', ['--region', 'eu-west-1']),
+    ]);
+    plain = readPackaged(a);
+    withBus = readPackaged(b);
+    otherRegion = c;
+  },
+  { timeout: 180_000 },
+);
+
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+// ---------------------------------------------------------------- template helpers
+
+function ofType(t: Packaged, type: string): [string, Json][] {
+  return Object.entries(t.template.Resources).filter(([, r]) => r.Type === type);
+}
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** Evaluates a condition the way CloudFormation would, for the literal-only conditions a package produces. */
+function evalCondition(t: Packaged, expr: Json): boolean {
+  if (typeof expr === 'object' && expr !== null) {
+    if ('Condition' in expr) return evalCondition(t, t.template.Conditions?.[expr.Condition]);
+    if ('Fn::Not' in expr) return !evalCondition(t, expr['Fn::Not'][0]);
+    if ('Fn::And' in expr) return expr['Fn::And'].every((e: Json) => evalCondition(t, e));
+    if ('Fn::Or' in expr) return expr['Fn::Or'].some((e: Json) => evalCondition(t, e));
+    if ('Fn::Equals' in expr) {
+      const [x, y] = expr['Fn::Equals'];
+      assert.ok(typeof x === 'string' && typeof y === 'string', `cannot evaluate ${JSON.stringify(expr)} offline`);
+      return x === y;
+    }
+  }
+  throw new Error(`unsupported condition ${JSON.stringify(expr)}`);
+}
+
+/** Drops Fn::If branches and AWS::NoValue the way CloudFormation resolves them. */
+function resolveIfs(t: Packaged, value: Json): Json {
+  if (Array.isArray(value)) return value.map((v) => resolveIfs(t, v)).filter((v) => v !== NO_VALUE);
+  if (typeof value === 'object' && value !== null) {
+    if ('Fn::If' in value) {
+      const [name, yes, no] = value['Fn::If'];
+      return resolveIfs(t, evalCondition(t, { Condition: name }) ? yes : no);
+    }
+    if (value.Ref === 'AWS::NoValue') return NO_VALUE;
+    return Object.fromEntries(
+      Object.entries(value)
+        .map(([k, v]) => [k, resolveIfs(t, v)] as const)
+        .filter(([, v]) => v !== NO_VALUE),
+    );
+  }
+  return value;
+}
+const NO_VALUE = Symbol('AWS::NoValue');
+
+interface Statement {
+  Effect: string;
+  Action: string[];
+  Resource: Json[];
+  NotAction?: unknown;
+  NotResource?: unknown;
+}
+
+/** Every statement that reaches the Lambda role once deployed: inline policies plus attached conditional policies. */
+function effectiveStatements(t: Packaged): Statement[] {
+  const roleRef = { Ref: 'IamRoleLambdaExecution' };
+  const docs: Json[] = [];
+  for (const policy of t.template.Resources.IamRoleLambdaExecution?.Properties.Policies ?? []) docs.push(policy.PolicyDocument);
+  for (const [, r] of ofType(t, 'AWS::IAM::Policy').concat(ofType(t, 'AWS::IAM::ManagedPolicy'))) {
+    if (r.Condition && !evalCondition(t, { Condition: r.Condition })) continue;
+    const roles = asArray(r.Properties.Roles);
+    if (roles.some((role: Json) => JSON.stringify(role) === JSON.stringify(roleRef))) docs.push(r.Properties.PolicyDocument);
+  }
+  return docs.flatMap((doc) =>
+    asArray(resolveIfs(t, doc).Statement).map((s: Json) => ({ ...s, Action: asArray(s.Action), Resource: asArray(s.Resource) })),
+  );
+}
+
+function statementsFor(t: Packaged, action: string): Statement[] {
+  return effectiveStatements(t).filter((s) => s.Action.includes(action));
+}
+
+function fn(t: Packaged, logicalId: string): Json {
+  const resource = t.template.Resources[logicalId];
+  assert.ok(resource, `${logicalId} missing from the template`);
+  assert.equal(resource.Type, 'AWS::Lambda::Function');
+  return resource.Properties;
+}
+
+function queueLogicalId(t: Packaged): string {
+  const queues = ofType(t, 'AWS::SQS::Queue');
+  assert.equal(queues.length, 1, 'exactly one SQS queue (the failure destination)');
+  return queues[0]![0];
+}
+
+/** Names, sizes and contents of the entries of a zip, from its central directory. */
+function zipEntries(file: string): { name: string; size: number; read: () => string }[] {
+  const buf = readFileSync(file);
+  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(eocd >= 0, `${file} is not a zip`);
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const entries = [];
+  for (let i = 0; i < count; i++) {
+    assert.equal(buf.readUInt32LE(at), 0x02014b50, `${file}: bad central directory`);
+    const method = buf.readUInt16LE(at + 10);
+    const compressed = buf.readUInt32LE(at + 20);
+    const size = buf.readUInt32LE(at + 24);
+    const nameLength = buf.readUInt16LE(at + 28);
+    const extra = buf.readUInt16LE(at + 30);
+    const comment = buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const read = () => {
+      const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+      const data = buf.subarray(start, start + compressed);
+      return (method === 8 ? inflateRawSync(data) : data).toString('utf8');
+    };
+    entries.push({ name: buf.toString('utf8', at + 46, at + 46 + nameLength), size, read });
+    at += 46 + nameLength + extra + comment;
+  }
+  return entries;
+}
+
+// ---------------------------------------------------------------- tests
+
+describe('serverless package (offline, no credentials)', () => {
+  test('both packagings succeed; a region other than us-east-1 is refused', (t) => {
+    t.diagnostic(`package took ${plain.seconds.toFixed(1)} s (default) and ${withBus.seconds.toFixed(1)} s (with bus), in parallel`);
+    assert.equal(plain.state.service.provider.region, 'us-east-1');
+    assert.equal(withBus.state.service.provider.region, 'us-east-1');
+    assert.notEqual(otherRegion.code, 0, `--region eu-west-1 must fail, got:\n${otherRegion.output}`);
+    assert.match(otherRegion.output, /provider\.region/);
+  });
+
+  test('the CloudTrail rule has exactly the shared pattern, on the default bus, targeting the event handler', () => {
+    const rules = ofType(plain, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern);
+    assert.equal(rules.length, 1, 'one pattern rule');
+    const rule = rules[0]![1].Properties;
+    assert.deepEqual(rule.EventPattern, RULE_PATTERN);
+    assert.ok(rule.EventBusName === undefined || rule.EventBusName === 'default', `rule on bus ${JSON.stringify(rule.EventBusName)}`);
+    assert.equal(rule.State, 'ENABLED');
+    assert.deepEqual(rule.Targets.map((x: Json) => x.Arn), [{ 'Fn::GetAtt': [EVENT_FN, 'Arn'] }]);
+    assert.ok(!JSON.stringify(rule.EventPattern).includes('PublishFunction'));
+  });
+
+  test('the drift sweep runs on rate(15 minutes) by default, and only the sweep', () => {
+    const schedules = ofType(plain, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
+    assert.equal(schedules.length, 1);
+    const rule = schedules[0]![1].Properties;
+    assert.equal(rule.ScheduleExpression, 'rate(15 minutes)');
+    assert.deepEqual(rule.Targets.map((x: Json) => x.Arn), [{ 'Fn::GetAtt': [SWEEP_FN, 'Arn'] }]);
+  });
+
+  test('IAM: no wildcard actions, no Create/Update/Delete/Tag calls, CloudFront scoped to functions', () => {
+    const statements = effectiveStatements(plain);
+    for (const s of statements) {
+      assert.equal(s.Effect, 'Allow');
+      assert.equal(s.NotAction, undefined);
+      assert.equal(s.NotResource, undefined);
+      for (const action of s.Action) {
+        assert.ok(!action.includes('*'), `wildcard action ${action}`);
+        assert.ok(!/^cloudfront:(Create|Update|Delete|Tag|Untag|Test)/.test(action), `forbidden action ${action}`);
+        assert.match(action, /^(logs|cloudfront|sqs|events):/, `unexpected service in ${action}`);
+      }
+    }
+    const cloudfront = statements.flatMap((s) => s.Action.filter((a) => a.startsWith('cloudfront:')).map((a) => [a, s.Resource] as const));
+    assert.deepEqual(
+      [...new Set(cloudfront.map(([a]) => a))].sort(),
+      ['cloudfront:DescribeFunction', 'cloudfront:ListFunctions', 'cloudfront:ListTagsForResource', 'cloudfront:PublishFunction'],
+    );
+    for (const [action, resources] of cloudfront) {
+      assert.deepEqual(resources, action === 'cloudfront:ListFunctions' ? ['*'] : [FUNCTION_ARN], `resources of ${action}`);
+    }
+    const starResources = statements.filter((s) => s.Resource.includes('*'));
+    assert.deepEqual(starResources.flatMap((s) => s.Action), ['cloudfront:ListFunctions'], 'only ListFunctions may use Resource "*"');
+  });
+
+  test('IAM: no events:PutEvents without a bus; with one, PutEvents on exactly that bus', () => {
+    assert.deepEqual(statementsFor(plain, 'events:PutEvents'), []);
+    const put = statementsFor(withBus, 'events:PutEvents');
+    assert.equal(put.length, 1);
+    assert.deepEqual(put[0]!.Action, ['events:PutEvents']);
+    assert.deepEqual(put[0]!.Resource, [{ 'Fn::Sub': 'arn:aws:events:us-east-1:${AWS::AccountId}:event-bus/my-bus' }]);
+  });
+
+  test('IAM: sqs:SendMessage only to the failure queue', () => {
+    for (const t of [plain, withBus]) {
+      const send = statementsFor(t, 'sqs:SendMessage');
+      assert.ok(send.length >= 1, 'the role can send to the failure queue');
+      for (const s of send) {
+        assert.deepEqual(s.Action, ['sqs:SendMessage']);
+        assert.deepEqual(s.Resource, [{ 'Fn::GetAtt': [queueLogicalId(t), 'Arn'] }]);
+      }
+    }
+  });
+
+  test('async invocation: 2 retries, bounded event age, failures to the 14-day encrypted queue', () => {
+    const queue = queueLogicalId(plain);
+    const props = plain.template.Resources[queue]!.Properties;
+    assert.equal(props.MessageRetentionPeriod, 1209600);
+    assert.equal(props.SqsManagedSseEnabled, true);
+    const configs = ofType(plain, 'AWS::Lambda::EventInvokeConfig');
+    assert.deepEqual(configs.map(([, r]) => r.Properties.FunctionName.Ref).sort(), [SWEEP_FN, EVENT_FN]);
+    for (const [id, r] of configs) {
+      const p = r.Properties;
+      assert.equal(p.MaximumRetryAttempts, 2, id);
+      assert.ok(Number.isInteger(p.MaximumEventAgeInSeconds) && p.MaximumEventAgeInSeconds >= 60 && p.MaximumEventAgeInSeconds <= 21600, id);
+      assert.deepEqual(p.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': [queue, 'Arn'] }, id);
+      assert.equal(p.Qualifier, '$LATEST');
+    }
+  });
+
+  test('an alarm fires on the first message in the failure queue', () => {
+    const queue = queueLogicalId(plain);
+    const alarms = ofType(plain, 'AWS::CloudWatch::Alarm')
+      .map(([, r]) => r.Properties)
+      .filter((p) => p.Namespace === 'AWS/SQS' && p.MetricName === 'ApproximateNumberOfMessagesVisible');
+    assert.equal(alarms.length, 1);
+    const alarm = alarms[0];
+    assert.deepEqual(alarm.Dimensions, [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }]);
+    assert.equal(alarm.Threshold, 1);
+    assert.equal(alarm.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+  });
+
+  test('functions: nodejs22.x on arm64, small reserved concurrency, sane memory and timeouts, 30-day logs', () => {
+    for (const id of [EVENT_FN, SWEEP_FN]) {
+      const p = fn(plain, id);
+      assert.equal(p.Runtime, 'nodejs22.x', id);
+      assert.deepEqual(p.Architectures, ['arm64'], id);
+      assert.ok(p.MemorySize >= 128 && p.MemorySize <= 1024, id);
+    }
+    const event = fn(plain, EVENT_FN);
+    const sweep = fn(plain, SWEEP_FN);
+    assert.equal(event.Handler, 'handlers/on-function-change.handler');
+    assert.equal(sweep.Handler, 'handlers/drift-sweep.handler');
+    assert.equal(event.Timeout, 30);
+    assert.ok(sweep.Timeout >= 300 && sweep.Timeout <= 900, `sweep timeout ${sweep.Timeout}`);
+    assert.ok(event.ReservedConcurrentExecutions >= 1 && event.ReservedConcurrentExecutions <= 5);
+    assert.equal(sweep.ReservedConcurrentExecutions, 1, 'never two sweeps at once');
+    const groups = ofType(plain, 'AWS::Logs::LogGroup').map(([, r]) => r.Properties.RetentionInDays);
+    assert.deepEqual(groups, [30, 30]);
+  });
+
+  test('environment: defaults, and params override them', () => {
+    const defaults = {
+      AUTO_PUBLISH_TAG_KEY: 'auto-publish',
+      AUTO_PUBLISH_TAG_VALUE: 'true',
+      DRY_RUN: 'false',
+      EVENT_BUS_NAME: '',
+      AUTO_PUBLISH_ALLOWED_NAMES: '',
+      SWEEP_CONCURRENCY: '4',
+      POWERTOOLS_SERVICE_NAME: 'cloudfront-autopublish',
+      POWERTOOLS_METRICS_NAMESPACE: 'CloudFrontAutoPublish',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    for (const id of [EVENT_FN, SWEEP_FN]) {
+      const env = fn(plain, id).Environment.Variables;
+      assert.deepEqual(Object.fromEntries(Object.keys(defaults).map((k) => [k, env[k]])), defaults, id);
+      // Source maps are not shipped, so the flag would only cost start-up time.
+      assert.ok(!String(env.NODE_OPTIONS ?? '').includes('source-maps'), id);
+      const overridden = fn(withBus, id).Environment.Variables;
+      assert.equal(overridden.EVENT_BUS_NAME, 'my-bus', id);
+      assert.equal(overridden.AUTO_PUBLISH_TAG_KEY, 'team-publish', id);
+      assert.equal(overridden.AUTO_PUBLISH_TAG_VALUE, 'true', id);
+    }
+  });
+
+  test('each handler is its own bundled zip of at most 250 KB, without node_modules or source maps', (t) => {
+    for (const [name, entry] of [
+      ['onFunctionChange', 'handlers/on-function-change.js'],
+      ['driftSweep', 'handlers/drift-sweep.js'],
+    ] as const) {
+      const zip = join(plain.dir, `${name}.zip`);
+      assert.ok(existsSync(zip), `${zip} missing`);
+      const size = statSync(zip).size;
+      const entries = zipEntries(zip);
+      const unzipped = entries.reduce((sum, e) => sum + e.size, 0);
+      t.diagnostic(`${name}.zip: ${(size / 1024).toFixed(1)} KB zipped, ${(unzipped / 1024).toFixed(1)} KB unzipped`);
+      assert.ok(size <= ZIP_LIMIT, `${name}.zip is ${size} bytes, over the ${ZIP_LIMIT}-byte target`);
+      const main = entries.find((e) => e.name === entry);
+      assert.ok(main, `${entry} not in ${name}.zip: ${entries.map((e) => e.name).join(', ')}`);
+      // Bundled means: the code requires nothing but Node built-ins (the SDK is not taken from the runtime).
+      const required = new Set([...main.read().matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!));
+      const foreign = [...required].filter((m) => !m.startsWith('node:') && !builtinModules.includes(m) && !OPTIONAL_REQUIRES.has(m));
+      assert.deepEqual(foreign, [], `${name}.zip requires packages at run time instead of bundling them`);
+      for (const e of entries) {
+        assert.ok(!e.name.includes('node_modules/'), `${name}.zip ships ${e.name}: the SDK must be bundled`);
+        assert.ok(!e.name.endsWith('.map'), `${name}.zip ships ${e.name}`);
+        assert.ok(!e.name.endsWith('.ts'), `${name}.zip ships ${e.name}`);
+      }
+    }
+  });
+});
