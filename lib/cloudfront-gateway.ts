@@ -18,6 +18,12 @@ export interface FunctionListing {
   readonly name: string;
   readonly arn: string;
   readonly status: string;
+  /** ARNs of the associated KeyValueStores (at most one today). */
+  readonly keyValueStores: readonly string[];
+}
+
+export interface DescribedStage extends StageView {
+  readonly arn: string | undefined;
 }
 
 export type PublishResult = 'published' | 'precondition-failed' | 'gone';
@@ -26,7 +32,7 @@ export interface CloudFrontGateway {
   /** 'gone' when the function (resource) no longer exists. */
   readTags(arn: string): Promise<Record<string, string> | 'gone'>;
   /** null when the stage does not exist: the function is gone (DEVELOPMENT) or never published (LIVE). */
-  describe(name: string, stage: Stage): Promise<StageView | null>;
+  describe(name: string, stage: Stage): Promise<DescribedStage | null>;
   publish(name: string, developmentEtag: string): Promise<PublishResult>;
   /** One page of functions at a time, following NextMarker to the end. */
   listFunctions(stage: Stage): AsyncIterable<FunctionListing[]>;
@@ -71,7 +77,7 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
       try {
         const out = await client.send(new DescribeFunctionCommand({ Name: name, Stage: stage }));
         if (!out.ETag) throw new Error(`DescribeFunction ${name} (${stage}) answered without an ETag`);
-        return { etag: out.ETag, status: out.FunctionSummary?.Status ?? '' };
+        return { etag: out.ETag, status: out.FunctionSummary?.Status ?? '', arn: out.FunctionSummary?.FunctionMetadata?.FunctionARN };
       } catch (error) {
         if (isError(error, 'NoSuchFunctionExists')) return null;
         throw error;
@@ -98,7 +104,8 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
         for (const item of out.FunctionList?.Items ?? []) {
           const arn = item.FunctionMetadata?.FunctionARN;
           if (!item.Name || !arn) continue;
-          page.push({ name: item.Name, arn, status: item.Status ?? '' });
+          const stores = item.FunctionConfig?.KeyValueStoreAssociations?.Items ?? [];
+          page.push({ name: item.Name, arn, status: item.Status ?? '', keyValueStores: stores.flatMap((s) => (s.KeyValueStoreARN ? [s.KeyValueStoreARN] : [])) });
         }
         yield page;
         const next = out.FunctionList?.NextMarker;

@@ -1,0 +1,43 @@
+/** A read-only view of every function's stages and opt-in, for `cf-autopublish status` and the demo. */
+import type { CloudFrontGateway } from './cloudfront-gateway';
+import type { Policy } from './decide';
+import { forEachWithConcurrency } from './sweep';
+
+export interface FunctionState {
+  readonly name: string;
+  readonly arn: string;
+  readonly optedIn: boolean;
+  readonly tagged: Readonly<Record<string, string>>;
+  readonly developmentStatus: string;
+  readonly developmentEtag: string | null;
+  /** null: never published. */
+  readonly liveEtag: string | null;
+  readonly inSync: boolean;
+  readonly keyValueStores: readonly string[];
+}
+
+export async function inspectFunctions(cloudfront: CloudFrontGateway, policy: Pick<Policy, 'optedIn'>, concurrency = 4): Promise<FunctionState[]> {
+  const listed = [];
+  for await (const page of cloudfront.listFunctions('DEVELOPMENT')) listed.push(...page);
+  const states: FunctionState[] = [];
+  await forEachWithConcurrency(listed, concurrency, async (fn) => {
+    const [tags, development, live] = await Promise.all([
+      cloudfront.readTags(fn.arn),
+      cloudfront.describe(fn.name, 'DEVELOPMENT'),
+      cloudfront.describe(fn.name, 'LIVE'),
+    ]);
+    if (tags === 'gone' || development === null) return; // deleted while we looked
+    states.push({
+      name: fn.name,
+      arn: fn.arn,
+      optedIn: policy.optedIn(tags),
+      tagged: tags,
+      developmentStatus: development.status,
+      developmentEtag: development.etag,
+      liveEtag: live?.etag ?? null,
+      inSync: live !== null && live.etag === development.etag,
+      keyValueStores: fn.keyValueStores,
+    });
+  });
+  return states.sort((a, b) => a.name.localeCompare(b.name));
+}
