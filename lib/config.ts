@@ -41,7 +41,8 @@ export const DEFAULTS = {
 
 // CloudFront's tag rules (shared doc): keys 1–128, values 0–256, letters, spaces, digits and _.:/=+-@
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-const EVENT_BUS = /^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[/.\-_A-Za-z0-9]{1,256}$/;
+// A bus name, not an ARN: the deployment scopes events:PutEvents to event-bus/<name> in this account.
+const EVENT_BUS = /^[/.\-_A-Za-z0-9]{1,256}$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -56,7 +57,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const eventBusName = optional(env, 'EVENT_BUS_NAME');
   if (eventBusName !== undefined && !EVENT_BUS.test(eventBusName)) {
-    throw new ConfigError('EVENT_BUS_NAME', `"${eventBusName}" is not an event bus name or ARN`);
+    throw new ConfigError('EVENT_BUS_NAME', `"${eventBusName}" is not an event bus name (letters, digits, . - _ /; not an ARN)`);
   }
   const cloudFrontEndpoint = optional(env, 'CLOUDFRONT_ENDPOINT');
   if (cloudFrontEndpoint !== undefined) checkUrl('CLOUDFRONT_ENDPOINT', cloudFrontEndpoint);

@@ -70,3 +70,8 @@ test('the name guard: * matches a run of name characters, nothing else', () => {
   assert.equal(allowed('my-edge-x'), false);
   assert.equal(nameGuard(loadConfig({}))('anything'), true);
 });
+
+test('EVENT_BUS_NAME takes a name, not an ARN (IAM is scoped to event-bus/<name>)', () => {
+  assert.equal(loadConfig({ EVENT_BUS_NAME: 'platform-events' }).eventBusName, 'platform-events');
+  assert.throws(() => loadConfig({ EVENT_BUS_NAME: 'arn:aws:events:us-east-1:123456789012:event-bus/x' }), /EVENT_BUS_NAME: .*not an ARN/);
+});
