@@ -1,0 +1,188 @@
+/**
+ * CloudTrail management-event records for the emulator's mutating calls, wrapped as EventBridge
+ * delivers them ("AWS API Call via CloudTrail" on the us-east-1 default bus).
+ *
+ * Shapes follow the shared doc and real CloudFront records from 2024 (suffixed eventName,
+ * camelCase requestParameters, redacted function code). No successful function record was found in
+ * public sources, so responseElements is a best guess; consumers must read it defensively.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FunctionConfig, FunctionSummary, Tag } from './model';
+
+export const MUTATING_OPERATIONS = ['CreateFunction', 'UpdateFunction', 'PublishFunction', 'DeleteFunction', 'TagResource', 'UntagResource'] as const;
+export type MutatingOperation = (typeof MUTATING_OPERATIONS)[number];
+
+export function isMutating(operation: string): operation is MutatingOperation {
+  return (MUTATING_OPERATIONS as readonly string[]).includes(operation);
+}
+
+export interface CloudTrailDetail {
+  eventVersion: string;
+  userIdentity: {
+    type: 'IAMUser';
+    principalId: string;
+    arn: string;
+    accountId: string;
+    accessKeyId: string;
+    userName: string;
+  };
+  eventTime: string;
+  eventSource: 'cloudfront.amazonaws.com';
+  eventName: string;
+  awsRegion: 'us-east-1';
+  sourceIPAddress: string;
+  userAgent: string;
+  errorCode?: string;
+  errorMessage?: string;
+  requestParameters: Record<string, unknown> | null;
+  responseElements: Record<string, unknown> | null;
+  requestID: string;
+  eventID: string;
+  readOnly: false;
+  eventType: 'AwsApiCall';
+  managementEvent: true;
+  recipientAccountId: string;
+  eventCategory: 'Management';
+}
+
+export interface CloudTrailEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'AWS API Call via CloudTrail';
+  source: 'aws.cloudfront';
+  account: string;
+  time: string;
+  region: 'us-east-1';
+  resources: string[];
+  detail: CloudTrailDetail;
+}
+
+export interface Caller {
+  accessKeyId: string;
+  /** Name used as the IAM user in records and in the publish log. */
+  actor: string;
+  sourceIp: string;
+  userAgent: string;
+}
+
+/** What the server knows about one finished call, in model terms. */
+export interface CallRecord {
+  operation: MutatingOperation;
+  caller: Caller;
+  requestId: string;
+  time: Date;
+  name?: string;
+  ifMatch?: string;
+  config?: FunctionConfig;
+  resource?: string;
+  tags?: Tag[];
+  tagKeys?: string[];
+  summary?: FunctionSummary;
+  etag?: string;
+  error?: { code: string; message: string };
+}
+
+/** CloudTrail writes seconds, no fraction. */
+function trailTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function configElements(config: FunctionConfig): Record<string, unknown> {
+  return {
+    comment: config.comment,
+    runtime: config.runtime,
+    ...(config.keyValueStoreArns.length
+      ? { keyValueStoreAssociations: { quantity: config.keyValueStoreArns.length, items: config.keyValueStoreArns.map((keyValueStoreARN) => ({ keyValueStoreARN })) } }
+      : {}),
+  };
+}
+
+function requestParameters(call: CallRecord): Record<string, unknown> | null {
+  switch (call.operation) {
+    case 'CreateFunction':
+    case 'UpdateFunction':
+      return {
+        name: call.name,
+        ...(call.operation === 'UpdateFunction' ? { ifMatch: call.ifMatch } : {}),
+        functionConfig: call.config ? configElements(call.config) : undefined,
+        functionCode: 'HIDDEN_DUE_TO_SECURITY_REASONS',
+        ...(call.tags && call.tags.length ? { tags: { items: call.tags.map((t) => ({ key: t.key, value: t.value })) } } : {}),
+      };
+    case 'PublishFunction':
+    case 'DeleteFunction':
+      return { name: call.name, ifMatch: call.ifMatch };
+    case 'TagResource':
+      return { resource: call.resource, tags: { items: (call.tags ?? []).map((t) => ({ key: t.key, value: t.value })) } };
+    case 'UntagResource':
+      return { resource: call.resource, tagKeys: { items: [...(call.tagKeys ?? [])] } };
+  }
+}
+
+function responseElements(call: CallRecord): Record<string, unknown> | null {
+  if (!call.summary) return null;
+  const s = call.summary;
+  return {
+    functionSummary: {
+      name: s.name,
+      status: s.status,
+      functionConfig: configElements(s.config),
+      functionMetadata: {
+        functionARN: s.arn,
+        stage: s.stage,
+        createdTime: s.createdTime.toISOString(),
+        lastModifiedTime: s.lastModifiedTime.toISOString(),
+      },
+    },
+    eTag: call.etag,
+  };
+}
+
+export function cloudTrailEvent(call: CallRecord, accountId: string, partition = 'aws'): CloudTrailEvent {
+  const failed = call.error !== undefined;
+  const eventTime = trailTime(call.time);
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: 'aws.cloudfront',
+    account: accountId,
+    time: eventTime,
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      eventVersion: '1.09',
+      userIdentity: {
+        type: 'IAMUser',
+        principalId: principalIdFor(call.caller.actor),
+        arn: `arn:${partition}:iam::${accountId}:user/${call.caller.actor}`,
+        accountId,
+        accessKeyId: call.caller.accessKeyId,
+        userName: call.caller.actor,
+      },
+      eventTime,
+      eventSource: 'cloudfront.amazonaws.com',
+      // Real 2024 records carry the API version suffix; the emulator always does.
+      eventName: `${call.operation}2020_05_31`,
+      awsRegion: 'us-east-1',
+      sourceIPAddress: call.caller.sourceIp,
+      userAgent: call.caller.userAgent,
+      ...(failed ? { errorCode: call.error!.code, errorMessage: call.error!.message } : {}),
+      requestParameters: failed ? null : requestParameters(call),
+      responseElements: failed ? null : responseElements(call),
+      requestID: call.requestId,
+      eventID: randomUUID(),
+      readOnly: false,
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: accountId,
+      eventCategory: 'Management',
+    },
+  };
+}
+
+/** A stable, IAM-looking principal id per actor, so records of one actor agree with each other. */
+function principalIdFor(actor: string): string {
+  let h = 2166136261;
+  for (const ch of actor) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619) >>> 0;
+  return `AIDA${h.toString(36).toUpperCase().padStart(8, '0')}EMULATOR`;
+}

@@ -1,0 +1,112 @@
+/**
+ * Public entry of the embedded CloudFront Functions emulator.
+ *
+ *   const cf = await startEmulator({ accountId: '123456789012' });
+ *   new CloudFrontClient({ endpoint: cf.endpoint, region: 'us-east-1', credentials: {...} });
+ *   cf.onCloudTrailEvent((e) => bus.put(e));
+ *   ...
+ *   await cf.close();
+ */
+import { EmulatorServer, type Authorizer, type PublishLogEntry, type ServerOptions } from './server';
+import type { CloudTrailEvent } from './cloudtrail';
+import type { FaultSettings, Latency, RateLimit } from './faults';
+import type { CloudFrontModel, FunctionSnapshot, SeedInput } from './model';
+
+export type EmulatorOptions = ServerOptions;
+
+export interface EmulatorControls {
+  /** Delay before every answer: fixed ms or a uniform {min,max} range; undefined = none. */
+  setLatency(latency: Latency | undefined): void;
+  /** Token bucket per account; over the limit → 400 Throttling "Rate exceeded". undefined = off. */
+  setRateLimit(limit: RateLimit | undefined): void;
+  /** Seeded random 500 InternalError / 503 ServiceUnavailable. undefined = off. */
+  setFaults(settings: FaultSettings | undefined): void;
+  setFunctionQuota(quota: number): void;
+  setMaxCodeBytes(bytes: number): void;
+  /** Publish of an in-sync function answers 412 (Terraform issue 49572). Default on. */
+  setNoopPublishPreconditionFailed(enabled: boolean): void;
+  /** Decide per call whether to answer 403 AccessDenied. undefined = allow all. */
+  setAuthorizer(authorizer: Authorizer | undefined): void;
+  /** Name the actor behind an access key id (the default actor is the key id itself). */
+  setActor(accessKeyId: string, actor: string): void;
+  /** Requests received per operation (throttled and faulted ones included). */
+  calls(): Record<string, number>;
+  resetCalls(): void;
+  /** Every publish that changed LIVE, oldest first. */
+  publishLog(): PublishLogEntry[];
+  clearPublishLog(): void;
+}
+
+export interface EmulatorState {
+  /** Functions (both stages, code as UTF-8) and tags, sorted by name. */
+  snapshot(): FunctionSnapshot[];
+  /** Creates (and with `publish: true` publishes) a function without HTTP and without CloudTrail. */
+  seed(input: SeedInput): { developmentEtag: string; liveEtag?: string };
+  /** Drops every function. Controls, counters and logs are untouched. */
+  reset(): void;
+  /** The state machine itself, for what the helpers above don't cover. */
+  readonly model: CloudFrontModel;
+}
+
+export interface Emulator {
+  /** e.g. http://127.0.0.1:43123 — pass as `endpoint` to CloudFrontClient or `--endpoint-url` to the CLI. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly accountId: string;
+  /** Runs `listener` synchronously after each mutating call's answer is written. Returns an unsubscribe. */
+  onCloudTrailEvent(listener: (event: CloudTrailEvent) => void): () => void;
+  /** Every CloudTrail event produced so far. */
+  cloudTrailEvents(): CloudTrailEvent[];
+  clearCloudTrailEvents(): void;
+  readonly controls: EmulatorControls;
+  readonly state: EmulatorState;
+  close(): Promise<void>;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const server = new EmulatorServer(options);
+  await server.listen();
+  const model = server.model;
+  return {
+    endpoint: server.endpoint,
+    port: server.listeningPort,
+    accountId: model.accountId,
+    onCloudTrailEvent: (listener) => server.onCloudTrailEvent(listener),
+    cloudTrailEvents: () => server.cloudTrailEvents(),
+    clearCloudTrailEvents: () => server.clearCloudTrailEvents(),
+    controls: {
+      setLatency: (latency) => server.setLatency(latency),
+      setRateLimit: (limit) => server.setRateLimit(limit),
+      setFaults: (settings) => server.setFaults(settings),
+      setFunctionQuota: (quota) => {
+        model.functionQuota = quota;
+      },
+      setMaxCodeBytes: (bytes) => {
+        model.maxCodeBytes = bytes;
+      },
+      setNoopPublishPreconditionFailed: (enabled) => {
+        model.noopPublishPreconditionFailed = enabled;
+      },
+      setAuthorizer: (authorizer) => server.setAuthorizer(authorizer),
+      setActor: (accessKeyId, actor) => server.setActor(accessKeyId, actor),
+      calls: () => server.callCounts(),
+      resetCalls: () => server.resetCallCounts(),
+      publishLog: () => server.publishLog(),
+      clearPublishLog: () => server.clearPublishLog(),
+    },
+    state: {
+      snapshot: () => model.snapshot(),
+      seed: (input) => model.seed(input),
+      reset: () => model.reset(),
+      model,
+    },
+    close: () => server.close(),
+  };
+}
+
+export { CloudFrontModel, CloudFrontError } from './model';
+export type { FunctionSnapshot, StageSnapshot, SeedInput, ModelOptions, Stage, Tag } from './model';
+export type { CloudTrailEvent, CloudTrailDetail } from './cloudtrail';
+export type { Authorizer, AuthorizationRequest, PublishLogEntry, Operation } from './server';
+export type { FaultSettings, Latency, RateLimit } from './faults';
+export { SeededRandom } from './faults';

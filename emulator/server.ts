@@ -1,0 +1,444 @@
+/**
+ * HTTP front of the emulator: routes CloudFront 2020-05-31 requests to the model, applies the
+ * misbehaviour controls (latency, throttling, faults, access denial) in the order a real call
+ * would meet them, writes the wire answer, then reports the call to CloudTrail subscribers.
+ *
+ * SigV4 signatures are never verified; the access key id is read from the Authorization header
+ * only to attribute calls to an actor.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { CloudFrontError, CloudFrontModel, errors, type ModelOptions, type FunctionConfig, type FunctionSummary, type Tag } from './model';
+import { cloudTrailEvent, isMutating, type Caller, type CallRecord, type CloudTrailEvent } from './cloudtrail';
+import { FaultInjector, SeededRandom, TokenBucket, latencyMs, sleep, type FaultDecision, type FaultSettings, type Latency, type RateLimit } from './faults';
+import { runFunction } from './runtime';
+import * as wire from './wire';
+import { child, childText } from './xml';
+
+export type Operation =
+  | 'CreateFunction'
+  | 'UpdateFunction'
+  | 'DescribeFunction'
+  | 'GetFunction'
+  | 'PublishFunction'
+  | 'ListFunctions'
+  | 'DeleteFunction'
+  | 'TestFunction'
+  | 'TagResource'
+  | 'UntagResource'
+  | 'ListTagsForResource'
+  | 'Unknown';
+
+export interface AuthorizationRequest {
+  operation: Operation;
+  accessKeyId: string;
+  actor: string;
+  /** Function name for function calls, ARN for tagging calls. */
+  target?: string;
+}
+
+/** Return false to answer AccessDenied (403). */
+export type Authorizer = (request: AuthorizationRequest) => boolean;
+
+export interface PublishLogEntry {
+  name: string;
+  /** The ETag that went LIVE (equal to DEVELOPMENT's at that moment). */
+  etag: string;
+  time: Date;
+  actor: string;
+  accessKeyId: string;
+  userAgent: string;
+  requestId: string;
+  /** True when an injected after-commit fault hid the success from the caller. */
+  faulted: boolean;
+}
+
+export interface ServerOptions extends ModelOptions {
+  /** Default 0: pick a free port. */
+  port?: number;
+  host?: string;
+  latency?: Latency;
+  /** Seed for the latency range draws. */
+  latencySeed?: number;
+  rateLimit?: RateLimit;
+  faults?: FaultSettings;
+  /** Access key id → actor name (defaults to the access key id itself). */
+  actors?: Record<string, string>;
+  authorizer?: Authorizer;
+  /** Time budget of TestFunction's node:vm run. */
+  testTimeoutMs?: number;
+  onCloudTrailEvent?: (event: CloudTrailEvent) => void;
+}
+
+interface Route {
+  operation: Operation;
+  name?: string;
+}
+
+interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+/** Details collected while handling, for CloudTrail and the publish log. */
+type Trail = Partial<Pick<CallRecord, 'name' | 'ifMatch' | 'config' | 'resource' | 'tags' | 'tagKeys' | 'summary' | 'etag'>>;
+
+const PREFIX = '/2020-05-31/';
+
+function route(method: string, path: string, query: URLSearchParams): Route {
+  if (path === `${PREFIX}function`) {
+    if (method === 'POST') return { operation: 'CreateFunction' };
+    if (method === 'GET') return { operation: 'ListFunctions' };
+  } else if (path === `${PREFIX}tagging`) {
+    if (method === 'GET') return { operation: 'ListTagsForResource' };
+    if (method === 'POST' && query.get('Operation') === 'Tag') return { operation: 'TagResource' };
+    if (method === 'POST' && query.get('Operation') === 'Untag') return { operation: 'UntagResource' };
+  } else if (path.startsWith(`${PREFIX}function/`)) {
+    const [rawName, action, extra] = path.slice(`${PREFIX}function/`.length).split('/');
+    let name: string;
+    try {
+      name = decodeURIComponent(rawName ?? '');
+    } catch {
+      return { operation: 'Unknown' };
+    }
+    if (extra !== undefined) return { operation: 'Unknown' };
+    if (action === undefined) {
+      if (method === 'PUT') return { operation: 'UpdateFunction', name };
+      if (method === 'GET') return { operation: 'GetFunction', name };
+      if (method === 'DELETE') return { operation: 'DeleteFunction', name };
+    } else if (action === 'describe' && method === 'GET') return { operation: 'DescribeFunction', name };
+    else if (action === 'publish' && method === 'POST') return { operation: 'PublishFunction', name };
+    else if (action === 'test' && method === 'POST') return { operation: 'TestFunction', name };
+  }
+  return { operation: 'Unknown' };
+}
+
+const CREDENTIAL = /Credential=([^/,\s]+)\//;
+
+export class EmulatorServer {
+  readonly model: CloudFrontModel;
+  private readonly server: http.Server;
+  private readonly latencyRandom: SeededRandom;
+  private latency: Latency | undefined;
+  private bucket: TokenBucket | undefined;
+  private faults: FaultInjector | undefined;
+  private authorizer: Authorizer | undefined;
+  private readonly actors = new Map<string, string>();
+  private readonly subscribers = new Set<(event: CloudTrailEvent) => void>();
+  private readonly counts = new Map<string, number>();
+  private readonly publishes: PublishLogEntry[] = [];
+  private readonly trail: CloudTrailEvent[] = [];
+  private readonly testTimeoutMs: number;
+  private port = 0;
+
+  constructor(private readonly options: ServerOptions = {}) {
+    this.model = new CloudFrontModel(options);
+    this.latency = options.latency;
+    this.latencyRandom = new SeededRandom(options.latencySeed ?? 1);
+    this.setRateLimit(options.rateLimit);
+    this.setFaults(options.faults);
+    this.authorizer = options.authorizer;
+    for (const [key, actor] of Object.entries(options.actors ?? {})) this.actors.set(key, actor);
+    if (options.onCloudTrailEvent) this.subscribers.add(options.onCloudTrailEvent);
+    this.testTimeoutMs = options.testTimeoutMs ?? 1000;
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        // Only a bug gets here; answer like the service would rather than hanging the client.
+        if (!res.headersSent) this.send(res, this.errorReply(new CloudFrontError('InternalError', 500, String(error)), randomUUID()), randomUUID());
+      });
+    });
+    // The SDK keeps connections alive; don't let idle sockets hold close() up.
+    this.server.keepAliveTimeout = 1000;
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  get endpoint(): string {
+    return `http://${this.options.host ?? '127.0.0.1'}:${this.port}`;
+  }
+
+  get listeningPort(): number {
+    return this.port;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---- controls ---------------------------------------------------------------------------
+
+  setLatency(latency: Latency | undefined): void {
+    this.latency = latency;
+  }
+
+  setRateLimit(limit: RateLimit | undefined): void {
+    this.bucket = limit ? new TokenBucket(limit) : undefined;
+  }
+
+  setFaults(settings: FaultSettings | undefined): void {
+    this.faults = settings && settings.probability > 0 ? new FaultInjector(settings) : undefined;
+  }
+
+  setAuthorizer(authorizer: Authorizer | undefined): void {
+    this.authorizer = authorizer;
+  }
+
+  setActor(accessKeyId: string, actor: string): void {
+    this.actors.set(accessKeyId, actor);
+  }
+
+  onCloudTrailEvent(listener: (event: CloudTrailEvent) => void): () => void {
+    this.subscribers.add(listener);
+    return () => this.subscribers.delete(listener);
+  }
+
+  callCounts(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  resetCallCounts(): void {
+    this.counts.clear();
+  }
+
+  publishLog(): PublishLogEntry[] {
+    return this.publishes.map((p) => ({ ...p }));
+  }
+
+  clearPublishLog(): void {
+    this.publishes.length = 0;
+  }
+
+  cloudTrailEvents(): CloudTrailEvent[] {
+    return [...this.trail];
+  }
+
+  clearCloudTrailEvents(): void {
+    this.trail.length = 0;
+  }
+
+  // ---- request handling ---------------------------------------------------------------------
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const { operation, name } = route(req.method ?? 'GET', url.pathname, url.searchParams);
+    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
+    const body = await readBody(req);
+    const caller = this.callerOf(req);
+    const time = new Date();
+    const trail: Trail = {};
+    let reply: Reply;
+    let failure: CloudFrontError | undefined;
+    let fault: FaultDecision | undefined;
+
+    await sleep(latencyMs(this.latency, this.latencyRandom));
+    try {
+      if (operation === 'Unknown') throw errors.unsupported(`The emulator does not implement ${req.method} ${url.pathname}.`);
+      const target = name ?? url.searchParams.get('Resource') ?? undefined;
+      if (this.authorizer && !this.authorizer({ operation, accessKeyId: caller.accessKeyId, actor: caller.actor, ...(target === undefined ? {} : { target }) })) {
+        throw errors.accessDenied(
+          `User: arn:aws:iam::${this.model.accountId}:user/${caller.actor} is not authorized to perform: cloudfront:${operation}`,
+        );
+      }
+      if (this.bucket && !this.bucket.tryTake()) throw errors.throttling();
+      fault = this.faults?.decide();
+      if (fault && !fault.afterCommit) throw new CloudFrontError(fault.code, fault.status, fault.message);
+      reply = this.dispatch(operation, name ?? '', url.searchParams, req.headers, body, trail);
+      if (fault) {
+        // The write landed but the caller is told otherwise, like a timeout after commit.
+        reply = this.errorReply(new CloudFrontError(fault.code, fault.status, fault.message), requestId);
+      }
+    } catch (error) {
+      if (!(error instanceof CloudFrontError)) throw error;
+      failure = error;
+      reply = this.errorReply(error, requestId);
+    }
+    this.send(res, reply, requestId);
+
+    if (operation === 'PublishFunction' && !failure && trail.etag !== undefined) {
+      this.publishes.push({
+        name: name ?? '',
+        etag: trail.etag,
+        time,
+        actor: caller.actor,
+        accessKeyId: caller.accessKeyId,
+        userAgent: caller.userAgent,
+        requestId,
+        faulted: fault !== undefined,
+      });
+    }
+    if (isMutating(operation)) {
+      const record: CallRecord = { operation, caller, requestId, time, ...trail };
+      if (failure) record.error = { code: failure.code, message: failure.message };
+      this.emit(cloudTrailEvent(record, this.model.accountId, this.model.partition));
+    }
+  }
+
+  private dispatch(operation: Operation, name: string, query: URLSearchParams, headers: http.IncomingHttpHeaders, body: string, trail: Trail): Reply {
+    const ifMatch = headerValue(headers['if-match']);
+    const m = this.model;
+    switch (operation) {
+      case 'CreateFunction': {
+        const root = wire.parseBody(body, 'CreateFunctionRequest');
+        const input = {
+          name: childText(root, 'Name') ?? '',
+          config: wire.readFunctionConfig(root),
+          code: wire.readBlob(root, 'FunctionCode'),
+          tags: wire.readTags(child(root, 'Tags')),
+        };
+        Object.assign(trail, { name: input.name, config: input.config, tags: input.tags });
+        const out = m.createFunction(input);
+        Object.assign(trail, { summary: out.summary, etag: out.etag });
+        return xml(201, wire.functionSummaryDocument(out.summary), {
+          ETag: out.etag,
+          Location: `https://cloudfront.amazonaws.com/2020-05-31/function/${out.summary.arn}`,
+        });
+      }
+      case 'UpdateFunction': {
+        Object.assign(trail, { name, ifMatch });
+        const root = wire.parseBody(body, 'UpdateFunctionRequest');
+        const config: FunctionConfig = wire.readFunctionConfig(root);
+        trail.config = config;
+        const out = m.updateFunction({ name, ifMatch, config, code: wire.readBlob(root, 'FunctionCode') });
+        Object.assign(trail, { summary: out.summary, etag: out.etag });
+        // The API model binds UpdateFunction's ETag to a header named "ETtag" (sic), so the SDKs
+        // read that one; send the standard ETag too for anything reading HTTP semantics.
+        return xml(200, wire.functionSummaryDocument(out.summary), { ETag: out.etag, ETtag: out.etag });
+      }
+      case 'DescribeFunction': {
+        const out = m.describeFunction(name, query.get('Stage') ?? undefined);
+        return xml(200, wire.functionSummaryDocument(out.summary), { ETag: out.etag });
+      }
+      case 'GetFunction': {
+        const out = m.getFunction(name, query.get('Stage') ?? undefined);
+        return { status: 200, headers: { ETag: out.etag, 'Content-Type': 'application/octet-stream' }, body: out.code };
+      }
+      case 'PublishFunction': {
+        Object.assign(trail, { name, ifMatch });
+        const out = m.publishFunction(name, ifMatch);
+        Object.assign(trail, { summary: out.summary, etag: out.etag });
+        return xml(200, wire.functionSummaryDocument(out.summary));
+      }
+      case 'ListFunctions': {
+        const list = m.listFunctions({
+          marker: query.get('Marker') ?? undefined,
+          maxItems: query.get('MaxItems') ?? undefined,
+          stage: query.get('Stage') ?? undefined,
+        });
+        return xml(200, wire.functionListDocument(list));
+      }
+      case 'DeleteFunction': {
+        Object.assign(trail, { name, ifMatch });
+        m.deleteFunction(name, ifMatch);
+        return { status: 204 };
+      }
+      case 'TestFunction': {
+        const root = wire.parseBody(body, 'TestFunctionRequest');
+        const event = wire.readBlob(root, 'EventObject') ?? Buffer.alloc(0);
+        const prepared = m.prepareTest(name, ifMatch, childText(root, 'Stage'));
+        const eventJson = event.toString('utf8');
+        try {
+          JSON.parse(eventJson);
+        } catch {
+          throw errors.invalidArgument('EventObject must be a JSON document.');
+        }
+        const run = runFunction(prepared.code.toString('utf8'), eventJson, { timeoutMs: this.testTimeoutMs });
+        return xml(200, wire.testResultDocument(prepared.summary, run));
+      }
+      case 'TagResource': {
+        const resource = query.get('Resource') ?? undefined;
+        const tags: Tag[] = wire.readTags(wire.parseBody(body, 'Tags'));
+        Object.assign(trail, { resource, tags });
+        m.tagResource(resource, tags);
+        return { status: 204 };
+      }
+      case 'UntagResource': {
+        const resource = query.get('Resource') ?? undefined;
+        const tagKeys = wire.readTagKeys(wire.parseBody(body, 'TagKeys'));
+        Object.assign(trail, { resource, tagKeys });
+        m.untagResource(resource, tagKeys);
+        return { status: 204 };
+      }
+      case 'ListTagsForResource':
+        return xml(200, wire.tagsDocument(m.listTagsForResource(query.get('Resource') ?? undefined)));
+      case 'Unknown':
+        throw errors.unsupported('Unknown operation.');
+    }
+  }
+
+  private callerOf(req: http.IncomingMessage): Caller {
+    const accessKeyId = CREDENTIAL.exec(headerValue(req.headers.authorization) ?? '')?.[1] ?? 'ANONYMOUS';
+    return {
+      accessKeyId,
+      actor: this.actors.get(accessKeyId) ?? accessKeyId,
+      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+      userAgent: headerValue(req.headers['user-agent']) ?? headerValue(req.headers['x-amz-user-agent']) ?? '',
+    };
+  }
+
+  private errorReply(error: CloudFrontError, requestId: string): Reply {
+    return xml(error.status, wire.errorDocument(error.type, error.code, error.message, requestId));
+  }
+
+  private send(res: http.ServerResponse, reply: Reply, requestId: string): void {
+    res.statusCode = reply.status;
+    res.setHeader('x-amzn-RequestId', requestId);
+    for (const [key, value] of Object.entries(reply.headers ?? {})) res.setHeader(key, value);
+    if (reply.body === undefined) {
+      res.end();
+      return;
+    }
+    const body = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : reply.body;
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
+  }
+
+  private emit(event: CloudTrailEvent): void {
+    this.trail.push(event);
+    for (const listener of this.subscribers) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A broken subscriber must not break the emulator or the other subscribers.
+        process.emitWarning(`CloudTrail subscriber failed: ${String(error)}`);
+      }
+    }
+  }
+}
+
+function xml(status: number, body: string, headers: Record<string, string> = {}): Reply {
+  return { status, headers: { 'Content-Type': 'text/xml', ...headers }, body };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export type { FunctionSummary };
