@@ -1,0 +1,34 @@
+// Shared setup for the emulator tests: a real SDK client pointed at a fresh emulator.
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator';
+
+export const CODE = 'function handler(event) { return event.request; }';
+export const encode = (s: string) => new TextEncoder().encode(s);
+
+export function clientFor(emulator: Emulator, options: { accessKeyId?: string; maxAttempts?: number } = {}): CloudFrontClient {
+  return new CloudFrontClient({
+    endpoint: emulator.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: options.accessKeyId ?? 'AKIDEXAMPLE', secretAccessKey: 'not-checked' },
+    maxAttempts: options.maxAttempts ?? 1,
+  });
+}
+
+export async function withEmulator<T>(options: EmulatorOptions, body: (emulator: Emulator) => Promise<T>): Promise<T> {
+  const emulator = await startEmulator(options);
+  try {
+    return await body(emulator);
+  } finally {
+    await emulator.close();
+  }
+}
+
+/** Runs `call` and returns the error it threw (fails when it did not throw). */
+export async function errorOf(call: () => Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number }; $fault?: string }> {
+  try {
+    await call();
+  } catch (error) {
+    return error as Error & { name: string };
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}
