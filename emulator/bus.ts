@@ -116,12 +116,16 @@ export class LocalBus {
   }
 
   /** Names of the rules the event matches, in rule order. */
-  matchingRules(event: BusEvent): string[] {
+  matchingRules(event: object): string[] {
     return this.rules.filter((r) => matchesPattern(r.pattern, event)).map((r) => r.name);
   }
 
-  /** PutEvents for one event: schedules its deliveries and returns at once, like the real call. */
-  put(event: BusEvent): void {
+  /**
+   * PutEvents for one event: schedules its deliveries and returns at once, like the real call.
+   * Takes any object so typed events (e.g. CloudTrailEvent) need no cast.
+   */
+  put(input: object): void {
+    const event = input as BusEvent;
     for (const rule of this.rules) {
       if (!matchesPattern(rule.pattern, event)) continue;
       const lost = this.fate.chance(this.options.lossProbability ?? 0);
