@@ -255,7 +255,7 @@ export class EmulatorServer {
       if (this.bucket && !this.bucket.tryTake()) throw errors.throttling();
       fault = this.faults?.decide();
       if (fault && !fault.afterCommit) throw new CloudFrontError(fault.code, fault.status, fault.message);
-      reply = this.dispatch(operation, name ?? '', url.searchParams, req.headers, body, trail);
+      reply = await this.dispatch(operation, name ?? '', url.searchParams, req.headers, body, trail);
       if (fault) {
         // The write landed but the caller is told otherwise, like a timeout after commit.
         reply = this.errorReply(new CloudFrontError(fault.code, fault.status, fault.message), requestId);
@@ -286,7 +286,7 @@ export class EmulatorServer {
     }
   }
 
-  private dispatch(operation: Operation, name: string, query: URLSearchParams, headers: http.IncomingHttpHeaders, body: string, trail: Trail): Reply {
+  private async dispatch(operation: Operation, name: string, query: URLSearchParams, headers: http.IncomingHttpHeaders, body: string, trail: Trail): Promise<Reply> {
     const ifMatch = headerValue(headers['if-match']);
     const m = this.model;
     switch (operation) {
@@ -354,7 +354,7 @@ export class EmulatorServer {
         } catch {
           throw errors.invalidArgument('EventObject must be a JSON document.');
         }
-        const run = runFunction(prepared.code.toString('utf8'), eventJson, { timeoutMs: this.testTimeoutMs });
+        const run = await runFunction(prepared.code.toString('utf8'), eventJson, { timeoutMs: this.testTimeoutMs });
         return xml(200, wire.testResultDocument(prepared.summary, run));
       }
       case 'TagResource': {

@@ -212,6 +212,15 @@ describe('emulator conformance through the AWS SDK', () => {
       await create('x'.repeat(64));
     });
 
+    it('a malformed body → InvalidArgument; an unknown route → UnsupportedOperation (both 400)', async () => {
+      const bad = await fetch(`${emulator.endpoint}/2020-05-31/function`, { method: 'POST', body: '<CreateFunctionRequest><Name>x</Nam>' });
+      assert.equal(bad.status, 400);
+      assert.match(await bad.text(), /<Code>InvalidArgument<\/Code>/);
+      const unknown = await fetch(`${emulator.endpoint}/2020-05-31/distribution`);
+      assert.equal(unknown.status, 400);
+      assert.match(await unknown.text(), /<Code>UnsupportedOperation<\/Code>/);
+    });
+
     it('the ErrorResponse body is what the SDK error parser reads', async () => {
       const raw = await fetch(`${emulator.endpoint}/2020-05-31/function/nope/describe?Stage=DEVELOPMENT`);
       assert.equal(raw.status, 404);
