@@ -1,0 +1,154 @@
+/**
+ * `npm start`: the whole flow on the embedded emulator. Seeds functions, edits them the way a console
+ * user and a CI job would (one tag added after the edit, one CloudTrail event lost), lets the event
+ * path and one sweep run, and shows every function before and after.
+ */
+import '../emulator/quiet';
+import { CreateFunctionCommand, type CloudFrontClient, DescribeFunctionCommand, TagResourceCommand, UpdateFunctionCommand } from '@aws-sdk/client-cloudfront';
+import { type DecidedOutcome, type LocalStack, RECONCILER_ACTOR, startLocalStack } from '../emulator/local-stack';
+import type { FunctionSnapshot } from '../emulator/index';
+import type { Io } from './main';
+import { table } from './table';
+
+const TAG = { Key: 'auto-publish', Value: 'true' };
+const source = (body: string) => `function handler(event) {\n  ${body}\n  return event.request;\n}`;
+const code = (body: string) => new TextEncoder().encode(source(body));
+
+interface Edit {
+  readonly who: string;
+  readonly what: string;
+  run(clients: Record<'console' | 'ci', CloudFrontClient>, stack: LocalStack): Promise<void>;
+}
+
+async function update(client: CloudFrontClient, name: string, body: string): Promise<void> {
+  const { ETag, FunctionSummary } = await client.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+  await client.send(new UpdateFunctionCommand({ Name: name, IfMatch: ETag, FunctionConfig: FunctionSummary?.FunctionConfig, FunctionCode: code(body) }));
+}
+
+/** The story, in order. Each edit leaves DEVELOPMENT ahead of LIVE. */
+const EDITS: readonly Edit[] = [
+  { who: 'console user', what: 'updates url-rewrite (tagged)', run: ({ console: c }) => update(c, 'url-rewrite', "event.request.uri = event.request.uri.replace(/\\/$/, '/index.html');") },
+  { who: 'CI job', what: 'updates geo-redirect (tagged)', run: ({ ci }) => update(ci, 'geo-redirect', '// v2: redirect by country') },
+  {
+    who: 'CI job',
+    what: 'creates security-headers with the tag',
+    run: ({ ci }) =>
+      ci.send(new CreateFunctionCommand({ Name: 'security-headers', FunctionConfig: { Comment: 'HSTS and friends', Runtime: 'cloudfront-js-2.0' }, FunctionCode: code('// adds headers on the response'), Tags: { Items: [TAG] } })).then(() => undefined),
+  },
+  { who: 'console user', what: 'updates ab-test (not tagged)', run: ({ console: c }) => update(c, 'ab-test', '// experiment 7') },
+  { who: 'CI job', what: 'updates auth-check (not tagged yet)', run: ({ ci }) => update(ci, 'auth-check', '// v3: check the JWT') },
+  {
+    who: 'console user',
+    what: 'tags auth-check auto-publish=true after the edit',
+    run: async ({ console: c }, stack) => {
+      await c.send(new TagResourceCommand({ Resource: arnOf(stack, 'auth-check'), Tags: { Items: [TAG] } }));
+    },
+  },
+  {
+    who: 'CI job',
+    what: 'updates cache-key (tagged), and CloudTrail loses the event',
+    run: ({ ci }, stack) => {
+      stack.loseNext((e) => e.detail.eventName.startsWith('UpdateFunction') && (e.detail.requestParameters as { name?: string } | null)?.name === 'cache-key');
+      return update(ci, 'cache-key', '// v2: include the Accept-Language header');
+    },
+  },
+];
+
+const arnOf = (stack: LocalStack, name: string) => `arn:aws:cloudfront::${stack.emulator.accountId}:function/${name}`;
+
+function seed(stack: LocalStack): void {
+  const functions: [string, boolean][] = [
+    ['url-rewrite', true],
+    ['geo-redirect', true],
+    ['cache-key', true],
+    ['ab-test', false],
+    ['auth-check', false],
+  ];
+  for (const [name, tagged] of functions) {
+    stack.emulator.state.seed({ name, code: source('// v1'), tags: tagged ? { 'auto-publish': 'true' } : { team: 'web' }, publish: true });
+  }
+}
+
+export interface DemoOptions {
+  readonly keep: boolean;
+  readonly seed?: string | undefined;
+  readonly io: Io;
+}
+
+export async function runDemo({ keep, io }: DemoOptions): Promise<number> {
+  const started = Date.now();
+  const stack = await startLocalStack({ bus: { seed: 7, delayMs: { min: 5, max: 50 } } });
+  try {
+    io.out(`CloudFront emulator on ${stack.emulator.endpoint}; rules from serverless.yml wired to the real handlers.\n`);
+    seed(stack);
+    stack.hold();
+    const clients = { console: stack.clientFor('console-user'), ci: stack.clientFor('ci-job') };
+    for (const edit of EDITS) {
+      await edit.run(clients, stack);
+      io.out(`  ${edit.who.padEnd(12)} ${edit.what}`);
+    }
+    io.out('\nBefore the reconciler (events held back):\n');
+    io.out(stateTable(stack.emulator.state.snapshot(), []));
+
+    stack.release();
+    await stack.settle();
+    const sweep = await stack.sweep();
+    io.out(`\nAfter the event path and one sweep (listed ${sweep.listed}, ${sweep.candidates} candidate(s)):\n`);
+    const after = stack.emulator.state.snapshot();
+    io.out(stateTable(after, stack.outcomes));
+
+    const publishes = stack.emulator.controls.publishLog().filter((p) => p.actor === RECONCILER_ACTOR);
+    const byEvent = stack.outcomes.filter((o) => o.action === 'published' && o.decidedBy === 'event').length;
+    const bySweep = stack.outcomes.filter((o) => o.action === 'published' && o.decidedBy === 'sweep').length;
+    const stale = after.filter((f) => f.tags['auto-publish'] === 'true' && f.live?.etag !== f.development.etag);
+    io.out(
+      `\n${publishes.length} publish(es) by the reconciler: ${byEvent} from events, ${bySweep} from the sweep. ` +
+        `Untagged functions were left alone. Opted-in functions not live: ${stale.length}. (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    if (stale.length > 0) return 1;
+    if (keep) return await keepRunning(stack, io);
+    return 0;
+  } finally {
+    if (!keep) await stack.close();
+  }
+}
+
+function stateTable(functions: readonly FunctionSnapshot[], outcomes: readonly DecidedOutcome[]): string {
+  const rows = functions.map((f) => {
+    const decisive = decisiveOutcome(outcomes.filter((o) => o.functionName === f.name));
+    return [
+      f.name,
+      f.tags['auto-publish'] ? `auto-publish=${f.tags['auto-publish']}` : '-',
+      f.development.etag,
+      f.live?.etag ?? '(none)',
+      f.live?.etag === f.development.etag ? 'yes' : 'NO',
+      decisive?.action ?? '-',
+      decisive ? (decisive.decidedBy === 'event' ? `event (${decisive.trigger})` : 'sweep') : '-',
+    ];
+  });
+  return table(['FUNCTION', 'TAG', 'DEVELOPMENT ETAG', 'LIVE ETAG', 'IN SYNC', 'OUTCOME', 'DECIDED BY'], rows);
+}
+
+/** A function may be decided several times (duplicates, races): show the decision that mattered. */
+const PRIORITY = ['published', 'would-publish', 'failed', 'already-published', 'skipped-not-opted-in', 'skipped-not-allowed', 'gone', 'skipped-in-sync'];
+function decisiveOutcome(outcomes: readonly DecidedOutcome[]): DecidedOutcome | undefined {
+  return [...outcomes].sort((a, b) => PRIORITY.indexOf(a.action) - PRIORITY.indexOf(b.action))[0];
+}
+
+async function keepRunning(stack: LocalStack, io: Io): Promise<number> {
+  const endpoint = stack.emulator.endpoint;
+  io.out(`
+Still running (Ctrl-C to stop). Endpoint: ${endpoint}
+Edits made now go live by themselves, as they would in an account; a sweep runs every 60 s.
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
+  aws cloudfront describe-function --endpoint-url ${endpoint} --name ab-test
+  npx cf-autopublish status --endpoint ${endpoint}`);
+  const timer = setInterval(() => void stack.sweep().catch((e: Error) => io.err(`sweep failed: ${e.message}`)), 60_000);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  clearInterval(timer);
+  await stack.close();
+  return 0;
+}

@@ -1,0 +1,16 @@
+/** `cf-autopublish emulator`: the embedded CloudFront emulator alone, until Ctrl-C. */
+import { startEmulator } from '../emulator/index';
+import { UsageError, type Io } from './main';
+
+export async function runEmulator(port: string | undefined, io: Io): Promise<number> {
+  if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new UsageError(`--port "${port}" is not a port number`);
+  const emulator = await startEmulator({ port: port === undefined ? 0 : Number(port) });
+  io.out(`CloudFront emulator listening on ${emulator.endpoint} (account ${emulator.accountId}). Ctrl-C to stop.`);
+  io.out(`  aws cloudfront list-functions --endpoint-url ${emulator.endpoint}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await emulator.close();
+  return 0;
+}

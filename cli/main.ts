@@ -1,0 +1,236 @@
+/**
+ * `cf-autopublish`: the reconciler from a terminal, against a real account (standard credential
+ * chain) or the embedded emulator. It calls the same lib/ code as the Lambdas.
+ */
+import '../emulator/quiet';
+import { parseArgs } from 'node:util';
+import { cloudFrontGateway, createCloudFrontClient } from '../lib/cloudfront-gateway';
+import { type Config, ConfigError, loadConfig } from '../lib/config';
+import { inspectFunctions } from '../lib/inspect';
+import { describeError, type Outcome, reconcile, ReconcileError } from '../lib/reconcile';
+import { policyFor } from '../lib/runtime';
+import { summariseSweep, sweep } from '../lib/sweep';
+import { table } from './table';
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** Progress lines are drawn only on a terminal. */
+  readonly interactive: boolean;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export const USAGE = `Usage: cf-autopublish <command> [options]
+
+Commands:
+  status                    every function: opted in, DEVELOPMENT status and ETag, LIVE ETag, in sync
+  sweep [--dry-run]         the drift sweep: publish every opted-in function whose LIVE differs
+  reconcile <name> [--dry-run]
+                            reconcile one function now
+  emulator [--port N]       run the embedded CloudFront emulator alone
+  demo [--keep]             the whole flow on the embedded emulator (what \`npm start\` runs)
+
+Options:
+  --endpoint URL            CloudFront endpoint (e.g. the emulator's); default: AWS
+  --region REGION           signing region (default us-east-1; CloudFront is global)
+  --profile NAME            AWS profile from the shared config files
+  --tag-key KEY             opt-in tag key (default auto-publish)
+  --tag-value VALUE         opt-in tag value (default true)
+  --json                    machine-readable output (status, sweep, reconcile)
+  -h, --help                this text`;
+
+const OPTIONS = {
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  'tag-key': { type: 'string' },
+  'tag-value': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  port: { type: 'string' },
+  keep: { type: 'boolean' },
+  seed: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Settings errors name the CLI option, not the environment variable behind it. */
+const OPTION_OF: Record<string, string> = {
+  AUTO_PUBLISH_TAG_KEY: '--tag-key',
+  AUTO_PUBLISH_TAG_VALUE: '--tag-value',
+  CLOUDFRONT_ENDPOINT: '--endpoint',
+};
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Parsed = ReturnType<typeof parse>;
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message.split('\n')[0] ?? 'bad option' : String(error));
+  }
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parse(argv);
+    const [command, ...rest] = parsed.positionals;
+    if (parsed.values.help || command === undefined || command === 'help') {
+      io.out(USAGE);
+      return command === undefined && !parsed.values.help ? 2 : 0;
+    }
+    const config = configFrom(parsed, io.env);
+    switch (command) {
+      case 'status':
+        return await status(config, parsed, io);
+      case 'sweep':
+        return await runSweep(config, parsed, io);
+      case 'reconcile':
+        if (rest.length !== 1) throw new UsageError('reconcile takes exactly one function name');
+        return await reconcileOne(rest[0] as string, config, parsed, io);
+      case 'emulator':
+        return await (await import('./emulator-command')).runEmulator(parsed.values.port, io);
+      case 'demo':
+        return await (await import('./demo')).runDemo({ keep: parsed.values.keep ?? false, seed: parsed.values.seed, io });
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`cf-autopublish: ${error.message}\n${USAGE.split('\n')[0]} (see --help)`);
+      return 2;
+    }
+    io.err(`cf-autopublish: ${explain(error, io.env.CLOUDFRONT_ENDPOINT)}`);
+    return 1;
+  }
+}
+
+function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
+  const v = parsed.values;
+  if (v.profile) env.AWS_PROFILE = v.profile;
+  if (v.endpoint) env.CLOUDFRONT_ENDPOINT = v.endpoint;
+  const overrides: Record<string, string | undefined> = {
+    ...env,
+    ...(v['tag-key'] !== undefined ? { AUTO_PUBLISH_TAG_KEY: v['tag-key'] } : {}),
+    ...(v['tag-value'] !== undefined ? { AUTO_PUBLISH_TAG_VALUE: v['tag-value'] } : {}),
+    ...(v['dry-run'] ? { DRY_RUN: 'true' } : {}),
+  };
+  try {
+    return loadConfig(overrides);
+  } catch (error) {
+    if (error instanceof ConfigError && OPTION_OF[error.variable]) {
+      throw new UsageError(error.message.replace(error.variable, OPTION_OF[error.variable] as string));
+    }
+    throw error;
+  }
+}
+
+function gatewayFor(config: Config, parsed: Parsed, env: NodeJS.ProcessEnv) {
+  const endpoint = config.cloudFrontEndpoint;
+  // The emulator accepts any signature: don't make users invent credentials for a local endpoint.
+  const local = endpoint !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
+  const hasCredentials = env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE;
+  return cloudFrontGateway(
+    createCloudFrontClient({
+      endpoint,
+      maxAttempts: config.maxAttempts,
+      region: parsed.values.region ?? 'us-east-1',
+      ...(local && !hasCredentials ? { credentials: { accessKeyId: 'cf-autopublish-cli', secretAccessKey: 'local' } } : {}),
+    }),
+  );
+}
+
+async function status(config: Config, parsed: Parsed, io: Io): Promise<number> {
+  const states = await inspectFunctions(gatewayFor(config, parsed, io.env), policyFor(config));
+  if (parsed.values.json) {
+    io.out(JSON.stringify(states, null, 2));
+    return 0;
+  }
+  const rows = states.map((s) => [
+    s.name,
+    s.optedIn ? 'yes' : 'no',
+    s.developmentStatus,
+    s.developmentEtag ?? '-',
+    s.liveEtag ?? '(never published)',
+    s.inSync ? 'yes' : 'NO',
+    s.keyValueStores.map((arn) => arn.split('/').pop()).join(',') || '-',
+  ]);
+  io.out(table(['NAME', 'OPTED IN', 'DEV STATUS', 'DEV ETAG', 'LIVE ETAG', 'IN SYNC', 'KEYVALUESTORE'], rows));
+  io.out(`${states.length} function(s); ${states.filter((s) => s.optedIn && !s.inSync).length} opted in and not live.`);
+  return 0;
+}
+
+async function runSweep(config: Config, parsed: Parsed, io: Io): Promise<number> {
+  const report = await sweep({
+    cloudfront: gatewayFor(config, parsed, io.env),
+    policy: policyFor(config),
+    concurrency: config.sweepConcurrency,
+    onOutcome: (o, done, total) => {
+      if (io.interactive) io.err(`[${done}/${total}] ${o.functionName}: ${o.action}`);
+    },
+  });
+  const summary = summariseSweep(report);
+  if (parsed.values.json) io.out(JSON.stringify(summary, null, 2));
+  else {
+    io.out(outcomeTable(summary.outcomes));
+    const counts = Object.entries(summary.counts).map(([action, n]) => `${n} ${action}`);
+    io.out(`${config.dryRun ? 'dry run: ' : ''}listed ${summary.listed}, ${summary.candidates} candidate(s)${counts.length ? `: ${counts.join(', ')}` : ''}.`);
+  }
+  if (summary.failed.length > 0) {
+    io.err(`cf-autopublish: ${summary.failed.length} function(s) failed: ${summary.failed.join(', ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+async function reconcileOne(name: string, config: Config, parsed: Parsed, io: Io): Promise<number> {
+  const cloudfront = gatewayFor(config, parsed, io.env);
+  if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw new UsageError(`"${name}" is not a valid CloudFront function name`);
+  const development = await cloudfront.describe(name, 'DEVELOPMENT');
+  if (development === null || !development.arn) throw new Error(`no function named ${name}`);
+  const outcome = await reconcile({ name, arn: development.arn }, 'cli', { cloudfront, policy: policyFor(config), eagerDevelopment: true });
+  io.out(parsed.values.json ? JSON.stringify(outcome, null, 2) : outcomeTable([outcome]));
+  return 0;
+}
+
+export function outcomeTable(outcomes: readonly Outcome[]): string {
+  return table(
+    ['FUNCTION', 'ACTION', 'ETAG', 'TRIGGER'],
+    [...outcomes].sort((a, b) => a.functionName.localeCompare(b.functionName)).map((o) => [o.functionName, o.action, o.etag ?? '-', o.trigger]),
+  );
+}
+
+/** One line a user can act on, for the failures a CLI user actually meets. */
+export function explain(error: unknown, endpoint: string | undefined): string {
+  const cause = error instanceof ReconcileError ? error.cause : error;
+  const name = (cause as { name?: string })?.name ?? '';
+  const code = (cause as { code?: string })?.code ?? '';
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (error instanceof ConfigError) return error.message;
+  if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
+    return 'no AWS credentials found: set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for the emulator pass --endpoint';
+  }
+  if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'ETIMEDOUT'].includes(code) || name === 'TimeoutError') {
+    return `cannot reach ${endpoint ?? 'CloudFront'} (${code || name})`;
+  }
+  return error instanceof Error && !(error instanceof ReconcileError) ? message : describeError(cause);
+}
+
+/** The process wiring: argv in, text out, exit code set. */
+export function run(): void {
+  main(process.argv.slice(2), {
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+    interactive: Boolean(process.stderr.isTTY),
+    env: process.env,
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+if (require.main === module) run();
