@@ -1,0 +1,152 @@
+/** cf-autopublish against the emulator: output, exit codes and the one-line errors. */
+import '../../emulator/quiet';
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Emulator, startEmulator } from '../../emulator/index';
+import { main } from '../../cli/main';
+
+let emulator: Emulator;
+before(async () => {
+  emulator = await startEmulator({ accountId: '123456789012' });
+});
+after(() => emulator.close());
+beforeEach(() => {
+  emulator.state.reset();
+  emulator.controls.clearPublishLog();
+  emulator.controls.setAuthorizer(undefined);
+  const seed = (name: string, tags: Record<string, string>, publish: boolean) => emulator.state.seed({ name, code: 'function handler(e){return e.request}', tags, publish });
+  seed('in-sync', { 'auto-publish': 'true' }, true);
+  seed('pending', { 'auto-publish': 'true' }, false);
+  seed('untagged', {}, false);
+  seed('team-tagged', { 'team-publish': 'yes' }, false);
+});
+
+async function cli(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const env: NodeJS.ProcessEnv = { ...process.env, CLOUDFRONT_MAX_ATTEMPTS: '2' };
+  delete env.CLOUDFRONT_ENDPOINT;
+  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), interactive: false, env });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+test('status: a table with opted in, DEVELOPMENT status and ETag, LIVE ETag, in sync', async () => {
+  const r = await cli('status', '--endpoint', emulator.endpoint);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.split('\n');
+  assert.match(lines[0] ?? '', /^NAME\s+OPTED IN\s+DEV STATUS\s+DEV ETAG\s+LIVE ETAG\s+IN SYNC\s+KEYVALUESTORE$/);
+  const row = (name: string) => lines.find((l) => l.startsWith(`${name} `)) ?? '';
+  assert.match(row('in-sync'), /^in-sync\s+yes\s+UNASSOCIATED\s+E\w+\s+E\w+\s+yes\s+-$/);
+  assert.match(row('pending'), /^pending\s+yes\s+UNPUBLISHED\s+E\w+\s+\(never published\)\s+NO/);
+  assert.match(row('untagged'), /^untagged\s+no\s+/);
+  assert.match(r.out, /4 function\(s\); 1 opted in and not live\./);
+});
+
+test('status --json is machine-readable and honours --tag-key/--tag-value', async () => {
+  const r = await cli('status', '--json', '--endpoint', emulator.endpoint, '--tag-key', 'team-publish', '--tag-value', 'YES');
+  const states = JSON.parse(r.out) as { name: string; optedIn: boolean; liveEtag: string | null; developmentEtag: string }[];
+  assert.deepEqual(states.filter((s) => s.optedIn).map((s) => s.name), ['team-tagged']);
+  const inSync = states.find((s) => s.name === 'in-sync');
+  assert.equal(inSync?.liveEtag, inSync?.developmentEtag);
+});
+
+test('sweep --dry-run decides without publishing; sweep publishes only the opted-in', async () => {
+  const dry = await cli('sweep', '--dry-run', '--endpoint', emulator.endpoint);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /pending\s+would-publish/);
+  assert.match(dry.out, /^dry run: listed 4, 3 candidate\(s\)/m);
+  assert.equal(emulator.controls.publishLog().length, 0);
+
+  const real = await cli('sweep', '--endpoint', emulator.endpoint);
+  assert.equal(real.code, 0, real.err);
+  assert.match(real.out, /pending\s+published\s+E\w+\s+sweep/);
+  assert.match(real.out, /untagged\s+skipped-not-opted-in/);
+  assert.deepEqual(emulator.controls.publishLog().map((p) => p.name), ['pending']);
+});
+
+test('reconcile <name> publishes one function and prints its outcome', async () => {
+  const r = await cli('reconcile', 'pending', '--endpoint', emulator.endpoint, '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(JSON.parse(r.out).action, 'published');
+  const again = await cli('reconcile', 'pending', '--endpoint', emulator.endpoint);
+  assert.match(again.out, /pending\s+skipped-in-sync/);
+});
+
+test('errors are one clear line with a non-zero exit', async () => {
+  const unknown = await cli('reconcile', 'nope', '--endpoint', emulator.endpoint);
+  assert.deepEqual([unknown.code, unknown.err], [1, 'cf-autopublish: no function named nope']);
+
+  const badName = await cli('reconcile', '../etc', '--endpoint', emulator.endpoint);
+  assert.equal(badName.code, 2);
+  assert.match(badName.err, /"..\/etc" is not a valid CloudFront function name/);
+
+  const badOption = await cli('status', '--frobnicate');
+  assert.equal(badOption.code, 2);
+  assert.match(badOption.err, /^cf-autopublish: Unknown option '--frobnicate'/);
+
+  const badEndpoint = await cli('status', '--endpoint', 'not-a-url');
+  assert.equal(badEndpoint.code, 2);
+  assert.match(badEndpoint.err, /^cf-autopublish: --endpoint: "not-a-url" is not a URL/);
+
+  const closed = await startEmulator();
+  const endpoint = closed.endpoint;
+  await closed.close();
+  const unreachable = await cli('status', '--endpoint', endpoint);
+  assert.equal(unreachable.code, 1);
+  assert.equal(unreachable.err, `cf-autopublish: cannot reach ${endpoint} (ECONNREFUSED)`);
+
+  emulator.controls.setAuthorizer((r) => r.operation !== 'ListFunctions');
+  const denied = await cli('status', '--endpoint', emulator.endpoint);
+  assert.equal(denied.code, 1);
+  assert.match(denied.err, /^cf-autopublish: access denied: /);
+  assert.equal(denied.err.split('\n').length, 1);
+
+  const noCommand = await cli();
+  assert.equal(noCommand.code, 2);
+});
+
+test('a sweep with a failing function exits 1 and names it', async () => {
+  emulator.controls.setAuthorizer((r) => !(r.operation === 'ListTagsForResource' && String(r.target).endsWith('/pending')));
+  const r = await cli('sweep', '--endpoint', emulator.endpoint);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /1 function\(s\) failed: pending$/);
+  assert.match(r.out, /pending\s+failed/);
+});
+
+/** Runs the bin in a child process without blocking this one (the emulator answers from here). */
+async function bin(args: string[], env: NodeJS.ProcessEnv) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['cli/bin.cjs', ...args], { env, encoding: 'utf8', timeout: 60_000 });
+    return { status: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { status: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+test('the installed bin: no credentials against AWS is one clear line (process-level)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cfap-home-'));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+    // Never reach for instance metadata from a test.
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const r = await bin(['status'], env);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr.trim(), /^cf-autopublish: no AWS credentials found: set AWS_PROFILE/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
+test('the installed bin works against the emulator with no credentials at all', async () => {
+  const r = await bin(['status', '--endpoint', emulator.endpoint], { PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'cfap-home-')), AWS_EC2_METADATA_DISABLED: 'true' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^NAME\s+OPTED IN/);
+});

@@ -1,0 +1,20 @@
+/** `npm start` (the demo) as a user sees it: every opted-in function ends live, the rest untouched. */
+import '../../emulator/quiet';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { main } from '../../cli/main';
+
+test('the demo shows functions going live by event and by sweep, and exits 0', async () => {
+  const out: string[] = [];
+  const code = await main(['demo'], { out: (t) => out.push(t), err: (t) => out.push(t), interactive: false, env: process.env });
+  const text = out.join('\n');
+  assert.equal(code, 0, text);
+  const after = text.slice(text.indexOf('After the event path'));
+  const row = (name: string) => after.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
+  assert.match(row('url-rewrite'), /yes\s+published\s+event \(UpdateFunction\)$/);
+  assert.match(row('security-headers'), /yes\s+published\s+event \(CreateFunction\)$/);
+  assert.match(row('auth-check'), /yes\s+published\s+event \(TagResource\)$/);
+  assert.match(row('cache-key'), /yes\s+published\s+sweep$/, 'the lost event is repaired by the sweep');
+  assert.match(row('ab-test'), /NO\s+skipped-not-opted-in/);
+  assert.match(text, /Opted-in functions not live: 0\./);
+});

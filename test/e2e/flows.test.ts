@@ -1,0 +1,172 @@
+/**
+ * End to end: the real AWS SDK over HTTP against the emulator, CloudTrail events on the local bus
+ * with the rule from serverless.yml, and the real handlers as targets.
+ */
+import './support';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PublishFunctionCommand, DescribeFunctionCommand } from '@aws-sdk/client-cloudfront';
+import { create, reconcilerPublishes, stateOf, tag, untag, update, withStack } from './support';
+
+test('console-style update → CloudTrail event → bus → handler → published', () =>
+  withStack({}, async (stack) => {
+    const console = stack.clientFor('console-user');
+    await create(console, 'url-rewrite', true);
+    await stack.settle();
+    const etag = await update(console, 'url-rewrite', 'v2');
+    await stack.settle();
+    assert.deepEqual(stateOf(stack, 'url-rewrite'), { dev: etag, live: etag, inSync: true, tags: { 'auto-publish': 'true' } });
+    const deliveries = stack.bus.deliveries().filter((d) => d.status === 'delivered');
+    assert.deepEqual(
+      deliveries.map((d) => (d.event.detail as { eventName: string }).eventName),
+      ['CreateFunction2020_05_31', 'UpdateFunction2020_05_31'],
+      'only Create and Update reach the handler; our own PublishFunction events do not',
+    );
+    assert.deepEqual(reconcilerPublishes(stack).map((p) => p.etag).at(-1), etag);
+    assert.deepEqual(stack.outcomes.map((o) => [o.trigger, o.action, o.decidedBy]), [
+      ['CreateFunction', 'published', 'event'],
+      ['UpdateFunction', 'published', 'event'],
+    ]);
+  }));
+
+test('a tag added after the update publishes the function (TagResource event)', () =>
+  withStack({}, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    await create(ci, 'auth-check', false);
+    const etag = await update(ci, 'auth-check', 'v2');
+    await stack.settle();
+    assert.equal(stateOf(stack, 'auth-check').live, undefined, 'untagged: never published');
+    await tag(ci, stack, 'auth-check');
+    await stack.settle();
+    assert.equal(stateOf(stack, 'auth-check').live, etag);
+    assert.equal(stack.outcomes.at(-1)?.trigger, 'TagResource');
+  }));
+
+test('a lost event is repaired by the sweep', () =>
+  withStack({}, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    await create(ci, 'cache-key', true);
+    await stack.settle();
+    stack.loseNext((e) => e.detail.eventName.startsWith('UpdateFunction'));
+    const etag = await update(ci, 'cache-key', 'v2');
+    await stack.settle();
+    assert.notEqual(stateOf(stack, 'cache-key').live, etag, 'the event was lost, nothing published yet');
+    const summary = await stack.sweep();
+    assert.equal(summary.counts.published, 1);
+    assert.equal(stateOf(stack, 'cache-key').live, etag);
+    assert.equal(stack.outcomes.at(-1)?.decidedBy, 'sweep');
+  }));
+
+test('an update that lands during our publish: the 412 is re-read and the newest version goes live', () =>
+  withStack({}, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    await create(ci, 'geo', true);
+    await stack.settle();
+    stack.hold();
+    await update(ci, 'geo', 'v2');
+    // The moment the reconciler's publish arrives, another writer's update lands first.
+    let raced = false;
+    const model = stack.emulator.state.model;
+    stack.emulator.controls.setAuthorizer((request) => {
+      if (request.operation === 'PublishFunction' && request.actor === 'cf-autopublish' && !raced) {
+        raced = true;
+        const current = model.describeFunction('geo', 'DEVELOPMENT');
+        model.updateFunction({ name: 'geo', ifMatch: current.etag, config: { comment: '', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] }, code: Buffer.from('function handler(e){return e.request} // v3') });
+      }
+      return true;
+    });
+    stack.release();
+    await stack.settle();
+    assert.ok(raced);
+    const state = stateOf(stack, 'geo');
+    assert.equal(state.inSync, true, 'v3 (the racing write) is live');
+    const failedPublishes = stack.emulator.cloudTrailEvents().filter((e) => e.detail.eventName.startsWith('Publish') && e.detail.errorCode === 'PreconditionFailed');
+    assert.equal(failedPublishes.length, 1, 'exactly one 412, then a publish with the fresh ETag');
+    assert.equal(stack.outcomes.at(-1)?.publishAttempts, 2);
+  }));
+
+test('concurrent updates from two writers while events flow: the last version ends live', () =>
+  withStack({ emulator: { latency: { min: 1, max: 8 }, latencySeed: 3 }, bus: { seed: 11, delayMs: { min: 0, max: 15 } } }, async (stack) => {
+    const a = stack.clientFor('writer-a');
+    const b = stack.clientFor('writer-b');
+    await create(a, 'shared', true);
+    await stack.settle();
+    const write = async (client: typeof a, label: string) => {
+      for (let i = 0; i < 6; i++) {
+        try {
+          await update(client, 'shared', `${label}${i}`);
+        } catch (error) {
+          if ((error as Error).name !== 'PreconditionFailed') throw error; // the writers race each other too
+        }
+      }
+    };
+    await Promise.all([write(a, 'a'), write(b, 'b')]);
+    await stack.settle();
+    assert.equal(stateOf(stack, 'shared').inSync, true);
+    assert.equal(stack.bus.deadLetters().length, 0);
+    const failed = stack.outcomes.filter((o) => o.action === 'failed');
+    assert.deepEqual(failed, []);
+  }));
+
+test('duplicated and reordered deliveries publish once per version and never go backwards', () =>
+  withStack({ bus: { seed: 5, duplicateProbability: 0.5, reorderWindow: 4, reorderFlushMs: 10 } }, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    for (const name of ['a', 'b', 'c', 'd']) await create(ci, name, true);
+    for (const name of ['a', 'b', 'c', 'd']) await update(ci, name, 'v2');
+    await stack.settle();
+    const copies = stack.bus.deliveries().filter((d) => d.copy === 1);
+    assert.ok(copies.length > 0, 'some deliveries were duplicated');
+    for (const name of ['a', 'b', 'c', 'd']) assert.equal(stateOf(stack, name).inSync, true, name);
+    // Every reconciler publish is of the then-current DEVELOPMENT version: never a stale one.
+    const etags = reconcilerPublishes(stack).map((p) => `${p.name}:${p.etag}`);
+    assert.equal(new Set(etags).size, etags.length, 'no version published twice');
+    assert.ok(etags.length <= 8, `at most one publish per version, saw ${etags.length}`);
+  }));
+
+test('dry run leaves LIVE untouched and reports would-publish', () =>
+  withStack({ settings: { DRY_RUN: 'true' } }, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    await create(ci, 'x', true);
+    await update(ci, 'x', 'v2');
+    await stack.settle();
+    await stack.sweep();
+    assert.equal(stateOf(stack, 'x').live, undefined);
+    assert.equal(reconcilerPublishes(stack).length, 0);
+    assert.equal(stack.emulator.controls.calls().PublishFunction ?? 0, 0, 'not even a refused publish');
+    assert.ok(stack.outcomes.every((o) => o.action === 'would-publish'));
+    assert.ok(stack.outcomes.some((o) => o.decidedBy === 'sweep'));
+  }));
+
+test('untagged, untagged-later and wrongly tagged functions are never published by the reconciler', () =>
+  withStack({}, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    await create(ci, 'plain', false);
+    await create(ci, 'falsy', false);
+    await tag(ci, stack, 'falsy', 'false');
+    await create(ci, 'dropped', true);
+    await stack.settle();
+    await untag(ci, stack, 'dropped');
+    for (const name of ['plain', 'falsy', 'dropped']) await update(ci, name, 'v2');
+    await stack.settle();
+    await stack.sweep();
+    assert.deepEqual(reconcilerPublishes(stack).map((p) => p.name), ['dropped'], 'only while it was tagged');
+    assert.equal(stateOf(stack, 'plain').live, undefined);
+    assert.equal(stateOf(stack, 'falsy').live, undefined);
+    assert.equal(stateOf(stack, 'dropped').inSync, false);
+  }));
+
+test('another actor publishing first ends as already-published or in sync, never as a failure', () =>
+  withStack({}, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    await create(ci, 'p', true);
+    await stack.settle();
+    stack.hold();
+    const etag = await update(ci, 'p', 'v2');
+    await ci.send(new PublishFunctionCommand({ Name: 'p', IfMatch: etag }));
+    stack.release();
+    await stack.settle();
+    const last = stack.outcomes.at(-1);
+    assert.equal(last?.action, 'skipped-in-sync');
+    const live = await ci.send(new DescribeFunctionCommand({ Name: 'p', Stage: 'LIVE' }));
+    assert.equal(live.ETag, etag);
+  }));

@@ -1,0 +1,59 @@
+/** Helpers for the end-to-end tests: real SDK, real handlers, the emulator and its local bus. */
+import '../../emulator/quiet';
+import {
+  type CloudFrontClient,
+  CreateFunctionCommand,
+  DescribeFunctionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateFunctionCommand,
+} from '@aws-sdk/client-cloudfront';
+import { RECONCILER_ACTOR, type LocalStack, type LocalStackOptions, startLocalStack } from '../../emulator/local-stack';
+
+export const OPT_IN = { Key: 'auto-publish', Value: 'true' };
+export const code = (version: string) => new TextEncoder().encode(`function handler(event) { /* ${version} */ return event.request; }`);
+
+export async function withStack(options: LocalStackOptions, body: (stack: LocalStack) => Promise<void>): Promise<void> {
+  const stack = await startLocalStack(options);
+  try {
+    await body(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
+export async function create(client: CloudFrontClient, name: string, tagged: boolean): Promise<void> {
+  await client.send(
+    new CreateFunctionCommand({
+      Name: name,
+      FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+      FunctionCode: code('v1'),
+      ...(tagged ? { Tags: { Items: [OPT_IN] } } : {}),
+    }),
+  );
+}
+
+/** What the console does: read DEVELOPMENT, send the new code with its ETag. */
+export async function update(client: CloudFrontClient, name: string, version: string): Promise<string> {
+  const current = await client.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+  const out = await client.send(
+    new UpdateFunctionCommand({ Name: name, IfMatch: current.ETag, FunctionConfig: current.FunctionSummary?.FunctionConfig, FunctionCode: code(version) }),
+  );
+  return out.ETag as string;
+}
+
+export async function tag(client: CloudFrontClient, stack: LocalStack, name: string, value = 'true'): Promise<void> {
+  await client.send(new TagResourceCommand({ Resource: stack.emulator.state.model.arnFor(name), Tags: { Items: [{ Key: 'auto-publish', Value: value }] } }));
+}
+
+export async function untag(client: CloudFrontClient, stack: LocalStack, name: string): Promise<void> {
+  await client.send(new UntagResourceCommand({ Resource: stack.emulator.state.model.arnFor(name), TagKeys: { Items: ['auto-publish'] } }));
+}
+
+export function stateOf(stack: LocalStack, name: string) {
+  const f = stack.emulator.state.snapshot().find((s) => s.name === name);
+  if (!f) throw new Error(`no function ${name}`);
+  return { dev: f.development.etag, live: f.live?.etag, inSync: f.live?.etag === f.development.etag, tags: f.tags };
+}
+
+export const reconcilerPublishes = (stack: LocalStack) => stack.emulator.controls.publishLog().filter((p) => p.actor === RECONCILER_ACTOR);
