@@ -7,7 +7,7 @@ import '../emulator/quiet';
 import { CreateFunctionCommand, type CloudFrontClient, DescribeFunctionCommand, TagResourceCommand, UpdateFunctionCommand } from '@aws-sdk/client-cloudfront';
 import { type DecidedOutcome, type LocalStack, RECONCILER_ACTOR, startLocalStack } from '../emulator/local-stack';
 import type { FunctionSnapshot } from '../emulator/index';
-import type { Io } from './main';
+import type { Io } from './io';
 import { table } from './table';
 
 const TAG = { Key: 'auto-publish', Value: 'true' };
@@ -71,7 +71,6 @@ function seed(stack: LocalStack): void {
 
 export interface DemoOptions {
   readonly keep: boolean;
-  readonly seed?: string | undefined;
   readonly io: Io;
 }
 

@@ -1,6 +1,6 @@
 /** `cf-autopublish emulator`: the embedded CloudFront emulator alone, until Ctrl-C. */
 import { startEmulator } from '../emulator/index';
-import { UsageError, type Io } from './main';
+import { type Io, UsageError } from './io';
 
 export async function runEmulator(port: string | undefined, io: Io): Promise<number> {
   if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new UsageError(`--port "${port}" is not a port number`);

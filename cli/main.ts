@@ -10,15 +10,12 @@ import { inspectFunctions } from '../lib/inspect';
 import { describeError, type Outcome, reconcile, ReconcileError } from '../lib/reconcile';
 import { policyFor } from '../lib/runtime';
 import { summariseSweep, sweep } from '../lib/sweep';
+import { runDemo } from './demo';
+import { runEmulator } from './emulator-command';
+import { type Io, UsageError } from './io';
 import { table } from './table';
 
-export interface Io {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  /** Progress lines are drawn only on a terminal. */
-  readonly interactive: boolean;
-  readonly env: NodeJS.ProcessEnv;
-}
+export type { Io } from './io';
 
 export const USAGE = `Usage: cf-autopublish <command> [options]
 
@@ -49,7 +46,6 @@ const OPTIONS = {
   json: { type: 'boolean' },
   port: { type: 'string' },
   keep: { type: 'boolean' },
-  seed: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -59,10 +55,6 @@ const OPTION_OF: Record<string, string> = {
   AUTO_PUBLISH_TAG_VALUE: '--tag-value',
   CLOUDFRONT_ENDPOINT: '--endpoint',
 };
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 type Parsed = ReturnType<typeof parse>;
 
@@ -93,9 +85,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         if (rest.length !== 1) throw new UsageError('reconcile takes exactly one function name');
         return await reconcileOne(rest[0] as string, config, parsed, io);
       case 'emulator':
-        return await (await import('./emulator-command')).runEmulator(parsed.values.port, io);
+        return await runEmulator(parsed.values.port, io);
       case 'demo':
-        return await (await import('./demo')).runDemo({ keep: parsed.values.keep ?? false, seed: parsed.values.seed, io });
+        return await runDemo({ keep: parsed.values.keep ?? false, io });
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
