@@ -1,15 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { matchesPattern, PatternError } from '../lib/event-pattern';
+import { SHARED_DOC_PATTERN as rule } from './support/rule-pattern';
 
-const rule = {
-  source: ['aws.cloudfront'],
-  'detail-type': ['AWS API Call via CloudTrail'],
-  detail: {
-    eventSource: ['cloudfront.amazonaws.com'],
-    eventName: [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunction' }, { prefix: 'TagResource' }],
-  },
-};
 
 const event = (eventName: string, extra: Record<string, unknown> = {}) => ({
   source: 'aws.cloudfront',

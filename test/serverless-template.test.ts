@@ -15,18 +15,11 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlin
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SHARED_DOC_PATTERN as RULE_PATTERN } from './support/rule-pattern';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const serverlessBin = join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
 
-const RULE_PATTERN = {
-  source: ['aws.cloudfront'],
-  'detail-type': ['AWS API Call via CloudTrail'],
-  detail: {
-    eventSource: ['cloudfront.amazonaws.com'],
-    eventName: [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunction' }, { prefix: 'TagResource' }],
-  },
-};
 const FUNCTION_ARN = { 'Fn::Sub': 'arn:aws:cloudfront::${AWS::AccountId}:function/*' };
 const ZIP_LIMIT = 250 * 1024;
 // Optional peer the SDK requires inside a try/catch (only for SigV4a, which CloudFront and EventBridge do not use).

@@ -18,17 +18,10 @@ import {
 import { matchesPattern } from '../../lib/event-pattern';
 import { startEmulator, type CloudTrailEvent, type Emulator } from '../../emulator';
 import { CODE, clientFor, encode, errorOf } from './helpers';
+import { SHARED_DOC_PATTERN } from '../support/rule-pattern';
 
 const config = { Comment: 'c', Runtime: 'cloudfront-js-2.0' as const };
 const ARN = 'arn:aws:cloudfront::123456789012:function/f1';
-const SHARED_DOC_PATTERN = {
-  source: ['aws.cloudfront'],
-  'detail-type': ['AWS API Call via CloudTrail'],
-  detail: {
-    eventSource: ['cloudfront.amazonaws.com'],
-    eventName: [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunction' }, { prefix: 'TagResource' }],
-  },
-};
 
 describe('CloudTrail events', () => {
   let emulator: Emulator;

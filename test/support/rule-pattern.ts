@@ -1,0 +1,12 @@
+/**
+ * The EventBridge rule pattern exactly as the shared doc gives it (prefix matches, never
+ * PublishFunction). Tests compare serverless.yml and the emulator's events against this one copy.
+ */
+export const SHARED_DOC_PATTERN = {
+  source: ['aws.cloudfront'],
+  'detail-type': ['AWS API Call via CloudTrail'],
+  detail: {
+    eventSource: ['cloudfront.amazonaws.com'],
+    eventName: [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunction' }, { prefix: 'TagResource' }],
+  },
+};
