@@ -19,6 +19,8 @@ export interface Config {
   readonly sweepReserveMs: number;
   /** SDK attempts per call (adaptive retry mode). */
   readonly maxAttempts: number;
+  /** Client-side pacing of CloudFront calls per container; undefined = adaptive retry only. */
+  readonly maxCallsPerSecond: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +80,9 @@ export function loadConfig(env: Env = process.env): Config {
     allowedNames,
     sweepReserveMs: integer(env, 'SWEEP_RESERVE_MS', DEFAULTS.sweepReserveMs, 0, 900_000),
     maxAttempts: integer(env, 'CLOUDFRONT_MAX_ATTEMPTS', DEFAULTS.maxAttempts, 1, 20),
+    maxCallsPerSecond: optional(env, 'CLOUDFRONT_MAX_CALLS_PER_SECOND') === undefined
+      ? undefined
+      : integer(env, 'CLOUDFRONT_MAX_CALLS_PER_SECOND', 0, 1, 1000),
   };
 }
 

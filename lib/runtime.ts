@@ -13,6 +13,8 @@ import { createReporter, logger, metrics, type Reporter } from './report';
 export interface Runtime {
   readonly config: Config;
   readonly cloudfront: CloudFrontGateway;
+  /** The SDK client behind `cloudfront` (one per container), e.g. to observe calls in a benchmark. */
+  readonly cloudFrontClient: CloudFrontClient;
   readonly policy: Policy;
   readonly reporter: Reporter;
 }
@@ -31,13 +33,18 @@ export function policyFor(config: Config): Policy {
 }
 
 export function createRuntime(config: Config, clients: RuntimeClients = {}): Runtime {
-  const cloudFront = clients.cloudFront ?? createCloudFrontClient({ endpoint: config.cloudFrontEndpoint, maxAttempts: config.maxAttempts });
+  const cloudFront = clients.cloudFront ?? createCloudFrontClient({
+    endpoint: config.cloudFrontEndpoint,
+    maxAttempts: config.maxAttempts,
+    maxCallsPerSecond: config.maxCallsPerSecond,
+  });
   const eventBridge = config.eventBusName
     ? eventBridgeGateway(clients.eventBridge ?? createEventBridgeClient(), config.eventBusName)
     : undefined;
   return {
     config,
     cloudfront: cloudFrontGateway(cloudFront),
+    cloudFrontClient: cloudFront,
     policy: policyFor(config),
     reporter: createReporter({ logger, metrics, eventBridge }),
   };

@@ -13,6 +13,13 @@ export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment'>
   /** Milliseconds the invocation has left; the sweep stops taking new candidates under `reserveMs`. */
   readonly remainingMs?: () => number;
   readonly reserveMs?: number;
+  /**
+   * Hard stop: when this little time is left, every call still in flight is aborted and its candidate
+   * counted as deferred, so nothing the sweep started can outlive the Lambda (a reconcile is up to 7
+   * rounds of calls, and under throttling each call may back off for tens of seconds: no reserve
+   * covers that worst case, an abort does). Default: half the reserve, leaving the rest for reporting.
+   */
+  readonly hardStopMs?: number;
   /** Called after each candidate, for progress on a terminal. */
   readonly onOutcome?: (outcome: Outcome, done: number, total: number) => void;
 }
@@ -21,47 +28,132 @@ export interface SweepReport {
   readonly listed: number;
   readonly candidates: number;
   readonly outcomes: readonly Outcome[];
-  /** Candidates not started because the time budget ran out; the next sweep takes them. */
+  /** Candidates not started, or interrupted at the hard stop, because time ran out; the next sweep takes them. */
   readonly deferred: readonly string[];
+  /** The part of `deferred` that had started and was aborted at the hard stop. */
+  readonly interrupted: readonly string[];
+  /** False when the hard stop came before ListFunctions reached its last page. */
+  readonly listingComplete: boolean;
+}
+
+export class SweepDeadlineError extends Error {
+  override name = 'SweepDeadlineError';
+  constructor() {
+    super('the sweep reached its hard stop before the Lambda timeout; the call was abandoned');
+  }
 }
 
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
-  const { cloudfront, concurrency } = options;
+  const { concurrency } = options;
   const remainingMs = options.remainingMs ?? (() => Number.POSITIVE_INFINITY);
   const reserveMs = options.reserveMs ?? 0;
+  const hardStopMs = options.hardStopMs ?? reserveMs / 2;
 
-  const candidates: FunctionListing[] = [];
-  let listed = 0;
-  for await (const page of cloudfront.listFunctions('DEVELOPMENT')) {
-    listed += page.length;
-    // Status alone tells whether LIVE may differ; in-sync functions cost nothing more.
-    candidates.push(...page.filter((fn) => statusSync(fn.status) !== 'in-sync'));
-  }
+  const deadline = new AbortController();
+  const untilHardStop = remainingMs() - hardStopMs;
+  const timer = Number.isFinite(untilHardStop) ? setTimeout(() => deadline.abort(new SweepDeadlineError()), Math.max(0, untilHardStop)) : undefined;
+  const cloudfront = withDeadline(options.cloudfront, deadline.signal);
+  const stopped = (error: unknown) => deadline.signal.aborted && isDeadline(error);
 
-  const outcomes: Outcome[] = [];
-  const deferred: string[] = [];
-  await forEachWithConcurrency(candidates, concurrency, async (fn) => {
-    if (remainingMs() < reserveMs) {
-      deferred.push(fn.name);
-      return;
+  try {
+    const candidates: FunctionListing[] = [];
+    let listed = 0;
+    let listingComplete = true;
+    try {
+      for await (const page of cloudfront.listFunctions('DEVELOPMENT')) {
+        listed += page.length;
+        // Status alone tells whether LIVE may differ; in-sync functions cost nothing more.
+        candidates.push(...page.filter((fn) => statusSync(fn.status) !== 'in-sync'));
+      }
+    } catch (error) {
+      if (!stopped(error)) throw error;
+      listingComplete = false;
     }
-    const outcome = await reconcileOrFail(fn, options);
-    outcomes.push(outcome);
-    options.onOutcome?.(outcome, outcomes.length + deferred.length, candidates.length);
-  });
-  return { listed, candidates: candidates.length, outcomes, deferred };
+
+    const outcomes: Outcome[] = [];
+    const deferred: string[] = [];
+    const interrupted: string[] = [];
+    const reconcileOptions = { ...options, cloudfront };
+    await forEachWithConcurrency(candidates, concurrency, async (fn) => {
+      if (deadline.signal.aborted || remainingMs() < reserveMs) {
+        deferred.push(fn.name);
+        return;
+      }
+      const outcome = await reconcileOrFail(fn, reconcileOptions, stopped);
+      if (outcome === 'interrupted') {
+        deferred.push(fn.name);
+        interrupted.push(fn.name);
+        return;
+      }
+      outcomes.push(outcome);
+      options.onOutcome?.(outcome, outcomes.length + deferred.length, candidates.length);
+    });
+    return { listed, candidates: candidates.length, outcomes, deferred, interrupted, listingComplete };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
 }
 
 /** One function's failure must not stop the others: it becomes a `failed` outcome. */
-async function reconcileOrFail(fn: FunctionListing, options: SweepOptions): Promise<Outcome> {
+async function reconcileOrFail(fn: FunctionListing, options: SweepOptions, stopped: (error: unknown) => boolean): Promise<Outcome | 'interrupted'> {
   if (!isFunctionName(fn.name)) {
     return failedOutcome(fn, 'sweep', options.policy.dryRun, new Error(`invalid function name ${JSON.stringify(fn.name)} in ListFunctions`));
   }
   try {
     return await reconcile(fn, 'sweep', { ...options, eagerDevelopment: false });
   } catch (error) {
+    // Abandoned at the hard stop: not a failure. CloudFront holds all the state (a publish that
+    // landed shows as in sync, one that did not as UNPUBLISHED), so the next sweep finishes it.
+    if (stopped(error)) return 'interrupted';
     return failedOutcome(fn, 'sweep', options.policy.dryRun, error);
   }
+}
+
+function isDeadline(error: unknown): boolean {
+  if (error instanceof SweepDeadlineError) return true;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && cause !== error && isDeadline(cause);
+}
+
+/**
+ * The gateway, bound to the sweep's deadline: each call gets the signal (the SDK stops retrying) and
+ * is raced against it, so the sweep returns at the hard stop even when a call is sleeping in a
+ * retry backoff or waiting for the adaptive rate limiter.
+ */
+export function withDeadline(inner: CloudFrontGateway, signal: AbortSignal): CloudFrontGateway {
+  const guard = <T>(call: Promise<T>): Promise<T> => {
+    if (signal.aborted) {
+      call.catch(() => undefined);
+      return Promise.reject(signal.reason);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      call.then(
+        (value) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(signal.aborted ? signal.reason : error);
+        },
+      );
+    });
+  };
+  return {
+    readTags: (arn) => guard(inner.readTags(arn, signal)),
+    describe: (name, stage) => guard(inner.describe(name, stage, signal)),
+    publish: (name, etag) => guard(inner.publish(name, etag, signal)),
+    async *listFunctions(stage) {
+      const pages = inner.listFunctions(stage, signal)[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await guard(pages.next());
+        if (next.done) return;
+        yield next.value;
+      }
+    },
+  };
 }
 
 export async function forEachWithConcurrency<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -82,6 +174,8 @@ export interface SweepSummary {
   readonly counts: Readonly<Partial<Record<Outcome['action'], number>>>;
   readonly failed: readonly string[];
   readonly deferred: readonly string[];
+  readonly interrupted: readonly string[];
+  readonly listingComplete: boolean;
   readonly outcomes: readonly Outcome[];
 }
 
@@ -95,6 +189,8 @@ export function summariseSweep(report: SweepReport): SweepSummary {
     counts,
     failed: report.outcomes.filter((o) => o.action === 'failed').map((o) => o.functionName),
     deferred: report.deferred,
+    interrupted: report.interrupted,
+    listingComplete: report.listingComplete,
     outcomes: report.outcomes,
   };
 }

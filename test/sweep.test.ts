@@ -6,8 +6,8 @@ import { fakeCloudFront, type FakeCloudFront, type FakeFunction } from './suppor
 import { captureStdout, lambdaContext } from './support/lambda';
 import { AccessDenied } from '@aws-sdk/client-cloudfront';
 import type { SweepSummary } from '../lib/sweep';
-import { sweep } from '../lib/sweep';
-import { cloudFrontGateway, createCloudFrontClient } from '../lib/cloudfront-gateway';
+import { summariseSweep, sweep } from '../lib/sweep';
+import { cloudFrontGateway, type CloudFrontGateway, createCloudFrontClient, Pacer } from '../lib/cloudfront-gateway';
 import { policyFor } from '../lib/runtime';
 import { loadConfig } from '../lib/config';
 
@@ -159,4 +159,68 @@ test('sweep() reports progress per candidate (for the CLI)', async () => {
   });
   assert.equal(seen.length, report.candidates);
   assert.equal(seen.at(-1), 1);
+});
+
+test('the hard stop: calls still in flight near the timeout are abandoned and their candidates deferred', async () => {
+  const listing = [
+    { name: 'slow', arn: 'arn:aws:cloudfront::123456789012:function/slow', status: 'UNPUBLISHED', keyValueStores: [] },
+    { name: 'later', arn: 'arn:aws:cloudfront::123456789012:function/later', status: 'UNPUBLISHED', keyValueStores: [] },
+  ];
+  const signals: (AbortSignal | undefined)[] = [];
+  const hanging: CloudFrontGateway = {
+    // A call stuck in throttling backoff: it never answers by itself.
+    readTags: (_arn, signal) => {
+      signals.push(signal);
+      return new Promise(() => undefined);
+    },
+    describe: async () => null,
+    publish: async () => 'published',
+    async *listFunctions() {
+      yield listing;
+    },
+  };
+  const deadline = Date.now() + 1_000;
+  const started = Date.now();
+  const report = await sweep({
+    cloudfront: hanging,
+    policy: policyFor(loadConfig({})),
+    concurrency: 1,
+    remainingMs: () => deadline - Date.now(),
+    reserveMs: 600,
+  });
+  const took = Date.now() - started;
+  assert.ok(took >= 600 && took < 900, `returned after ${took} ms, at the hard stop (300 ms before the end)`);
+  assert.deepEqual(report.outcomes, []);
+  assert.deepEqual(report.interrupted, ['slow']);
+  assert.deepEqual([...report.deferred].sort(), ['later', 'slow']);
+  assert.ok(signals[0]?.aborted, 'the gateway call got the abort signal, so the SDK stops retrying');
+  assert.equal(summariseSweep(report).failed.length, 0, 'abandoned is deferred, not failed');
+});
+
+test('the hard stop during listing: what was listed is deferred, the listing is marked incomplete', async () => {
+  const gateway: CloudFrontGateway = {
+    readTags: async () => ({}),
+    describe: async () => null,
+    publish: async () => 'published',
+    async *listFunctions() {
+      yield [{ name: 'a', arn: 'arn:aws:cloudfront::123456789012:function/a', status: 'UNPUBLISHED', keyValueStores: [] }];
+      await new Promise(() => undefined);
+    },
+  };
+  const deadline = Date.now() + 400;
+  const report = await sweep({ cloudfront: gateway, policy: policyFor(loadConfig({})), concurrency: 1, remainingMs: () => deadline - Date.now(), reserveMs: 200 });
+  assert.equal(report.listingComplete, false);
+  assert.deepEqual(report.deferred, ['a']);
+});
+
+test('Pacer: a burst, then one call per 1/rate seconds, in arrival order', async () => {
+  let now = 0;
+  const slept: number[] = [];
+  const pacer = new Pacer(10, 3, () => now, async (ms) => {
+    slept.push(ms);
+    now += ms;
+  });
+  const times: number[] = [];
+  await Promise.all(Array.from({ length: 6 }, (_, i) => pacer.take().then(() => times.push(now) && i)));
+  assert.deepEqual(times, [0, 0, 0, 100, 200, 300]);
 });
