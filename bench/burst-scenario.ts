@@ -1,0 +1,180 @@
+/**
+ * Scenario 2: a CI job updates N opted-in functions within 20 s (another actor, through the SDK).
+ * CloudTrail → the local bus (rules read from serverless.yml, each event once, 20% twice) → the real
+ * onFunctionChange handler, behind a concurrency limit of 2 (reservedConcurrency) with Lambda's async
+ * retries (2) and the bus's dead letters as the failure queue.
+ *
+ * Runs in the bench's own process: the handler reads process.env, so set it before the first call.
+ */
+import { CloudFrontClient, UpdateFunctionCommand } from '@aws-sdk/client-cloudfront';
+import type { Context } from 'aws-lambda';
+import { handler as onFunctionChange, type EventSummary } from '../handlers/on-function-change';
+import { busRulesFromServerless, LocalBus, readServerlessRules, startEmulator } from '../emulator/index';
+import { runtimeFromEnvironment } from '../lib/runtime';
+import type { Outcome } from '../lib/reconcile';
+import { instrument } from './instrument';
+import { LATENCY_MS, RATE, ROOT, SEED } from './common';
+import { join } from 'node:path';
+
+export interface BurstResult {
+  functions: number;
+  calls: number;
+  callsByOperation: Record<string, number>;
+  publishes: number;
+  callsPerPublish: number;
+  throttled: number;
+  failures: number;
+  wallMs: number;
+  events: number;
+  deliveries: number;
+  duplicates: number;
+  updaterCalls: number;
+  updaterThrottled: number;
+  emulatorCalls: number;
+  actions: Record<string, number>;
+  inSync: boolean;
+  maxInFlight: number;
+}
+
+const RECONCILER_KEY = 'AKIDRECONCILER';
+const CODE = 'function handler(event) { return event.request; }';
+
+/** At most `limit` invocations at once, the rest wait in FIFO order (Lambda's async queue). */
+function limited<T>(limit: number, run: (event: T) => Promise<unknown>) {
+  let active = 0;
+  let maxInFlight = 0;
+  const waiting: (() => void)[] = [];
+  const target = async (event: T) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    maxInFlight = Math.max(maxInFlight, active);
+    try {
+      return await run(event);
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
+  return { target, maxInFlight: () => maxInFlight };
+}
+
+function context(account: string): Context {
+  const deadline = Date.now() + 30_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'onFunctionChange',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:${account}:function:onFunctionChange`,
+    memoryLimitInMB: '256',
+    awsRequestId: `bench-${Math.random().toString(36).slice(2)}`,
+    logGroupName: '/aws/lambda/onFunctionChange',
+    logStreamName: 'bench',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export async function runBurstScenario(options: { functions: number; windowMs: number; concurrency: number; env?: Record<string, string> }): Promise<BurstResult> {
+  const n = options.functions;
+  const emulator = await startEmulator({ functionQuota: n + 10, latency: LATENCY_MS, rateLimit: RATE });
+  const savedEnv = { ...process.env };
+  Object.assign(process.env, {
+    CLOUDFRONT_ENDPOINT: emulator.endpoint,
+    AWS_ACCESS_KEY_ID: RECONCILER_KEY,
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    ...options.env,
+  });
+  emulator.controls.setActor(RECONCILER_KEY, 'cf-autopublish');
+  emulator.controls.setActor('AKIDCIJOB', 'ci-job');
+  try {
+    const etags = new Map<string, string>();
+    const names = Array.from({ length: n }, (_, i) => `burst-${String(i).padStart(4, '0')}`);
+    for (const name of names) {
+      const seeded = emulator.state.seed({ name, code: `${CODE} // ${name}`, tags: { 'auto-publish': 'true' }, publish: true });
+      etags.set(name, seeded.developmentEtag);
+    }
+
+    // The reconciler's client is the one its handler will use (runtimeFromEnvironment caches it).
+    const reconciler = instrument(runtimeFromEnvironment().cloudFrontClient);
+    const ci = new CloudFrontClient({
+      endpoint: emulator.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDCIJOB', secretAccessKey: 'local' },
+      retryMode: 'adaptive',
+      maxAttempts: 20,
+    });
+    const updater = instrument(ci);
+
+    const outcomes: Outcome[] = [];
+    const account = emulator.accountId;
+    const lambda = limited(options.concurrency, async (event: unknown) => {
+      const summary = (await onFunctionChange(event, context(account))) as EventSummary;
+      outcomes.push(...summary.outcomes);
+      return summary;
+    });
+    const bus = new LocalBus({
+      seed: SEED,
+      duplicateProbability: 0.2,
+      delayMs: { min: 0, max: 200 },
+      retry: { maxRetries: 2, delayMs: 1_000 },
+    });
+    for (const rule of busRulesFromServerless(readServerlessRules(join(ROOT, 'serverless.yml')), { onFunctionChange: lambda.target })) bus.addRule(rule);
+    emulator.onCloudTrailEvent((event) => bus.put(event));
+    emulator.controls.resetCalls();
+
+    const started = performance.now();
+    const gap = options.windowMs / n;
+    const updates = names.map(async (name, i) => {
+      await new Promise((r) => setTimeout(r, i * gap));
+      await ci.send(
+        new UpdateFunctionCommand({
+          Name: name,
+          IfMatch: etags.get(name),
+          FunctionConfig: { Comment: 'ci deploy', Runtime: 'cloudfront-js-2.0' },
+          FunctionCode: new TextEncoder().encode(`${CODE} // ${name} v2`),
+        }),
+      );
+    });
+    const updateErrors = (await Promise.allSettled(updates)).filter((r) => r.status === 'rejected');
+    if (updateErrors.length) throw new Error(`${updateErrors.length} CI updates failed: ${String((updateErrors[0] as PromiseRejectedResult).reason)}`);
+
+    // In sync = every function's LIVE equals its (updated) DEVELOPMENT.
+    const inSync = () => emulator.state.snapshot().every((f) => f.live?.etag === f.development.etag);
+    while (!inSync() && performance.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
+    const wallMs = performance.now() - started;
+    await bus.drain();
+
+    const deliveries = bus.deliveries();
+    const actions: Record<string, number> = {};
+    for (const o of outcomes) actions[o.action] = (actions[o.action] ?? 0) + 1;
+    const publishes = emulator.controls.publishLog().filter((p) => p.actor === 'cf-autopublish').length;
+    const counts = reconciler.counts();
+    bus.dispose();
+    return {
+      functions: n,
+      calls: reconciler.total(),
+      callsByOperation: counts.sent,
+      publishes,
+      callsPerPublish: publishes ? reconciler.total() / publishes : Number.POSITIVE_INFINITY,
+      throttled: reconciler.throttled(),
+      failures: bus.deadLetters().length + outcomes.filter((o) => o.action === 'failed').length,
+      wallMs,
+      events: new Set(deliveries.map((d) => d.eventId)).size,
+      deliveries: deliveries.filter((d) => d.attempt === 1).length,
+      duplicates: deliveries.filter((d) => d.copy === 1 && d.attempt === 1).length,
+      updaterCalls: updater.total(),
+      updaterThrottled: updater.throttled(),
+      emulatorCalls: Object.values(emulator.controls.calls()).reduce((a, b) => a + b, 0),
+      actions,
+      inSync: inSync(),
+      maxInFlight: lambda.maxInFlight(),
+    };
+  } finally {
+    await emulator.close();
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+  }
+}
