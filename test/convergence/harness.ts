@@ -1,0 +1,706 @@
+/**
+ * A test rig for convergence properties: the real handlers, the embedded emulator and a seeded local
+ * bus, plus an observer that linearises every call the emulator's state machine receives and says
+ * who made it (actor) and, for the reconciler, from which handler invocation.
+ *
+ * How calls are attributed, without touching emulator/ or lib/:
+ * - each handler invocation runs inside an AsyncLocalStorage context holding its invocation id;
+ * - `http.client.request.start` (diagnostics_channel, published synchronously in the caller's
+ *   async context once the request has a socket) maps the client socket's local port to that id;
+ * - `http.server.request.start` puts the emulator's IncomingMessage into another AsyncLocalStorage,
+ *   so the model methods (wrapped on the emulator's model instance) can read the caller's access key
+ *   and remote port. A keep-alive socket carries one request at a time, so port → invocation is exact.
+ * The model methods run synchronously inside the server's handling, so one counter orders them all:
+ * that sequence is the "time" the invariants speak about.
+ */
+import '../../emulator/quiet';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Console } from 'node:console';
+import dc from 'node:diagnostics_channel';
+import { Writable } from 'node:stream';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import {
+  CloudFrontClient,
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  DescribeFunctionCommand,
+  PublishFunctionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateFunctionCommand,
+} from '@aws-sdk/client-cloudfront';
+import { CloudFrontError, LocalBus, busRulesFromServerless, readServerlessRules, startEmulator, type CloudTrailEvent, type Emulator } from '../../emulator';
+import { lambdaContext, RECONCILER_ACTOR } from '../../emulator/local-stack';
+import { handler as onFunctionChange } from '../../handlers/on-function-change';
+import { handler as driftSweep } from '../../handlers/drift-sweep';
+import { logger, metrics } from '../../lib/report';
+
+export const NAMES = ['fn-a', 'fn-b', 'fn-ab', 'fn_d'] as const;
+export const TAG_KEY = 'auto-publish';
+/** Used by guarded histories (AUTO_PUBLISH_ALLOWED_NAMES): fn-a and fn-ab are allowed, fn-b and fn_d are not. */
+export const ALLOWED_PATTERNS = 'fn-a*';
+const allowedByGuard = (name: string) => name.startsWith('fn-a');
+
+/** The opt-in rule, written independently of lib/config so that a bug there is not shared by the oracle. */
+export const optedIn = (tags: Readonly<Record<string, string>> | null | undefined) => tags?.[TAG_KEY]?.trim().toLowerCase() === 'true';
+
+// ------------------------------------------------------------------------------------------ history
+
+export type Step =
+  | { kind: 'create'; fn: number; tag: string | null }
+  | { kind: 'update'; fn: number }
+  | { kind: 'delete'; fn: number }
+  | { kind: 'tag'; fn: number; value: string }
+  | { kind: 'untag'; fn: number }
+  | { kind: 'tagOther'; fn: number }
+  | { kind: 'publishOther'; fn: number }
+  /** Several writers update one function at once (412s for them and for the reconciler). */
+  | { kind: 'race'; fn: number; writers: number; publisher: boolean }
+  /** A scheduled sweep, started and left running alongside the next steps. */
+  | { kind: 'sweep' }
+  | { kind: 'pause'; ms: number }
+  /** 5xx from now on; afterCommitShare of them strike after the write landed. */
+  | { kind: 'faults'; probability: number; afterCommitShare: number }
+  | { kind: 'faultsOff' }
+  /** A Throttling burst: a tiny token bucket for the whole account. */
+  | { kind: 'throttle'; burst: number; ratePerSecond: number }
+  | { kind: 'throttleOff' }
+  | { kind: 'latency'; maxMs: number }
+  | { kind: 'latencyOff' }
+  /** The next event invocation dies right after its n-th CloudFront call landed; the bus retries it. */
+  | { kind: 'crashNext'; afterCalls: number }
+  /** CloudTrail events are held back (late) until `release`, or the end of the history. */
+  | { kind: 'hold' }
+  | { kind: 'release' }
+  /** The next CloudTrail event never reaches the bus. */
+  | { kind: 'loseNext' };
+
+export interface History {
+  seed: number;
+  dryRun: boolean;
+  /** AUTO_PUBLISH_ALLOWED_NAMES=fn-a* */
+  guarded: boolean;
+  /** CLOUDFRONT_MAX_ATTEMPTS: 1 turns every fault into a failed invocation (then Lambda retries). */
+  maxAttempts: number;
+  bus: { delayMaxMs: number; duplicate: number; loss: number; reorderWindow: number };
+  /** Functions created (through the API, so with events) before the steps. */
+  initial: { fn: number; tag: string | null }[];
+  steps: Step[];
+}
+
+// ------------------------------------------------------------------------------------------ observation
+
+export interface ModelCall {
+  seq: number;
+  op: string;
+  name: string;
+  actor: string;
+  /** Reconciler calls: the handler invocation they came from. */
+  invocation: string | undefined;
+  ok: boolean;
+  error?: string;
+  ifMatch?: string;
+  stage?: string;
+  /** Describe: the ETag answered; Publish: the ETag that went LIVE. */
+  etag?: string;
+  /** ListTagsForResource: the tags answered. */
+  tags?: Record<string, string>;
+  /** Publish: DEVELOPMENT's ETag just before the call. */
+  developmentEtag?: string;
+}
+
+/** One function's tags after each change (null: the function does not exist). */
+export interface TagChange {
+  seq: number;
+  name: string;
+  tags: Record<string, string> | null;
+}
+
+interface InvocationState {
+  crashAfter?: number;
+  calls: number;
+  crashed: boolean;
+  onCrash?: (error: Error) => void;
+}
+
+const clientContext = new AsyncLocalStorage<string>();
+const serverContext = new AsyncLocalStorage<IncomingMessage>();
+const portToInvocation = new Map<number, string>();
+let channelsInstalled = false;
+
+function installChannels(): void {
+  if (channelsInstalled) return;
+  channelsInstalled = true;
+  dc.subscribe('http.client.request.start', (message) => {
+    const { request } = message as { request: ClientRequest };
+    const port = request.socket?.localPort;
+    if (port !== undefined) portToInvocation.set(port, clientContext.getStore() ?? '');
+  });
+  dc.subscribe('http.server.request.start', (message) => {
+    serverContext.enterWith((message as { request: IncomingMessage }).request);
+  });
+}
+
+export const CRASH_PREFIX = 'InjectedCrash';
+const ACTOR_KEYS: Record<string, string> = { AKIDRECONCILER: RECONCILER_ACTOR, AKIDCONSOLE: 'console', AKIDCI: 'ci' };
+
+export interface Stats {
+  histories: number;
+  steps: Record<string, number>;
+  /** Histories that contained each step kind at least once. */
+  historiesWith: Record<string, number>;
+  responses: Record<string, number>;
+  reconcilerPublishes: number;
+  reconciler412: number;
+  /** Publishes the reconciler sent again, in the same invocation, after a 412. */
+  publishesAfter412: number;
+  crashes: number;
+  failedDeliveries: number;
+  deadLetters: number;
+  duplicates: number;
+  lost: number;
+  dryRun: number;
+  guarded: number;
+  ms: number;
+  slowest: { ms: number; kinds: string; maxAttempts: number }[];
+}
+
+export function emptyStats(): Stats {
+  return {
+    histories: 0,
+    steps: {},
+    historiesWith: {},
+    responses: {},
+    reconcilerPublishes: 0,
+    reconciler412: 0,
+    publishesAfter412: 0,
+    crashes: 0,
+    failedDeliveries: 0,
+    deadLetters: 0,
+    duplicates: 0,
+    lost: 0,
+    dryRun: 0,
+    guarded: 0,
+    ms: 0,
+    slowest: [],
+  };
+}
+
+const inc = (record: Record<string, number>, key: string, by = 1) => (record[key] = (record[key] ?? 0) + by);
+
+export class Rig {
+  readonly calls: ModelCall[] = [];
+  readonly tagChanges: TagChange[] = [];
+  readonly stats = emptyStats();
+  private seq = 0;
+  private readonly invocations = new Map<string, InvocationState>();
+  private invocationCounter = 0;
+  private bus: LocalBus | undefined;
+  private held: CloudTrailEvent[] | undefined;
+  private loseNext = 0;
+  private pendingCrash: number | undefined;
+  private readonly background = new Set<Promise<unknown>>();
+  readonly unhandled: unknown[] = [];
+  readonly handlerErrors: { invocation: string; error: unknown }[] = [];
+  private readonly clients: Record<string, CloudFrontClient>;
+  private readonly onUnhandled = (reason: unknown) => void this.unhandled.push(reason);
+  private readonly onResponse = (message: unknown) => {
+    const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
+    const actor = this.actorOf(request);
+    inc(this.stats.responses, `${actor === RECONCILER_ACTOR ? 'reconciler' : 'others'} ${response.statusCode}`);
+  };
+
+  private constructor(readonly emulator: Emulator) {
+    this.clients = {
+      console: this.client('AKIDCONSOLE'),
+      ci: this.client('AKIDCI'),
+    };
+    this.wrapModel();
+    process.on('unhandledRejection', this.onUnhandled);
+    dc.subscribe('http.server.response.finish', this.onResponse);
+    emulator.onCloudTrailEvent((event) => this.route(event));
+  }
+
+  static async start(): Promise<Rig> {
+    installChannels();
+    // Powertools still warns about empty metrics when disabled; keep thousands of runs quiet.
+    const sink = new Console({ stdout: new Writable({ write: (_c, _e, done) => done() }) });
+    for (const target of [logger, metrics] as unknown as { console: Console }[]) target.console = sink;
+    // Metrics keeps a private reference to the console it was built with for this warning.
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: unknown, ...rest: unknown[]) =>
+      String(chunk).startsWith('No application metrics to publish') ? true : (write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stderr.write;
+    const emulator = await startEmulator({ accountId: '123456789012' });
+    for (const [key, actor] of Object.entries(ACTOR_KEYS)) emulator.controls.setActor(key, actor);
+    Object.assign(process.env, {
+      CLOUDFRONT_ENDPOINT: emulator.endpoint,
+      AWS_ACCESS_KEY_ID: 'AKIDRECONCILER',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: 'us-east-1',
+    });
+    delete process.env.AWS_PROFILE;
+    delete process.env.AWS_SESSION_TOKEN;
+    return new Rig(emulator);
+  }
+
+  async close(): Promise<void> {
+    process.off('unhandledRejection', this.onUnhandled);
+    dc.unsubscribe('http.server.response.finish', this.onResponse);
+    for (const c of Object.values(this.clients)) c.destroy();
+    await this.emulator.close();
+  }
+
+  private client(accessKeyId: string): CloudFrontClient {
+    return new CloudFrontClient({
+      endpoint: this.emulator.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId, secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+  }
+
+  private actorOf(request: IncomingMessage | undefined): string {
+    const key = /Credential=([^/,\s]+)\//.exec(String(request?.headers.authorization ?? ''))?.[1] ?? 'ANONYMOUS';
+    return ACTOR_KEYS[key] ?? key;
+  }
+
+  /** Wraps the emulator's model methods on the instance: every call is recorded in arrival order. */
+  private wrapModel(): void {
+    const model = this.emulator.state.model as unknown as Record<string, (...args: any[]) => any>;
+    const original = Object.fromEntries(
+      ['createFunction', 'updateFunction', 'describeFunction', 'publishFunction', 'deleteFunction', 'tagResource', 'untagResource', 'listTagsForResource'].map(
+        (op) => [op, (model[op] as (...args: any[]) => any).bind(model)],
+      ),
+    );
+    const tagsOf = (name: string): Record<string, string> | null => {
+      try {
+        const list = original.listTagsForResource!(this.emulator.state.model.arnFor(name)) as { key: string; value: string }[];
+        return Object.fromEntries(list.map((t) => [t.key, t.value]));
+      } catch {
+        return null;
+      }
+    };
+    const devEtagOf = (name: string): string | undefined => {
+      try {
+        return (original.describeFunction!(name, 'DEVELOPMENT') as { etag: string }).etag;
+      } catch {
+        return undefined;
+      }
+    };
+    const nameOfArn = (arn: unknown) => (typeof arn === 'string' ? (arn.split(':function/')[1] ?? arn) : '');
+
+    for (const op of Object.keys(original)) {
+      model[op] = (...args: any[]) => {
+        const request = serverContext.getStore();
+        const actor = this.actorOf(request);
+        const port = request?.socket.remotePort;
+        const invocation = actor === RECONCILER_ACTOR && port !== undefined ? portToInvocation.get(port) || undefined : undefined;
+        const state = invocation ? this.invocations.get(invocation) : undefined;
+        if (state?.crashed) {
+          // A crashed Lambda makes no more calls: nothing of it reaches the state machine.
+          throw new CloudFrontError('InternalError', 500, `caller ${invocation} crashed (injected)`);
+        }
+        const name = op === 'createFunction' || op === 'updateFunction' ? String(args[0]?.name) : op.endsWith('Resource') ? nameOfArn(args[0]) : String(args[0]);
+        const call: ModelCall = { seq: ++this.seq, op, name, actor, invocation, ok: true };
+        if (op === 'describeFunction') call.stage = args[1] ?? 'DEVELOPMENT';
+        if (op === 'publishFunction' || op === 'updateFunction' || op === 'deleteFunction') call.ifMatch = op === 'updateFunction' ? args[0]?.ifMatch : args[1];
+        if (op === 'publishFunction') {
+          const dev = devEtagOf(name);
+          if (dev !== undefined) call.developmentEtag = dev;
+        }
+        this.calls.push(call);
+        let result: any;
+        try {
+          result = original[op]!(...args);
+        } catch (error) {
+          call.ok = false;
+          call.error = error instanceof CloudFrontError ? error.code : String(error);
+          throw error;
+        } finally {
+          if (call.ok && ['createFunction', 'deleteFunction', 'tagResource', 'untagResource'].includes(op)) {
+            this.tagChanges.push({ seq: call.seq, name, tags: tagsOf(name) });
+          }
+        }
+        if (op === 'describeFunction' || op === 'publishFunction') call.etag = result.etag;
+        if (op === 'listTagsForResource') call.tags = Object.fromEntries((result as { key: string; value: string }[]).map((t) => [t.key, t.value]));
+        if (state) {
+          state.calls += 1;
+          if (state.crashAfter !== undefined && state.calls >= state.crashAfter) {
+            // This call landed; the Lambda dies before it can use the answer.
+            state.crashed = true;
+            state.onCrash?.(new Error(`${CRASH_PREFIX}: ${invocation} died after ${state.calls} CloudFront call(s)`));
+          }
+        }
+        return result;
+      };
+    }
+  }
+
+  private route(event: CloudTrailEvent): void {
+    if (this.loseNext > 0) {
+      this.loseNext -= 1;
+      return;
+    }
+    if (this.held) this.held.push(event);
+    else this.bus?.put(event);
+  }
+
+  /**
+   * Every invocation gets a fresh container: lib/runtime caches its SDK client while the settings stay
+   * the same, and the client's adaptive rate limiter, once it has seen a Throttling, paces every later
+   * call at 0.3-0.9 s. That is right for Lambda, but it turns each throttled history into seconds of
+   * sleep and decides nothing about correctness; a new client per invocation keeps the suite fast.
+   * The sweep reserve is a harmless setting to vary for that (it stays far below the sweep's 600 s).
+   */
+  private newInvocation(prefix: string): [string, InvocationState] {
+    process.env.SWEEP_RESERVE_MS = String(this.invocationCounter % 100_000);
+    const id = `${prefix}-${++this.invocationCounter}`;
+    const state: InvocationState = { calls: 0, crashed: false };
+    this.invocations.set(id, state);
+    return [id, state];
+  }
+
+  /** The event handler as the bus's Lambda target: its own invocation id, and a crash when one is planned. */
+  private eventTarget = (event: unknown): Promise<unknown> => {
+    const [id, state] = this.newInvocation('event');
+    let crashed: Promise<never> | undefined;
+    if (this.pendingCrash !== undefined) {
+      state.crashAfter = this.pendingCrash;
+      this.pendingCrash = undefined;
+      this.stats.crashes += 1;
+      crashed = new Promise<never>((_, reject) => (state.onCrash = reject));
+    }
+    const run = clientContext.run(id, () => onFunctionChange(event, lambdaContext('onFunctionChange', this.emulator.accountId, 30_000)));
+    const observed = run.catch((error: unknown) => {
+      // A crashed invocation's own error is the injected 500s after its death: not the handler's doing.
+      if (!state.crashed) this.handlerErrors.push({ invocation: id, error });
+    });
+    this.background.add(observed);
+    void observed.finally(() => this.background.delete(observed));
+    return crashed ? Promise.race([run, crashed]) : run;
+  };
+
+  /** One drift sweep, as the schedule would start it. */
+  async sweep(prefix = 'sweep'): Promise<unknown> {
+    const [id] = this.newInvocation(prefix);
+    const scheduled = { version: '0', id, 'detail-type': 'Scheduled Event', source: 'aws.events', account: this.emulator.accountId, region: 'us-east-1', resources: [], detail: {} };
+    return clientContext.run(id, () => driftSweep(scheduled, lambdaContext('driftSweep', this.emulator.accountId, 600_000)));
+  }
+
+  /** Runs one history from a clean emulator and returns every invariant it broke (empty: none). */
+  async run(history: History): Promise<{ violations: string[]; bus: LocalBus }> {
+    const started = performance.now();
+    const { emulator } = this;
+    emulator.state.reset();
+    emulator.controls.setFaults(undefined);
+    emulator.controls.setRateLimit(undefined);
+    emulator.controls.setLatency(undefined);
+    emulator.controls.clearPublishLog();
+    emulator.clearCloudTrailEvents();
+    this.calls.length = 0;
+    this.tagChanges.length = 0;
+    this.invocations.clear();
+    this.handlerErrors.length = 0;
+    this.unhandled.length = 0;
+    this.held = undefined;
+    this.loseNext = 0;
+    this.pendingCrash = undefined;
+
+    process.env.DRY_RUN = String(history.dryRun);
+    process.env.CLOUDFRONT_MAX_ATTEMPTS = String(history.maxAttempts);
+    if (history.guarded) process.env.AUTO_PUBLISH_ALLOWED_NAMES = ALLOWED_PATTERNS;
+    else delete process.env.AUTO_PUBLISH_ALLOWED_NAMES;
+
+    const bus = new LocalBus({
+      seed: history.seed,
+      delayMs: { min: 0, max: history.bus.delayMaxMs },
+      duplicateProbability: history.bus.duplicate,
+      lossProbability: history.bus.loss,
+      reorderWindow: history.bus.reorderWindow,
+      reorderFlushMs: 3,
+    });
+    for (const rule of busRulesFromServerless(readServerlessRules('serverless.yml'), { onFunctionChange: this.eventTarget }, 2)) bus.addRule(rule);
+    this.bus = bus;
+
+    const sweeps: Promise<unknown>[] = [];
+    const sweepErrors: unknown[] = [];
+    const kinds = new Set<string>();
+    let version = 0;
+    const steps: Step[] = [...history.initial.map((i) => ({ kind: 'create' as const, ...i })), ...history.steps];
+    for (const [index, step] of steps.entries()) {
+      kinds.add(step.kind);
+      inc(this.stats.steps, step.kind);
+      await this.apply(step, history, index, () => ++version, (p) => sweeps.push(p.catch((e: unknown) => void sweepErrors.push(e))));
+    }
+    for (const kind of kinds) inc(this.stats.historiesWith, kind);
+
+    // The history is over: late events arrive, retries finish, then the faults stop.
+    this.pendingCrash = undefined;
+    this.release();
+    await Promise.all(sweeps);
+    await this.quiesce(bus);
+    emulator.controls.setFaults(undefined);
+    emulator.controls.setRateLimit(undefined);
+    emulator.controls.setLatency(undefined);
+
+    const violations: string[] = [];
+    // The final sweep runs with every fault off; it must succeed in one go.
+    try {
+      await this.sweep('final-sweep');
+    } catch (error) {
+      violations.push(`final sweep (faults off) failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    await this.quiesce(bus);
+
+    violations.push(...this.check(history, bus, sweepErrors));
+    this.stats.histories += 1;
+    if (history.dryRun) this.stats.dryRun += 1;
+    if (history.guarded) this.stats.guarded += 1;
+    const records = bus.deliveries();
+    this.stats.failedDeliveries += records.filter((r) => r.status === 'failed').length;
+    this.stats.lost += records.filter((r) => r.status === 'lost').length;
+    this.stats.duplicates += records.filter((r) => r.copy === 1 && r.attempt === 1).length;
+    this.stats.deadLetters += bus.deadLetters().length;
+    const ms = performance.now() - started;
+    this.stats.ms += ms;
+    this.stats.slowest = [...this.stats.slowest, { ms: Math.round(ms), kinds: [...kinds].sort().join(','), maxAttempts: history.maxAttempts }].sort((a, b) => b.ms - a.ms).slice(0, 5);
+    bus.dispose();
+    this.bus = undefined;
+    return { violations, bus };
+  }
+
+  private release(): void {
+    const events = this.held ?? [];
+    this.held = undefined;
+    for (const event of events) this.bus?.put(event);
+  }
+
+  /** Until nothing is in flight: deliveries, retries, and handlers that outlived a crash. */
+  private async quiesce(bus: LocalBus): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      await bus.drain();
+      await Promise.all([...this.background]);
+      await new Promise((r) => setImmediate(r));
+      if (this.background.size === 0) {
+        await bus.drain();
+        if (this.background.size === 0) return;
+      }
+    }
+    throw new Error('the rig did not quiesce');
+  }
+
+  private async apply(step: Step, history: History, index: number, nextVersion: () => number, startSweep: (p: Promise<unknown>) => void): Promise<void> {
+    const { emulator } = this;
+    const name = 'fn' in step ? NAMES[step.fn % NAMES.length]! : '';
+    const arn = emulator.state.model.arnFor(name);
+    const actor = index % 2 === 0 ? this.clients.console! : this.clients.ci!;
+    const quietly = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
+    const update = async () => {
+      const d = await actor.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+      await actor.send(
+        new UpdateFunctionCommand({
+          Name: name,
+          IfMatch: d.ETag,
+          FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+          FunctionCode: code(nextVersion()),
+        }),
+      );
+    };
+    switch (step.kind) {
+      case 'create':
+        return quietly(
+          actor.send(
+            new CreateFunctionCommand({
+              Name: name,
+              FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+              FunctionCode: code(nextVersion()),
+              ...(step.tag === null ? {} : { Tags: { Items: [{ Key: TAG_KEY, Value: step.tag }] } }),
+            }),
+          ),
+        );
+      case 'update':
+        return quietly(update());
+      case 'delete':
+        return quietly(
+          (async () => {
+            const d = await actor.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+            await actor.send(new DeleteFunctionCommand({ Name: name, IfMatch: d.ETag }));
+          })(),
+        );
+      case 'tag':
+        return quietly(actor.send(new TagResourceCommand({ Resource: arn, Tags: { Items: [{ Key: TAG_KEY, Value: step.value }] } })));
+      case 'untag':
+        return quietly(actor.send(new UntagResourceCommand({ Resource: arn, TagKeys: { Items: [TAG_KEY] } })));
+      case 'tagOther':
+        return quietly(actor.send(new TagResourceCommand({ Resource: arn, Tags: { Items: [{ Key: 'team', Value: `t${index}` }] } })));
+      case 'publishOther':
+        return quietly(
+          (async () => {
+            const d = await this.clients.ci!.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+            await this.clients.ci!.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
+          })(),
+        );
+      case 'race': {
+        // Writers keep updating while the reconciler handles the first events, so its reads go stale
+        // between DescribeFunction and PublishFunction.
+        const writers = Array.from({ length: step.writers }, async (_, w) => {
+          for (let round = 0; round < 3; round++) {
+            await quietly(update());
+            await new Promise((r) => setTimeout(r, (w + round) % 3));
+          }
+        });
+        if (step.publisher) {
+          writers.push(
+            quietly(
+              (async () => {
+                const d = await this.clients.ci!.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+                await this.clients.ci!.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
+              })(),
+            ),
+          );
+        }
+        await Promise.all(writers);
+        return;
+      }
+      case 'sweep':
+        return startSweep(this.sweep());
+      case 'pause':
+        return new Promise((r) => setTimeout(r, step.ms));
+      case 'faults':
+        return emulator.controls.setFaults({ probability: step.probability, afterCommitShare: step.afterCommitShare, seed: (history.seed + index) >>> 0 || 1 });
+      case 'faultsOff':
+        return emulator.controls.setFaults(undefined);
+      case 'throttle':
+        return emulator.controls.setRateLimit({ burst: step.burst, ratePerSecond: step.ratePerSecond });
+      case 'throttleOff':
+        return emulator.controls.setRateLimit(undefined);
+      case 'latency':
+        return emulator.controls.setLatency({ min: 0, max: step.maxMs });
+      case 'latencyOff':
+        return emulator.controls.setLatency(undefined);
+      case 'crashNext':
+        this.pendingCrash = step.afterCalls;
+        return;
+      case 'hold':
+        this.held ??= [];
+        return;
+      case 'release':
+        return this.release();
+      case 'loseNext':
+        this.loseNext += 1;
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------- invariants
+
+  /**
+   * The invariants, checked on what the emulator's state machine saw (see the file header):
+   *
+   * 1. Convergence: after the final sweep, every existing function whose opt-in tag matches (and,
+   *    in guarded histories, whose name is allowed) has LIVE's ETag equal to DEVELOPMENT's.
+   * 2. Opt-in at decision time: for every reconciler publish that changed LIVE (after-commit faults
+   *    included), the same invocation read the function's tags before it, and the tag matched at
+   *    some moment between that invocation's last ListTagsForResource of the function and the
+   *    publish. A tag removed in that window is the benign race the API cannot prevent: CloudFront
+   *    has no conditional publish on tags. A tag that never matched in the window is a violation.
+   *    And a publish retried after a 412 is decided on tags read after that 412 (the window is
+   *    re-opened: the README promises the retry is decided on the present).
+   * 3. ETags: every IfMatch the reconciler sent to PublishFunction (answered or not) is the ETag of
+   *    the same invocation's latest DescribeFunction(DEVELOPMENT) of that function, never one from
+   *    LIVE or another invocation; a publish that changed LIVE put exactly that ETag live, and it
+   *    was DEVELOPMENT's at that moment; a stale one was answered 412.
+   * 4. Every handler error (bus deliveries, dead letters, sweeps) names the function it concerns,
+   *    and nothing ended in an unhandled rejection. Injected crashes are the platform's errors.
+   * 5. Dry run: the reconciler never published. Guarded: the reconciler never called CloudFront
+   *    about a name outside AUTO_PUBLISH_ALLOWED_NAMES.
+   */
+  private check(history: History, bus: LocalBus, sweepErrors: unknown[]): string[] {
+    const v: string[] = [];
+    const allowed = (name: string) => !history.guarded || allowedByGuard(name);
+
+    // 1
+    if (!history.dryRun) {
+      for (const fn of this.emulator.state.snapshot()) {
+        if (optedIn(fn.tags) && allowed(fn.name) && fn.live?.etag !== fn.development.etag) {
+          v.push(`1: ${fn.name} is opted in but LIVE ${fn.live?.etag ?? '(none)'} != DEVELOPMENT ${fn.development.etag} after the final sweep`);
+        }
+      }
+    }
+
+    const ours = this.calls.filter((c) => c.actor === RECONCILER_ACTOR);
+    for (const c of ours) {
+      if (c.invocation === undefined && c.op !== 'listFunctions') v.push(`rig: reconciler call #${c.seq} ${c.op} ${c.name} not attributed to an invocation`);
+    }
+    for (const p of ours.filter((c) => c.op === 'publishFunction')) {
+      const landed = p.ok;
+      if (landed) this.stats.reconcilerPublishes += 1;
+      if (p.error === 'PreconditionFailed') this.stats.reconciler412 += 1;
+      const before = ours.filter((c) => c.invocation === p.invocation && c.name === p.name && c.seq < p.seq);
+      if (before.some((c) => c.op === 'publishFunction' && c.error === 'PreconditionFailed')) this.stats.publishesAfter412 += 1;
+      // 3
+      const lastDev = before.filter((c) => c.op === 'describeFunction' && c.stage === 'DEVELOPMENT' && c.ok).at(-1);
+      if (!lastDev) v.push(`3: publish #${p.seq} of ${p.name} by ${p.invocation} without a DescribeFunction(DEVELOPMENT) before it`);
+      else if (p.ifMatch !== lastDev.etag) v.push(`3: publish #${p.seq} of ${p.name} sent IfMatch ${p.ifMatch}, but its last DEVELOPMENT read (#${lastDev.seq}) said ${lastDev.etag}`);
+      if (landed && (p.etag !== p.ifMatch || p.developmentEtag !== p.ifMatch)) {
+        v.push(`3: publish #${p.seq} of ${p.name} put ${p.etag} live with IfMatch ${p.ifMatch} while DEVELOPMENT was ${p.developmentEtag}`);
+      }
+      if (p.developmentEtag !== undefined && p.ifMatch !== p.developmentEtag && p.error !== 'PreconditionFailed') {
+        v.push(`3: stale publish #${p.seq} of ${p.name} (IfMatch ${p.ifMatch}, DEVELOPMENT ${p.developmentEtag}) answered ${p.error ?? 'success'}, not 412`);
+      }
+      if (!landed) continue;
+      // 5
+      if (history.dryRun) v.push(`5: dry run, yet the reconciler published ${p.name} (#${p.seq})`);
+      // 2
+      const lastTags = before.filter((c) => c.op === 'listTagsForResource' && c.ok).at(-1);
+      if (!lastTags) {
+        v.push(`2: publish #${p.seq} of ${p.name} by ${p.invocation} without reading its tags first`);
+        continue;
+      }
+      const last412 = before.filter((c) => c.op === 'publishFunction' && c.error === 'PreconditionFailed').at(-1);
+      if (last412 && lastTags.seq < last412.seq) {
+        v.push(`2: publish #${p.seq} of ${p.name} retried after the 412 #${last412.seq} on tags read before it (#${lastTags.seq})`);
+      }
+      const changes = this.tagChanges.filter((t) => t.name === p.name);
+      const atRead = changes.filter((t) => t.seq <= lastTags.seq).at(-1);
+      const window = [atRead?.tags ?? null, ...changes.filter((t) => t.seq > lastTags.seq && t.seq < p.seq).map((t) => t.tags)];
+      if (!window.some((tags) => optedIn(tags))) {
+        v.push(`2: publish #${p.seq} of ${p.name}: the tag never matched between the tag read #${lastTags.seq} (${JSON.stringify(lastTags.tags)}) and the publish`);
+      }
+    }
+    // 5 (guard)
+    if (history.guarded) {
+      for (const c of ours) if (!allowed(c.name)) v.push(`5: guarded, yet the reconciler called ${c.op} for ${c.name} (#${c.seq})`);
+    }
+
+    // 4
+    for (const reason of this.unhandled) v.push(`4: unhandled rejection: ${String(reason)}`);
+    const nameOf = (event: any): string => {
+      const params = event?.detail?.requestParameters;
+      return String(params?.name ?? String(params?.resource ?? '').split(':function/')[1] ?? '');
+    };
+    for (const r of bus.deliveries().filter((d) => d.status === 'failed')) {
+      if (r.error?.startsWith(CRASH_PREFIX)) continue;
+      const name = nameOf(r.event);
+      if (!name || !r.error?.includes(name)) v.push(`4: delivery of ${r.eventId} failed with an error that does not name ${name || 'its function'}: ${r.error}`);
+    }
+    for (const d of bus.deadLetters()) {
+      if (d.error.startsWith(CRASH_PREFIX)) continue;
+      const name = nameOf(d.event);
+      if (!name || !d.error.includes(name)) v.push(`4: dead letter with an error that does not name ${name || 'its function'}: ${d.error}`);
+    }
+    for (const { invocation, error } of this.handlerErrors) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!NAMES.some((n) => message.includes(n))) v.push(`4: ${invocation} failed with an error naming no function: ${message}`);
+    }
+    for (const error of sweepErrors) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!NAMES.some((n) => message.includes(n)) && !/ListFunctions/.test(message)) v.push(`4: a sweep failed with an error naming neither a function nor its call: ${message}`);
+    }
+    return v;
+  }
+}
+
+function code(version: number): Uint8Array {
+  return new TextEncoder().encode(`function handler(event) { return event.request; } // v${version}`);
+}
