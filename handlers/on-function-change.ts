@@ -16,7 +16,7 @@ export interface EventSummary {
 
 async function onFunctionChange(event: unknown, context: Context): Promise<EventSummary> {
   const { cloudfront, policy, reporter } = runtimeFromEnvironment();
-  const intent = interpretEvent(event, { account: accountOf(context) });
+  const intent = interpretEvent(event, { account: accountOf(context), partition: partitionOf(context) });
   if (intent.kind === 'ignore') {
     logger.info('ignored event', { reason: intent.reason, trigger: intent.trigger, eventId: eventIdOf(event) });
     return { trigger: intent.trigger, ignored: intent.reason, outcomes: [] };
@@ -31,6 +31,12 @@ async function onFunctionChange(event: unknown, context: Context): Promise<Event
   }
   await reporter.report([outcome]);
   return { trigger: intent.trigger, outcomes: [outcome] };
+}
+
+/** The partition a Lambda runs in, from its own ARN; undefined when it cannot tell (local runs). */
+function partitionOf(context: { invokedFunctionArn?: string } | undefined): string | undefined {
+  const partition = context?.invokedFunctionArn?.split(':')[1];
+  return partition && /^aws(-[a-z]+)*$/.test(partition) ? partition : undefined;
 }
 
 function eventIdOf(event: unknown): unknown {

@@ -28,6 +28,8 @@ export function normaliseEventName(eventName: string): string {
 export interface InterpretOptions {
   /** The account we reconcile in; events about functions of other accounts are ignored. */
   readonly account?: string | undefined;
+  /** Our partition (`aws`, `aws-cn`…); events about functions of another partition are ignored. */
+  readonly partition?: string | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -61,7 +63,11 @@ export function interpretEvent(event: unknown, options: InterpretOptions = {}): 
   const fn = trigger === 'TagResource' ? taggedFunction(detail) : changedFunction(event, detail);
   if ('reason' in fn) return { kind: 'ignore', trigger, reason: fn.reason };
 
-  const fnAccount = parseCloudFrontArn(fn.arn)?.account;
+  const parsed = parseCloudFrontArn(fn.arn);
+  if (options.partition && parsed?.partition !== options.partition) {
+    return { kind: 'ignore', trigger, reason: `function ${fn.name} is in partition ${String(parsed?.partition)}, not ${options.partition}` };
+  }
+  const fnAccount = parsed?.account;
   if (options.account && fnAccount !== options.account) {
     return { kind: 'ignore', trigger, reason: `function ${fn.name} belongs to account ${String(fnAccount)}, not ${options.account}` };
   }
