@@ -44,7 +44,7 @@ function eventIdOf(event: unknown): unknown {
 }
 
 export const handler = middy(onFunctionChange)
-  .use(injectLambdaContext(logger))
+  .use(injectLambdaContext(logger, { logEvent: false })) // never, whatever POWERTOOLS_LOGGER_LOG_EVENT says: events can carry code
   .use(logMetrics(metrics))
   .onError(async (request) => {
     if (request.error) logger.error('invocation failed', { error: request.error.message, errorName: request.error.name });

@@ -37,9 +37,10 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function interpretEvent(event: unknown, options: InterpretOptions = {}): EventIntent {
-  if (!isObject(event)) throw new BadEventError(`event is ${describe(event)}, not a JSON object`);
+  // Only the shape of a whole event or detail is described, never its text: it may carry function code.
+  if (!isObject(event)) throw new BadEventError(`event is ${shape(event)}, not a JSON object`);
   if (!('detail' in event) || event.detail === undefined || event.detail === null) throw new BadEventError('event has no detail');
-  if (!isObject(event.detail)) throw new BadEventError(`event detail is ${describe(event.detail)}, not a JSON object`);
+  if (!isObject(event.detail)) throw new BadEventError(`event detail is ${shape(event.detail)}, not a JSON object`);
   if (typeof event.source !== 'string') throw new BadEventError('event has no source');
   if (typeof event['detail-type'] !== 'string') throw new BadEventError('event has no detail-type');
   const detail = event.detail;
@@ -128,6 +129,11 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return JSON.stringify(truncate(value));
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+/** A short token (`UpdateFunction`) is echoed; any other text only by its length. */
+function shape(value: unknown): string {
+  return typeof value === 'string' && !/^[\w.:-]{0,64}$/.test(value) ? `a string of ${value.length} characters` : describe(value);
 }
 
 function truncate(text: string): string {
