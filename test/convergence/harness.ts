@@ -670,7 +670,9 @@ export class Rig {
     }
     // 5 (guard)
     if (history.guarded) {
-      for (const c of ours) if (!allowed(c.name)) v.push(`5: guarded, yet the reconciler called ${c.op} for ${c.name} (#${c.seq})`);
+      for (const c of ours) {
+        if (!allowed(c.name)) v.push(`5: guarded, yet the reconciler called ${c.op} for ${c.name} (#${c.seq}, ${c.invocation ?? 'unattributed'}${c.invocation && !this.invocations.has(c.invocation) ? ', an invocation of an earlier history' : ''})`);
+      }
     }
 
     // 4
