@@ -19,6 +19,7 @@ import { Console } from 'node:console';
 import dc from 'node:diagnostics_channel';
 import { Writable } from 'node:stream';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   CloudFrontClient,
   CreateFunctionCommand,
@@ -133,8 +134,24 @@ function installChannels(): void {
   channelsInstalled = true;
   dc.subscribe('http.client.request.start', (message) => {
     const { request } = message as { request: ClientRequest };
-    const port = request.socket?.localPort;
-    if (port !== undefined) portToInvocation.set(port, clientContext.getStore() ?? '');
+    const id = clientContext.getStore() ?? '';
+    // A new socket may not be connected yet (no local port): map it once it is, which is still before
+    // the server can see the request. A closed socket's port is forgotten, so a reused port can never
+    // carry a stale invocation: an unmapped reconciler call shows up as "not attributed".
+    const map = (socket: Socket) => {
+      const bind = () => {
+        const port = socket.localPort;
+        if (port === undefined) return;
+        portToInvocation.set(port, id);
+        socket.once('close', () => {
+          if (portToInvocation.get(port) === id) portToInvocation.delete(port);
+        });
+      };
+      if (socket.localPort !== undefined) bind();
+      else socket.once('connect', bind);
+    };
+    if (request.socket) map(request.socket);
+    else request.once('socket', map);
   });
   dc.subscribe('http.server.request.start', (message) => {
     serverContext.enterWith((message as { request: IncomingMessage }).request);
