@@ -111,7 +111,7 @@ test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} agains
     t.diagnostic(`slowest: ${JSON.stringify(s.slowest)}`);
     t.diagnostic(`answers: ${JSON.stringify(s.responses)}`);
     t.diagnostic(
-      `reconciler publishes ${s.reconcilerPublishes}, reconciler 412s ${s.reconciler412} (publishes retried after one: ${s.publishesAfter412}), crashes ${s.crashes}, failed deliveries ${s.failedDeliveries}, dead letters ${s.deadLetters}, duplicated ${s.duplicates}, lost ${s.lost}`,
+      `reconciler publishes ${s.reconcilerPublishes}, reconciler 412s ${s.reconciler412} (publishes retried after one: ${s.publishesAfter412}), reads that outlived their invocation ${s.strayReads}, crashes ${s.crashes}, failed deliveries ${s.failedDeliveries}, dead letters ${s.deadLetters}, duplicated ${s.duplicates}, lost ${s.lost}`,
     );
   }
 });

@@ -171,6 +171,8 @@ export interface Stats {
   reconciler412: number;
   /** Publishes the reconciler sent again, in the same invocation, after a 412. */
   publishesAfter412: number;
+  /** Reads that outlived the invocation that started them (see check()). */
+  strayReads: number;
   crashes: number;
   failedDeliveries: number;
   deadLetters: number;
@@ -191,6 +193,7 @@ export function emptyStats(): Stats {
     reconcilerPublishes: 0,
     reconciler412: 0,
     publishesAfter412: 0,
+    strayReads: 0,
     crashes: 0,
     failedDeliveries: 0,
     deadLetters: 0,
@@ -645,7 +648,16 @@ export class Rig {
       }
     }
 
-    const ours = this.calls.filter((c) => c.actor === RECONCILER_ACTOR);
+    // When one read of a Promise.all fails (reconcile reads tags and DEVELOPMENT together), the
+    // handler fails at once while the other read may still be in the SDK's retry backoff; it lands
+    // later, here in a later history (in Lambda: when the frozen container thaws). Such calls belong
+    // to no invocation of this history; they must only ever be reads.
+    const all = this.calls.filter((c) => c.actor === RECONCILER_ACTOR);
+    const ours = all.filter((c) => c.invocation === undefined || this.invocations.has(c.invocation));
+    for (const c of all.filter((x) => !ours.includes(x))) {
+      this.stats.strayReads += 1;
+      if (!['listTagsForResource', 'describeFunction'].includes(c.op)) v.push(`${c.invocation} (an earlier history) made a ${c.op} of ${c.name} after it ended (#${c.seq})`);
+    }
     for (const c of ours) {
       if (c.invocation === undefined && c.op !== 'listFunctions') v.push(`rig: reconciler call #${c.seq} ${c.op} ${c.name} not attributed to an invocation`);
     }
