@@ -6,7 +6,8 @@ import type { Context } from 'aws-lambda';
 import { interpretEvent } from '../lib/cloudtrail';
 import { failedOutcome, type Outcome, reconcile } from '../lib/reconcile';
 import { logger, metrics } from '../lib/report';
-import { accountOf, runtimeFromEnvironment } from '../lib/runtime';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { accountOf, partitionOf, runtimeFromEnvironment } from '../lib/runtime';
 
 export interface EventSummary {
   readonly trigger?: string;
@@ -19,6 +20,7 @@ async function onFunctionChange(event: unknown, context: Context): Promise<Event
   const intent = interpretEvent(event, { account: accountOf(context), partition: partitionOf(context) });
   if (intent.kind === 'ignore') {
     logger.info('ignored event', { reason: intent.reason, trigger: intent.trigger, eventId: eventIdOf(event) });
+    metrics.addMetric('ignored-event', MetricUnit.Count, 1);
     return { trigger: intent.trigger, ignored: intent.reason, outcomes: [] };
   }
   let outcome: Outcome;
@@ -33,11 +35,6 @@ async function onFunctionChange(event: unknown, context: Context): Promise<Event
   return { trigger: intent.trigger, outcomes: [outcome] };
 }
 
-/** The partition a Lambda runs in, from its own ARN; undefined when it cannot tell (local runs). */
-function partitionOf(context: { invokedFunctionArn?: string } | undefined): string | undefined {
-  const partition = context?.invokedFunctionArn?.split(':')[1];
-  return partition && /^aws(-[a-z]+)*$/.test(partition) ? partition : undefined;
-}
 
 function eventIdOf(event: unknown): unknown {
   return (event as { detail?: { eventID?: unknown } } | null)?.detail?.eventID;

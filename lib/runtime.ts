@@ -65,3 +65,9 @@ export function accountOf(context: { invokedFunctionArn?: string } | undefined):
   const account = context?.invokedFunctionArn?.split(':')[4];
   return account && /^\d{12}$/.test(account) ? account : undefined;
 }
+
+/** The partition a Lambda runs in, from its own ARN; undefined when it cannot tell (local runs). */
+export function partitionOf(context: { invokedFunctionArn?: string } | undefined): string | undefined {
+  const partition = context?.invokedFunctionArn?.split(':')[1];
+  return partition && /^aws(-[a-z]+)*$/.test(partition) ? partition : undefined;
+}

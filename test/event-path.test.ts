@@ -326,3 +326,10 @@ describe('event path: reporting', () => {
     assert.equal(emf?.published, 1);
   });
 });
+
+test('an ignored event is counted (ignored-event), so an EMF line is always written', async () => {
+  cf = fakeCloudFront({});
+  const r = await invoke(tagEvent('arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL'));
+  const emf = r.lines.find((l) => l._aws !== undefined);
+  assert.equal(emf?.['ignored-event'], 1);
+});
