@@ -7,7 +7,7 @@
  * Runs in the bench's own process: the handler reads process.env, so set it before the first call.
  */
 import { CloudFrontClient, UpdateFunctionCommand } from '@aws-sdk/client-cloudfront';
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../emulator/lambda-context';
 import { handler as onFunctionChange, type EventSummary } from '../handlers/on-function-change';
 import { busRulesFromServerless, LocalBus, readServerlessRules, startEmulator } from '../emulator/index';
 import { runtimeFromEnvironment } from '../lib/runtime';
@@ -58,23 +58,6 @@ function limited<T>(limit: number, run: (event: T) => Promise<unknown>) {
   return { target, maxInFlight: () => maxInFlight };
 }
 
-function context(account: string): Context {
-  const deadline = Date.now() + 30_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'onFunctionChange',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:${account}:function:onFunctionChange`,
-    memoryLimitInMB: '256',
-    awsRequestId: `bench-${Math.random().toString(36).slice(2)}`,
-    logGroupName: '/aws/lambda/onFunctionChange',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 export async function runBurstScenario(options: { functions: number; windowMs: number; concurrency: number; env?: Record<string, string> }): Promise<BurstResult> {
   const n = options.functions;
@@ -111,7 +94,7 @@ export async function runBurstScenario(options: { functions: number; windowMs: n
     const outcomes: Outcome[] = [];
     const account = emulator.accountId;
     const lambda = limited(options.concurrency, async (event: unknown) => {
-      const summary = (await onFunctionChange(event, context(account))) as EventSummary;
+      const summary = (await onFunctionChange(event, lambdaContext('onFunctionChange', account, 30_000))) as EventSummary;
       outcomes.push(...summary.outcomes);
       return summary;
     });

@@ -8,30 +8,13 @@
  *
  * The result goes back over IPC; the handler's log lines go to stdout (the parent discards them).
  */
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../emulator/lambda-context';
 import { handler } from '../handlers/drift-sweep';
 import { runtimeFromEnvironment } from '../lib/runtime';
 import type { SweepSummary } from '../lib/sweep';
 import { instrument } from './instrument';
 import { naiveReconcile } from './naive';
 
-function context(timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'driftSweep',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:driftSweep',
-    memoryLimitInMB: '256',
-    awsRequestId: 'bench',
-    logGroupName: '/aws/lambda/driftSweep',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 async function main(): Promise<void> {
   const mode = process.env.BENCH_MODE ?? 'ours';
@@ -47,7 +30,7 @@ async function main(): Promise<void> {
     let summary: SweepSummary | undefined;
     let error: string | undefined;
     try {
-      summary = (await handler(scheduled, context(600_000))) as SweepSummary;
+      summary = (await handler(scheduled, lambdaContext('driftSweep', '123456789012', 600_000))) as SweepSummary;
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }

@@ -6,7 +6,6 @@
  * The handlers read their settings from process.env, as in Lambda, so one stack runs per process.
  */
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import type { Context } from 'aws-lambda';
 import { handler as onFunctionChange, type EventSummary } from '../handlers/on-function-change';
 import { handler as driftSweep } from '../handlers/drift-sweep';
 import type { Outcome } from '../lib/reconcile';
@@ -15,6 +14,9 @@ import { type BusOptions, LocalBus } from './bus';
 import type { CloudTrailEvent } from './cloudtrail';
 import { type Emulator, type EmulatorOptions, startEmulator } from './index';
 import { busRulesFromServerless, readServerlessRules } from './serverless-rules';
+import { lambdaContext } from './lambda-context';
+
+export { lambdaContext } from './lambda-context';
 
 /** The access key the reconciler signs with: the emulator's publish log names it as the actor. */
 export const RECONCILER_ACTOR = 'cf-autopublish';
@@ -133,23 +135,5 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
       Object.assign(process.env, savedEnv);
     },
-  };
-}
-
-export function lambdaContext(functionName: string, account: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:${account}:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: `local-${Math.random().toString(36).slice(2)}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }

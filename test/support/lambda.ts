@@ -1,25 +1,13 @@
 import type { Context } from 'aws-lambda';
+import { lambdaContext as localContext } from '../../emulator/lambda-context';
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { logger, metrics } from '../../lib/report';
 import { ACCOUNT } from './fake-cloudfront';
 
+/** A Lambda context in our test account, with `remainingMs` left. */
 export function lambdaContext(remainingMs = 30_000, account = ACCOUNT): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'cloudfront-autopublish-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:${account}:function:cloudfront-autopublish-test`,
-    memoryLimitInMB: '256',
-    awsRequestId: 'test-request',
-    logGroupName: '/aws/lambda/test',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return localContext('cloudfront-autopublish-test', account, remainingMs);
 }
 
 /**
