@@ -7,6 +7,7 @@ import type { CloudFrontGateway, FunctionListing } from './cloudfront-gateway';
 import { statusSync } from './decide';
 import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from './reconcile';
 import { isFunctionName } from './function-ref';
+import { setMaxListeners } from 'node:events';
 
 export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment'> {
   readonly concurrency: number;
@@ -50,6 +51,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const hardStopMs = options.hardStopMs ?? reserveMs / 2;
 
   const deadline = new AbortController();
+  // Every in-flight SDK call listens on this one signal; more than 10 at once is expected, not a leak.
+  setMaxListeners(0, deadline.signal);
   const untilHardStop = remainingMs() - hardStopMs;
   const timer = Number.isFinite(untilHardStop) ? setTimeout(() => deadline.abort(new SweepDeadlineError()), Math.max(0, untilHardStop)) : undefined;
   const cloudfront = withDeadline(options.cloudfront, deadline.signal);
