@@ -8,6 +8,7 @@
  */
 import { CloudFrontClient, UpdateFunctionCommand } from '@aws-sdk/client-cloudfront';
 import { lambdaContext } from '../emulator/lambda-context';
+import { reconcilerEnvironment } from '../emulator/local-stack';
 import { handler as onFunctionChange, type EventSummary } from '../handlers/on-function-change';
 import { busRulesFromServerless, LocalBus, readServerlessRules, startEmulator } from '../emulator/index';
 import { runtimeFromEnvironment } from '../lib/runtime';
@@ -36,7 +37,6 @@ export interface BurstResult {
   maxInFlight: number;
 }
 
-const RECONCILER_KEY = 'AKIDRECONCILER';
 const CODE = 'function handler(event) { return event.request; }';
 
 /** At most `limit` invocations at once, the rest wait in FIFO order (Lambda's async queue). */
@@ -62,15 +62,7 @@ function limited<T>(limit: number, run: (event: T) => Promise<unknown>) {
 export async function runBurstScenario(options: { functions: number; windowMs: number; concurrency: number; env?: Record<string, string> }): Promise<BurstResult> {
   const n = options.functions;
   const emulator = await startEmulator({ functionQuota: n + 10, latency: LATENCY_MS, rateLimit: RATE });
-  const savedEnv = { ...process.env };
-  Object.assign(process.env, {
-    CLOUDFRONT_ENDPOINT: emulator.endpoint,
-    AWS_ACCESS_KEY_ID: RECONCILER_KEY,
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'us-east-1',
-    ...options.env,
-  });
-  emulator.controls.setActor(RECONCILER_KEY, 'cf-autopublish');
+  const restoreEnvironment = reconcilerEnvironment(emulator, options.env);
   emulator.controls.setActor('AKIDCIJOB', 'ci-job');
   try {
     const etags = new Map<string, string>();
@@ -157,7 +149,6 @@ export async function runBurstScenario(options: { functions: number; windowMs: n
     };
   } finally {
     await emulator.close();
-    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-    Object.assign(process.env, savedEnv);
+    restoreEnvironment();
   }
 }

@@ -59,19 +59,31 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const emulator = await startEmulator(options.emulator);
+/**
+ * Points the handlers (which read process.env, as in Lambda) at the emulator, signing as the
+ * reconciler actor, with `settings` on top. Returns the function that puts the environment back.
+ */
+export function reconcilerEnvironment(emulator: Emulator, settings: Readonly<Record<string, string>> = {}): () => void {
   const savedEnv = { ...process.env };
   Object.assign(process.env, {
     CLOUDFRONT_ENDPOINT: emulator.endpoint,
     AWS_ACCESS_KEY_ID: RECONCILER_KEY,
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_REGION: 'us-east-1',
-    ...options.settings,
+    ...settings,
   });
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_SESSION_TOKEN;
   emulator.controls.setActor(RECONCILER_KEY, RECONCILER_ACTOR);
+  return () => {
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+  };
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const emulator = await startEmulator(options.emulator);
+  const restoreEnvironment = reconcilerEnvironment(emulator, options.settings);
 
   const outcomes: DecidedOutcome[] = [];
   const account = emulator.accountId;
@@ -132,8 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await bus.drain();
       bus.dispose();
       await emulator.close();
-      for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-      Object.assign(process.env, savedEnv);
+      restoreEnvironment();
     },
   };
 }
