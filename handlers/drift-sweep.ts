@@ -4,7 +4,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { describeError } from '../lib/reconcile';
 import { logger, metrics } from '../lib/report';
 import { runtimeFromEnvironment } from '../lib/runtime';
 import { SweepFailedError, summariseSweep, type SweepSummary, sweep } from '../lib/sweep';
@@ -17,9 +16,6 @@ async function driftSweep(_event: unknown, context: Context): Promise<SweepSumma
     concurrency: config.sweepConcurrency,
     remainingMs: () => context.getRemainingTimeInMillis(),
     reserveMs: config.sweepReserveMs,
-  }).catch((error: unknown) => {
-    // Each function's failure is already an outcome; what escapes is the listing itself.
-    throw new SweepListingError(error);
   });
   await reporter.report(report.outcomes);
   const summary = summariseSweep(report);
@@ -27,14 +23,6 @@ async function driftSweep(_event: unknown, context: Context): Promise<SweepSumma
   logger.info('sweep finished', { ...summary, outcomes: undefined });
   if (summary.failed.length > 0) throw new SweepFailedError(summary.failed);
   return summary;
-}
-
-/** The sweep could not list DEVELOPMENT: names the call, so the alarm's log line says what failed. */
-export class SweepListingError extends Error {
-  override name = 'SweepListingError';
-  constructor(override readonly cause: unknown) {
-    super(`sweep: ListFunctions (DEVELOPMENT) failed: ${describeError(cause)}`);
-  }
 }
 
 export const handler = middy(driftSweep)

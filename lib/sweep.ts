@@ -5,7 +5,7 @@
  */
 import type { CloudFrontGateway, FunctionListing } from './cloudfront-gateway';
 import { statusSync } from './decide';
-import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from './reconcile';
+import { describeError, failedOutcome, type Outcome, reconcile, type ReconcileOptions } from './reconcile';
 import { isFunctionName } from './function-ref';
 import { setMaxListeners } from 'node:events';
 
@@ -69,7 +69,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
         candidates.push(...page.filter((fn) => statusSync(fn.status) !== 'in-sync'));
       }
     } catch (error) {
-      if (!stopped(error)) throw error;
+      // Each function's failure becomes an outcome; a failed listing is the one thing that escapes.
+      if (!stopped(error)) throw new SweepListingError(error);
       listingComplete = false;
     }
 
@@ -203,5 +204,13 @@ export class SweepFailedError extends Error {
   override name = 'SweepFailedError';
   constructor(readonly functionNames: readonly string[]) {
     super(`sweep could not reconcile ${functionNames.length} function(s): ${functionNames.join(', ')}`);
+  }
+}
+
+/** The sweep could not list DEVELOPMENT: names the call, so the alarm's log line says what failed. */
+export class SweepListingError extends Error {
+  override name = 'SweepListingError';
+  constructor(override readonly cause: unknown) {
+    super(`sweep: ListFunctions (DEVELOPMENT) failed: ${describeError(cause)}`);
   }
 }
