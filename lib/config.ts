@@ -124,9 +124,16 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return Number(raw);
 }
 
+/**
+ * Unset or blank: an empty list. A value that is set but holds no item (only separators) is an error:
+ * for AUTO_PUBLISH_ALLOWED_NAMES an empty list means "no guard", so a typo would silently turn it off.
+ */
 function list(env: Env, name: string): string[] {
   const raw = optional(env, name);
-  return raw === undefined ? [] : raw.split(/[,\s]+/).filter((s) => s !== '');
+  if (raw === undefined) return [];
+  const items = raw.split(/[,\s]+/).filter((s) => s !== '');
+  if (items.length === 0) throw new ConfigError(name, `"${raw}" holds no name pattern (only separators); leave it empty for no guard`);
+  return items;
 }
 
 function checkUrl(name: string, raw: string): void {

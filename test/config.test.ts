@@ -75,3 +75,21 @@ test('EVENT_BUS_NAME takes a name, not an ARN (IAM is scoped to event-bus/<name>
   assert.equal(loadConfig({ EVENT_BUS_NAME: 'platform-events' }).eventBusName, 'platform-events');
   assert.throws(() => loadConfig({ EVENT_BUS_NAME: 'arn:aws:events:us-east-1:123456789012:event-bus/x' }), /EVENT_BUS_NAME: .*not an ARN/);
 });
+
+// A value made only of separators used to parse to an empty list, and an empty list means "no guard":
+// the guard turned itself off. A non-empty value that holds no pattern is a typo, never "allow all".
+for (const value of [',', ' , ', ',,,', '\t,\n']) {
+  test(`AUTO_PUBLISH_ALLOWED_NAMES=${JSON.stringify(value)} (separators only) stops start-up instead of disabling the guard`, () => {
+    assert.throws(() => loadConfig({ AUTO_PUBLISH_ALLOWED_NAMES: value }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.variable, 'AUTO_PUBLISH_ALLOWED_NAMES');
+      assert.match(error.message, /holds no name pattern/);
+      return true;
+    });
+  });
+}
+
+test('AUTO_PUBLISH_ALLOWED_NAMES empty or blank still means no guard', () => {
+  assert.deepEqual(loadConfig({ AUTO_PUBLISH_ALLOWED_NAMES: '' }).allowedNames, []);
+  assert.deepEqual(loadConfig({ AUTO_PUBLISH_ALLOWED_NAMES: '   ' }).allowedNames, []);
+});
