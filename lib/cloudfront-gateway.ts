@@ -162,23 +162,50 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
     },
 
     async *listFunctions(stage, signal) {
+      // An endpoint whose NextMarker never advances, or cycles, would make a listing that never ends or
+      // one that repeats functions and silently misses others: refuse any marker seen before, cap the
+      // pages, and list each name once.
+      const markersSeen = new Set<string>();
+      const namesSeen = new Set<string>();
       let marker: string | undefined;
-      do {
+      for (let pages = 1; ; pages++) {
         const out = await client.send(new ListFunctionsCommand({ Stage: stage, MaxItems: 100, Marker: marker }), sendOptions(signal));
         const page: FunctionListing[] = [];
         for (const item of out.FunctionList?.Items ?? []) {
           const arn = item.FunctionMetadata?.FunctionARN;
-          if (!item.Name || !arn) continue;
+          if (!item.Name || !arn || namesSeen.has(item.Name)) continue;
+          namesSeen.add(item.Name);
           const stores = item.FunctionConfig?.KeyValueStoreAssociations?.Items ?? [];
           page.push({ name: item.Name, arn, status: item.Status ?? '', keyValueStores: stores.flatMap((s) => (s.KeyValueStoreARN ? [s.KeyValueStoreARN] : [])) });
         }
         yield page;
         const next = out.FunctionList?.NextMarker;
-        // A marker that does not move would loop forever: treat it as the end.
-        marker = next && next !== marker ? next : undefined;
-      } while (marker);
+        if (!next) return;
+        if (markersSeen.has(next) || next === marker) {
+          throw new ListingError(stage, `page ${pages} answered NextMarker "${next.slice(0, 64)}", a marker already seen in this listing: it would never end`);
+        }
+        if (pages >= MAX_LIST_PAGES) throw new ListingError(stage, `more than ${MAX_LIST_PAGES} pages; refusing to list on`);
+        markersSeen.add(next);
+        marker = next;
+      }
     },
   };
+}
+
+/**
+ * A listing that cannot be trusted to be complete. 1,000 pages of 100 is 100,000 functions, a
+ * thousand times CloudFront's default quota per account (docs/cloudfront-api.md#quotas-and-rate-limits).
+ */
+export const MAX_LIST_PAGES = 1_000;
+
+export class ListingError extends Error {
+  override name = 'ListingError';
+  constructor(
+    readonly stage: Stage,
+    detail: string,
+  ) {
+    super(`ListFunctions (${stage}): ${detail}`);
+  }
 }
 
 function sendOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {

@@ -1,0 +1,99 @@
+/**
+ * ListFunctions paging against a misbehaving endpoint: a NextMarker that never advances, or that
+ * cycles, must fail the listing (naming ListFunctions) instead of reporting a partial listing as
+ * complete or looping until the Lambda's hard stop. The sweep and `status` (lib/inspect) share it.
+ */
+import { afterEach, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ListFunctionsCommand, type ListFunctionsCommandInput } from '@aws-sdk/client-cloudfront';
+import { handler } from '../handlers/drift-sweep';
+import { arnOf, fakeCloudFront, type FakeCloudFront } from './support/fake-cloudfront';
+import { captureStdout, lambdaContext } from './support/lambda';
+import type { SweepSummary } from '../lib/sweep';
+import { cloudFrontGateway, createCloudFrontClient, MAX_LIST_PAGES } from '../lib/cloudfront-gateway';
+import { inspectFunctions } from '../lib/inspect';
+
+const opted = { 'auto-publish': 'true' };
+const scheduled = { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+let cf: FakeCloudFront;
+
+beforeEach(() => {
+  for (const key of ['DRY_RUN', 'AUTO_PUBLISH_TAG_KEY', 'AUTO_PUBLISH_TAG_VALUE', 'SWEEP_CONCURRENCY', 'SWEEP_RESERVE_MS', 'AUTO_PUBLISH_ALLOWED_NAMES']) delete process.env[key];
+  process.env.CLOUDFRONT_MAX_ATTEMPTS = '1';
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  // Five opted-in, unpublished functions behind a listing that pages two at a time.
+  cf = fakeCloudFront(Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((n) => [n, { tags: opted, devEtag: 'E2', liveEtag: 'E1' }])));
+});
+afterEach(() => cf.restore());
+
+/** Answers ListFunctions from a table: marker (or '' for the first page) → names and next marker. */
+function pages(table: Record<string, { names: string[]; next?: string }>) {
+  cf.mock.on(ListFunctionsCommand).callsFake(async (input: ListFunctionsCommandInput) => {
+    cf.calls.push({ op: 'ListFunctions', input: { ...input } });
+    const page = table[input.Marker ?? ''];
+    assert.ok(page, `unexpected marker ${input.Marker}`);
+    return {
+      FunctionList: {
+        Quantity: page.names.length,
+        MaxItems: 100,
+        ...(page.next ? { NextMarker: page.next } : {}),
+        Items: page.names.map((Name) => ({
+          Name,
+          Status: 'UNPUBLISHED',
+          FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' as const },
+          FunctionMetadata: { FunctionARN: arnOf(Name), Stage: 'DEVELOPMENT' as const, LastModifiedTime: new Date(0) },
+        })),
+      },
+    };
+  });
+}
+
+const runSweep = () => captureStdout(() => handler(scheduled, lambdaContext()) as Promise<SweepSummary>);
+const gateway = () => cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1 }));
+
+test('a NextMarker that never advances fails the sweep naming ListFunctions, and nothing is published', async () => {
+  pages({ '': { names: ['a', 'b'], next: 'M' }, M: { names: ['a', 'b'], next: 'M' } });
+  const r = await runSweep();
+  assert.ok(r.error instanceof Error, 'the sweep must not report a partial listing as complete');
+  assert.equal(r.error.name, 'SweepListingError');
+  assert.match(r.error.message, /ListFunctions/);
+  assert.match(r.error.message, /NextMarker "M"/);
+  assert.equal(cf.count('PublishFunction'), 0);
+});
+
+test('a NextMarker that cycles A/B fails after the cycle closes, not at the hard stop', { timeout: 10_000 }, async () => {
+  pages({ '': { names: ['a', 'b'], next: 'A' }, A: { names: ['c'], next: 'B' }, B: { names: ['d'], next: 'A' } });
+  const r = await runSweep();
+  assert.ok(r.error instanceof Error);
+  assert.equal(r.error.name, 'SweepListingError');
+  assert.match(r.error.message, /ListFunctions/);
+  assert.equal(cf.count('ListFunctions'), 3, 'three pages, then the repeated marker is refused');
+  assert.equal(cf.count('PublishFunction'), 0);
+});
+
+test('names repeated across pages are listed once, so no function is reconciled twice', async () => {
+  pages({ '': { names: ['a', 'b'], next: 'A' }, A: { names: ['b', 'c'], next: 'B' }, B: { names: ['c', 'd', 'e'] } });
+  const r = await runSweep();
+  assert.equal(r.error, undefined);
+  assert.equal(r.result?.listed, 5);
+  assert.deepEqual(cf.publishes.map((p) => p.name).sort(), ['a', 'b', 'c', 'd', 'e']);
+  assert.equal(r.result?.counts['already-published'], undefined);
+});
+
+test('a listing that never ends is capped at MAX_LIST_PAGES pages', { timeout: 10_000 }, async () => {
+  let n = 0;
+  cf.mock.on(ListFunctionsCommand).callsFake(async () => {
+    n += 1;
+    return { FunctionList: { Quantity: 0, MaxItems: 100, NextMarker: `m${n}`, Items: [] } };
+  });
+  await assert.rejects(async () => {
+    for await (const _page of gateway().listFunctions('DEVELOPMENT')) void _page;
+  }, /ListFunctions \(DEVELOPMENT\).*pages/);
+  assert.equal(n, MAX_LIST_PAGES);
+});
+
+test('status (lib/inspect) shares the protection: a cycling marker rejects instead of looping', { timeout: 10_000 }, async () => {
+  pages({ '': { names: ['a'], next: 'A' }, A: { names: ['b'], next: 'B' }, B: { names: ['c'], next: 'A' } });
+  await assert.rejects(inspectFunctions(gateway(), { optedIn: () => true }), /ListFunctions.*NextMarker "A"/);
+});
