@@ -26,7 +26,12 @@ export interface DescribedStage extends StageView {
   readonly arn: string | undefined;
 }
 
-export type PublishResult = 'published' | 'precondition-failed' | 'gone';
+/**
+ * `precondition-failed-on-retry`: the 412 answered a retry of the SDK's, so an earlier attempt of
+ * ours may have landed before its answer was lost (a 5xx after commit), and the retry met the
+ * no-op-publish 412 (docs/cloudfront-api.md#publish-412-quirk).
+ */
+export type PublishResult = 'published' | 'precondition-failed' | 'precondition-failed-on-retry' | 'gone';
 
 /**
  * Every call takes an optional AbortSignal: when it fires, the SDK sends no further attempt and the
@@ -155,7 +160,7 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
         await client.send(new PublishFunctionCommand({ Name: name, IfMatch: developmentEtag }), sendOptions(signal));
         return 'published';
       } catch (error) {
-        if (isError(error, 'PreconditionFailed')) return 'precondition-failed';
+        if (isError(error, 'PreconditionFailed')) return attemptsOf(error) > 1 ? 'precondition-failed-on-retry' : 'precondition-failed';
         if (isError(error, 'NoSuchFunctionExists')) return 'gone';
         throw error;
       }
@@ -210,6 +215,12 @@ export class ListingError extends Error {
 
 function sendOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
   return signal ? { abortSignal: signal } : {};
+}
+
+/** How many attempts the SDK's retry middleware made for the call that failed with `error`. */
+function attemptsOf(error: unknown): number {
+  const attempts = (error as { $metadata?: { attempts?: unknown } }).$metadata?.attempts;
+  return typeof attempts === 'number' ? attempts : 1;
 }
 
 /** The SDK names modelled errors by `name`; unmodelled ones (Throttling) by `name` too. */

@@ -30,8 +30,13 @@ export interface Observation {
   readonly development?: StageView | null;
   /** undefined: not read yet; null: never published. */
   readonly live?: StageView | null;
-  /** A publish was already answered 412: being in sync now means someone else published it. */
+  /** A publish was already answered 412: being in sync now means someone else published it... */
   readonly afterConflict?: boolean;
+  /**
+   * ...unless LIVE holds exactly this ETag: one of our own attempts may have landed before its
+   * answer was lost (the SDK retried it and the retry met the no-op 412). Then the publish is ours.
+   */
+  readonly ownPublishMayHaveLanded?: string;
 }
 
 export interface Policy {
@@ -44,7 +49,7 @@ export type Step =
   | { readonly kind: 'read-tags' }
   | { readonly kind: 'read'; readonly stage: Stage }
   | { readonly kind: 'publish'; readonly etag: string }
-  | { readonly kind: 'done'; readonly action: Exclude<Action, 'published' | 'failed'>; readonly etag?: string };
+  | { readonly kind: 'done'; readonly action: Exclude<Action, 'failed'>; readonly etag?: string };
 
 /** Statuses that say LIVE equals DEVELOPMENT without reading LIVE (shared doc, "Status values"). */
 const IN_SYNC_STATUSES = new Set(['UNASSOCIATED', 'DEPLOYED']);
@@ -78,12 +83,17 @@ export function decide(name: string, seen: Observation, policy: Policy): Step {
   const etag = seen.development.etag;
   switch (stageSync(seen.development, seen.live)) {
     case 'in-sync':
-      return { kind: 'done', action: seen.afterConflict ? 'already-published' : 'skipped-in-sync', etag };
+      return { kind: 'done', action: inSyncAction(seen, etag), etag };
     case 'unknown':
       return { kind: 'read', stage: 'LIVE' };
     case 'differs':
       return policy.dryRun ? { kind: 'done', action: 'would-publish', etag } : { kind: 'publish', etag };
   }
+}
+
+function inSyncAction(seen: Observation, etag: string): 'published' | 'already-published' | 'skipped-in-sync' {
+  if (!seen.afterConflict) return 'skipped-in-sync';
+  return seen.ownPublishMayHaveLanded === etag ? 'published' : 'already-published';
 }
 
 function etagOf(development: StageView | undefined): { etag?: string } {

@@ -91,6 +91,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
           const result = await cloudfront.publish(fn.name, step.etag);
           if (result === 'published') return outcome('published', step.etag);
           if (result === 'gone') return outcome('gone', step.etag);
+          const ownPublishMayHaveLanded = result === 'precondition-failed-on-retry' ? { ownPublishMayHaveLanded: step.etag } : {};
           // 412: someone changed DEVELOPMENT or published first (or the no-op-publish quirk). Re-read
           // everything, the tags included, so the retry is decided on the present, not the past.
           if (attempts >= MAX_PUBLISH_ATTEMPTS) throw new PublishConflictError(fn.name);
@@ -99,7 +100,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
             cloudfront.describe(fn.name, 'DEVELOPMENT'),
             cloudfront.describe(fn.name, 'LIVE'),
           ]);
-          seen = { tags, development, live, afterConflict: true };
+          seen = { tags, development, live, afterConflict: true, ...ownPublishMayHaveLanded };
           break;
         }
       }

@@ -47,3 +47,11 @@ test('a read LIVE decides by ETag, whatever the status claims', () => {
 test('the name guard is checked before anything is read', () => {
   assert.deepEqual(decide('f', {}, { ...policy, nameAllowed: () => false }), { kind: 'done', action: 'skipped-not-allowed' });
 });
+
+test('after a 412, LIVE holding exactly the ETag our own (retried) attempt sent means we published it', () => {
+  const raced = { tags: on, development: dev('E2', 'UNASSOCIATED'), live: dev('E2', 'UNASSOCIATED'), afterConflict: true };
+  assert.deepEqual(decide('f', { ...raced, ownPublishMayHaveLanded: 'E2' }, policy), { kind: 'done', action: 'published', etag: 'E2' });
+  // Someone else's version is live, not the one we sent: not ours.
+  assert.deepEqual(decide('f', { ...raced, ownPublishMayHaveLanded: 'E1' }, policy), { kind: 'done', action: 'already-published', etag: 'E2' });
+  assert.deepEqual(decide('f', raced, policy), { kind: 'done', action: 'already-published', etag: 'E2' });
+});
