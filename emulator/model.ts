@@ -407,6 +407,8 @@ export class CloudFrontModel {
    * (docs/cloudfront-api.md), and only by its ARN in this account.
    */
   associateFunction(input: AssociateInput): DistributionView {
+    // The distribution is what a real UpdateDistribution addresses, so it is checked first.
+    this.distributionStore.get(input.distributionId);
     const match = FUNCTION_ARN.exec(input.functionArn);
     const name = match?.[3];
     const record = name === undefined ? undefined : this.functions.get(name);
@@ -414,7 +416,6 @@ export class CloudFrontModel {
       throw errors.invalidFunctionAssociation(`The function ARN does not name an existing function of this account: ${input.functionArn}`);
     }
     if (!record.live) throw errors.invalidFunctionAssociation(`The function ${record.name} must be published before it can be associated.`);
-    this.distributionStore.get(input.distributionId);
     const users = this.distributionStore.usersOf(input.functionArn);
     if (!users.includes(input.distributionId) && users.length >= this.maxDistributionsPerFunction) {
       throw errors.tooManyDistributionsWithSingleFunctionArn(this.maxDistributionsPerFunction);
