@@ -1,5 +1,5 @@
 // The emulator as the real AWS SDK v3 sees it, over HTTP: ETag lifecycle, error classes, listing,
-// tags. Sources: shared doc = /work/shared/docs/cloudfront-functions.md; "model" = the SDK's API schema.
+// tags. Sources: shared doc = docs/cloudfront-api.md; "model" = the SDK's API schema.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
