@@ -1,11 +1,18 @@
 /** `cf-autopublish emulator`: the embedded CloudFront emulator alone, until Ctrl-C. */
-import { startEmulator } from '../emulator/index';
+import { describeVariants, parseVariantAssignments, startEmulator } from '../emulator/index';
 import { type Io, UsageError } from './io';
 
-export async function runEmulator(port: string | undefined, io: Io): Promise<number> {
+export async function runEmulator(port: string | undefined, io: Io, variantAssignments: readonly string[] = []): Promise<number> {
   if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new UsageError(`--port "${port}" is not a port number`);
-  const emulator = await startEmulator({ port: port === undefined ? 0 : Number(port) });
+  let variants;
+  try {
+    variants = parseVariantAssignments(variantAssignments);
+  } catch (error) {
+    throw new UsageError(`--variant: ${(error as Error).message}`);
+  }
+  const emulator = await startEmulator({ port: port === undefined ? 0 : Number(port), variants });
   io.out(`CloudFront emulator listening on ${emulator.endpoint} (account ${emulator.accountId}). Ctrl-C to stop.`);
+  io.out(`  variants: ${describeVariants(emulator.controls.variants())}`);
   io.out(`  aws cloudfront list-functions --endpoint-url ${emulator.endpoint}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

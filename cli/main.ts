@@ -24,7 +24,8 @@ Commands:
   sweep [--dry-run]         the drift sweep: publish every opted-in function whose LIVE differs
   reconcile <name> [--dry-run]
                             reconcile one function now
-  emulator [--port N]       run the embedded CloudFront emulator alone
+  emulator [--port N] [--variant NAME=VALUE ...]
+                            run the embedded CloudFront emulator alone (variants: emulator/VARIANTS.md)
   demo [--keep]             the whole flow on the embedded emulator (what \`npm start\` runs)
 
 Options:
@@ -45,6 +46,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
   port: { type: 'string' },
+  variant: { type: 'string', multiple: true },
   keep: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -85,7 +87,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         if (rest.length !== 1) throw new UsageError('reconcile takes exactly one function name');
         return await reconcileOne(rest[0] as string, config, parsed, io);
       case 'emulator':
-        return await runEmulator(parsed.values.port, io);
+        return await runEmulator(parsed.values.port, io, parsed.values.variant ?? []);
       case 'demo':
         return await runDemo({ keep: parsed.values.keep ?? false, io });
       default:

@@ -10,7 +10,9 @@
 import { EmulatorServer, type Authorizer, type PublishLogEntry, type ServerOptions } from './server';
 import type { CloudTrailEvent } from './cloudtrail';
 import type { FaultSettings, Latency, RateLimit } from './faults';
-import type { CloudFrontModel, FunctionSnapshot, SeedInput } from './model';
+import type { AssociationSnapshot, CloudFrontModel, FunctionSnapshot, SeedInput } from './model';
+import type { AssociateInput, CreateDistributionInput, DisassociateInput, DistributionView } from './distributions';
+import type { Variants } from './variants';
 
 export type EmulatorOptions = ServerOptions;
 
@@ -25,6 +27,10 @@ export interface EmulatorControls {
   setMaxCodeBytes(bytes: number): void;
   /** Publish of an in-sync function answers 412 (Terraform issue 49572). Default on. */
   setNoopPublishPreconditionFailed(enabled: boolean): void;
+  /** The unconfirmed-behaviour variants in force (see emulator/VARIANTS.md). */
+  variants(): Variants;
+  /** Changes the given variants for the calls that follow; returns all of them. Throws RangeError on a bad value. */
+  setVariants(variants: Partial<Variants>): Variants;
   /** Decide per call whether to answer 403 AccessDenied. undefined = allow all. */
   setAuthorizer(authorizer: Authorizer | undefined): void;
   /** Name the actor behind an access key id (the default actor is the key id itself). */
@@ -42,8 +48,27 @@ export interface EmulatorState {
   snapshot(): FunctionSnapshot[];
   /** Creates (and with `publish: true` publishes) a function without HTTP and without CloudTrail. */
   seed(input: SeedInput): { developmentEtag: string; liveEtag?: string };
-  /** Drops every function. Controls, counters and logs are untouched. */
+  /** Drops every function and distribution. Controls, variants, counters and logs are untouched. */
   reset(): void;
+  /**
+   * Creates a distribution (default cache behaviour + one behaviour per `pathPatterns` entry), as if
+   * made in the console: no HTTP call, no CloudTrail event. ListDistributions then shows it.
+   */
+  createDistribution(input?: CreateDistributionInput): DistributionView;
+  /**
+   * Associates a published function (by ARN) with a cache behaviour (`pathPattern` undefined = the
+   * default one) for `viewer-request` or `viewer-response`, replacing what that slot held. The
+   * function's status becomes DEPLOYED. Throws CloudFrontError InvalidFunctionAssociation (not
+   * published, unknown ARN, bad event type), NoSuchDistribution, TooManyDistributionsWithSingleFunctionARN.
+   */
+  associateFunction(input: AssociateInput): DistributionView;
+  /** Removes one association; the last one gone, the function is UNASSOCIATED again. */
+  disassociateFunction(input: DisassociateInput): DistributionView;
+  deleteDistribution(id: string): void;
+  /** Every distribution, sorted by id. */
+  distributions(): DistributionView[];
+  /** Where a function is associated: (distribution, path pattern, event type) triples. */
+  associationsOf(name: string): AssociationSnapshot[];
   /** The state machine itself, for what the helpers above don't cover. */
   readonly model: CloudFrontModel;
 }
@@ -87,6 +112,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       setNoopPublishPreconditionFailed: (enabled) => {
         model.noopPublishPreconditionFailed = enabled;
       },
+      variants: () => model.variants,
+      setVariants: (variants) => model.setVariants(variants),
       setAuthorizer: (authorizer) => server.setAuthorizer(authorizer),
       setActor: (accessKeyId, actor) => server.setActor(accessKeyId, actor),
       calls: () => server.callCounts(),
@@ -98,14 +125,41 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       snapshot: () => model.snapshot(),
       seed: (input) => model.seed(input),
       reset: () => model.reset(),
+      createDistribution: (input) => model.createDistribution(input),
+      associateFunction: (input) => model.associateFunction(input),
+      disassociateFunction: (input) => model.disassociateFunction(input),
+      deleteDistribution: (id) => model.deleteDistribution(id),
+      distributions: () => model.distributions(),
+      associationsOf: (name) => model.associationsOf(name),
       model,
     },
     close: () => server.close(),
   };
 }
 
-export { CloudFrontModel, CloudFrontError } from './model';
-export type { FunctionSnapshot, StageSnapshot, SeedInput, ModelOptions, Stage, Tag } from './model';
+export { CloudFrontModel, CloudFrontError, etagForVersion, FIRST_FUNCTION_ETAG } from './model';
+export type { FunctionSnapshot, StageSnapshot, SeedInput, ModelOptions, Stage, Tag, AssociationSnapshot } from './model';
+export { FUNCTION_EVENT_TYPES } from './distributions';
+export type {
+  AssociateInput,
+  CacheBehaviorView,
+  CreateDistributionInput,
+  DisassociateInput,
+  DistributionView,
+  FunctionAssociation,
+  FunctionEventType,
+} from './distributions';
+export {
+  ALL_VARIANTS,
+  DEFAULT_VARIANTS,
+  VARIANT_NAMES,
+  VARIANT_VALUES,
+  describeVariants,
+  parseVariantAssignments,
+  resolveVariants,
+  variantCombinations,
+} from './variants';
+export type { PublishSettling, VariantName, VariantValues, Variants } from './variants';
 export type { CloudTrailEvent, CloudTrailDetail } from './cloudtrail';
 export type { Authorizer, AuthorizationRequest, PublishLogEntry, Operation } from './server';
 export type { FaultSettings, Latency, RateLimit } from './faults';

@@ -1,10 +1,10 @@
 /**
  * Runs the emulator alone until SIGINT/SIGTERM:
- *   npx tsx emulator/main.ts [--port N] [--account 123456789012] [--no-noop-412] [--quiet]
+ *   npx tsx emulator/main.ts [--port N] [--account 123456789012] [--no-noop-412] [--variant NAME=VALUE ...] [--quiet]
  * Prints the endpoint, then one line per CloudTrail event so a human can watch calls arrive.
  */
 import { parseArgs } from 'node:util';
-import { startEmulator } from './index';
+import { describeVariants, parseVariantAssignments, startEmulator } from './index';
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({
@@ -14,6 +14,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       account: { type: 'string' },
       'no-noop-412': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      variant: { type: 'string', multiple: true, default: [] },
     },
   });
   const port = Number(values.port);
@@ -22,8 +23,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     port,
     ...(values.account ? { accountId: values.account } : {}),
     noopPublishPreconditionFailed: !values['no-noop-412'],
+    variants: parseVariantAssignments(values.variant),
   });
   console.log(`CloudFront emulator listening on ${emulator.endpoint} (account ${emulator.accountId})`);
+  console.log(`variants: ${describeVariants(emulator.controls.variants())}`);
   if (!values.quiet) {
     emulator.onCloudTrailEvent((e) => {
       const d = e.detail;

@@ -4,8 +4,22 @@
  * result or throws a CloudFrontError carrying the wire error code and HTTP status, so the server only
  * translates and the rules can be tested (and seeded) directly.
  *
- * Behaviour follows /work/shared/docs/cloudfront-functions.md; uncertain points are options.
+ * Behaviour follows docs/cloudfront-api.md; uncertain points are options, the unconfirmed API
+ * behaviours are variants (./variants.ts, emulator/VARIANTS.md). Distributions exist only to hold
+ * function associations (./distributions.ts); they decide a function's DEPLOYED status and block its
+ * deletion.
  */
+import { createHash } from 'node:crypto';
+import {
+  DistributionStore,
+  type AssociateInput,
+  type CreateDistributionInput,
+  type DisassociateInput,
+  type DistributionListInput,
+  type DistributionListResult,
+  type DistributionView,
+} from './distributions';
+import { resolveVariants, type Variants } from './variants';
 
 export type Stage = 'DEVELOPMENT' | 'LIVE';
 export const STAGES: readonly Stage[] = ['DEVELOPMENT', 'LIVE'];
@@ -19,10 +33,11 @@ export interface FunctionConfig {
 }
 
 export interface StageState {
+  /** Version number within the function: 1 at create, +1 per update; LIVE carries the published one. */
+  version: number;
   etag: string;
   code: Buffer;
   config: FunctionConfig;
-  status: string;
   lastModifiedTime: Date;
 }
 
@@ -32,6 +47,8 @@ interface FunctionRecord {
   development: StageState;
   live?: StageState;
   tags: Map<string, string>;
+  /** Set by a publish under a `statusAfterPublish` variant other than `immediate`. */
+  settling?: { untilMs?: number; readsLeft?: number };
 }
 
 /** What FunctionSummary carries on the wire, for one stage. */
@@ -50,44 +67,8 @@ export interface Tag {
   value: string;
 }
 
-export class CloudFrontError extends Error {
-  override name = 'CloudFrontError';
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-
-  /** The ErrorResponse `<Type>`: who is at fault. */
-  get type(): 'Sender' | 'Receiver' {
-    return this.status >= 500 ? 'Receiver' : 'Sender';
-  }
-}
-
-// Messages are the ones seen in public error outputs where known (PreconditionFailed and
-// InvalidIfMatchVersion come from Terraform/Crossplane issue logs); the others are plausible wording.
-export const errors = {
-  noSuchFunction: (name: string) => new CloudFrontError('NoSuchFunctionExists', 404, `The function does not exist: ${name}`),
-  preconditionFailed: () =>
-    new CloudFrontError(
-      'PreconditionFailed',
-      412,
-      "The request failed because it didn't meet the preconditions in one or more request-header fields.",
-    ),
-  invalidIfMatch: () => new CloudFrontError('InvalidIfMatchVersion', 400, 'The If-Match version is missing or not valid for the resource.'),
-  invalidArgument: (message: string) => new CloudFrontError('InvalidArgument', 400, message),
-  invalidTagging: (message: string) => new CloudFrontError('InvalidTagging', 400, message),
-  alreadyExists: (name: string) => new CloudFrontError('FunctionAlreadyExists', 409, `A function with the name ${name} already exists.`),
-  tooManyFunctions: (quota: number) =>
-    new CloudFrontError('TooManyFunctions', 400, `You have reached the maximum number of CloudFront functions for this AWS account (${quota}).`),
-  sizeLimit: (limit: number) => new CloudFrontError('FunctionSizeLimitExceeded', 413, `The function is too large. The maximum size is ${limit} bytes.`),
-  noSuchResource: () => new CloudFrontError('NoSuchResource', 404, 'The specified CloudFront resource does not exist.'),
-  throttling: () => new CloudFrontError('Throttling', 400, 'Rate exceeded'),
-  accessDenied: (message: string) => new CloudFrontError('AccessDenied', 403, message),
-  unsupported: (message: string) => new CloudFrontError('UnsupportedOperation', 400, message),
-};
+export { CloudFrontError, errors } from './errors';
+import { CloudFrontError, errors } from './errors';
 
 export interface ModelOptions {
   accountId?: string;
@@ -105,6 +86,10 @@ export interface ModelOptions {
   noopPublishPreconditionFailed?: boolean;
   /** Stage used when Describe/GetFunction omit `Stage`; the API reference does not say. */
   defaultStage?: Stage;
+  /** Unconfirmed API behaviours; unspecified ones take DEFAULT_VARIANTS. */
+  variants?: Partial<Variants>;
+  /** Distributions one function can be associated with (CloudFront quota: 100). */
+  maxDistributionsPerFunction?: number;
   now?: () => Date;
 }
 
@@ -112,12 +97,35 @@ const NAME = /^[a-zA-Z0-9\-_]{1,64}$/;
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const ETAG_SHAPE = /^[A-Za-z0-9]+$/;
 const RESOURCE_ARN = /^arn:(aws|aws-cn):cloudfront::([0-9]+):(.*)$/;
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const COMMENT_MAX = 128;
+const FUNCTION_ARN = /^arn:([a-z-]+):cloudfront::([0-9]+):function\/(.*)$/;
 
-function base32(n: number, width: number): string {
-  let out = '';
-  for (let v = n; v > 0; v = Math.floor(v / 32)) out = BASE32[v % 32] + out;
-  return out.padStart(width, 'A');
+/** The first function version's ETag as real accounts show it (docs/cloudfront-api.md: ETags). */
+export const FIRST_FUNCTION_ETAG = 'ETVPDKIKX0DER';
+const ETAG_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const etagCache: string[] = [FIRST_FUNCTION_ETAG];
+
+/**
+ * The ETag of version `version` (1-based) of any function. Real ETags are version tokens, not content
+ * hashes: every function walks the same sequence, so version 1 of every function is
+ * `ETVPDKIKX0DER` and two functions can share an ETag. After the first, 13-character tokens drawn
+ * deterministically from the version number, distinct from all earlier ones.
+ */
+export function etagForVersion(version: number): string {
+  if (!Number.isInteger(version) || version < 1) throw new RangeError(`no ETag for version ${version}`);
+  while (etagCache.length < version) {
+    const n = etagCache.length + 1;
+    for (let salt = 0; ; salt++) {
+      const digest = createHash('sha256').update(`cloudfront-function-version/${n}/${salt}`).digest();
+      let candidate = 'E';
+      for (let i = 0; i < 12; i++) candidate += ETAG_ALPHABET[digest[i]! % ETAG_ALPHABET.length];
+      if (!etagCache.includes(candidate)) {
+        etagCache.push(candidate);
+        break;
+      }
+    }
+  }
+  return etagCache[version - 1]!;
 }
 
 function copyConfig(config: FunctionConfig): FunctionConfig {
@@ -180,6 +188,13 @@ export interface SeedInput {
   publish?: boolean;
 }
 
+export interface AssociationSnapshot {
+  distributionId: string;
+  /** Undefined for the default cache behaviour. */
+  pathPattern?: string;
+  eventType: string;
+}
+
 export class CloudFrontModel {
   readonly accountId: string;
   readonly partition: string;
@@ -188,9 +203,11 @@ export class CloudFrontModel {
   maxTagsPerResource: number;
   noopPublishPreconditionFailed: boolean;
   defaultStage: Stage;
+  maxDistributionsPerFunction: number;
+  private currentVariants: Variants;
   private readonly now: () => Date;
   private readonly functions = new Map<string, FunctionRecord>();
-  private etagCounter = 0;
+  private readonly distributionStore: DistributionStore;
 
   constructor(options: ModelOptions = {}) {
     this.accountId = options.accountId ?? '123456789012';
@@ -200,18 +217,29 @@ export class CloudFrontModel {
     this.maxTagsPerResource = options.maxTagsPerResource ?? 50;
     this.noopPublishPreconditionFailed = options.noopPublishPreconditionFailed ?? true;
     this.defaultStage = options.defaultStage ?? 'DEVELOPMENT';
+    this.maxDistributionsPerFunction = options.maxDistributionsPerFunction ?? 100;
+    this.currentVariants = resolveVariants(options.variants);
     this.now = options.now ?? (() => new Date());
+    this.distributionStore = new DistributionStore(this.accountId, this.partition, this.now);
+  }
+
+  /** The variants in force (all filled in). */
+  get variants(): Variants {
+    return this.currentVariants;
+  }
+
+  /** Changes some variants for the calls that follow; the others keep their current value. */
+  setVariants(variants: Partial<Variants>): Variants {
+    this.currentVariants = resolveVariants({ ...this.currentVariants, ...variants });
+    return this.currentVariants;
   }
 
   arnFor(name: string): string {
     return `arn:${this.partition}:cloudfront::${this.accountId}:function/${name}`;
   }
 
-  // A counter, not a content hash: real ETags are version tokens (shared doc), and a hash would let
-  // tests pass that compare code by ETag.
-  private nextEtag(): string {
-    this.etagCounter += 1;
-    return `E${base32(this.etagCounter, 12)}`;
+  private newStage(version: number, code: Buffer, config: FunctionConfig): StageState {
+    return { version, etag: etagForVersion(version), code, config: copyConfig(config), lastModifiedTime: this.now() };
   }
 
   createFunction(input: CreateInput): { summary: FunctionSummary; etag: string } {
@@ -225,11 +253,12 @@ export class CloudFrontModel {
     if (this.functions.has(input.name)) throw errors.alreadyExists(input.name);
     if (this.functions.size >= this.functionQuota) throw errors.tooManyFunctions(this.functionQuota);
 
-    const now = this.now();
+    // A re-created function starts its version (and ETag) sequence again.
+    const development = this.newStage(1, code, input.config);
     const record: FunctionRecord = {
       name: input.name,
-      createdTime: now,
-      development: { etag: this.nextEtag(), code, config: copyConfig(input.config), status: 'UNPUBLISHED', lastModifiedTime: now },
+      createdTime: development.lastModifiedTime,
+      development,
       tags: new Map(tags.map((t) => [t.key, t.value])),
     };
     this.functions.set(input.name, record);
@@ -243,19 +272,13 @@ export class CloudFrontModel {
     this.validateConfig(input.config);
     const code = this.validateCode(input.code);
     // Any write makes a new version, even with identical code: CloudFront does not diff content.
-    record.development = {
-      etag: this.nextEtag(),
-      code,
-      config: copyConfig(input.config),
-      status: 'UNPUBLISHED',
-      lastModifiedTime: this.now(),
-    };
+    record.development = this.newStage(record.development.version + 1, code, input.config);
     return { summary: this.summarize(record, 'DEVELOPMENT'), etag: record.development.etag };
   }
 
   describeFunction(name: string, stage: string | undefined): { summary: FunctionSummary; etag: string } {
     const { record, state, stage: which } = this.stageOf(name, stage);
-    return { summary: this.summarize(record, which), etag: state.etag };
+    return { summary: this.summarize(record, which, this.observeSettling(record, true)), etag: state.etag };
   }
 
   getFunction(name: string, stage: string | undefined): { code: Buffer; etag: string } {
@@ -269,11 +292,22 @@ export class CloudFrontModel {
     const record = this.get(name);
     const dev = record.development;
     if (match !== dev.etag) throw errors.preconditionFailed();
-    if (this.noopPublishPreconditionFailed && record.live?.etag === dev.etag) throw errors.preconditionFailed();
-    dev.status = 'UNASSOCIATED';
+    if (this.noopPublishPreconditionFailed && record.live?.version === dev.version) throw errors.preconditionFailed();
+    const v = this.currentVariants;
     // Publishing copies the version as is: LIVE gets DEVELOPMENT's ETag and DEVELOPMENT keeps it.
-    record.live = { etag: dev.etag, code: Buffer.from(dev.code), config: copyConfig(dev.config), status: 'UNASSOCIATED', lastModifiedTime: this.now() };
-    return { summary: this.summarize(record, 'LIVE'), etag: dev.etag };
+    record.live = {
+      version: dev.version,
+      etag: dev.etag,
+      code: Buffer.from(dev.code),
+      config: copyConfig(dev.config),
+      lastModifiedTime: v.liveLastModifiedTime === 'publish-time' ? this.now() : dev.lastModifiedTime,
+    };
+    const settling = v.statusAfterPublish;
+    if (settling.kind === 'immediate') delete record.settling;
+    else if (settling.kind === 'reads') record.settling = { readsLeft: settling.reads };
+    else record.settling = { untilMs: this.now().getTime() + settling.ms };
+    // The publish answer itself is not one of the counted reads.
+    return { summary: this.summarize(record, 'LIVE', this.observeSettling(record, false)), etag: dev.etag };
   }
 
   listFunctions(input: ListInput): ListResult {
@@ -305,8 +339,11 @@ export class CloudFrontModel {
     const page = entries.slice(start, start + maxItems);
     const last = page[page.length - 1];
     const more = start + maxItems < entries.length;
+    // One ListFunctions call is one read of each function on the page, even when both stages are listed.
+    const inProgress = new Map<FunctionRecord, boolean>();
+    for (const e of page) if (!inProgress.has(e.record)) inProgress.set(e.record, this.observeSettling(e.record, true));
     return {
-      items: page.map((e) => this.summarize(e.record, e.stage)),
+      items: page.map((e) => this.summarize(e.record, e.stage, inProgress.get(e.record) ?? false)),
       maxItems,
       ...(more && last ? { nextMarker: encodeMarker(last.record.name, last.stage) } : {}),
     };
@@ -316,6 +353,7 @@ export class CloudFrontModel {
     const match = this.requireIfMatch(ifMatch);
     const record = this.get(name);
     if (match !== record.development.etag) throw errors.preconditionFailed();
+    if (this.distributionStore.usersOf(this.arnFor(name)).length > 0) throw errors.functionInUse(name);
     this.functions.delete(name);
   }
 
@@ -324,7 +362,7 @@ export class CloudFrontModel {
     const match = this.requireIfMatch(ifMatch);
     const { record, state, stage: which } = this.stageOf(name, stage || 'DEVELOPMENT');
     if (match !== state.etag) throw errors.preconditionFailed();
-    return { summary: this.summarize(record, which), code: Buffer.from(state.code) };
+    return { summary: this.summarize(record, which, this.observeSettling(record, true)), code: Buffer.from(state.code) };
   }
 
   tagResource(arn: string | undefined, tags: Tag[]): void {
@@ -348,6 +386,71 @@ export class CloudFrontModel {
     return [...this.resource(arn).tags].map(([key, value]) => ({ key, value }));
   }
 
+  // ---- distributions (control API: no HTTP call, no CloudTrail event) -------------------------
+
+  createDistribution(input: CreateDistributionInput = {}): DistributionView {
+    return this.distributionStore.create(input);
+  }
+
+  getDistribution(id: string): DistributionView {
+    return this.distributionStore.get(id);
+  }
+
+  /** Refuses nothing: a real distribution must be disabled first, which is not modelled. */
+  deleteDistribution(id: string): void {
+    this.distributionStore.delete(id);
+  }
+
+  /**
+   * Associates a function's LIVE stage with a cache behaviour for one event type, replacing the
+   * function the behaviour had for that event type. Only a published function can be associated
+   * (docs/cloudfront-api.md), and only by its ARN in this account.
+   */
+  associateFunction(input: AssociateInput): DistributionView {
+    // The distribution is what a real UpdateDistribution addresses, so it is checked first.
+    this.distributionStore.get(input.distributionId);
+    const match = FUNCTION_ARN.exec(input.functionArn);
+    const name = match?.[3];
+    const record = name === undefined ? undefined : this.functions.get(name);
+    if (!match || match[1] !== this.partition || match[2] !== this.accountId || !record) {
+      throw errors.invalidFunctionAssociation(`The function ARN does not name an existing function of this account: ${input.functionArn}`);
+    }
+    if (!record.live) throw errors.invalidFunctionAssociation(`The function ${record.name} must be published before it can be associated.`);
+    const users = this.distributionStore.usersOf(input.functionArn);
+    if (!users.includes(input.distributionId) && users.length >= this.maxDistributionsPerFunction) {
+      throw errors.tooManyDistributionsWithSingleFunctionArn(this.maxDistributionsPerFunction);
+    }
+    return this.distributionStore.setAssociation(input.distributionId, input.pathPattern, input.eventType, input.functionArn);
+  }
+
+  /** Removes the association of one event type from a cache behaviour (no-op when there is none). */
+  disassociateFunction(input: DisassociateInput): DistributionView {
+    return this.distributionStore.setAssociation(input.distributionId, input.pathPattern, input.eventType, undefined);
+  }
+
+  listDistributions(input: DistributionListInput = {}): DistributionListResult {
+    return this.distributionStore.list(input);
+  }
+
+  distributions(): DistributionView[] {
+    return this.distributionStore.all();
+  }
+
+  /** Where a function runs: one entry per (distribution, cache behaviour, event type). */
+  associationsOf(name: string): AssociationSnapshot[] {
+    const arn = this.arnFor(name);
+    const out: AssociationSnapshot[] = [];
+    for (const d of this.distributionStore.all()) {
+      for (const b of [d.defaultCacheBehavior, ...d.cacheBehaviors]) {
+        for (const a of b.functionAssociations) {
+          if (a.functionArn !== arn) continue;
+          out.push({ distributionId: d.id, ...(b.pathPattern === undefined ? {} : { pathPattern: b.pathPattern }), eventType: a.eventType });
+        }
+      }
+    }
+    return out;
+  }
+
   // ---- direct access for tests -------------------------------------------------------------
 
   /** Creates (and optionally publishes) a function without an API call: no CloudTrail event. */
@@ -360,6 +463,8 @@ export class CloudFrontModel {
     });
     if (!input.publish) return { developmentEtag: created.etag };
     const published = this.publishFunction(input.name, created.etag);
+    // A seeded function was published in the past: no IN_PROGRESS window left.
+    delete this.functions.get(input.name)!.settling;
     return { developmentEtag: created.etag, liveEtag: published.etag };
   }
 
@@ -370,8 +475,9 @@ export class CloudFrontModel {
         name: r.name,
         arn: this.arnFor(r.name),
         createdTime: r.createdTime.toISOString(),
-        development: stageSnapshot(r.development),
-        ...(r.live ? { live: stageSnapshot(r.live) } : {}),
+        // Peeks at an IN_PROGRESS window without using up one of its reads.
+        development: stageSnapshot(r.development, this.statusOf(r, 'DEVELOPMENT', this.observeSettling(r, false))),
+        ...(r.live ? { live: stageSnapshot(r.live, this.statusOf(r, 'LIVE', this.observeSettling(r, false))) } : {}),
         tags: Object.fromEntries(r.tags),
       }));
   }
@@ -380,8 +486,10 @@ export class CloudFrontModel {
     return this.functions.size;
   }
 
+  /** Drops every function and every distribution. */
   reset(): void {
     this.functions.clear();
+    this.distributionStore.reset();
   }
 
   // ---- helpers -----------------------------------------------------------------------------
@@ -411,10 +519,28 @@ export class CloudFrontModel {
   }
 
   private validateName(name: string): void {
-    if (!NAME.test(name)) throw errors.invalidArgument(`Invalid function name: ${name}. It must match [a-zA-Z0-9-_]{1,64}.`);
+    if (NAME.test(name)) return;
+    if (this.currentVariants.validationError === 'InvalidArgument') {
+      throw errors.invalidArgument(`Invalid function name: ${name}. It must match [a-zA-Z0-9-_]{1,64}.`);
+    }
+    const constraint =
+      name.length === 0
+        ? 'Member must have length greater than or equal to 1'
+        : name.length > 64
+          ? 'Member must have length less than or equal to 64'
+          : 'Member must satisfy regular expression pattern: [a-zA-Z0-9-_]{1,64}';
+    throw errors.malformedXml(`1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: ${constraint}`);
   }
 
   private validateConfig(config: FunctionConfig): void {
+    if (config.comment.length > COMMENT_MAX) {
+      if (this.currentVariants.validationError === 'InvalidArgument') {
+        throw errors.invalidArgument(`The comment is too long: ${config.comment.length} characters, at most ${COMMENT_MAX}.`);
+      }
+      throw errors.malformedXml(
+        `1 validation error detected: Value '${config.comment}' at 'functionConfig.comment' failed to satisfy constraint: Member must have length less than or equal to ${COMMENT_MAX}`,
+      );
+    }
     if (!(RUNTIMES as readonly string[]).includes(config.runtime)) {
       throw errors.invalidArgument(`Invalid runtime: ${config.runtime}. Valid values are ${RUNTIMES.join(', ')}.`);
     }
@@ -450,11 +576,43 @@ export class CloudFrontModel {
     return record;
   }
 
-  private summarize(record: FunctionRecord, stage: Stage): FunctionSummary {
+  /**
+   * Whether the function is inside its IN_PROGRESS window after a publish; `consume` counts this as
+   * one read under the `reads` variant. Clears the window once it has passed.
+   */
+  private observeSettling(record: FunctionRecord, consume: boolean): boolean {
+    const s = record.settling;
+    if (!s) return false;
+    if (s.untilMs !== undefined) {
+      if (this.now().getTime() < s.untilMs) return true;
+    } else if ((s.readsLeft ?? 0) > 0) {
+      if (consume) s.readsLeft = (s.readsLeft ?? 0) - 1;
+      return true;
+    }
+    delete record.settling;
+    return false;
+  }
+
+  /**
+   * Status is derived, never stored: UNPUBLISHED while DEVELOPMENT holds a version LIVE does not
+   * (unless the `developmentStatusAfterAssociatedUpdate` variant says DEPLOYED for an associated
+   * function); otherwise IN_PROGRESS inside a publish's window, then DEPLOYED when a distribution
+   * uses the function and UNASSOCIATED when none does. LIVE's status never reads UNPUBLISHED.
+   */
+  private statusOf(record: FunctionRecord, stage: Stage, inProgress: boolean): string {
+    const associated = this.distributionStore.usersOf(this.arnFor(record.name)).length > 0;
+    if (stage === 'DEVELOPMENT' && record.live?.version !== record.development.version) {
+      return associated && this.currentVariants.developmentStatusAfterAssociatedUpdate === 'DEPLOYED' ? 'DEPLOYED' : 'UNPUBLISHED';
+    }
+    if (inProgress) return 'IN_PROGRESS';
+    return associated ? 'DEPLOYED' : 'UNASSOCIATED';
+  }
+
+  private summarize(record: FunctionRecord, stage: Stage, inProgress = false): FunctionSummary {
     const state = stage === 'LIVE' ? record.live! : record.development;
     return {
       name: record.name,
-      status: state.status,
+      status: this.statusOf(record, stage, inProgress),
       config: copyConfig(state.config),
       arn: this.arnFor(record.name),
       stage,
@@ -464,10 +622,10 @@ export class CloudFrontModel {
   }
 }
 
-function stageSnapshot(s: StageState): StageSnapshot {
+function stageSnapshot(s: StageState, status: string): StageSnapshot {
   return {
     etag: s.etag,
-    status: s.status,
+    status,
     code: s.code.toString('utf8'),
     comment: s.config.comment,
     runtime: s.config.runtime,

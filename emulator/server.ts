@@ -15,6 +15,7 @@ import { FaultInjector, SeededRandom, TokenBucket, latencyMs, sleep, type FaultD
 import { runFunction } from './runtime';
 import * as wire from './wire';
 import { child, childText } from './xml';
+import { CONTROL_PREFIX, handleControl } from './control-http';
 
 export type Operation =
   | 'CreateFunction'
@@ -28,6 +29,7 @@ export type Operation =
   | 'TagResource'
   | 'UntagResource'
   | 'ListTagsForResource'
+  | 'ListDistributions'
   | 'Unknown';
 
 export interface AuthorizationRequest {
@@ -91,6 +93,8 @@ function route(method: string, path: string, query: URLSearchParams): Route {
   if (path === `${PREFIX}function`) {
     if (method === 'POST') return { operation: 'CreateFunction' };
     if (method === 'GET') return { operation: 'ListFunctions' };
+  } else if (path === `${PREFIX}distribution`) {
+    if (method === 'GET') return { operation: 'ListDistributions' };
   } else if (path === `${PREFIX}tagging`) {
     if (method === 'GET') return { operation: 'ListTagsForResource' };
     if (method === 'POST' && query.get('Operation') === 'Tag') return { operation: 'TagResource' };
@@ -233,6 +237,10 @@ export class EmulatorServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname.startsWith(CONTROL_PREFIX)) {
+      this.send(res, await handleControl(this.model, req.method ?? 'GET', url, await readBody(req)), requestId);
+      return;
+    }
     const { operation, name } = route(req.method ?? 'GET', url.pathname, url.searchParams);
     this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
     const body = await readBody(req);
@@ -355,7 +363,7 @@ export class EmulatorServer {
           throw errors.invalidArgument('EventObject must be a JSON document.');
         }
         const run = await runFunction(prepared.code.toString('utf8'), eventJson, { timeoutMs: this.testTimeoutMs });
-        return xml(200, wire.testResultDocument(prepared.summary, run));
+        return xml(200, wire.testResultDocument(prepared.summary, { ...run, output: wire.wrapFunctionOutput(eventJson, run.output) }));
       }
       case 'TagResource': {
         const resource = query.get('Resource') ?? undefined;
@@ -373,6 +381,11 @@ export class EmulatorServer {
       }
       case 'ListTagsForResource':
         return xml(200, wire.tagsDocument(m.listTagsForResource(query.get('Resource') ?? undefined)));
+      case 'ListDistributions':
+        return xml(
+          200,
+          wire.distributionListDocument(m.listDistributions({ marker: query.get('Marker') ?? undefined, maxItems: query.get('MaxItems') ?? undefined })),
+        );
       case 'Unknown':
         throw errors.unsupported('Unknown operation.');
     }

@@ -4,8 +4,9 @@
  * (@aws-sdk/client-cloudfront, e.g. `FunctionSummary$`, `Tags$`, `TestResult$`).
  */
 import type { FunctionConfig, FunctionSummary, ListResult, Tag } from './model';
+import type { CacheBehaviorView, DistributionListResult, DistributionView } from './distributions';
 import { errors } from './model';
-import { child, children, childText, document, el, parseXml, XmlParseError, type XmlElement, type XmlFragment } from './xml';
+import { child, children, childText, document, el, parseXml, XmlParseError, type XmlElement, type XmlFragment, type XmlNode } from './xml';
 import type { TestRun } from './runtime';
 
 export function parseBody(body: string, expectedRoot: string): XmlElement {
@@ -107,6 +108,126 @@ export function testResultDocument(summary: FunctionSummary, run: TestRun): stri
     el('FunctionErrorMessage', run.errorMessage),
     el('FunctionOutput', run.output),
   );
+}
+
+/**
+ * Function associations as DistributionSummary carries them. The other members of a cache behaviour
+ * are fixed, plausible values: the SDK and the CLI parse them, the emulator does not model them.
+ */
+function behaviorChildren(b: CacheBehaviorView): XmlFragment[] {
+  const quantityOnly = (name: string) => el(name, el('Quantity', '0'));
+  const methods = (name: string, list: string[], ...extra: XmlNode[]) =>
+    el(name, el('Quantity', String(list.length)), el('Items', ...list.map((m) => el('Method', m))), ...extra);
+  return [
+    ...(b.pathPattern === undefined ? [] : [el('PathPattern', b.pathPattern)]),
+    el('TargetOriginId', b.targetOriginId),
+    el('TrustedSigners', el('Enabled', 'false'), el('Quantity', '0')),
+    el('TrustedKeyGroups', el('Enabled', 'false'), el('Quantity', '0')),
+    el('ViewerProtocolPolicy', 'redirect-to-https'),
+    methods('AllowedMethods', ['HEAD', 'GET'], methods('CachedMethods', ['HEAD', 'GET'])),
+    el('SmoothStreaming', 'false'),
+    el('Compress', 'true'),
+    quantityOnly('LambdaFunctionAssociations'),
+    el(
+      'FunctionAssociations',
+      el('Quantity', String(b.functionAssociations.length)),
+      b.functionAssociations.length
+        ? el('Items', ...b.functionAssociations.map((a) => el('FunctionAssociation', el('FunctionARN', a.functionArn), el('EventType', a.eventType))))
+        : undefined,
+    ),
+    el('FieldLevelEncryptionId', ''),
+    // The managed CachingOptimized policy.
+    el('CachePolicyId', '658327ea-f89d-4fab-a63d-7e88639e58f6'),
+  ];
+}
+
+function distributionSummary(d: DistributionView): XmlFragment {
+  return el(
+    'DistributionSummary',
+    el('Id', d.id),
+    el('ARN', d.arn),
+    el('Status', d.status),
+    el('LastModifiedTime', d.lastModifiedTime.toISOString()),
+    el('DomainName', d.domainName),
+    el('Aliases', el('Quantity', '0')),
+    el(
+      'Origins',
+      el('Quantity', '1'),
+      el(
+        'Items',
+        el(
+          'Origin',
+          el('Id', d.originId),
+          el('DomainName', d.originDomainName),
+          el('OriginPath', ''),
+          el('CustomHeaders', el('Quantity', '0')),
+          el('S3OriginConfig', el('OriginAccessIdentity', '')),
+          el('ConnectionAttempts', '3'),
+          el('ConnectionTimeout', '10'),
+          el('OriginShield', el('Enabled', 'false')),
+          el('OriginAccessControlId', ''),
+        ),
+      ),
+    ),
+    el('OriginGroups', el('Quantity', '0')),
+    el('DefaultCacheBehavior', ...behaviorChildren(d.defaultCacheBehavior)),
+    el(
+      'CacheBehaviors',
+      el('Quantity', String(d.cacheBehaviors.length)),
+      d.cacheBehaviors.length ? el('Items', ...d.cacheBehaviors.map((b) => el('CacheBehavior', ...behaviorChildren(b)))) : undefined,
+    ),
+    el('CustomErrorResponses', el('Quantity', '0')),
+    el('Comment', d.comment),
+    el('PriceClass', 'PriceClass_All'),
+    el('Enabled', String(d.enabled)),
+    el(
+      'ViewerCertificate',
+      el('CloudFrontDefaultCertificate', 'true'),
+      el('SSLSupportMethod', 'vip'),
+      el('MinimumProtocolVersion', 'TLSv1'),
+      el('CertificateSource', 'cloudfront'),
+    ),
+    el('Restrictions', el('GeoRestriction', el('RestrictionType', 'none'), el('Quantity', '0'))),
+    el('WebACLId', ''),
+    el('HttpVersion', 'http2'),
+    el('IsIPV6Enabled', 'true'),
+    el('Staging', 'false'),
+  );
+}
+
+export function distributionListDocument(list: DistributionListResult): string {
+  return document(
+    'DistributionList',
+    el('Marker', list.marker),
+    list.nextMarker === undefined ? undefined : el('NextMarker', list.nextMarker),
+    el('MaxItems', String(list.maxItems)),
+    el('IsTruncated', String(list.isTruncated)),
+    el('Quantity', String(list.items.length)),
+    list.items.length ? el('Items', ...list.items.map(distributionSummary)) : undefined,
+  );
+}
+
+/**
+ * TestResult.FunctionOutput as CloudFront wraps it (docs/cloudfront-api.md, TestFunction):
+ * `{"request": …}` for what a viewer-request function returns, `{"response": …}` for a
+ * viewer-response function. A viewer-request function that answers the viewer itself (returns an
+ * object with a `statusCode`) gets `{"response": …}` (inferred from the event structure: that object
+ * is a response). The event type is read from `context.eventType`; an event without one is treated as
+ * viewer-request. An empty output (the function failed) stays empty.
+ */
+export function wrapFunctionOutput(eventJson: string, output: string): string {
+  if (output === '') return '';
+  let eventType: unknown;
+  let value: unknown;
+  try {
+    eventType = (JSON.parse(eventJson) as { context?: { eventType?: unknown } } | null)?.context?.eventType;
+    value = JSON.parse(output);
+  } catch {
+    return output;
+  }
+  const answersViewer = typeof value === 'object' && value !== null && 'statusCode' in value;
+  const key = eventType === 'viewer-response' || answersViewer ? 'response' : 'request';
+  return JSON.stringify({ [key]: value });
 }
 
 export function errorDocument(type: string, code: string, message: string, requestId: string): string {

@@ -1,5 +1,5 @@
 // CloudTrail events the emulator hands to subscribers, checked against the shapes in the shared doc
-// (/work/shared/docs/cloudfront-functions.md, "CloudTrail records and EventBridge") and the rule
+// (docs/cloudfront-api.md, "CloudTrail records and EventBridge") and the rule
 // pattern it recommends.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

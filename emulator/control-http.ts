@@ -1,0 +1,139 @@
+/**
+ * The control API over HTTP, for a standalone emulator driven from a shell (curl next to the AWS CLI).
+ * JSON in and out under `/_emulator/`, a prefix CloudFront never uses. These calls are not CloudFront
+ * operations: no latency, throttling, faults, authorizer, call counts or CloudTrail events apply.
+ *
+ *   GET    /_emulator/distributions                       → 200 [distribution…]
+ *   POST   /_emulator/distributions                       {id?, comment?, enabled?, pathPatterns?, originDomainName?} → 201
+ *   DELETE /_emulator/distributions/{id}                  → 204
+ *   PUT    /_emulator/distributions/{id}/associations     {functionArn, eventType, pathPattern?} → 200 distribution
+ *   DELETE /_emulator/distributions/{id}/associations?eventType=…[&pathPattern=…] → 200 distribution
+ *   GET    /_emulator/variants                            → 200 variants
+ *   PUT    /_emulator/variants                            {name: value…} or ["name=value", …] → 200 variants
+ *
+ * Errors: `{"code", "message"}` with the status the same call through the JS API would carry.
+ */
+import { CloudFrontError } from './errors';
+import type { CloudFrontModel } from './model';
+import type { FunctionEventType } from './distributions';
+import { parseVariantAssignments, VARIANT_NAMES, type Variants } from './variants';
+
+export const CONTROL_PREFIX = '/_emulator/';
+
+export interface ControlReply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function handleControl(model: CloudFrontModel, method: string, url: URL, body: string): Promise<ControlReply> {
+  try {
+    return route(model, method, url, body);
+  } catch (error) {
+    if (error instanceof CloudFrontError) return json(error.status, { code: error.code, message: error.message });
+    if (error instanceof ControlError) return json(error.status, { code: error.code, message: error.message });
+    if (error instanceof RangeError) return json(400, { code: 'InvalidVariant', message: error.message });
+    if (error instanceof URIError) return json(400, { code: 'InvalidRequest', message: 'Malformed percent-encoding in the path.' });
+    throw error;
+  }
+}
+
+function route(model: CloudFrontModel, method: string, url: URL, body: string): ControlReply {
+  const parts = url.pathname.slice(CONTROL_PREFIX.length).split('/').map(decodeURIComponent);
+  const [resource, id, sub, extra] = parts;
+  if (resource === 'variants' && id === undefined) {
+    if (method === 'GET') return json(200, model.variants);
+    if (method === 'PUT') return json(200, model.setVariants(variantsFrom(parseJson(body))));
+  } else if (resource === 'distributions' && extra === undefined) {
+    if (id === undefined && method === 'GET') return json(200, model.distributions());
+    if (id === undefined && method === 'POST') {
+      const input = parseJson(body) ?? {};
+      if (typeof input !== 'object' || Array.isArray(input)) throw new ControlError(400, 'InvalidRequest', 'Expected a JSON object.');
+      const o = input as Record<string, unknown>;
+      return json(
+        201,
+        model.createDistribution({
+          ...(o.id === undefined ? {} : { id: str(o.id, 'id') }),
+          ...(o.comment === undefined ? {} : { comment: str(o.comment, 'comment') }),
+          ...(o.enabled === undefined ? {} : { enabled: o.enabled === true }),
+          ...(o.originDomainName === undefined ? {} : { originDomainName: str(o.originDomainName, 'originDomainName') }),
+          ...(o.pathPatterns === undefined ? {} : { pathPatterns: strings(o.pathPatterns, 'pathPatterns') }),
+        }),
+      );
+    }
+    if (id !== undefined && sub === undefined && method === 'DELETE') {
+      model.deleteDistribution(id);
+      return { status: 204 };
+    }
+    if (id !== undefined && sub === 'associations' && method === 'PUT') {
+      const o = (parseJson(body) ?? {}) as Record<string, unknown>;
+      return json(
+        200,
+        model.associateFunction({
+          distributionId: id,
+          functionArn: str(o.functionArn, 'functionArn'),
+          eventType: str(o.eventType, 'eventType') as FunctionEventType,
+          ...(o.pathPattern === undefined ? {} : { pathPattern: str(o.pathPattern, 'pathPattern') }),
+        }),
+      );
+    }
+    if (id !== undefined && sub === 'associations' && method === 'DELETE') {
+      const pathPattern = url.searchParams.get('pathPattern');
+      return json(
+        200,
+        model.disassociateFunction({
+          distributionId: id,
+          eventType: str(url.searchParams.get('eventType') ?? undefined, 'eventType') as FunctionEventType,
+          ...(pathPattern === null ? {} : { pathPattern }),
+        }),
+      );
+    }
+  }
+  throw new ControlError(404, 'NotFound', `No control route ${method} ${url.pathname}.`);
+}
+
+function variantsFrom(input: unknown): Partial<Variants> {
+  if (Array.isArray(input)) return parseVariantAssignments(strings(input, 'variants'));
+  if (typeof input !== 'object' || input === null) throw new ControlError(400, 'InvalidRequest', 'Expected variants as an object or NAME=VALUE strings.');
+  const assignments: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(input)) {
+    if (typeof value === 'string') assignments.push(`${name}=${value}`);
+    else if ((VARIANT_NAMES as readonly string[]).includes(name)) out[name] = value;
+    else throw new RangeError(`unknown variant ${name}`);
+  }
+  return { ...(out as Partial<Variants>), ...parseVariantAssignments(assignments) };
+}
+
+function parseJson(body: string): unknown {
+  if (body.trim() === '') return undefined;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    throw new ControlError(400, 'InvalidRequest', 'The body is not JSON.');
+  }
+}
+
+function str(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw new ControlError(400, 'InvalidRequest', `${name} must be a string.`);
+  return value;
+}
+
+function strings(value: unknown, name: string): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ControlError(400, 'InvalidRequest', `${name} must be an array of strings.`);
+  return value as string[];
+}
+
+function json(status: number, value: unknown): ControlReply {
+  return { status, headers: { 'Content-Type': 'application/json' }, body: `${JSON.stringify(value, null, 2)}\n` };
+}

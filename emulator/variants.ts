@@ -1,0 +1,150 @@
+/**
+ * Variants: the CloudFront behaviours nobody has confirmed against a live account, as switches on one
+ * emulator instance. Each has a default (the reading the emulator follows unless told otherwise) and a
+ * finite list of values, so tests can run the reconciler under every plausible reading
+ * (`ALL_VARIANTS`, `variantCombinations()`). Sources: docs/cloudfront-api.md; see emulator/VARIANTS.md.
+ */
+
+/**
+ * How long the status stays `IN_PROGRESS` after a PublishFunction.
+ * - `immediate`: never; the publish answer and every later read show the settled status.
+ * - `reads`: the publish answer and the next `reads` reads of the function (DescribeFunction, one
+ *   ListFunctions call, TestFunction) say `IN_PROGRESS`; the read after those is settled.
+ * - `duration`: `IN_PROGRESS` until `ms` milliseconds (of the model's clock) after the publish.
+ */
+export type PublishSettling =
+  | { readonly kind: 'immediate' }
+  | { readonly kind: 'reads'; readonly reads: number }
+  | { readonly kind: 'duration'; readonly ms: number };
+
+export interface Variants {
+  /**
+   * DEVELOPMENT's Status after an UpdateFunction of a function some distribution uses (its LIVE
+   * version is associated). `UNPUBLISHED` (default) as for any other update, or `DEPLOYED`: the status
+   * keeps describing the associated LIVE version, so it no longer tells that DEVELOPMENT differs.
+   * Unassociated functions always read `UNPUBLISHED` after an update.
+   */
+  readonly developmentStatusAfterAssociatedUpdate: 'UNPUBLISHED' | 'DEPLOYED';
+  /**
+   * LIVE's `FunctionMetadata.LastModifiedTime` after a publish: `publish-time` (default, the moment of
+   * the publish) or `copied-from-development` (DEVELOPMENT's LastModifiedTime as it was).
+   */
+  readonly liveLastModifiedTime: 'publish-time' | 'copied-from-development';
+  /** Status right after a publish; default `{ kind: 'immediate' }`. */
+  readonly statusAfterPublish: PublishSettling;
+  /**
+   * The error for an invalid function name or a Comment over 128 characters (CreateFunction,
+   * UpdateFunction), both HTTP 400: `MalformedXML` (default; the model-constraint answer Terraform's
+   * provider PR 49395 reports for these inputs) or `InvalidArgument` (what the API model lists).
+   */
+  readonly validationError: 'MalformedXML' | 'InvalidArgument';
+}
+
+export type VariantName = keyof Variants;
+
+export const DEFAULT_VARIANTS: Variants = Object.freeze({
+  developmentStatusAfterAssociatedUpdate: 'UNPUBLISHED',
+  liveLastModifiedTime: 'publish-time',
+  statusAfterPublish: Object.freeze({ kind: 'immediate' }),
+  validationError: 'MalformedXML',
+});
+
+export type VariantValues = { readonly [K in VariantName]: readonly Variants[K][] };
+
+/**
+ * The values each variant takes in `ALL_VARIANTS`, default first. The IN_PROGRESS readings are
+ * represented by two reads and by 200 ms; pass other values to `variantCombinations` if needed.
+ */
+export const VARIANT_VALUES: VariantValues = Object.freeze({
+  developmentStatusAfterAssociatedUpdate: Object.freeze(['UNPUBLISHED', 'DEPLOYED'] as const),
+  liveLastModifiedTime: Object.freeze(['publish-time', 'copied-from-development'] as const),
+  statusAfterPublish: Object.freeze([
+    { kind: 'immediate' },
+    { kind: 'reads', reads: 2 },
+    { kind: 'duration', ms: 200 },
+  ] as const),
+  validationError: Object.freeze(['MalformedXML', 'InvalidArgument'] as const),
+});
+
+export const VARIANT_NAMES: readonly VariantName[] = Object.freeze([
+  'developmentStatusAfterAssociatedUpdate',
+  'liveLastModifiedTime',
+  'statusAfterPublish',
+  'validationError',
+]);
+
+/** Every combination (cartesian product) of `values`; missing names take `VARIANT_VALUES`' list. */
+export function variantCombinations(values: Partial<VariantValues> = {}): Variants[] {
+  let combos: Array<Partial<Record<VariantName, unknown>>> = [{}];
+  for (const name of VARIANT_NAMES) {
+    const options = (values[name] ?? VARIANT_VALUES[name]) as readonly unknown[];
+    if (options.length === 0) throw new RangeError(`variant ${name} has no values`);
+    combos = combos.flatMap((combo) => options.map((value) => ({ ...combo, [name]: value })));
+  }
+  return combos.map((combo) => resolveVariants(combo as Partial<Variants>));
+}
+
+/** All 24 combinations of `VARIANT_VALUES` (2 × 2 × 3 × 2), the defaults first. */
+export const ALL_VARIANTS: readonly Variants[] = Object.freeze(variantCombinations());
+
+/** Fills the unspecified variants with the defaults and checks every value. */
+export function resolveVariants(partial: Partial<Variants> = {}): Variants {
+  const v: Variants = { ...DEFAULT_VARIANTS, ...stripUndefined(partial) };
+  oneOf('developmentStatusAfterAssociatedUpdate', v.developmentStatusAfterAssociatedUpdate, VARIANT_VALUES.developmentStatusAfterAssociatedUpdate);
+  oneOf('liveLastModifiedTime', v.liveLastModifiedTime, VARIANT_VALUES.liveLastModifiedTime);
+  oneOf('validationError', v.validationError, VARIANT_VALUES.validationError);
+  const s = v.statusAfterPublish;
+  const ok =
+    s?.kind === 'immediate' ||
+    (s?.kind === 'reads' && Number.isInteger(s.reads) && s.reads >= 1) ||
+    (s?.kind === 'duration' && Number.isFinite(s.ms) && s.ms >= 0);
+  if (!ok) throw new RangeError(`invalid statusAfterPublish ${JSON.stringify(s)}: expected immediate, reads:N (N >= 1) or duration:MS`);
+  return Object.freeze({ ...v, statusAfterPublish: Object.freeze({ ...s }) });
+}
+
+/** One line naming a combination, for test titles and logs: `dev-after-update=DEPLOYED live-mtime=… …`. */
+export function describeVariants(v: Variants): string {
+  return VARIANT_NAMES.map((name) => `${name}=${formatVariantValue(name, v[name])}`).join(' ');
+}
+
+export function formatVariantValue<K extends VariantName>(name: K, value: Variants[K]): string {
+  if (name !== 'statusAfterPublish') return String(value);
+  const s = value as PublishSettling;
+  return s.kind === 'immediate' ? 'immediate' : s.kind === 'reads' ? `reads:${s.reads}` : `duration:${s.ms}`;
+}
+
+/**
+ * Parses `NAME=VALUE` assignments (the CLI's `--variant` option): e.g.
+ * `developmentStatusAfterAssociatedUpdate=DEPLOYED`, `statusAfterPublish=reads:3`,
+ * `statusAfterPublish=duration:5000`, `validationError=InvalidArgument`.
+ */
+export function parseVariantAssignments(assignments: readonly string[]): Partial<Variants> {
+  const out: Record<string, unknown> = {};
+  for (const assignment of assignments) {
+    const eq = assignment.indexOf('=');
+    const name = assignment.slice(0, eq) as VariantName;
+    const raw = assignment.slice(eq + 1);
+    if (eq < 1 || !VARIANT_NAMES.includes(name)) {
+      throw new RangeError(`unknown variant "${assignment}": expected NAME=VALUE with NAME one of ${VARIANT_NAMES.join(', ')}`);
+    }
+    out[name] = name === 'statusAfterPublish' ? parseSettling(raw) : raw;
+  }
+  const partial = out as Partial<Variants>;
+  resolveVariants(partial);
+  return partial;
+}
+
+function parseSettling(raw: string): PublishSettling {
+  if (raw === 'immediate') return { kind: 'immediate' };
+  const m = /^(reads|duration):(\d+)$/.exec(raw);
+  if (!m) throw new RangeError(`invalid statusAfterPublish "${raw}": expected immediate, reads:N or duration:MS`);
+  return m[1] === 'reads' ? { kind: 'reads', reads: Number(m[2]) } : { kind: 'duration', ms: Number(m[2]) };
+}
+
+function oneOf(name: string, value: unknown, allowed: readonly unknown[]): void {
+  if (!allowed.includes(value)) throw new RangeError(`invalid ${name} ${JSON.stringify(value)}: expected one of ${allowed.join(', ')}`);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
