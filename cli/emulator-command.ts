@@ -3,7 +3,8 @@ import { startEmulator } from '../emulator/index';
 import { type Io, UsageError } from './io';
 
 export async function runEmulator(port: string | undefined, io: Io): Promise<number> {
-  if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new UsageError(`--port "${port}" is not a port number`);
+  // Checked here, not left to listen(): a port above 65535 is a bad option (exit 2), not a failure.
+  if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) <= 65535)) throw new UsageError(`--port "${port}" is not a port number (0-65535)`);
   const emulator = await startEmulator({ port: port === undefined ? 0 : Number(port) });
   io.out(`CloudFront emulator listening on ${emulator.endpoint} (account ${emulator.accountId}). Ctrl-C to stop.`);
   io.out(`  aws cloudfront list-functions --endpoint-url ${emulator.endpoint}`);

@@ -118,6 +118,14 @@ test('a sweep with a failing function exits 1 and names it', async () => {
   assert.match(r.out, /pending\s+failed/);
 });
 
+test('emulator --port must be a port number: exit 2 naming --port', async () => {
+  for (const port of ['99999', '65536', '-1', '1.5', 'http', '']) {
+    const r = await cli('emulator', `--port=${port}`);
+    assert.equal(r.code, 2, `--port=${port}: ${r.err}`);
+    assert.match(r.err, /^cf-autopublish: --port /, `--port=${port}`);
+  }
+});
+
 /** Runs the bin in a child process without blocking this one (the emulator answers from here). */
 async function bin(args: string[], env: NodeJS.ProcessEnv) {
   try {
