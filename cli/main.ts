@@ -171,6 +171,12 @@ async function runSweep(config: Config, parsed: Parsed, io: Io): Promise<number>
     io.out(outcomeTable(summary.outcomes));
     const counts = Object.entries(summary.counts).map(([action, n]) => `${n} ${action}`);
     io.out(`${config.dryRun ? 'dry run: ' : ''}listed ${summary.listed}, ${summary.candidates} candidate(s)${counts.length ? `: ${counts.join(', ')}` : ''}.`);
+    const failures = summary.outcomes.filter((o) => o.action === 'failed');
+    if (failures.length > 0) {
+      // The reason is in the outcome (--json shows it); without it a plain-text failure is a dead end.
+      const reason = (o: Outcome) => oneLine(o.error ?? 'no reason recorded').replace(`${o.functionName}: `, '');
+      io.out(['\nFailed:', ...failures.map((o) => `  ${o.functionName}: ${reason(o)}`)].join('\n'));
+    }
   }
   if (summary.failed.length > 0) {
     io.err(`cf-autopublish: ${summary.failed.length} function(s) failed: ${summary.failed.join(', ')}`);
@@ -188,6 +194,8 @@ async function reconcileOne(name: string, config: Config, parsed: Parsed, io: Io
   io.out(parsed.values.json ? JSON.stringify(outcome, null, 2) : outcomeTable([outcome]));
   return 0;
 }
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
 
 export function outcomeTable(outcomes: readonly Outcome[]): string {
   return table(

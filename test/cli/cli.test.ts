@@ -118,6 +118,16 @@ test('a sweep with a failing function exits 1 and names it', async () => {
   assert.match(r.out, /pending\s+failed/);
 });
 
+test('plain-text sweep output says why each function failed, not only --json', async () => {
+  emulator.controls.setAuthorizer((r) => !(r.operation === 'ListTagsForResource' && String(r.target).endsWith('/pending')));
+  const r = await cli('sweep', '--endpoint', emulator.endpoint);
+  assert.equal(r.code, 1);
+  const reasons = r.out.split('\n').filter((l) => /AccessDenied/.test(l));
+  assert.equal(reasons.length, 1, r.out);
+  assert.match(reasons[0] ?? '', /^\s*pending: .*AccessDenied \(HTTP 403\): .*not authorized to perform: cloudfront:ListTagsForResource/);
+  assert.equal(r.err.split('\n').length, 1, r.err);
+});
+
 test('emulator --port must be a port number: exit 2 naming --port', async () => {
   for (const port of ['99999', '65536', '-1', '1.5', 'http', '']) {
     const r = await cli('emulator', `--port=${port}`);
