@@ -9,7 +9,7 @@ import { type Config, ConfigError, loadConfig } from '../lib/config';
 import { inspectFunctions } from '../lib/inspect';
 import { describeError, type Outcome, reconcile, ReconcileError } from '../lib/reconcile';
 import { policyFor } from '../lib/runtime';
-import { summariseSweep, sweep } from '../lib/sweep';
+import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
 import { runDemo } from './demo';
 import { runEmulator } from './emulator-command';
 import { type Io, UsageError } from './io';
@@ -96,7 +96,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.err(`cf-autopublish: ${error.message}\n${USAGE.split('\n')[0]} (see --help)`);
       return 2;
     }
-    io.err(`cf-autopublish: ${explain(error, io.env.CLOUDFRONT_ENDPOINT)}`);
+    io.err(`cf-autopublish: ${oneLine(explain(error, io.env.CLOUDFRONT_ENDPOINT))}`);
     return 1;
   }
 }
@@ -206,10 +206,13 @@ export function outcomeTable(outcomes: readonly Outcome[]): string {
 
 /** One line a user can act on, for the failures a CLI user actually meets. */
 export function explain(error: unknown, endpoint: string | undefined): string {
+  if (error instanceof SweepListingError) return `sweep: ListFunctions (DEVELOPMENT) failed: ${explain(error.cause, endpoint)}`;
   const cause = error instanceof ReconcileError ? error.cause : error;
   const name = (cause as { name?: string })?.name ?? '';
   const code = (cause as { code?: string })?.code ?? '';
   const message = cause instanceof Error ? cause.message : String(cause);
+  const response = cause as { $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } };
+  const status = response?.$metadata?.httpStatusCode;
   if (error instanceof ConfigError) return error.message;
   if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
     return 'no AWS credentials found: set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for the emulator pass --endpoint';
@@ -217,6 +220,15 @@ export function explain(error: unknown, endpoint: string | undefined): string {
   if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'ETIMEDOUT'].includes(code) || name === 'TimeoutError') {
     return `cannot reach ${endpoint ?? 'CloudFront'} (${code || name})`;
+  }
+  if (status !== undefined && /XML parse error|Deserialization error/.test(message)) {
+    // Something else answers there (a web server's error page, a proxy): the SDK's parse error is noise.
+    const type = response.$response?.headers?.['content-type'];
+    return `${endpoint ?? 'CloudFront'} answered HTTP ${status} with something that is not CloudFront's XML${type ? ` (${type})` : ''}`;
+  }
+  if (status !== undefined) {
+    // A service error: its name alone ("UnknownError" when the body was empty) hides the status.
+    return `${describeError(cause)}${message === 'UnknownError' ? ` (${endpoint ?? 'CloudFront'} answered with no CloudFront error in the body)` : ''}`;
   }
   return error instanceof Error && !(error instanceof ReconcileError) ? message : describeError(cause);
 }

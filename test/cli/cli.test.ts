@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Emulator, startEmulator } from '../../emulator/index';
@@ -126,6 +128,51 @@ test('plain-text sweep output says why each function failed, not only --json', a
   assert.equal(reasons.length, 1, r.out);
   assert.match(reasons[0] ?? '', /^\s*pending: .*AccessDenied \(HTTP 403\): .*not authorized to perform: cloudfront:ListTagsForResource/);
   assert.equal(r.err.split('\n').length, 1, r.err);
+});
+
+/** A local endpoint that is not CloudFront: every request gets `status`, `body` and `contentType`. */
+async function withEndpoint(status: number, body: string, contentType: string, run: (endpoint: string) => Promise<void>): Promise<void> {
+  const server = http.createServer((_req, res) => {
+    res.statusCode = status;
+    res.setHeader('Content-Type', contentType);
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+const NGINX_404 = '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+test('an endpoint answering 404 or 403 with an empty body: the error names the HTTP status', async () => {
+  for (const [status, name] of [[404, 'NotFound'], [403, '']] as const) {
+    await withEndpoint(status, '', 'text/plain', async (endpoint) => {
+      for (const command of [['status'], ['sweep'], ['reconcile', 'f1']]) {
+        const r = await cli(...command, '--endpoint', endpoint);
+        const what = `${command[0]} on HTTP ${status}: ${r.err}`;
+        assert.equal(r.code, 1, what);
+        assert.equal(r.err.split('\n').length, 1, what);
+        assert.match(r.err, new RegExp(`^cf-autopublish: .*${name}\\s*\\(HTTP ${status}\\)`), what);
+      }
+    });
+  }
+});
+
+test('an endpoint answering an HTML page: one line saying it is not CloudFront XML, with the status', async () => {
+  await withEndpoint(404, NGINX_404, 'text/html', async (endpoint) => {
+    for (const command of [['status'], ['sweep'], ['reconcile', 'f1']]) {
+      const r = await cli(...command, '--endpoint', endpoint);
+      const what = `${command[0]}: ${r.err}`;
+      assert.equal(r.code, 1, what);
+      assert.equal(r.err.split('\n').length, 1, what);
+      assert.match(r.err, /answered HTTP 404 with something that is not CloudFront's XML/, what);
+      assert.doesNotMatch(r.err, /Deserialization|\$response/, what);
+    }
+  });
 });
 
 test('emulator --port must be a port number: exit 2 naming --port', async () => {
