@@ -3,6 +3,9 @@
  * chain) or the embedded emulator. It calls the same lib/ code as the Lambdas.
  */
 import '../emulator/quiet';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cloudFrontGateway, createCloudFrontClient } from '../lib/cloudfront-gateway';
 import { type Config, ConfigError, loadConfig } from '../lib/config';
@@ -96,7 +99,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.err(`cf-autopublish: ${error.message}\n${USAGE.split('\n')[0]} (see --help)`);
       return 2;
     }
-    io.err(`cf-autopublish: ${oneLine(explain(error, io.env.CLOUDFRONT_ENDPOINT))}`);
+    io.err(`cf-autopublish: ${oneLine(explain(error, io.env))}`);
     return 1;
   }
 }
@@ -205,8 +208,12 @@ export function outcomeTable(outcomes: readonly Outcome[]): string {
 }
 
 /** One line a user can act on, for the failures a CLI user actually meets. */
-export function explain(error: unknown, endpoint: string | undefined): string {
-  if (error instanceof SweepListingError) return `sweep: ListFunctions (DEVELOPMENT) failed: ${explain(error.cause, endpoint)}`;
+export function explain(error: unknown, env: NodeJS.ProcessEnv): string {
+  const endpoint = env.CLOUDFRONT_ENDPOINT;
+  if (error instanceof SweepListingError) {
+    // Credentials are not a ListFunctions problem: say only that, as for the other commands.
+    return isCredentialsError(error.cause) ? explain(error.cause, env) : `sweep: ListFunctions (DEVELOPMENT) failed: ${explain(error.cause, env)}`;
+  }
   const cause = error instanceof ReconcileError ? error.cause : error;
   const name = (cause as { name?: string })?.name ?? '';
   const code = (cause as { code?: string })?.code ?? '';
@@ -214,7 +221,15 @@ export function explain(error: unknown, endpoint: string | undefined): string {
   const response = cause as { $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } };
   const status = response?.$metadata?.httpStatusCode;
   if (error instanceof ConfigError) return error.message;
-  if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
+  if (isCredentialsError(cause)) {
+    // The SDK's chain ends on a generic message even when the named profile simply does not exist.
+    const profile = env.AWS_PROFILE;
+    if (profile) {
+      const { found, files } = findProfile(profile, env);
+      return found
+        ? `profile "${profile}" gave no AWS credentials: ${/Could not load credentials from any providers/.test(message) ? 'it has no keys, role or SSO settings the SDK can use' : message}`
+        : `profile "${profile}" was not found in the AWS config/credentials files (${files.join(', ')})`;
+    }
     return 'no AWS credentials found: set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for the emulator pass --endpoint';
   }
   if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
@@ -231,6 +246,32 @@ export function explain(error: unknown, endpoint: string | undefined): string {
     return `${describeError(cause)}${message === 'UnknownError' ? ` (${endpoint ?? 'CloudFront'} answered with no CloudFront error in the body)` : ''}`;
   }
   return error instanceof Error && !(error instanceof ReconcileError) ? message : describeError(cause);
+}
+
+function isCredentialsError(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  return name === 'CredentialsProviderError' || /Could not load credentials/.test(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Whether the shared files declare `profile`, read where the SDK reads them: `[name]` in the
+ * credentials file, `[profile name]` (or `[default]`) in the config file.
+ */
+function findProfile(profile: string, env: NodeJS.ProcessEnv): { found: boolean; files: string[] } {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  const config = env.AWS_CONFIG_FILE || join(home, '.aws', 'config');
+  const credentials = env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials');
+  const sections = (file: string): string[] => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return [];
+    }
+    return [...text.matchAll(/^\s*\[([^\[\]]+)\]\s*$/gm)].map((m) => (m[1] ?? '').trim());
+  };
+  const configProfiles = sections(config).map((s) => (s === 'default' ? s : /^profile\s+(.+)$/.exec(s)?.[1]?.trim()));
+  return { found: configProfiles.includes(profile) || sections(credentials).includes(profile), files: [config, credentials] };
 }
 
 /** The process wiring: argv in, text out, exit code set. */

@@ -4,7 +4,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -214,4 +214,28 @@ test('the installed bin works against the emulator with no credentials at all', 
   const r = await bin(['status', '--endpoint', emulator.endpoint], { PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'cfap-home-')), AWS_EC2_METADATA_DISABLED: 'true' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^NAME\s+OPTED IN/);
+});
+
+test('--profile naming a profile the AWS files do not have says so, in one line (process-level)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cfap-home-'));
+  writeFileSync(join(home, 'config'), '[default]\nregion = us-east-1\n\n[profile no-keys]\nregion = us-east-1\n');
+  writeFileSync(join(home, 'credentials'), '[ci]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = not-used\n');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const missing = await bin(['status', '--profile', 'nope'], env);
+  assert.equal(missing.status, 1, missing.stderr);
+  assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+  assert.match(missing.stderr.trim(), /^cf-autopublish: profile "nope" was not found in the AWS config\/credentials files/);
+
+  // A profile that exists but yields no credentials is not "not found".
+  const noKeys = await bin(['status', '--profile', 'no-keys'], env);
+  assert.equal(noKeys.status, 1, noKeys.stderr);
+  assert.equal(noKeys.stderr.trim().split('\n').length, 1, noKeys.stderr);
+  assert.doesNotMatch(noKeys.stderr, /was not found/);
+  assert.match(noKeys.stderr, /profile "no-keys"/);
 });
