@@ -5,7 +5,7 @@
  */
 import '../emulator/quiet';
 import { CreateFunctionCommand, type CloudFrontClient, DescribeFunctionCommand, TagResourceCommand, UpdateFunctionCommand } from '@aws-sdk/client-cloudfront';
-import { type DecidedOutcome, type LocalStack, RECONCILER_ACTOR, startLocalStack } from '../emulator/local-stack';
+import { type DecidedOutcome, type LocalStack, type LocalStackOptions, RECONCILER_ACTOR, startLocalStack } from '../emulator/local-stack';
 import type { FunctionSnapshot } from '../emulator/index';
 import type { Io } from './io';
 import { table } from './table';
@@ -72,11 +72,13 @@ function seed(stack: LocalStack): void {
 export interface DemoOptions {
   readonly keep: boolean;
   readonly io: Io;
+  /** Where the rules come from and the reconciler's settings (default: this package's serverless.yml, none). */
+  readonly stack?: Pick<LocalStackOptions, 'serverlessYml' | 'settings'>;
 }
 
-export async function runDemo({ keep, io }: DemoOptions): Promise<number> {
+export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): Promise<number> {
   const started = Date.now();
-  const stack = await startLocalStack({ bus: { seed: 7, delayMs: { min: 5, max: 50 } } });
+  const stack = await startLocalStack({ ...stackOptions, bus: { seed: 7, delayMs: { min: 5, max: 50 } } });
   try {
     io.out(`CloudFront emulator on ${stack.emulator.endpoint}; rules from serverless.yml wired to the real handlers.\n`);
     seed(stack);
@@ -105,10 +107,11 @@ export async function runDemo({ keep, io }: DemoOptions): Promise<number> {
         `Untagged functions were left alone. Opted-in functions not live: ${stale.length}. (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
     if (stale.length > 0) return 1;
-    if (keep) return await keepRunning(stack, io);
+    if (keep) await keepRunning(stack, io);
     return 0;
   } finally {
-    if (!keep) await stack.close();
+    // Every way out, --keep included: an error must not leave the emulator holding the process open.
+    await stack.close();
   }
 }
 
@@ -134,7 +137,8 @@ function decisiveOutcome(outcomes: readonly DecidedOutcome[]): DecidedOutcome | 
   return [...outcomes].sort((a, b) => PRIORITY.indexOf(a.action) - PRIORITY.indexOf(b.action))[0];
 }
 
-async function keepRunning(stack: LocalStack, io: Io): Promise<number> {
+/** Runs until Ctrl-C; the caller closes the stack. */
+async function keepRunning(stack: LocalStack, io: Io): Promise<void> {
   const endpoint = stack.emulator.endpoint;
   io.out(`
 Still running (Ctrl-C to stop). Endpoint: ${endpoint}
@@ -148,6 +152,4 @@ Edits made now go live by themselves, as they would in an account; a sweep runs 
     process.once('SIGTERM', resolve);
   });
   clearInterval(timer);
-  await stack.close();
-  return 0;
 }

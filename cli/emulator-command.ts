@@ -3,7 +3,8 @@ import { describeVariants, parseVariantAssignments, startEmulator } from '../emu
 import { type Io, UsageError } from './io';
 
 export async function runEmulator(port: string | undefined, io: Io, variantAssignments: readonly string[] = []): Promise<number> {
-  if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new UsageError(`--port "${port}" is not a port number`);
+  // Checked here, not left to listen(): a port above 65535 is a bad option (exit 2), not a failure.
+  if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) <= 65535)) throw new UsageError(`--port "${port}" is not a port number (0-65535)`);
   let variants;
   try {
     variants = parseVariantAssignments(variantAssignments);

@@ -3,13 +3,16 @@
  * chain) or the embedded emulator. It calls the same lib/ code as the Lambdas.
  */
 import '../emulator/quiet';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cloudFrontGateway, createCloudFrontClient } from '../lib/cloudfront-gateway';
 import { type Config, ConfigError, loadConfig } from '../lib/config';
 import { inspectFunctions } from '../lib/inspect';
 import { describeError, type Outcome, reconcile, ReconcileError } from '../lib/reconcile';
 import { policyFor } from '../lib/runtime';
-import { summariseSweep, sweep } from '../lib/sweep';
+import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
 import { runDemo } from './demo';
 import { runEmulator } from './emulator-command';
 import { type Io, UsageError } from './io';
@@ -98,7 +101,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.err(`cf-autopublish: ${error.message}\n${USAGE.split('\n')[0]} (see --help)`);
       return 2;
     }
-    io.err(`cf-autopublish: ${explain(error, io.env.CLOUDFRONT_ENDPOINT)}`);
+    io.err(`cf-autopublish: ${oneLine(explain(error, io.env))}`);
     return 1;
   }
 }
@@ -173,6 +176,12 @@ async function runSweep(config: Config, parsed: Parsed, io: Io): Promise<number>
     io.out(outcomeTable(summary.outcomes));
     const counts = Object.entries(summary.counts).map(([action, n]) => `${n} ${action}`);
     io.out(`${config.dryRun ? 'dry run: ' : ''}listed ${summary.listed}, ${summary.candidates} candidate(s)${counts.length ? `: ${counts.join(', ')}` : ''}.`);
+    const failures = summary.outcomes.filter((o) => o.action === 'failed');
+    if (failures.length > 0) {
+      // The reason is in the outcome (--json shows it); without it a plain-text failure is a dead end.
+      const reason = (o: Outcome) => oneLine(o.error ?? 'no reason recorded').replace(`${o.functionName}: `, '');
+      io.out(['\nFailed:', ...failures.map((o) => `  ${o.functionName}: ${reason(o)}`)].join('\n'));
+    }
   }
   if (summary.failed.length > 0) {
     io.err(`cf-autopublish: ${summary.failed.length} function(s) failed: ${summary.failed.join(', ')}`);
@@ -191,6 +200,8 @@ async function reconcileOne(name: string, config: Config, parsed: Parsed, io: Io
   return 0;
 }
 
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
+
 export function outcomeTable(outcomes: readonly Outcome[]): string {
   return table(
     ['FUNCTION', 'ACTION', 'ETAG', 'TRIGGER'],
@@ -199,20 +210,70 @@ export function outcomeTable(outcomes: readonly Outcome[]): string {
 }
 
 /** One line a user can act on, for the failures a CLI user actually meets. */
-export function explain(error: unknown, endpoint: string | undefined): string {
+export function explain(error: unknown, env: NodeJS.ProcessEnv): string {
+  const endpoint = env.CLOUDFRONT_ENDPOINT;
+  if (error instanceof SweepListingError) {
+    // Credentials are not a ListFunctions problem: say only that, as for the other commands.
+    return isCredentialsError(error.cause) ? explain(error.cause, env) : `sweep: ListFunctions (DEVELOPMENT) failed: ${explain(error.cause, env)}`;
+  }
   const cause = error instanceof ReconcileError ? error.cause : error;
   const name = (cause as { name?: string })?.name ?? '';
   const code = (cause as { code?: string })?.code ?? '';
   const message = cause instanceof Error ? cause.message : String(cause);
+  const response = cause as { $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } };
+  const status = response?.$metadata?.httpStatusCode;
   if (error instanceof ConfigError) return error.message;
-  if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
+  if (isCredentialsError(cause)) {
+    // The SDK's chain ends on a generic message even when the named profile simply does not exist.
+    const profile = env.AWS_PROFILE;
+    if (profile) {
+      const { found, files } = findProfile(profile, env);
+      return found
+        ? `profile "${profile}" gave no AWS credentials: ${/Could not load credentials from any providers/.test(message) ? 'it has no keys, role or SSO settings the SDK can use' : message}`
+        : `profile "${profile}" was not found in the AWS config/credentials files (${files.join(', ')})`;
+    }
     return 'no AWS credentials found: set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for the emulator pass --endpoint';
   }
   if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'ETIMEDOUT'].includes(code) || name === 'TimeoutError') {
     return `cannot reach ${endpoint ?? 'CloudFront'} (${code || name})`;
   }
+  if (status !== undefined && /XML parse error|Deserialization error/.test(message)) {
+    // Something else answers there (a web server's error page, a proxy): the SDK's parse error is noise.
+    const type = response.$response?.headers?.['content-type'];
+    return `${endpoint ?? 'CloudFront'} answered HTTP ${status} with something that is not CloudFront's XML${type ? ` (${type})` : ''}`;
+  }
+  if (status !== undefined) {
+    // A service error: its name alone ("UnknownError" when the body was empty) hides the status.
+    return `${describeError(cause)}${message === 'UnknownError' ? ` (${endpoint ?? 'CloudFront'} answered with no CloudFront error in the body)` : ''}`;
+  }
   return error instanceof Error && !(error instanceof ReconcileError) ? message : describeError(cause);
+}
+
+function isCredentialsError(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  return name === 'CredentialsProviderError' || /Could not load credentials/.test(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Whether the shared files declare `profile`, read where the SDK reads them: `[name]` in the
+ * credentials file, `[profile name]` (or `[default]`) in the config file.
+ */
+function findProfile(profile: string, env: NodeJS.ProcessEnv): { found: boolean; files: string[] } {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  const config = env.AWS_CONFIG_FILE || join(home, '.aws', 'config');
+  const credentials = env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials');
+  const sections = (file: string): string[] => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return [];
+    }
+    return [...text.matchAll(/^\s*\[([^\[\]]+)\]\s*$/gm)].map((m) => (m[1] ?? '').trim());
+  };
+  const configProfiles = sections(config).map((s) => (s === 'default' ? s : /^profile\s+(.+)$/.exec(s)?.[1]?.trim()));
+  return { found: configProfiles.includes(profile) || sections(credentials).includes(profile), files: [config, credentials] };
 }
 
 /** The process wiring: argv in, text out, exit code set. */

@@ -13,7 +13,7 @@ import type { SweepSummary } from '../lib/sweep';
 import { type BusOptions, LocalBus } from './bus';
 import type { CloudTrailEvent } from './cloudtrail';
 import { type Emulator, type EmulatorOptions, startEmulator } from './index';
-import { busRulesFromServerless, readServerlessRules } from './serverless-rules';
+import { busRulesFromServerless, readServerlessRules, SERVERLESS_YML } from './serverless-rules';
 import { lambdaContext } from './lambda-context';
 
 export { lambdaContext } from './lambda-context';
@@ -27,6 +27,7 @@ export interface LocalStackOptions {
   readonly bus?: BusOptions;
   /** Reconciler settings, as the Lambda environment would hold them (DRY_RUN, AUTO_PUBLISH_TAG_KEY…). */
   readonly settings?: Readonly<Record<string, string>>;
+  /** Default: this package's serverless.yml, wherever the process runs from. */
   readonly serverlessYml?: string;
   /** Lambda timeout the sweep sees through getRemainingTimeInMillis. */
   readonly sweepTimeoutMs?: number;
@@ -88,15 +89,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const outcomes: DecidedOutcome[] = [];
   const account = emulator.accountId;
   const bus = new LocalBus(options.bus);
-  const rules = busRulesFromServerless(readServerlessRules(options.serverlessYml ?? 'serverless.yml'), {
-    onFunctionChange: async (event) => {
-      const summary = (await onFunctionChange(event, lambdaContext('onFunctionChange', account, 30_000))) as EventSummary;
-      outcomes.push(...summary.outcomes.map((o) => ({ ...o, decidedBy: 'event' as const })));
-      return summary;
-    },
-  });
-  if (rules.length === 0) throw new Error('serverless.yml declares no eventBridge rule for onFunctionChange');
-  for (const rule of rules) bus.addRule(rule);
+  try {
+    const rules = busRulesFromServerless(readServerlessRules(options.serverlessYml ?? SERVERLESS_YML), {
+      onFunctionChange: async (event) => {
+        const summary = (await onFunctionChange(event, lambdaContext('onFunctionChange', account, 30_000))) as EventSummary;
+        outcomes.push(...summary.outcomes.map((o) => ({ ...o, decidedBy: 'event' as const })));
+        return summary;
+      },
+    });
+    if (rules.length === 0) throw new Error('serverless.yml declares no eventBridge rule for onFunctionChange');
+    for (const rule of rules) bus.addRule(rule);
+  } catch (error) {
+    // Nothing is handed back to close, so close it here: a listening emulator would keep the process alive.
+    bus.dispose();
+    await emulator.close();
+    restoreEnvironment();
+    throw error;
+  }
   let held: CloudTrailEvent[] | undefined;
   const losses: ((event: CloudTrailEvent) => boolean)[] = [];
   const unsubscribe = emulator.onCloudTrailEvent((event) => {
@@ -141,10 +150,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     settle: () => bus.drain(),
     async close() {
       unsubscribe();
-      await bus.drain();
-      bus.dispose();
-      await emulator.close();
-      restoreEnvironment();
+      try {
+        await bus.drain();
+      } finally {
+        bus.dispose();
+        await emulator.close();
+        restoreEnvironment();
+      }
     },
   };
 }

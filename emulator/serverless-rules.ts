@@ -6,6 +6,7 @@
  * with a reason.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { EventPattern } from '../lib/event-pattern';
 import type { BusRule, RetryPolicy } from './bus';
@@ -71,7 +72,10 @@ export function parseServerlessRules(source: string): ServerlessRulesResult {
   return { rules, skipped };
 }
 
-export function readServerlessRules(path = 'serverless.yml'): ServerlessRulesResult {
+/** This package's serverless.yml, found from this module rather than the working directory. */
+export const SERVERLESS_YML = join(__dirname, '..', 'serverless.yml');
+
+export function readServerlessRules(path = SERVERLESS_YML): ServerlessRulesResult {
   return parseServerlessRules(readFileSync(path, 'utf8'));
 }
 

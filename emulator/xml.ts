@@ -21,10 +21,22 @@ export function escapeXml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]};`);
 }
 
-function decodeEntities(raw: string): string {
-  return raw.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (whole, ref: string) => {
-    if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
-    if (ref.startsWith('#')) return String.fromCodePoint(parseInt(ref.slice(1), 10));
+/** XML 1.0's Char production: what a character reference may name. */
+function isXmlChar(code: number): boolean {
+  return (
+    code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff)
+  );
+}
+
+/** `offset` is where `raw` starts in the document, for the error message. */
+function decodeEntities(raw: string, offset: number): string {
+  return raw.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (whole, ref: string, at: number) => {
+    if (ref.startsWith('#')) {
+      const code = ref.startsWith('#x') ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      // Out of Unicode's range, a surrogate, NUL...: not well-formed (and String.fromCodePoint would throw a RangeError).
+      if (!isXmlChar(code)) throw new XmlParseError(`character reference ${whole} is not an XML character at offset ${offset + at}`);
+      return String.fromCodePoint(code);
+    }
     return ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[ref] ?? whole;
   });
 }
@@ -44,7 +56,7 @@ export function parseXml(source: string): XmlElement {
     if (textEnd > pos) {
       const chunk = source.slice(pos, textEnd);
       const top = stack[stack.length - 1];
-      if (top) top.text += decodeEntities(chunk);
+      if (top) top.text += decodeEntities(chunk, pos);
       else if (chunk.trim() !== '') fail('text outside the root element');
       pos = textEnd;
       continue;

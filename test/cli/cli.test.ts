@@ -4,7 +4,9 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Emulator, startEmulator } from '../../emulator/index';
@@ -118,6 +120,69 @@ test('a sweep with a failing function exits 1 and names it', async () => {
   assert.match(r.out, /pending\s+failed/);
 });
 
+test('plain-text sweep output says why each function failed, not only --json', async () => {
+  emulator.controls.setAuthorizer((r) => !(r.operation === 'ListTagsForResource' && String(r.target).endsWith('/pending')));
+  const r = await cli('sweep', '--endpoint', emulator.endpoint);
+  assert.equal(r.code, 1);
+  const reasons = r.out.split('\n').filter((l) => /AccessDenied/.test(l));
+  assert.equal(reasons.length, 1, r.out);
+  assert.match(reasons[0] ?? '', /^\s*pending: .*AccessDenied \(HTTP 403\): .*not authorized to perform: cloudfront:ListTagsForResource/);
+  assert.equal(r.err.split('\n').length, 1, r.err);
+});
+
+/** A local endpoint that is not CloudFront: every request gets `status`, `body` and `contentType`. */
+async function withEndpoint(status: number, body: string, contentType: string, run: (endpoint: string) => Promise<void>): Promise<void> {
+  const server = http.createServer((_req, res) => {
+    res.statusCode = status;
+    res.setHeader('Content-Type', contentType);
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+const NGINX_404 = '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+test('an endpoint answering 404 or 403 with an empty body: the error names the HTTP status', async () => {
+  for (const [status, name] of [[404, 'NotFound'], [403, '']] as const) {
+    await withEndpoint(status, '', 'text/plain', async (endpoint) => {
+      for (const command of [['status'], ['sweep'], ['reconcile', 'f1']]) {
+        const r = await cli(...command, '--endpoint', endpoint);
+        const what = `${command[0]} on HTTP ${status}: ${r.err}`;
+        assert.equal(r.code, 1, what);
+        assert.equal(r.err.split('\n').length, 1, what);
+        assert.match(r.err, new RegExp(`^cf-autopublish: .*${name}\\s*\\(HTTP ${status}\\)`), what);
+      }
+    });
+  }
+});
+
+test('an endpoint answering an HTML page: one line saying it is not CloudFront XML, with the status', async () => {
+  await withEndpoint(404, NGINX_404, 'text/html', async (endpoint) => {
+    for (const command of [['status'], ['sweep'], ['reconcile', 'f1']]) {
+      const r = await cli(...command, '--endpoint', endpoint);
+      const what = `${command[0]}: ${r.err}`;
+      assert.equal(r.code, 1, what);
+      assert.equal(r.err.split('\n').length, 1, what);
+      assert.match(r.err, /answered HTTP 404 with something that is not CloudFront's XML/, what);
+      assert.doesNotMatch(r.err, /Deserialization|\$response/, what);
+    }
+  });
+});
+
+test('emulator --port must be a port number: exit 2 naming --port', async () => {
+  for (const port of ['99999', '65536', '-1', '1.5', 'http', '']) {
+    const r = await cli('emulator', `--port=${port}`);
+    assert.equal(r.code, 2, `--port=${port}: ${r.err}`);
+    assert.match(r.err, /^cf-autopublish: --port /, `--port=${port}`);
+  }
+});
+
 /** Runs the bin in a child process without blocking this one (the emulator answers from here). */
 async function bin(args: string[], env: NodeJS.ProcessEnv) {
   try {
@@ -149,4 +214,28 @@ test('the installed bin works against the emulator with no credentials at all', 
   const r = await bin(['status', '--endpoint', emulator.endpoint], { PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'cfap-home-')), AWS_EC2_METADATA_DISABLED: 'true' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^NAME\s+OPTED IN/);
+});
+
+test('--profile naming a profile the AWS files do not have says so, in one line (process-level)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cfap-home-'));
+  writeFileSync(join(home, 'config'), '[default]\nregion = us-east-1\n\n[profile no-keys]\nregion = us-east-1\n');
+  writeFileSync(join(home, 'credentials'), '[ci]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = not-used\n');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const missing = await bin(['status', '--profile', 'nope'], env);
+  assert.equal(missing.status, 1, missing.stderr);
+  assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+  assert.match(missing.stderr.trim(), /^cf-autopublish: profile "nope" was not found in the AWS config\/credentials files/);
+
+  // A profile that exists but yields no credentials is not "not found".
+  const noKeys = await bin(['status', '--profile', 'no-keys'], env);
+  assert.equal(noKeys.status, 1, noKeys.stderr);
+  assert.equal(noKeys.stderr.trim().split('\n').length, 1, noKeys.stderr);
+  assert.doesNotMatch(noKeys.stderr, /was not found/);
+  assert.match(noKeys.stderr, /profile "no-keys"/);
 });

@@ -240,6 +240,26 @@ describe('emulator conformance through the AWS SDK', () => {
       assert.match(await unknown.text(), /<Code>UnsupportedOperation<\/Code>/);
     });
 
+    it('a character reference XML does not allow (out of range, surrogate, NUL) → InvalidArgument 400, recorded in CloudTrail', async () => {
+      emulator.clearCloudTrailEvents();
+      const references = ['&#x110000;', '&#xD800;', '&#0;', '&#99999999999999999999;', '&#xFFFE;'];
+      for (const reference of references) {
+        const raw = await fetch(`${emulator.endpoint}/2020-05-31/function`, {
+          method: 'POST',
+          body: `<CreateFunctionRequest><Name>f${reference}</Name><FunctionConfig><Comment/><Runtime>cloudfront-js-2.0</Runtime></FunctionConfig><FunctionCode>eA==</FunctionCode></CreateFunctionRequest>`,
+        });
+        assert.equal(raw.status, 400, reference);
+        const body = await raw.text();
+        assert.match(body, /<Code>InvalidArgument<\/Code>/, reference);
+        assert.doesNotMatch(body, /RangeError/, reference);
+      }
+      const trail = emulator.cloudTrailEvents().map((e) => [e.detail.eventName, e.detail.errorCode]);
+      assert.deepEqual(trail, references.map(() => ['CreateFunction2020_05_31', 'InvalidArgument']));
+      // Valid references still decode.
+      await cf.send(new CreateFunctionCommand({ Name: 'ok', FunctionConfig: { ...config, Comment: 'tab\there \u{1F600}' }, FunctionCode: encode(CODE) }));
+      assert.equal((await describeStage('ok', 'DEVELOPMENT')).FunctionSummary?.FunctionConfig?.Comment, 'tab\there \u{1F600}');
+    });
+
     it('the ErrorResponse body is what the SDK error parser reads', async () => {
       const raw = await fetch(`${emulator.endpoint}/2020-05-31/function/nope/describe?Stage=DEVELOPMENT`);
       assert.equal(raw.status, 404);

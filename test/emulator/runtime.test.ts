@@ -51,6 +51,13 @@ describe('XML subset', () => {
     }
   });
 
+  it('rejects character references to characters XML does not allow', () => {
+    for (const bad of ['&#x110000;', '&#xD800;', '&#xDFFF;', '&#0;', '&#x1;', '&#xFFFE;', '&#xFFFF;', '&#99999999999999999999;']) {
+      assert.throws(() => parseXml(`<A>${bad}</A>`), XmlParseError, bad);
+    }
+    assert.equal(parseXml('<A>&#9;&#xA;&#xD;&#x20;&#xD7FF;&#xE000;&#xFFFD;&#x10000;&#x10FFFF;</A>').text, '\t\n\r \uD7FF\uE000\uFFFD\u{10000}\u{10FFFF}');
+  });
+
   it('escapes what it writes, and round-trips', () => {
     const xml = document('R', el('V', `<&>"'`));
     assert.match(xml, /<V>&lt;&amp;&gt;&quot;&apos;<\/V>/);

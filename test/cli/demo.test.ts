@@ -1,0 +1,52 @@
+/**
+ * `cf-autopublish demo` as a process: it finds serverless.yml wherever it is run from, and a failure
+ * after the emulator started still closes everything, so the process ends instead of hanging.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+/** A hang is what we test for: a process still running after this long is a failure. */
+const TIMEOUT_MS = 20_000;
+
+interface Run {
+  status: number | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], cwd: string): Promise<Run> {
+  return new Promise((done) => {
+    execFile(process.execPath, args, { cwd, encoding: 'utf8', timeout: TIMEOUT_MS, env: { ...process.env, CLOUDFRONT_ENDPOINT: '' } }, (error, stdout, stderr) => {
+      const e = error as (Error & { code?: number | string; killed?: boolean; signal?: string }) | null;
+      done({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, timedOut: Boolean(e?.killed), stdout, stderr });
+    });
+  });
+}
+
+test('the demo runs from another working directory and exits 0', async () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'cfap-cwd-'));
+  const r = await run([join(ROOT, 'cli', 'bin.cjs'), 'demo'], elsewhere);
+  assert.equal(r.timedOut, false, `the demo hung: ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Opted-in functions not live: 0\./);
+});
+
+for (const [scenario, why] of [
+  ['missing-serverless-yml', /ENOENT.*serverless\.yml/],
+  ['reconciler-fails', /DRY_RUN/],
+] as const) {
+  test(`a failure after the emulator started closes everything, and the process ends (${scenario})`, async () => {
+    const r = await run(['--import', 'tsx', join(ROOT, 'test', 'cli', 'fixtures', 'demo-failure.ts'), scenario], ROOT);
+    assert.equal(r.timedOut, false, `the process hung after the failure: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^rejected: /m);
+    assert.match(r.stdout, why);
+    assert.match(r.stdout, /^environment restored: true$/m);
+  });
+}
