@@ -11,13 +11,12 @@ import {
   ListTagsForResourceCommand,
   PublishFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
-import type { Stage, StageView } from './decide';
+import type { ListedStage, Stage, StageView } from './decide';
 import { isFunctionName } from './function-ref';
 
-export interface FunctionListing {
+export interface FunctionListing extends ListedStage {
   readonly name: string;
   readonly arn: string;
-  readonly status: string;
   /** ARNs of the associated KeyValueStores (at most one today). */
   readonly keyValueStores: readonly string[];
 }
@@ -181,7 +180,13 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
           if (!item.Name || !arn || namesSeen.has(item.Name)) continue;
           namesSeen.add(item.Name);
           const stores = item.FunctionConfig?.KeyValueStoreAssociations?.Items ?? [];
-          page.push({ name: item.Name, arn, status: item.Status ?? '', keyValueStores: stores.flatMap((s) => (s.KeyValueStoreARN ? [s.KeyValueStoreARN] : [])) });
+          page.push({
+            name: item.Name,
+            arn,
+            status: item.Status ?? '',
+            lastModified: item.FunctionMetadata?.LastModifiedTime,
+            keyValueStores: stores.flatMap((s) => (s.KeyValueStoreARN ? [s.KeyValueStoreARN] : [])),
+          });
         }
         yield page;
         const next = out.FunctionList?.NextMarker;

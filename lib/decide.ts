@@ -51,25 +51,40 @@ export type Step =
   | { readonly kind: 'publish'; readonly etag: string }
   | { readonly kind: 'done'; readonly action: Exclude<Action, 'failed'>; readonly etag?: string };
 
-/** Statuses that say LIVE equals DEVELOPMENT without reading LIVE (shared doc, "Status values"). */
-const IN_SYNC_STATUSES = new Set(['UNASSOCIATED', 'DEPLOYED']);
-
 /**
- * Whether LIVE equals DEVELOPMENT. When LIVE has been read, the ETags decide (a publish copies
- * DEVELOPMENT's ETag to LIVE); otherwise DEVELOPMENT's status does, and an unknown status is
- * 'unknown' so that LIVE gets read.
+ * Whether LIVE equals DEVELOPMENT. Only ETags can say "in sync" (a publish copies DEVELOPMENT's ETag to
+ * LIVE). A status can only say "differs": UNPUBLISHED. Whether DEVELOPMENT of an associated function
+ * still says DEPLOYED after an update is unconfirmed (docs/cloudfront-api.md#status-values), so every
+ * other status, known or not, is 'unknown' and LIVE gets read.
  */
 export function stageSync(development: StageView, live: StageView | null | undefined): Sync {
   if (live !== undefined) return live !== null && live.etag === development.etag ? 'in-sync' : 'differs';
-  return statusSync(development.status);
+  return development.status === 'UNPUBLISHED' ? 'differs' : 'unknown';
 }
 
 export type Sync = 'in-sync' | 'differs' | 'unknown';
 
-/** What DEVELOPMENT's status alone says about LIVE. */
-export function statusSync(status: string): Sync {
-  if (status === 'UNPUBLISHED') return 'differs';
-  return IN_SYNC_STATUSES.has(status) ? 'in-sync' : 'unknown';
+/** What a ListFunctions item says of one stage: no ETag, only a status and a time. */
+export interface ListedStage {
+  readonly status: string;
+  readonly lastModified: Date | undefined;
+}
+
+/** The statuses whose meaning is known; anything else makes a function a sweep candidate. */
+const KNOWN_STATUSES = new Set(['UNPUBLISHED', 'UNASSOCIATED', 'DEPLOYED']);
+
+/**
+ * Whether the sweep must look at a function, from the two listings alone (no per-function read for a
+ * function nobody touched). Correct whatever DEVELOPMENT's status says after an update of an
+ * associated function, and whether a publish sets LIVE's LastModifiedTime or copies DEVELOPMENT's:
+ * in every reading an update after the last publish leaves DEVELOPMENT's time later than LIVE's
+ * (docs/cloudfront-api.md#unconfirmed-behaviours). A time we cannot read counts as "may differ".
+ */
+export function isSweepCandidate(development: ListedStage, live: ListedStage | undefined): boolean {
+  if (development.status === 'UNPUBLISHED' || !KNOWN_STATUSES.has(development.status)) return true;
+  if (live === undefined) return true;
+  if (development.lastModified === undefined || live.lastModified === undefined) return true;
+  return development.lastModified.getTime() > live.lastModified.getTime();
 }
 
 export function decide(name: string, seen: Observation, policy: Policy): Step {

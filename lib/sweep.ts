@@ -1,10 +1,10 @@
 /**
- * The drift sweep: lists DEVELOPMENT once and reconciles only the functions whose status says LIVE
- * may differ. It keeps no state of its own, so whatever it leaves (time ran out, a failure) the
- * next sweep picks up.
+ * The drift sweep: lists both stages once and reconciles only the functions whose listing says LIVE
+ * may differ (`isSweepCandidate`). It keeps no state of its own, so whatever it leaves (time ran out,
+ * a failure) the next sweep picks up.
  */
 import type { CloudFrontGateway, FunctionListing } from './cloudfront-gateway';
-import { statusSync } from './decide';
+import { isSweepCandidate, type Stage } from './decide';
 import { describeError, failedOutcome, type Outcome, reconcile, type ReconcileOptions } from './reconcile';
 import { isFunctionName } from './function-ref';
 import { setMaxListeners } from 'node:events';
@@ -59,20 +59,24 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const stopped = (error: unknown) => deadline.signal.aborted && isDeadline(error);
 
   try {
-    const candidates: FunctionListing[] = [];
-    let listed = 0;
+    const development: FunctionListing[] = [];
+    const live: FunctionListing[] = [];
+    let candidates: FunctionListing[];
     let listingComplete = true;
     try {
-      for await (const page of cloudfront.listFunctions('DEVELOPMENT')) {
-        listed += page.length;
-        // Status alone tells whether LIVE may differ; in-sync functions cost nothing more.
-        candidates.push(...page.filter((fn) => statusSync(fn.status) !== 'in-sync'));
-      }
+      // Both stages at once: one round trip per page pair. LIVE lists only published functions.
+      await Promise.all([listInto(cloudfront, 'DEVELOPMENT', development), listInto(cloudfront, 'LIVE', live)]);
+      const liveByName = new Map(live.map((fn) => [fn.name, fn]));
+      candidates = development.filter((fn) => isSweepCandidate(fn, liveByName.get(fn.name)));
     } catch (error) {
       // Each function's failure becomes an outcome; a failed listing is the one thing that escapes.
-      if (!stopped(error)) throw new SweepListingError(error);
+      if (!stopped(error)) throw error;
+      // Hard stop mid-listing: without both listings we cannot tell which differ, so all of what was
+      // listed is deferred to the next sweep.
       listingComplete = false;
+      candidates = development;
     }
+    const listed = development.length;
 
     const outcomes: Outcome[] = [];
     const deferred: string[] = [];
@@ -95,6 +99,14 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     return { listed, candidates: candidates.length, outcomes, deferred, interrupted, listingComplete };
   } finally {
     if (timer) clearTimeout(timer);
+  }
+}
+
+async function listInto(cloudfront: CloudFrontGateway, stage: Stage, into: FunctionListing[]): Promise<void> {
+  try {
+    for await (const page of cloudfront.listFunctions(stage)) into.push(...page);
+  } catch (error) {
+    throw new SweepListingError(stage, error);
   }
 }
 
@@ -207,10 +219,13 @@ export class SweepFailedError extends Error {
   }
 }
 
-/** The sweep could not list DEVELOPMENT: names the call, so the alarm's log line says what failed. */
+/** The sweep could not list a stage: names the call, so the alarm's log line says what failed. */
 export class SweepListingError extends Error {
   override name = 'SweepListingError';
-  constructor(override readonly cause: unknown) {
-    super(`sweep: ListFunctions (DEVELOPMENT) failed: ${describeError(cause)}`);
+  constructor(
+    readonly stage: Stage,
+    override readonly cause: unknown,
+  ) {
+    super(`sweep: ListFunctions (${stage}) failed: ${describeError(cause)}`);
   }
 }

@@ -1,7 +1,7 @@
 /** The pure decision, step by step: what to read next, when to publish, and with which ETag. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, type Observation, type Policy, stageSync } from '../lib/decide';
+import { decide, isSweepCandidate, type Observation, type Policy, stageSync } from '../lib/decide';
 
 const policy: Policy = { optedIn: (t) => t['auto-publish'] === 'true', nameAllowed: () => true, dryRun: false };
 const on = { 'auto-publish': 'true' };
@@ -23,8 +23,8 @@ test('publishes with the DEVELOPMENT ETag only when opted in and LIVE differs', 
 test('every terminal action', () => {
   const cases: [Observation, Policy, string][] = [
     [{ tags: {} }, policy, 'skipped-not-opted-in'],
-    [{ tags: on, development: dev('E2', 'UNASSOCIATED') }, policy, 'skipped-in-sync'],
-    [{ tags: on, development: dev('E2', 'DEPLOYED') }, policy, 'skipped-in-sync'],
+    [{ tags: on, development: dev('E2', 'UNASSOCIATED'), live: dev('E2', 'UNASSOCIATED') }, policy, 'skipped-in-sync'],
+    [{ tags: on, development: dev('E2', 'DEPLOYED'), live: dev('E2', 'DEPLOYED') }, policy, 'skipped-in-sync'],
     [{ tags: on, development: dev('E2', 'UNPUBLISHED'), live: dev('E2', 'UNASSOCIATED'), afterConflict: true }, policy, 'already-published'],
     [{ tags: 'gone' }, policy, 'gone'],
     [{ tags: on, development: null }, policy, 'gone'],
@@ -35,6 +35,30 @@ test('every terminal action', () => {
     const step = decide('f', seen, p);
     assert.equal(step.kind === 'done' ? step.action : step.kind, action, JSON.stringify(seen));
   }
+});
+
+test('no status says "in sync" without LIVE: UNASSOCIATED, DEPLOYED, IN_PROGRESS and unknown ones read LIVE', () => {
+  for (const status of ['UNASSOCIATED', 'DEPLOYED', 'IN_PROGRESS', 'SOMETHING_NEW', '']) {
+    assert.deepEqual(decide('f', { tags: on, development: dev('E2', status) }, policy), { kind: 'read', stage: 'LIVE' }, status);
+  }
+  assert.deepEqual(decide('f', { tags: on, development: dev('E2', 'UNPUBLISHED') }, policy), { kind: 'publish', etag: 'E2' });
+});
+
+test('sweep candidates from the two listings alone, under every reading of status and LastModifiedTime', () => {
+  const t = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms));
+  const stage = (status: string, ms: number | undefined) => ({ status, lastModified: t(ms) });
+  // Untouched since the last publish: not a candidate, whether LIVE's time is the publish's or a copy.
+  assert.equal(isSweepCandidate(stage('UNASSOCIATED', 100), stage('UNASSOCIATED', 200)), false);
+  assert.equal(isSweepCandidate(stage('DEPLOYED', 100), stage('DEPLOYED', 100)), false);
+  // Edited after the publish, whatever the status says.
+  assert.equal(isSweepCandidate(stage('DEPLOYED', 300), stage('DEPLOYED', 200)), true);
+  assert.equal(isSweepCandidate(stage('UNASSOCIATED', 300), stage('UNASSOCIATED', 100)), true);
+  assert.equal(isSweepCandidate(stage('UNPUBLISHED', 100), stage('UNASSOCIATED', 200)), true);
+  // Never published, unknown status, or a time we cannot read.
+  assert.equal(isSweepCandidate(stage('UNASSOCIATED', 100), undefined), true);
+  assert.equal(isSweepCandidate(stage('IN_PROGRESS', 100), stage('DEPLOYED', 200)), true);
+  assert.equal(isSweepCandidate(stage('DEPLOYED', undefined), stage('DEPLOYED', 200)), true);
+  assert.equal(isSweepCandidate(stage('DEPLOYED', 100), stage('DEPLOYED', undefined)), true);
 });
 
 test('a read LIVE decides by ETag, whatever the status claims', () => {

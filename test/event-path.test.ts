@@ -104,19 +104,31 @@ describe('event path: never publish what is not ours to publish', () => {
     assert.deepEqual(cf.publishes.map((p) => p.name), ['a']);
   });
 
-  test('an in-sync function (status UNASSOCIATED) is not published: no no-op publish, no 412', async () => {
+  test('an in-sync function (status UNASSOCIATED) is not published: LIVE is read, ETags compared, no no-op publish', async () => {
     cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E2' } });
     const r = await invoke(updateEvent('f'));
     assert.equal(actionOf(r), 'skipped-in-sync');
     assert.equal(cf.count('PublishFunction'), 0);
-    assert.equal(cf.count(), 2);
+    assert.equal(cf.count(), 3, 'tags ∥ DEVELOPMENT, then LIVE: a status never says "in sync" by itself');
   });
 
-  test('DEPLOYED also means in sync', async () => {
+  test('DEPLOYED in sync: LIVE is read and the ETags agree, nothing published', async () => {
     cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E2', status: 'DEPLOYED' } });
     assert.equal(actionOf(await invoke(updateEvent('f'))), 'skipped-in-sync');
-    assert.equal(cf.count('DescribeFunction'), 1);
+    assert.deepEqual(cf.calls.filter((c) => c.op === 'DescribeFunction').map((c) => c.input.Stage), ['DEVELOPMENT', 'LIVE']);
   });
+
+  // The unconfirmed reading: DEVELOPMENT of an associated function keeps saying DEPLOYED after an
+  // update. A status label must not hide the edit (docs/cloudfront-api.md#status-values).
+  for (const status of ['DEPLOYED', 'UNASSOCIATED']) {
+    test(`an edited function whose DEVELOPMENT still says ${status} is published, in 4 calls`, async () => {
+      cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E3', liveEtag: 'E2', status } });
+      const r = await invoke(updateEvent('f'));
+      assert.equal(actionOf(r), 'published');
+      assert.deepEqual(cf.publishes, [{ name: 'f', etag: 'E3' }]);
+      assert.equal(cf.count(), 4, 'tags ∥ DEVELOPMENT, LIVE, Publish');
+    });
+  }
 
   test('an unknown status reads LIVE and compares ETags (two round trips before the publish)', async () => {
     cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1', status: 'IN_PROGRESS' } });

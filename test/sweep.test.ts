@@ -39,14 +39,14 @@ test('follows NextMarker through every page and publishes every opted-in unpubli
   const r = await run();
   assert.equal(r.error, undefined);
   assert.equal(r.result?.listed, 250);
-  assert.equal(cf.count('ListFunctions'), 3);
-  assert.deepEqual(cf.calls.filter((c) => c.op === 'ListFunctions').map((c) => c.input.Stage), ['DEVELOPMENT', 'DEVELOPMENT', 'DEVELOPMENT']);
+  assert.equal(cf.count('ListFunctions'), 6);
+  assert.deepEqual(cf.calls.filter((c) => c.op === 'ListFunctions').map((c) => c.input.Stage).sort(), [...Array(3).fill('DEVELOPMENT'), ...Array(3).fill('LIVE')]);
   const expected = Object.entries(fleet(250)).filter(([, f]) => f.tags['auto-publish'] && f.liveEtag !== f.devEtag).map(([n]) => n);
   assert.deepEqual(cf.publishes.map((p) => p.name).sort(), expected.sort());
   for (const name of expected) assert.equal(cf.functions.get(name)?.liveEtag, cf.functions.get(name)?.devEtag);
 });
 
-test('sits on the lower bound: tags only for UNPUBLISHED, Describe+Publish only for opted-in ones', async () => {
+test('sits on the lower bound: both listings, tags only for candidates, Describe+Publish only for opted-in ones', async () => {
   const functions = fleet(400);
   cf = fakeCloudFront(functions);
   const r = await run();
@@ -56,10 +56,23 @@ test('sits on the lower bound: tags only for UNPUBLISHED, Describe+Publish only 
   assert.equal(cf.count('ListTagsForResource'), unpublished.length);
   assert.equal(cf.count('DescribeFunction'), optedUnpublished.length);
   assert.equal(cf.count('PublishFunction'), optedUnpublished.length);
-  assert.equal(cf.count(), 4 + unpublished.length + 2 * optedUnpublished.length);
+  assert.equal(cf.count(), 2 * 4 + unpublished.length + 2 * optedUnpublished.length);
 });
 
-test('unknown statuses are candidates too; UNASSOCIATED and DEPLOYED cost nothing', async () => {
+test('an associated function edited while DEVELOPMENT keeps saying DEPLOYED is a candidate (LastModifiedTime) and published', async () => {
+  cf = fakeCloudFront({
+    edited: { tags: opted, devEtag: 'E3', liveEtag: 'E2', status: 'DEPLOYED', devModified: 5, liveModified: 4 },
+    untouched: { tags: opted, devEtag: 'E2', liveEtag: 'E2', status: 'DEPLOYED', devModified: 3, liveModified: 4 },
+    'never-published': { tags: opted, devEtag: 'E1', status: 'UNASSOCIATED' },
+  });
+  const r = await run();
+  assert.equal(r.error, undefined);
+  assert.equal(r.result?.candidates, 2);
+  assert.deepEqual(cf.publishes.map((p) => p.name).sort(), ['edited', 'never-published']);
+  assert.ok(!cf.calls.some((c) => JSON.stringify(c.input).includes('untouched')), 'an untouched function costs no per-function call');
+});
+
+test('unknown statuses are candidates too; untouched UNASSOCIATED and DEPLOYED cost nothing', async () => {
   cf = fakeCloudFront({
     a: { tags: opted, devEtag: 'E2', liveEtag: 'E1', status: 'IN_PROGRESS' },
     b: { tags: opted, devEtag: 'E2', liveEtag: 'E2', status: 'DEPLOYED' },
@@ -163,8 +176,8 @@ test('sweep() reports progress per candidate (for the CLI)', async () => {
 
 test('the hard stop: calls still in flight near the timeout are abandoned and their candidates deferred', async () => {
   const listing = [
-    { name: 'slow', arn: 'arn:aws:cloudfront::123456789012:function/slow', status: 'UNPUBLISHED', keyValueStores: [] },
-    { name: 'later', arn: 'arn:aws:cloudfront::123456789012:function/later', status: 'UNPUBLISHED', keyValueStores: [] },
+    { name: 'slow', arn: 'arn:aws:cloudfront::123456789012:function/slow', status: 'UNPUBLISHED', lastModified: undefined, keyValueStores: [] },
+    { name: 'later', arn: 'arn:aws:cloudfront::123456789012:function/later', status: 'UNPUBLISHED', lastModified: undefined, keyValueStores: [] },
   ];
   const signals: (AbortSignal | undefined)[] = [];
   const hanging: CloudFrontGateway = {
@@ -203,7 +216,7 @@ test('the hard stop during listing: what was listed is deferred, the listing is 
     describe: async () => null,
     publish: async () => 'published',
     async *listFunctions() {
-      yield [{ name: 'a', arn: 'arn:aws:cloudfront::123456789012:function/a', status: 'UNPUBLISHED', keyValueStores: [] }];
+      yield [{ name: 'a', arn: 'arn:aws:cloudfront::123456789012:function/a', status: 'UNPUBLISHED', lastModified: undefined, keyValueStores: [] }];
       await new Promise(() => undefined);
     },
   };

@@ -24,6 +24,12 @@ export interface FakeFunction {
   liveEtag?: string;
   /** Overrides the derived status (UNPUBLISHED / UNASSOCIATED), e.g. to test unknown statuses. */
   status?: string;
+  /**
+   * LastModifiedTime of each stage, on a logical clock. Default: in sync → both 0; LIVE behind
+   * DEVELOPMENT → LIVE 1, DEVELOPMENT 2 (an update after the last publish).
+   */
+  devModified?: number;
+  liveModified?: number;
 }
 
 export type Op = 'DescribeFunction' | 'ListFunctions' | 'ListTagsForResource' | 'PublishFunction';
@@ -43,6 +49,11 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
   const hooks: Partial<Record<Op, (input: Record<string, unknown>, n: number) => void | Promise<void>>> = {};
   let noOpPublish412 = true;
   let versions = 1000;
+  let clock = 10;
+  for (const f of functions.values()) {
+    f.devModified ??= f.liveEtag === undefined || f.liveEtag === f.devEtag ? 0 : 2;
+    if (f.liveEtag !== undefined) f.liveModified ??= f.liveEtag === f.devEtag ? 0 : 1;
+  }
   const nextEtag = () => `E${(versions++).toString(36).toUpperCase()}`;
 
   const statusOf = (f: FakeFunction) => f.status ?? (f.liveEtag === f.devEtag ? 'UNASSOCIATED' : 'UNPUBLISHED');
@@ -79,13 +90,15 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
     const noOp = noOpPublish412 && f.liveEtag === f.devEtag;
     if (stale || noOp) throw new PreconditionFailed({ message: 'The precondition given in one or more of the request header fields evaluated to false.', ...meta });
     f.liveEtag = f.devEtag;
+    f.liveModified = clock++;
     delete f.status;
     publishes.push({ name: input.Name, etag: input.IfMatch });
     return { FunctionSummary: summary(input.Name, f, 'LIVE') };
   });
   mock.on(ListFunctionsCommand).callsFake(async (input) => {
     await record('ListFunctions', input);
-    const names = [...functions.keys()].sort();
+    const stage = input.Stage === 'LIVE' ? 'LIVE' : 'DEVELOPMENT';
+    const names = [...functions.keys()].filter((n) => stage === 'DEVELOPMENT' || functions.get(n)?.liveEtag !== undefined).sort();
     const start = input.Marker ? names.indexOf(input.Marker) : 0;
     const max = input.MaxItems ?? 100;
     const page = names.slice(start, start + max);
@@ -95,7 +108,7 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
         Quantity: page.length,
         MaxItems: max,
         ...(next ? { NextMarker: next } : {}),
-        Items: page.map((name) => summary(name, functions.get(name) as FakeFunction, 'DEVELOPMENT')),
+        Items: page.map((name) => summary(name, functions.get(name) as FakeFunction, stage)),
       },
     };
   });
@@ -105,7 +118,7 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
       Name: name,
       Status: stage === 'LIVE' ? 'UNASSOCIATED' : statusOf(f),
       FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' as const },
-      FunctionMetadata: { FunctionARN: arnOf(name), Stage: stage, LastModifiedTime: new Date(0) },
+      FunctionMetadata: { FunctionARN: arnOf(name), Stage: stage, LastModifiedTime: new Date((stage === 'LIVE' ? f.liveModified : f.devModified) ?? 0) },
     };
   }
 
@@ -121,11 +134,13 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
       const f = functions.get(name);
       if (!f) throw new Error(`no ${name}`);
       f.devEtag = nextEtag();
+      f.devModified = clock++;
       delete f.status;
     },
     publishAsOtherActor(name: string) {
       const f = functions.get(name) as FakeFunction;
       f.liveEtag = f.devEtag;
+      f.liveModified = clock++;
       delete f.status;
     },
     set noOpPublish412(on: boolean) {
