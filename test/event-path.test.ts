@@ -7,6 +7,8 @@ import { apiCall, createEvent, tagEvent, tagFunctionEvent, updateEvent } from '.
 import { captureStdout, lambdaContext } from './support/lambda';
 import type { EventSummary } from '../handlers/on-function-change';
 import { AccessDenied } from '@aws-sdk/client-cloudfront';
+import { cloudFrontGateway, createCloudFrontClient } from '../lib/cloudfront-gateway';
+import { reconcile } from '../lib/reconcile';
 
 const opted = { 'auto-publish': 'true' };
 let cf: FakeCloudFront;
@@ -344,4 +346,18 @@ test('an ignored event is counted (ignored-event), so an EMF line is always writ
   const r = await invoke(tagEvent('arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL'));
   const emf = r.lines.find((l) => l._aws !== undefined);
   assert.equal(emf?.['ignored-event'], 1);
+});
+
+describe('event path: reading LIVE eagerly (the measured alternative)', () => {
+  const policy = { optedIn: (t: Readonly<Record<string, string>>) => t['auto-publish'] === 'true', nameAllowed: () => true, dryRun: false };
+  const gateway = () => cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }));
+  for (const [status, live, expected] of [['DEPLOYED', 'E2', 'published'], ['UNPUBLISHED', 'E2', 'published'], ['DEPLOYED', 'E3', 'skipped-in-sync']] as const) {
+    test(`eagerLive reads tags, DEVELOPMENT and LIVE in one round trip (${status}, LIVE ${live} → ${expected})`, async () => {
+      cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E3', liveEtag: live, status } });
+      const outcome = await reconcile({ name: 'f', arn: arnOf('f') }, 'UpdateFunction', { cloudfront: gateway(), policy, eagerDevelopment: true, eagerLive: true });
+      assert.equal(outcome.action, expected);
+      assert.deepEqual(cf.calls.slice(0, 3).map((c) => c.op).sort(), ['DescribeFunction', 'DescribeFunction', 'ListTagsForResource']);
+      assert.equal(cf.count(), expected === 'published' ? 4 : 3);
+    });
+  }
 });
