@@ -157,11 +157,31 @@ interface Statement {
   NotResource?: unknown;
 }
 
-/** Every statement that reaches the Lambda role once deployed: inline policies plus attached conditional policies. */
+/** The one role both functions run as (from each function's `Role`), a role defined in this template. */
+function lambdaRoleId(t: Packaged): string {
+  const ids = [EVENT_FN, SWEEP_FN].map((id) => {
+    const role = fn(t, id).Role;
+    // { "Fn::GetAtt": [X, "Arn"] } or { "Fn::Sub": "${X.Arn}" }; anything else is not a role of this stack.
+    const logicalId = Array.isArray(role?.['Fn::GetAtt']) && role['Fn::GetAtt'][1] === 'Arn'
+      ? role['Fn::GetAtt'][0]
+      : /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(typeof role?.['Fn::Sub'] === 'string' ? role['Fn::Sub'] : '')?.[1];
+    assert.ok(typeof logicalId === 'string', `${id}: Role is ${JSON.stringify(role)}, not a role of this stack`);
+    return logicalId;
+  });
+  assert.equal(ids[0], ids[1], 'both functions run as the same role');
+  assert.equal(t.template.Resources[ids[0]!]?.Type, 'AWS::IAM::Role', `${ids[0]} is not an AWS::IAM::Role of the template`);
+  return ids[0]!;
+}
+
+/** Every statement that reaches the functions' role: inline policies plus attached conditional policies. */
 function effectiveStatements(t: Packaged): Statement[] {
-  const roleRef = { Ref: 'IamRoleLambdaExecution' };
+  const roleId = lambdaRoleId(t);
+  const role = t.template.Resources[roleId]!.Properties;
+  // A managed policy (AWSLambdaBasicExecutionRole, say) would grant logs:CreateLogGroup on "*" unseen here.
+  assert.equal(role.ManagedPolicyArns, undefined, `${roleId} has managed policies`);
+  const roleRef = { Ref: roleId };
   const docs: Json[] = [];
-  for (const policy of t.template.Resources.IamRoleLambdaExecution?.Properties.Policies ?? []) docs.push(policy.PolicyDocument);
+  for (const policy of role.Policies ?? []) docs.push(policy.PolicyDocument);
   for (const [, r] of ofType(t, 'AWS::IAM::Policy').concat(ofType(t, 'AWS::IAM::ManagedPolicy'))) {
     if (r.Condition && !evalCondition(t, { Condition: r.Condition })) continue;
     const roles = asArray(r.Properties.Roles);
@@ -170,6 +190,16 @@ function effectiveStatements(t: Packaged): Statement[] {
   return docs.flatMap((doc) =>
     asArray(resolveIfs(t, doc).Statement).map((s: Json) => ({ ...s, Action: asArray(s.Action), Resource: asArray(s.Resource) })),
   );
+}
+
+/** The logical ids of the log groups the two functions write to (`/aws/lambda/<FunctionName>`). */
+function functionLogGroupIds(t: Packaged): string[] {
+  return [EVENT_FN, SWEEP_FN].map((id) => {
+    const name = `/aws/lambda/${fn(t, id).FunctionName}`;
+    const groups = ofType(t, 'AWS::Logs::LogGroup').filter(([, r]) => r.Properties.LogGroupName === name);
+    assert.equal(groups.length, 1, `one log group named ${name}`);
+    return groups[0]![0];
+  });
 }
 
 function statementsFor(t: Packaged, action: string): Statement[] {
@@ -271,6 +301,46 @@ describe('serverless package (offline, no credentials)', () => {
     assert.deepEqual(starResources.flatMap((s) => s.Action), ['cloudfront:ListFunctions'], 'only ListFunctions may use Resource "*"');
   });
 
+  test('IAM: both functions run as one role of this stack, which only Lambda can assume', () => {
+    for (const t of [plain, withBus]) {
+      const roleId = lambdaRoleId(t);
+      const trust = t.template.Resources[roleId]!.Properties.AssumeRolePolicyDocument;
+      const statements = asArray(trust.Statement) as Json[];
+      assert.equal(statements.length, 1, 'one trust statement');
+      const s = statements[0];
+      assert.equal(s.Effect, 'Allow');
+      assert.deepEqual(asArray(s.Action), ['sts:AssumeRole']);
+      assert.deepEqual(Object.keys(s.Principal), ['Service']);
+      assert.deepEqual(asArray(s.Principal.Service), ['lambda.amazonaws.com']);
+      assert.equal(s.NotPrincipal, undefined);
+    }
+  });
+
+  test('IAM: logs only CreateLogStream/PutLogEvents, on exactly the two functions\' own log groups', () => {
+    for (const t of [plain, withBus]) {
+      const groups = functionLogGroupIds(t).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+      const logs = effectiveStatements(t).filter((s) => s.Action.some((a) => a.startsWith('logs:')));
+      const actions = logs.flatMap((s) => s.Action);
+      // CreateLogGroup is not needed (the stack creates both groups), and the framework's grant of it
+      // and of TagResource was on a name wildcard that also matched longer stage names (dev -> development).
+      assert.ok(!actions.includes('logs:CreateLogGroup'), 'no logs:CreateLogGroup');
+      assert.ok(!actions.includes('logs:TagResource'), 'no logs:TagResource');
+      assert.deepEqual([...new Set(actions)].sort(), ['logs:CreateLogStream', 'logs:PutLogEvents']);
+      for (const s of logs) {
+        assert.ok(s.Action.every((a) => a.startsWith('logs:')), `logs mixed with other services: ${s.Action}`);
+        for (const r of s.Resource) assert.ok(!/log-group:[^:"]*\*/.test(JSON.stringify(r)), `wildcard log-group name in ${JSON.stringify(r)}`);
+      }
+      for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+        const resources = logs.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource);
+        assert.deepEqual(
+          resources.map((r) => JSON.stringify(r)).sort(),
+          groups.map((r) => JSON.stringify(r)).sort(),
+          `${action} only on the functions' own log groups`,
+        );
+      }
+    }
+  });
+
   test('IAM: no events:PutEvents without a bus; with one, PutEvents on exactly that bus', () => {
     assert.deepEqual(statementsFor(plain, 'events:PutEvents'), []);
     const put = statementsFor(withBus, 'events:PutEvents');
@@ -282,7 +352,10 @@ describe('serverless package (offline, no credentials)', () => {
   test('IAM: sqs:SendMessage only to the failure queue', () => {
     for (const t of [plain, withBus]) {
       const send = statementsFor(t, 'sqs:SendMessage');
+      // The on-failure destination needs it: Lambda sends the failed event with the function's role.
       assert.ok(send.length >= 1, 'the role can send to the failure queue');
+      const sqs = effectiveStatements(t).flatMap((s) => s.Action.filter((a) => a.startsWith('sqs:')));
+      assert.deepEqual([...new Set(sqs)], ['sqs:SendMessage'], 'no other SQS action');
       for (const s of send) {
         assert.deepEqual(s.Action, ['sqs:SendMessage']);
         assert.deepEqual(s.Resource, [{ 'Fn::GetAtt': [queueLogicalId(t), 'Arn'] }]);
