@@ -6,7 +6,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { logger, metrics } from '../lib/report';
 import { runtimeFromEnvironment } from '../lib/runtime';
-import { SweepFailedError, summariseSweep, type SweepSummary, sweep } from '../lib/sweep';
+import { summariseSweep, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
 
 async function driftSweep(_event: unknown, context: Context): Promise<SweepSummary> {
   const { cloudfront, policy, reporter, config } = runtimeFromEnvironment();
@@ -21,7 +21,8 @@ async function driftSweep(_event: unknown, context: Context): Promise<SweepSumma
   const summary = summariseSweep(report);
   metrics.addMetric('deferred', MetricUnit.Count, summary.deferred.length);
   logger.info('sweep finished', { ...summary, outcomes: undefined });
-  if (summary.failed.length > 0) throw new SweepFailedError(summary.failed);
+  const failure = sweepFailure(summary);
+  if (failure) throw failure;
   return summary;
 }
 

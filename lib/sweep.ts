@@ -8,6 +8,7 @@ import { isSweepCandidate, type Stage } from './decide';
 import { describeError, failedOutcome, type Outcome, reconcile, type ReconcileOptions } from './reconcile';
 import { isFunctionName } from './function-ref';
 import { setMaxListeners } from 'node:events';
+import { ConfigError } from './config';
 
 export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment'> {
   readonly concurrency: number;
@@ -49,6 +50,13 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const remainingMs = options.remainingMs ?? (() => Number.POSITIVE_INFINITY);
   const reserveMs = options.reserveMs ?? 0;
   const hardStopMs = options.hardStopMs ?? reserveMs / 2;
+
+  // A reserve that leaves no time would defer everything, every time, and succeed: nothing would ever
+  // be reconciled and no alarm would fire.
+  const atStart = remainingMs();
+  if (atStart <= reserveMs) {
+    throw new ConfigError('SWEEP_RESERVE_MS', `${reserveMs} ms leaves the sweep no time (${Math.floor(atStart)} ms left at its start); set it well below the sweep's timeout`);
+  }
 
   const deadline = new AbortController();
   // Every in-flight SDK call listens on this one signal; more than 10 at once is expected, not a leak.
@@ -209,6 +217,21 @@ export function summariseSweep(report: SweepReport): SweepSummary {
     listingComplete: report.listingComplete,
     outcomes: report.outcomes,
   };
+}
+
+/** Why a finished sweep must fail its invocation (so the errors alarm fires), or undefined. */
+export function sweepFailure(summary: SweepSummary): Error | undefined {
+  if (summary.failed.length > 0) return new SweepFailedError(summary.failed);
+  const stalled = summary.outcomes.length === 0 && (summary.deferred.length > 0 || !summary.listingComplete);
+  return stalled ? new SweepStalledError(summary.deferred.length, summary.listingComplete) : undefined;
+}
+
+/** No progress at all: time ran out before any candidate was reconciled. Left alone, it repeats every tick. */
+export class SweepStalledError extends Error {
+  override name = 'SweepStalledError';
+  constructor(deferred: number, listingComplete: boolean) {
+    super(`sweep deferred all ${deferred} candidates${listingComplete ? '' : ' and could not finish the listing'} and reconciled none: the listing took the time, or SWEEP_RESERVE_MS is too close to the timeout`);
+  }
 }
 
 /** Thrown after every candidate was tried, so the error metric and alarm fire. */

@@ -237,3 +237,26 @@ test('Pacer: a burst, then one call per 1/rate seconds, in arrival order', async
   await Promise.all(Array.from({ length: 6 }, (_, i) => pacer.take().then(() => times.push(now) && i)));
   assert.deepEqual(times, [0, 0, 0, 100, 200, 300]);
 });
+
+test('SWEEP_RESERVE_MS at or above the time the sweep has fails the invocation naming the setting, before any call', async () => {
+  process.env.SWEEP_RESERVE_MS = '600000';
+  cf = fakeCloudFront(fleet(20));
+  const r = await run(600_000);
+  assert.ok(r.error instanceof Error, 'a reserve that leaves no time must not succeed silently');
+  assert.match(r.error.message, /SWEEP_RESERVE_MS/);
+  assert.equal(cf.count(), 0);
+});
+
+test('a sweep that deferred every candidate and reconciled none fails, so the alarm fires', async () => {
+  process.env.SWEEP_RESERVE_MS = '10000';
+  cf = fakeCloudFront(fleet(20));
+  // Time is left at the start, but the listing uses it up: every candidate is deferred.
+  cf.hooks.ListFunctions = () => new Promise((r) => setTimeout(r, 300));
+  const r = await run(10_250);
+  assert.ok(r.error instanceof Error, 'no progress at all must not look like success');
+  assert.equal(r.error.name, 'SweepStalledError');
+  assert.match(r.error.message, /deferred all \d+ candidates/);
+  assert.match(r.error.message, /SWEEP_RESERVE_MS/);
+  assert.equal(cf.count('PublishFunction'), 0);
+  assert.ok(r.lines.some((l) => l.message === 'sweep finished'), 'the summary is logged before the error');
+});
