@@ -1,3 +1,5 @@
+import { AutoPublishError } from '../lib/errors';
+
 /** What the CLI's commands share: where text goes, and the error that means "you typed it wrong". */
 export interface Io {
   readonly out: (text: string) => void;
@@ -8,6 +10,13 @@ export interface Io {
 }
 
 /** Exit code 2, with the usage line. */
-export class UsageError extends Error {
+export class UsageError extends AutoPublishError {
   override name = 'UsageError';
+  readonly retryable = false;
+}
+
+/** Exit code 1: the command was well formed but could not be done (an unknown function, say). */
+export class CommandError extends AutoPublishError {
+  override name = 'CommandError';
+  readonly retryable = false;
 }

@@ -10,12 +10,13 @@ import { parseArgs } from 'node:util';
 import { cloudFrontGateway, createCloudFrontClient } from '../lib/cloudfront-gateway';
 import { type Config, ConfigError, loadConfig } from '../lib/config';
 import { inspectFunctions } from '../lib/inspect';
-import { describeError, type Outcome, reconcile, ReconcileError } from '../lib/reconcile';
+import { describeError } from '../lib/errors';
+import { type Outcome, reconcile, ReconcileError } from '../lib/reconcile';
 import { policyFor } from '../lib/runtime';
 import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
 import { runDemo } from './demo';
 import { runEmulator } from './emulator-command';
-import { type Io, UsageError } from './io';
+import { CommandError, type Io, UsageError } from './io';
 import { table } from './table';
 
 export type { Io } from './io';
@@ -194,7 +195,7 @@ async function reconcileOne(name: string, config: Config, parsed: Parsed, io: Io
   const cloudfront = gatewayFor(config, parsed, io.env);
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw new UsageError(`"${name}" is not a valid CloudFront function name`);
   const development = await cloudfront.describe(name, 'DEVELOPMENT');
-  if (development === null || !development.arn) throw new Error(`no function named ${name}`);
+  if (development === null || !development.arn) throw new CommandError(`no function named ${name}`);
   const outcome = await reconcile({ name, arn: development.arn }, 'cli', { cloudfront, policy: policyFor(config), eagerDevelopment: true });
   io.out(parsed.values.json ? JSON.stringify(outcome, null, 2) : outcomeTable([outcome]));
   return 0;

@@ -12,6 +12,7 @@ import {
   PublishFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
 import type { ListedStage, Stage, StageView } from './decide';
+import { AutoPublishError } from './errors';
 import { isFunctionName } from './function-ref';
 
 export interface FunctionListing extends ListedStage {
@@ -145,7 +146,7 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
       assertName(name);
       try {
         const out = await client.send(new DescribeFunctionCommand({ Name: name, Stage: stage }), sendOptions(signal));
-        if (!out.ETag) throw new Error(`DescribeFunction ${name} (${stage}) answered without an ETag`);
+        if (!out.ETag) throw new CloudFrontAnswerError(`DescribeFunction ${name} (${stage}) answered without an ETag`);
         return { etag: out.ETag, status: out.FunctionSummary?.Status ?? '', arn: out.FunctionSummary?.FunctionMetadata?.FunctionARN };
       } catch (error) {
         if (isError(error, 'NoSuchFunctionExists')) return null;
@@ -208,14 +209,22 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
  */
 export const MAX_LIST_PAGES = 1_000;
 
-export class ListingError extends Error {
+/** The endpoint's paging is broken: asking again gets the same loop. */
+export class ListingError extends AutoPublishError {
   override name = 'ListingError';
+  readonly retryable = false;
   constructor(
     readonly stage: Stage,
     detail: string,
   ) {
     super(`ListFunctions (${stage}): ${detail}`);
   }
+}
+
+/** An answer (or a name) the gateway cannot work with; the same call would meet it again. */
+export class CloudFrontAnswerError extends AutoPublishError {
+  override name = 'CloudFrontAnswerError';
+  readonly retryable = false;
 }
 
 function sendOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
@@ -235,5 +244,5 @@ export function isError(error: unknown, ...names: string[]): boolean {
 
 // Names come from events; never let one that breaks CloudFront's rule reach a URL path.
 function assertName(name: string): void {
-  if (!isFunctionName(name)) throw new Error(`refusing to call CloudFront for invalid function name ${JSON.stringify(name)}`);
+  if (!isFunctionName(name)) throw new CloudFrontAnswerError(`refusing to call CloudFront for invalid function name ${JSON.stringify(name)}`);
 }

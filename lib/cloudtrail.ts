@@ -5,14 +5,17 @@
  * logged and dropped); or throw BadEventError for one we cannot understand, so that Lambda's retries
  * and the on-failure queue keep it. Names are validated here, before they reach any URL path.
  */
+import { AutoPublishError } from './errors';
 import { type FunctionRef, functionArn, isFunctionName, parseCloudFrontArn, partitionOf } from './function-ref';
 
 export type EventIntent =
   | { readonly kind: 'reconcile'; readonly fn: FunctionRef; readonly trigger: string }
   | { readonly kind: 'ignore'; readonly reason: string; readonly trigger?: string };
 
-export class BadEventError extends Error {
+/** An event we cannot understand: a retry would read it the same way, so it goes to the queue at once. */
+export class BadEventError extends AutoPublishError {
   override name = 'BadEventError';
+  readonly retryable = false;
 }
 
 /** The operations that can leave a function's DEVELOPMENT stage ahead of LIVE, or newly opted in. */

@@ -3,6 +3,7 @@
  * start-up with an error naming the variable, before any AWS call: a typo must never silently widen
  * what gets published.
  */
+import { AutoPublishError } from './errors';
 import { compileNamePatterns, NAME_PATTERN_RULE } from './function-ref';
 
 export interface Config {
@@ -23,8 +24,10 @@ export interface Config {
   readonly maxCallsPerSecond: number | undefined;
 }
 
-export class ConfigError extends Error {
+/** A setting we cannot parse: the same value fails the same way every time. */
+export class ConfigError extends AutoPublishError {
   override name = 'ConfigError';
+  readonly retryable = false;
   constructor(
     readonly variable: string,
     detail: string,

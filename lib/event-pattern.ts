@@ -7,10 +7,13 @@
  * when any element does; a nested object descends into the event.
  */
 
+import { AutoPublishError } from './errors';
+
 export type EventPattern = { [key: string]: unknown };
 
-export class PatternError extends Error {
+export class PatternError extends AutoPublishError {
   override name = 'PatternError';
+  readonly retryable = false;
 }
 
 type Json = unknown;

@@ -1,4 +1,5 @@
 /** The one module that talks to EventBridge: announcing outcomes on a bus. */
+import { AutoPublishError } from './errors';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 
 export interface Announcement {
@@ -17,8 +18,9 @@ export const ANNOUNCEMENT_SOURCE = 'cloudfront-autopublish';
 export const MAX_ENTRIES_PER_CALL = 10;
 const MAX_ROUNDS = 3;
 
-export class AnnounceError extends Error {
+export class AnnounceError extends AutoPublishError {
   override name = 'AnnounceError';
+  readonly retryable = true;
 }
 
 export function createEventBridgeClient(options: { maxAttempts?: number; endpoint?: string } = {}): EventBridgeClient {

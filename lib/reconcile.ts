@@ -4,6 +4,7 @@
  */
 import type { CloudFrontGateway } from './cloudfront-gateway';
 import { type Action, decide, type Observation, type Policy } from './decide';
+import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
 import type { FunctionRef } from './function-ref';
 
 export interface Outcome {
@@ -38,21 +39,34 @@ export interface ReconcileOptions {
 
 export const MAX_PUBLISH_ATTEMPTS = 3;
 
-export class PublishConflictError extends Error {
-  override name = 'PublishConflictError';
-  constructor(readonly functionName: string) {
-    super(`${functionName}: PublishFunction answered 412 PreconditionFailed ${MAX_PUBLISH_ATTEMPTS} times; DEVELOPMENT keeps changing under us`);
+/** How far a reconcile got before it failed: what the failed outcome reports. */
+export interface ReconcileProgress {
+  readonly publishAttempts: number;
+  /** The last DEVELOPMENT ETag read, when one was. */
+  readonly etag?: string;
+}
+
+/** A reconcile that failed; always names the function, and says how far it got. */
+export class ReconcileError extends AutoPublishError {
+  override name = 'ReconcileError';
+  readonly retryable: boolean;
+  constructor(
+    readonly functionName: string,
+    readonly progress: ReconcileProgress,
+    cause: unknown,
+    message = `${functionName}: ${describeError(cause)}`,
+  ) {
+    super(message, { cause });
+    // A refusal (IAM, SCP) or a bad request meets the same answer again; throttling and 5xx may pass.
+    this.retryable = cause === undefined || (isRetryable(cause) && !isPermanentAwsError(cause));
   }
 }
 
-/** Wraps an unexpected failure so that the error always names the function it concerns. */
-export class ReconcileError extends Error {
-  override name = 'ReconcileError';
-  constructor(
-    readonly functionName: string,
-    override readonly cause: unknown,
-  ) {
-    super(`${functionName}: ${describeError(cause)}`);
+/** DEVELOPMENT kept changing under us: a later try, on fresher state, may well succeed. */
+export class PublishConflictError extends ReconcileError {
+  override name = 'PublishConflictError';
+  constructor(functionName: string, progress: ReconcileProgress) {
+    super(functionName, progress, undefined, `${functionName}: PublishFunction answered 412 PreconditionFailed ${MAX_PUBLISH_ATTEMPTS} times; DEVELOPMENT keeps changing under us`);
   }
 }
 
@@ -74,6 +88,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     publishAttempts: attempts,
   });
 
+  const progress = (): ReconcileProgress => ({ publishAttempts: attempts, ...(seen.development ? { etag: seen.development.etag } : {}) });
   try {
     if (options.eagerDevelopment && policy.nameAllowed(fn.name)) {
       const [tags, development, live] = await Promise.all([
@@ -104,7 +119,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
           const ownPublishMayHaveLanded = result === 'precondition-failed-on-retry' ? { ownPublishMayHaveLanded: step.etag } : {};
           // 412: someone changed DEVELOPMENT or published first (or the no-op-publish quirk). Re-read
           // everything, the tags included, so the retry is decided on the present, not the past.
-          if (attempts >= MAX_PUBLISH_ATTEMPTS) throw new PublishConflictError(fn.name);
+          if (attempts >= MAX_PUBLISH_ATTEMPTS) throw new PublishConflictError(fn.name, progress());
           const [tags, development, live] = await Promise.all([
             cloudfront.readTags(fn.arn),
             cloudfront.describe(fn.name, 'DEVELOPMENT'),
@@ -113,30 +128,31 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
           seen = { tags, development, live, afterConflict: true, ...ownPublishMayHaveLanded };
           break;
         }
+        default:
+          return unreachable(step);
       }
     }
   } catch (error) {
-    if (error instanceof PublishConflictError) throw error;
-    throw new ReconcileError(fn.name, error);
+    if (error instanceof ReconcileError) throw error;
+    throw new ReconcileError(fn.name, progress(), error);
   }
 }
 
+/** A step kind added to `decide` and forgotten here fails to compile instead of spinning forever. */
+function unreachable(step: never): never {
+  throw new TypeError(`reconcile: unknown step ${JSON.stringify(step)}`);
+}
+
 export function failedOutcome(fn: FunctionRef, trigger: string, dryRun: boolean, error: unknown): Outcome {
+  const progress = error instanceof ReconcileError ? error.progress : { publishAttempts: 0 };
   return {
     functionName: fn.name,
     functionArn: fn.arn,
     trigger,
     action: 'failed',
+    ...(progress.etag !== undefined ? { etag: progress.etag } : {}),
     dryRun,
-    publishAttempts: error instanceof PublishConflictError ? MAX_PUBLISH_ATTEMPTS : 0,
+    publishAttempts: progress.publishAttempts,
     error: error instanceof Error ? error.message : String(error),
   };
-}
-
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    return `${error.name}${status ? ` (HTTP ${status})` : ''}: ${error.message}`;
-  }
-  return String(error);
 }

@@ -3,9 +3,10 @@
  * may differ (`isSweepCandidate`). It keeps no state of its own, so whatever it leaves (time ran out,
  * a failure) the next sweep picks up.
  */
-import type { CloudFrontGateway, FunctionListing } from './cloudfront-gateway';
+import { type CloudFrontGateway, type FunctionListing, ListingError } from './cloudfront-gateway';
 import { isSweepCandidate, type Stage } from './decide';
-import { describeError, failedOutcome, type Outcome, reconcile, type ReconcileOptions } from './reconcile';
+import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
+import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from './reconcile';
 import { isFunctionName } from './function-ref';
 import { setMaxListeners } from 'node:events';
 import { ConfigError } from './config';
@@ -38,8 +39,9 @@ export interface SweepReport {
   readonly listingComplete: boolean;
 }
 
-export class SweepDeadlineError extends Error {
+export class SweepDeadlineError extends AutoPublishError {
   override name = 'SweepDeadlineError';
+  readonly retryable = true;
   constructor() {
     super('the sweep reached its hard stop before the Lambda timeout; the call was abandoned');
   }
@@ -121,7 +123,7 @@ async function listInto(cloudfront: CloudFrontGateway, stage: Stage, into: Funct
 /** One function's failure must not stop the others: it becomes a `failed` outcome. */
 async function reconcileOrFail(fn: FunctionListing, options: SweepOptions, stopped: (error: unknown) => boolean): Promise<Outcome | 'interrupted'> {
   if (!isFunctionName(fn.name)) {
-    return failedOutcome(fn, 'sweep', options.policy.dryRun, new Error(`invalid function name ${JSON.stringify(fn.name)} in ListFunctions`));
+    return failedOutcome(fn, 'sweep', options.policy.dryRun, new ListingError('DEVELOPMENT', `invalid function name ${JSON.stringify(fn.name)}`));
   }
   try {
     return await reconcile(fn, 'sweep', { ...options, eagerDevelopment: false });
@@ -227,28 +229,32 @@ export function sweepFailure(summary: SweepSummary): Error | undefined {
 }
 
 /** No progress at all: time ran out before any candidate was reconciled. Left alone, it repeats every tick. */
-export class SweepStalledError extends Error {
+export class SweepStalledError extends AutoPublishError {
   override name = 'SweepStalledError';
+  readonly retryable = true;
   constructor(deferred: number, listingComplete: boolean) {
     super(`sweep deferred all ${deferred} candidates${listingComplete ? '' : ' and could not finish the listing'} and reconciled none: the listing took the time, or SWEEP_RESERVE_MS is too close to the timeout`);
   }
 }
 
 /** Thrown after every candidate was tried, so the error metric and alarm fire. */
-export class SweepFailedError extends Error {
+export class SweepFailedError extends AutoPublishError {
   override name = 'SweepFailedError';
+  readonly retryable = true;
   constructor(readonly functionNames: readonly string[]) {
     super(`sweep could not reconcile ${functionNames.length} function(s): ${functionNames.join(', ')}`);
   }
 }
 
 /** The sweep could not list a stage: names the call, so the alarm's log line says what failed. */
-export class SweepListingError extends Error {
+export class SweepListingError extends AutoPublishError {
   override name = 'SweepListingError';
+  readonly retryable: boolean;
   constructor(
     readonly stage: Stage,
-    override readonly cause: unknown,
+    cause: unknown,
   ) {
-    super(`sweep: ListFunctions (${stage}) failed: ${describeError(cause)}`);
+    super(`sweep: ListFunctions (${stage}) failed: ${describeError(cause)}`, { cause });
+    this.retryable = isRetryable(cause) && !isPermanentAwsError(cause);
   }
 }
