@@ -7,7 +7,7 @@
  * Runs in the bench's own process: the handler reads process.env, so set it before the first call.
  */
 import { CloudFrontClient, UpdateFunctionCommand } from '@aws-sdk/client-cloudfront';
-import { lambdaContext } from '../emulator/lambda-context';
+import { lambdaContext } from '../local/lambda-context';
 import { reconcilerEnvironment } from '../emulator/local-stack';
 import { handler as onFunctionChange, type EventSummary } from '../handlers/on-function-change';
 import { busRulesFromServerless, LocalBus, readServerlessRules, startEmulator } from '../emulator/index';

@@ -8,7 +8,7 @@
  *
  * The result goes back over IPC; the handler's log lines go to stdout (the parent discards them).
  */
-import { lambdaContext } from '../emulator/lambda-context';
+import { lambdaContext } from '../local/lambda-context';
 import { handler } from '../handlers/drift-sweep';
 import { runtimeFromEnvironment } from '../lib/runtime';
 import type { SweepSummary } from '../lib/sweep';

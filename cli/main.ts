@@ -2,17 +2,17 @@
  * `cf-autopublish`: the reconciler from a terminal, against a real account (standard credential
  * chain) or the embedded emulator. It calls the same lib/ code as the Lambdas.
  */
-import '../emulator/quiet';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cloudFrontGateway, createCloudFrontClient } from '../lib/cloudfront-gateway';
 import { type Config, ConfigError, loadConfig } from '../lib/config';
 import { inspectFunctions } from '../lib/inspect';
 import { describeError } from '../lib/errors';
 import { type Outcome, reconcile, ReconcileError } from '../lib/reconcile';
-import { policyFor } from '../lib/runtime';
+import { createRuntime, type Runtime } from '../lib/runtime';
+import { createObservability } from '../lib/report';
+import { isFunctionName } from '../lib/function-ref';
 import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
 import { runDemo } from './demo';
 import { runEmulator } from './emulator-command';
@@ -28,8 +28,9 @@ Commands:
   sweep [--dry-run]         the drift sweep: publish every opted-in function whose LIVE differs
   reconcile <name> [--dry-run]
                             reconcile one function now
-  emulator [--port N] [--variant NAME=VALUE ...]
-                            run the embedded CloudFront emulator alone (variants: emulator/VARIANTS.md)
+  emulator [--port N] [--account ID] [--variant NAME=VALUE ...]
+                            run the embedded CloudFront emulator alone, printing each CloudTrail
+                            record (variants: emulator/VARIANTS.md)
   demo [--keep]             the whole flow on the embedded emulator (what \`npm start\` runs)
 
 Options:
@@ -50,6 +51,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
   port: { type: 'string' },
+  account: { type: 'string' },
   variant: { type: 'string', multiple: true },
   keep: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -73,7 +75,7 @@ function parse(argv: readonly string[]) {
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  let parsed: Parsed;
+  let parsed: Parsed | undefined;
   try {
     parsed = parse(argv);
     const [command, ...rest] = parsed.positionals;
@@ -81,17 +83,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.out(USAGE);
       return command === undefined && !parsed.values.help ? 2 : 0;
     }
-    const config = configFrom(parsed, io.env);
     switch (command) {
       case 'status':
-        return await status(config, parsed, io);
+        return await status(runtimeFrom(parsed, io.env), parsed, io);
       case 'sweep':
-        return await runSweep(config, parsed, io);
+        return await runSweep(runtimeFrom(parsed, io.env), parsed, io);
       case 'reconcile':
         if (rest.length !== 1) throw new UsageError('reconcile takes exactly one function name');
-        return await reconcileOne(rest[0] as string, config, parsed, io);
+        return await reconcileOne(rest[0] as string, runtimeFrom(parsed, io.env), parsed, io);
       case 'emulator':
-        return await runEmulator(parsed.values.port, io, parsed.values.variant ?? []);
+        return await runEmulator({ port: parsed.values.port, account: parsed.values.account, variants: parsed.values.variant }, io);
       case 'demo':
         return await runDemo({ keep: parsed.values.keep ?? false, io });
       default:
@@ -102,17 +103,37 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.err(`cf-autopublish: ${error.message}\n${USAGE.split('\n')[0]} (see --help)`);
       return 2;
     }
-    io.err(`cf-autopublish: ${oneLine(explain(error, io.env))}`);
+    const values = parsed?.values ?? {};
+    const target = { endpoint: values.endpoint ?? io.env.CLOUDFRONT_ENDPOINT, profile: values.profile ?? io.env.AWS_PROFILE, env: io.env };
+    io.err(`cf-autopublish: ${oneLine(explain(error, target))}`);
     return 1;
   }
 }
 
+/**
+ * The same runtime a Lambda builds (pacing, retries, name guard), from the environment and the
+ * options on top; quiet, since the CLI prints its own tables. It writes nothing back to the environment.
+ */
+function runtimeFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Runtime {
+  const config = configFrom(parsed, env);
+  const profile = parsed.values.profile;
+  const endpoint = config.cloudFrontEndpoint;
+  // The emulator accepts any signature: don't make users invent credentials for a local endpoint.
+  const local = endpoint !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
+  const hasCredentials = env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || profile;
+  return createRuntime(config, {
+    observability: createObservability({ quiet: true }),
+    region: parsed.values.region ?? 'us-east-1',
+    ...(profile ? { profile } : {}),
+    ...(local && !hasCredentials ? { credentials: { accessKeyId: 'cf-autopublish-cli', secretAccessKey: 'local' } } : {}),
+  });
+}
+
 function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
   const v = parsed.values;
-  if (v.profile) env.AWS_PROFILE = v.profile;
-  if (v.endpoint) env.CLOUDFRONT_ENDPOINT = v.endpoint;
   const overrides: Record<string, string | undefined> = {
     ...env,
+    ...(v.endpoint !== undefined ? { CLOUDFRONT_ENDPOINT: v.endpoint } : {}),
     ...(v['tag-key'] !== undefined ? { AUTO_PUBLISH_TAG_KEY: v['tag-key'] } : {}),
     ...(v['tag-value'] !== undefined ? { AUTO_PUBLISH_TAG_VALUE: v['tag-value'] } : {}),
     ...(v['dry-run'] ? { DRY_RUN: 'true' } : {}),
@@ -127,23 +148,8 @@ function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
   }
 }
 
-function gatewayFor(config: Config, parsed: Parsed, env: NodeJS.ProcessEnv) {
-  const endpoint = config.cloudFrontEndpoint;
-  // The emulator accepts any signature: don't make users invent credentials for a local endpoint.
-  const local = endpoint !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
-  const hasCredentials = env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE;
-  return cloudFrontGateway(
-    createCloudFrontClient({
-      endpoint,
-      maxAttempts: config.maxAttempts,
-      region: parsed.values.region ?? 'us-east-1',
-      ...(local && !hasCredentials ? { credentials: { accessKeyId: 'cf-autopublish-cli', secretAccessKey: 'local' } } : {}),
-    }),
-  );
-}
-
-async function status(config: Config, parsed: Parsed, io: Io): Promise<number> {
-  const states = await inspectFunctions(gatewayFor(config, parsed, io.env), policyFor(config));
+async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
+  const states = await inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy);
   if (parsed.values.json) {
     io.out(JSON.stringify(states, null, 2));
     return 0;
@@ -162,10 +168,11 @@ async function status(config: Config, parsed: Parsed, io: Io): Promise<number> {
   return 0;
 }
 
-async function runSweep(config: Config, parsed: Parsed, io: Io): Promise<number> {
+async function runSweep(runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
+  const { config } = runtime;
   const report = await sweep({
-    cloudfront: gatewayFor(config, parsed, io.env),
-    policy: policyFor(config),
+    cloudfront: runtime.cloudfrontFor(undefined),
+    policy: runtime.policy,
     concurrency: config.sweepConcurrency,
     onOutcome: (o, done, total) => {
       if (io.interactive) io.err(`[${done}/${total}] ${o.functionName}: ${o.action}`);
@@ -191,12 +198,18 @@ async function runSweep(config: Config, parsed: Parsed, io: Io): Promise<number>
   return 0;
 }
 
-async function reconcileOne(name: string, config: Config, parsed: Parsed, io: Io): Promise<number> {
-  const cloudfront = gatewayFor(config, parsed, io.env);
-  if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw new UsageError(`"${name}" is not a valid CloudFront function name`);
-  const development = await cloudfront.describe(name, 'DEVELOPMENT');
-  if (development === null || !development.arn) throw new CommandError(`no function named ${name}`);
-  const outcome = await reconcile({ name, arn: development.arn }, 'cli', { cloudfront, policy: policyFor(config), eagerDevelopment: true });
+async function reconcileOne(name: string, runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
+  if (!isFunctionName(name)) throw new UsageError(`"${name}" is not a valid CloudFront function name`);
+  const { policy } = runtime;
+  const cloudfront = runtime.cloudfrontFor(undefined);
+  // The guard first, as in the Lambdas: a name it refuses is never even read (its ARN stays unknown).
+  let arn = '';
+  if (policy.nameAllowed(name)) {
+    const development = await cloudfront.describe(name, 'DEVELOPMENT');
+    if (!development?.arn) throw new CommandError(`no function named ${name}`);
+    arn = development.arn;
+  }
+  const outcome = await reconcile({ name, arn }, 'cli', { cloudfront, policy, eagerDevelopment: true });
   io.out(parsed.values.json ? JSON.stringify(outcome, null, 2) : outcomeTable([outcome]));
   return 0;
 }
@@ -210,12 +223,19 @@ export function outcomeTable(outcomes: readonly Outcome[]): string {
   );
 }
 
+/** Where the CLI points, and as whom: --endpoint and --profile over the environment. */
+export interface Target {
+  readonly endpoint: string | undefined;
+  readonly profile: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
+}
+
 /** One line a user can act on, for the failures a CLI user actually meets. */
-export function explain(error: unknown, env: NodeJS.ProcessEnv): string {
-  const endpoint = env.CLOUDFRONT_ENDPOINT;
+export function explain(error: unknown, target: Target): string {
+  const { endpoint, env } = target;
   if (error instanceof SweepListingError) {
     // Credentials are not a ListFunctions problem: say only that, as for the other commands.
-    return isCredentialsError(error.cause) ? explain(error.cause, env) : `sweep: ListFunctions (DEVELOPMENT) failed: ${explain(error.cause, env)}`;
+    return isCredentialsError(error.cause) ? explain(error.cause, target) : `sweep: ListFunctions (${error.stage}) failed: ${explain(error.cause, target)}`;
   }
   const cause = error instanceof ReconcileError ? error.cause : error;
   const name = (cause as { name?: string })?.name ?? '';
@@ -226,7 +246,7 @@ export function explain(error: unknown, env: NodeJS.ProcessEnv): string {
   if (error instanceof ConfigError) return error.message;
   if (isCredentialsError(cause)) {
     // The SDK's chain ends on a generic message even when the named profile simply does not exist.
-    const profile = env.AWS_PROFILE;
+    const profile = target.profile;
     if (profile) {
       const { found, files } = findProfile(profile, env);
       return found

@@ -164,7 +164,3 @@ export type { CloudTrailEvent, CloudTrailDetail } from './cloudtrail';
 export type { Authorizer, AuthorizationRequest, PublishLogEntry, Operation } from './server';
 export type { FaultSettings, Latency, RateLimit } from './faults';
 export { SeededRandom } from './faults';
-export { LocalBus } from './bus';
-export type { BusEvent, BusRule, BusOptions, RetryPolicy, DeliveryRecord, DeliveryStatus, DeadLetter } from './bus';
-export { readServerlessRules, parseServerlessRules, busRulesFromServerless } from './serverless-rules';
-export type { ServerlessRule, ServerlessRulesResult } from './serverless-rules';

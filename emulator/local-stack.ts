@@ -10,13 +10,13 @@ import { handler as onFunctionChange, type EventSummary } from '../handlers/on-f
 import { handler as driftSweep } from '../handlers/drift-sweep';
 import type { Outcome } from '../lib/reconcile';
 import type { SweepSummary } from '../lib/sweep';
-import { type BusOptions, LocalBus } from './bus';
+import { type BusOptions, LocalBus } from '../local/bus';
 import type { CloudTrailEvent } from './cloudtrail';
 import { type Emulator, type EmulatorOptions, startEmulator } from './index';
-import { busRulesFromServerless, readServerlessRules, SERVERLESS_YML } from './serverless-rules';
-import { lambdaContext } from './lambda-context';
+import { busRulesFromServerless, readServerlessRules, SERVERLESS_YML } from '../local/serverless-rules';
+import { lambdaContext } from '../local/lambda-context';
 
-export { lambdaContext } from './lambda-context';
+export { lambdaContext } from '../local/lambda-context';
 
 /** The access key the reconciler signs with: the emulator's publish log names it as the actor. */
 export const RECONCILER_ACTOR = 'cf-autopublish';

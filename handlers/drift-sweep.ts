@@ -1,34 +1,32 @@
 /** Sweep path: on a schedule, repair whatever the events missed. */
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { logger, metrics } from '../lib/report';
-import { runtimeFromEnvironment } from '../lib/runtime';
+import { loadConfig } from '../lib/config';
+import { reporting } from '../lib/middleware';
+import { accountOf, createRuntime, type Runtime } from '../lib/runtime';
 import { summariseSweep, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
 
-async function driftSweep(_event: unknown, context: Context): Promise<SweepSummary> {
-  const { cloudfront, policy, reporter, config } = runtimeFromEnvironment();
-  const report = await sweep({
-    cloudfront,
-    policy,
-    concurrency: config.sweepConcurrency,
-    remainingMs: () => context.getRemainingTimeInMillis(),
-    reserveMs: config.sweepReserveMs,
-  });
-  await reporter.report(report.outcomes);
-  const summary = summariseSweep(report);
-  metrics.addMetric('deferred', MetricUnit.Count, summary.deferred.length);
-  logger.info('sweep finished', { ...summary, outcomes: undefined });
-  const failure = sweepFailure(summary);
-  if (failure) throw failure;
-  return summary;
+export function makeDriftSweep(runtime: Runtime) {
+  const { config, policy, reporter } = runtime;
+  return middy(async (_event: unknown, context: Context): Promise<SweepSummary> => {
+    const report = await sweep({
+      cloudfront: runtime.cloudfrontFor(accountOf(context)),
+      policy,
+      concurrency: config.sweepConcurrency,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      reserveMs: config.sweepReserveMs,
+    });
+    const summary = summariseSweep(report);
+    await reporter.sweepFinished(summary);
+    // Failing the invocation fires the errors alarm; the next scheduled sweep is the retry.
+    const failure = sweepFailure(summary);
+    if (failure) throw failure;
+    return summary;
+  }).use(reporting(runtime));
 }
 
-export const handler = middy(driftSweep)
-  .use(injectLambdaContext(logger, { logEvent: false })) // never, whatever POWERTOOLS_LOGGER_LOG_EVENT says: events can carry code
-  .use(logMetrics(metrics))
-  .onError(async (request) => {
-    if (request.error) logger.error('invocation failed', { error: request.error.message, errorName: request.error.name });
-  });
+let fromEnvironment: ReturnType<typeof makeDriftSweep> | undefined;
+
+/** The deployed entry point, wired from the Lambda's environment on the first invocation. */
+export const handler = async (event: unknown, context: Context): Promise<SweepSummary> =>
+  (fromEnvironment ??= makeDriftSweep(createRuntime(loadConfig(process.env))))(event, context);

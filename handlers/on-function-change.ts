@@ -1,13 +1,11 @@
 /** Event path: a CloudTrail record of CreateFunction, UpdateFunction or TagResource → reconcile that function. */
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import { interpretEvent } from '../lib/cloudtrail';
+import { loadConfig } from '../lib/config';
+import { reporting } from '../lib/middleware';
 import { failedOutcome, type Outcome, reconcile } from '../lib/reconcile';
-import { logger, metrics } from '../lib/report';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { accountOf, partitionOf, runtimeFromEnvironment } from '../lib/runtime';
+import { accountOf, createRuntime, partitionOf, type Runtime } from '../lib/runtime';
 
 export interface EventSummary {
   readonly trigger?: string;
@@ -15,34 +13,38 @@ export interface EventSummary {
   readonly outcomes: readonly Outcome[];
 }
 
-async function onFunctionChange(event: unknown, context: Context): Promise<EventSummary> {
-  const { cloudfront, policy, reporter } = runtimeFromEnvironment();
-  const intent = interpretEvent(event, { account: accountOf(context), partition: partitionOf(context) });
-  if (intent.kind === 'ignore') {
-    logger.info('ignored event', { reason: intent.reason, trigger: intent.trigger, eventId: eventIdOf(event) });
-    metrics.addMetric('ignored-event', MetricUnit.Count, 1);
-    return { trigger: intent.trigger, ignored: intent.reason, outcomes: [] };
-  }
-  let outcome: Outcome;
-  try {
-    outcome = await reconcile(intent.fn, intent.trigger, { cloudfront, policy, eagerDevelopment: true });
-  } catch (error) {
-    // Report, then rethrow: Lambda's async retries and the on-failure queue keep the event.
-    await reporter.report([failedOutcome(intent.fn, intent.trigger, policy.dryRun, error)]);
-    throw error;
-  }
-  await reporter.report([outcome]);
-  return { trigger: intent.trigger, outcomes: [outcome] };
+export function makeOnFunctionChange(runtime: Runtime) {
+  const { policy, reporter } = runtime;
+  return middy(async (event: unknown, context: Context): Promise<EventSummary> => {
+    const account = accountOf(context);
+    const intent = interpretEvent(event, { account, partition: partitionOf(context) });
+    if (intent.kind === 'ignore') {
+      reporter.ignored(intent.reason, intent.trigger, eventIdOf(event));
+      return { trigger: intent.trigger, ignored: intent.reason, outcomes: [] };
+    }
+    let outcome: Outcome;
+    try {
+      outcome = await reconcile(intent.fn, intent.trigger, { cloudfront: runtime.cloudfrontFor(account), policy, eagerDevelopment: true });
+    } catch (error) {
+      // Report, then rethrow: Lambda's retries (or, for a failure no retry can mend, the failure
+      // queue at once) keep the event.
+      await reporter.outcomes([failedOutcome(intent.fn, intent.trigger, policy.dryRun, error)]);
+      throw error;
+    }
+    await reporter.outcomes([outcome]);
+    return { trigger: intent.trigger, outcomes: [outcome] };
+  }).use(reporting(runtime, { failFast: true }));
 }
-
 
 function eventIdOf(event: unknown): unknown {
   return (event as { detail?: { eventID?: unknown } } | null)?.detail?.eventID;
 }
 
-export const handler = middy(onFunctionChange)
-  .use(injectLambdaContext(logger, { logEvent: false })) // never, whatever POWERTOOLS_LOGGER_LOG_EVENT says: events can carry code
-  .use(logMetrics(metrics))
-  .onError(async (request) => {
-    if (request.error) logger.error('invocation failed', { error: request.error.message, errorName: request.error.name });
-  });
+let fromEnvironment: ReturnType<typeof makeOnFunctionChange> | undefined;
+
+/**
+ * The deployed entry point, wired from the Lambda's environment on the first invocation (a setting
+ * we cannot parse fails that invocation, naming the variable, before any AWS call).
+ */
+export const handler = async (event: unknown, context: Context): Promise<EventSummary> =>
+  (fromEnvironment ??= makeOnFunctionChange(createRuntime(loadConfig(process.env))))(event, context);

@@ -5,13 +5,13 @@
  */
 import {
   CloudFrontClient,
-  type CloudFrontClientConfig,
   DescribeFunctionCommand,
   ListFunctionsCommand,
   ListTagsForResourceCommand,
   PublishFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
 import type { ListedStage, Stage, StageView } from './decide';
+import { type AwsClientOptions, awsClientConfig } from './aws-client';
 import { AutoPublishError } from './errors';
 import { isFunctionName } from './function-ref';
 
@@ -47,33 +47,30 @@ export interface CloudFrontGateway {
   listFunctions(stage: Stage, signal?: AbortSignal): AsyncIterable<FunctionListing[]>;
 }
 
-export interface CloudFrontClientOptions {
-  readonly endpoint?: string | undefined;
-  readonly maxAttempts?: number;
-  readonly credentials?: CloudFrontClientConfig['credentials'];
-  readonly region?: string;
+export interface CloudFrontClientOptions extends AwsClientOptions {
   /**
    * Client-side pacing: at most this many requests per second (each attempt, retries included), with
    * bursts of `burst`. Undefined = no pacing, only the adaptive retry mode's limiter, which engages
-   * after the first throttle and starts low (bench, 1,000 functions at 25 calls/s: unpaced 1.23x-2.4x
-   * the sweep's lower-bound time, paced at 24/s 1.07x, 0 throttles). Set it a little under the limit.
+   * after the first throttle and starts low (measured in bench/results.json). Set it a little under
+   * the account's limit.
    */
   readonly maxCallsPerSecond?: number | undefined;
   readonly burst?: number | undefined;
+  /** Per attempt; default REQUEST_TIMEOUT_MS. */
+  readonly requestTimeoutMs?: number;
 }
 
 /** A deliberately long per-attempt socket timeout: a hung connection must end in a retry, not hang. */
-const REQUEST_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+export const CONNECTION_TIMEOUT_MS = 3_000;
 
 /** CloudFront is global; its control plane is signed for us-east-1. */
 export function createCloudFrontClient(options: CloudFrontClientOptions = {}): CloudFrontClient {
   const client = new CloudFrontClient({
-    region: options.region ?? 'us-east-1',
-    retryMode: 'adaptive',
-    maxAttempts: options.maxAttempts ?? 8,
-    requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: 3_000 },
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...awsClientConfig({ ...options, region: options.region ?? 'us-east-1' }, 8),
+    // throwOnRequestTimeout: without it this SDK version only warns when the timeout passes, and a
+    // hung connection hangs the call (test/cloudfront-client.test.ts).
+    requestHandler: { requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, connectionTimeout: CONNECTION_TIMEOUT_MS, throwOnRequestTimeout: true },
   });
   if (options.maxCallsPerSecond !== undefined && options.maxCallsPerSecond > 0) {
     const pacer = new Pacer(options.maxCallsPerSecond, options.burst ?? Math.max(1, Math.floor(options.maxCallsPerSecond)));

@@ -13,6 +13,11 @@ export interface Config {
   readonly dryRun: boolean;
   readonly eventBusName: string | undefined;
   readonly cloudFrontEndpoint: string | undefined;
+  /** Another EventBridge endpoint for announcements (a local bus). */
+  readonly eventBridgeEndpoint: string | undefined;
+  /** Where the event path puts failures no retry can mend; unset: Lambda's retries and destination keep them. */
+  readonly failureQueueUrl: string | undefined;
+  readonly sqsEndpoint: string | undefined;
   readonly sweepConcurrency: number;
   /** Empty: no guard. Otherwise a name must match one pattern to ever be published. */
   readonly allowedNames: readonly string[];
@@ -51,7 +56,8 @@ const EVENT_BUS = /^[/.\-_A-Za-z0-9]{1,256}$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function loadConfig(env: Env = process.env): Config {
+/** `env` is the Lambda's environment in a deployed handler, or any record a caller builds. */
+export function loadConfig(env: Env): Config {
   const tagKey = text(env, 'AUTO_PUBLISH_TAG_KEY', DEFAULTS.tagKey);
   if (tagKey.length < 1 || tagKey.length > 128 || !TAG_CHARS.test(tagKey)) {
     throw new ConfigError('AUTO_PUBLISH_TAG_KEY', `"${tagKey}" is not a valid tag key (1-128 letters, digits, spaces or _.:/=+-@)`);
@@ -64,8 +70,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (eventBusName !== undefined && !EVENT_BUS.test(eventBusName)) {
     throw new ConfigError('EVENT_BUS_NAME', `"${eventBusName}" is not an event bus name (letters, digits, . - _ /; not an ARN)`);
   }
-  const cloudFrontEndpoint = optional(env, 'CLOUDFRONT_ENDPOINT');
-  if (cloudFrontEndpoint !== undefined) checkUrl('CLOUDFRONT_ENDPOINT', cloudFrontEndpoint);
+  const cloudFrontEndpoint = url(env, 'CLOUDFRONT_ENDPOINT');
+  const eventBridgeEndpoint = url(env, 'EVENTBRIDGE_ENDPOINT');
+  const failureQueueUrl = url(env, 'FAILURE_QUEUE_URL');
+  const sqsEndpoint = url(env, 'SQS_ENDPOINT');
 
   const allowedNames = list(env, 'AUTO_PUBLISH_ALLOWED_NAMES');
   for (const pattern of allowedNames) {
@@ -79,6 +87,9 @@ export function loadConfig(env: Env = process.env): Config {
     dryRun: boolean(env, 'DRY_RUN', false),
     eventBusName,
     cloudFrontEndpoint,
+    eventBridgeEndpoint,
+    failureQueueUrl,
+    sqsEndpoint,
     sweepConcurrency: integer(env, 'SWEEP_CONCURRENCY', DEFAULTS.sweepConcurrency, 1, 64),
     allowedNames,
     sweepReserveMs: integer(env, 'SWEEP_RESERVE_MS', DEFAULTS.sweepReserveMs, 0, 900_000),
@@ -137,6 +148,12 @@ function list(env: Env, name: string): string[] {
   const items = raw.split(/[,\s]+/).filter((s) => s !== '');
   if (items.length === 0) throw new ConfigError(name, `"${raw}" holds no name pattern (only separators); leave it empty for no guard`);
   return items;
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = optional(env, name);
+  if (raw !== undefined) checkUrl(name, raw);
+  return raw;
 }
 
 function checkUrl(name: string, raw: string): void {

@@ -1,4 +1,5 @@
 /** The one module that talks to EventBridge: announcing outcomes on a bus. */
+import { type AwsClientOptions, awsClientConfig } from './aws-client';
 import { AutoPublishError } from './errors';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 
@@ -23,12 +24,8 @@ export class AnnounceError extends AutoPublishError {
   readonly retryable = true;
 }
 
-export function createEventBridgeClient(options: { maxAttempts?: number; endpoint?: string } = {}): EventBridgeClient {
-  return new EventBridgeClient({
-    retryMode: 'adaptive',
-    maxAttempts: options.maxAttempts ?? 5,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  });
+export function createEventBridgeClient(options: AwsClientOptions = {}): EventBridgeClient {
+  return new EventBridgeClient(awsClientConfig(options, 5));
 }
 
 export function eventBridgeGateway(client: EventBridgeClient, eventBusName: string): EventBridgeGateway {

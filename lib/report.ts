@@ -1,18 +1,61 @@
 /**
- * Outcomes leave the reconciler three ways: one structured log line per decision, one EMF count per
+ * Everything an invocation says leaves through here: one structured log line per decision and per
+ * invocation event (ignored, sweep finished, failed, sent to the failure queue), one EMF count per
  * action, and (when a bus is configured) an EventBridge announcement of publishes, failures and
- * dry-run would-publishes. All three are here, so every path reports the same way.
+ * dry-run would-publishes. The handlers never log or count on their own.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Action } from './decide';
+import { describeError } from './errors';
 import type { Announcement, EventBridgeGateway } from './eventbridge-gateway';
 import type { Outcome } from './reconcile';
+import type { SweepSummary } from './sweep';
 
 export const SERVICE = 'cloudfront-autopublish';
+export const METRICS_NAMESPACE = 'CloudFrontAutoPublish';
 
-export const logger = new Logger({ serviceName: SERVICE });
-export const metrics = new Metrics({ namespace: 'CloudFrontAutoPublish', serviceName: SERVICE });
+/** The metric names the code emits besides one per Action (a dashboard must use exactly these). */
+export const INVOCATION_METRICS = ['ignored-event', 'deferred', 'announce-failed', 'sent-to-failure-queue'] as const;
+
+type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+/** The two calls the reporter and the middleware make of Powertools' Metrics. */
+export interface MetricsSink {
+  addMetric(name: string, unit: MetricUnitValue, value: number): unknown;
+  publishStoredMetrics(): unknown;
+}
+
+/** What a reporter writes through: Powertools' Logger and Metrics, or stand-ins with the same calls. */
+export interface Observability {
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error' | 'addContext'>;
+  readonly metrics: MetricsSink;
+}
+
+/**
+ * Powertools' Logger and Metrics, built when a runtime is, never when a module loads. `quiet` (the CLI
+ * and the local stack on a terminal) logs nothing and keeps the counts in memory.
+ */
+export function createObservability(options: { quiet?: boolean } = {}): Observability {
+  if (options.quiet) return { logger: new Logger({ serviceName: SERVICE, logLevel: 'SILENT' }), metrics: countingMetrics() };
+  return { logger: new Logger({ serviceName: SERVICE }), metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE }) };
+}
+
+/** Metrics that print nothing: each flush adds what was counted to `totals`. */
+export function countingMetrics(): MetricsSink & { readonly totals: Map<string, number> } {
+  const stored = new Map<string, number>();
+  const totals = new Map<string, number>();
+  return {
+    totals,
+    addMetric(name, _unit, value) {
+      stored.set(name, (stored.get(name) ?? 0) + value);
+    },
+    publishStoredMetrics() {
+      for (const [name, value] of stored) totals.set(name, (totals.get(name) ?? 0) + value);
+      stored.clear();
+    },
+  };
+}
 
 const DETAIL_TYPES: Partial<Record<Action, string>> = {
   published: 'CloudFront Function Published',
@@ -38,18 +81,26 @@ export function announcementFor(outcome: Outcome): Announcement | undefined {
 }
 
 export interface Reporter {
-  report(outcomes: readonly Outcome[]): Promise<void>;
+  /** One line and one count per outcome (`failed` at error level), then the announcements. */
+  outcomes(outcomes: readonly Outcome[]): Promise<void>;
+  /** A valid event that is not ours. */
+  ignored(reason: string, trigger: string | undefined, eventId: unknown): void;
+  /** The sweep's outcomes, then its summary line and the deferred count. */
+  sweepFinished(summary: SweepSummary): Promise<void>;
+  /** The invocation fails with `error` (Lambda retries it, or its destination keeps it). */
+  invocationFailed(error: unknown): void;
+  /** A failure no retry can mend, put on the failure queue at once; the invocation succeeds. */
+  sentToFailureQueue(error: unknown): void;
 }
 
-export interface ReporterOptions {
-  readonly logger: Pick<Logger, 'info' | 'error' | 'warn'>;
-  readonly metrics?: Pick<Metrics, 'addMetric'>;
+export interface ReporterOptions extends Observability {
   readonly eventBridge?: EventBridgeGateway | undefined;
 }
 
-export function createReporter({ logger: log, metrics: counts, eventBridge }: ReporterOptions): Reporter {
-  return {
-    async report(outcomes) {
+export function createReporter({ logger, metrics, eventBridge }: ReporterOptions): Reporter {
+  const errorFields = (error: unknown) => ({ error: describeError(error), errorName: error instanceof Error ? error.name : typeof error });
+  const reporter: Reporter = {
+    async outcomes(outcomes) {
       for (const outcome of outcomes) {
         const line = {
           function: outcome.functionName,
@@ -61,9 +112,9 @@ export function createReporter({ logger: log, metrics: counts, eventBridge }: Re
           publishAttempts: outcome.publishAttempts,
           ...(outcome.error ? { error: outcome.error } : {}),
         };
-        if (outcome.action === 'failed') log.error('outcome', line);
-        else log.info('outcome', line);
-        counts?.addMetric(outcome.action, MetricUnit.Count, 1);
+        if (outcome.action === 'failed') logger.error('outcome', line);
+        else logger.info('outcome', line);
+        metrics.addMetric(outcome.action, MetricUnit.Count, 1);
       }
       const announcements = outcomes.map(announcementFor).filter((a): a is Announcement => a !== undefined);
       if (!eventBridge || announcements.length === 0) return;
@@ -72,9 +123,26 @@ export function createReporter({ logger: log, metrics: counts, eventBridge }: Re
       } catch (error) {
         // An announcement is a notification about a write already made; failing the invocation would
         // only re-run a reconcile that now finds nothing to do. Count it so an alarm can see it.
-        log.error('announcement failed', { error: error instanceof Error ? error.message : String(error) });
-        counts?.addMetric('announce-failed', MetricUnit.Count, announcements.length);
+        logger.error('announcement failed', errorFields(error));
+        metrics.addMetric('announce-failed', MetricUnit.Count, announcements.length);
       }
     },
+    ignored(reason, trigger, eventId) {
+      logger.info('ignored event', { reason, trigger, eventId });
+      metrics.addMetric('ignored-event', MetricUnit.Count, 1);
+    },
+    async sweepFinished(summary) {
+      await reporter.outcomes(summary.outcomes);
+      metrics.addMetric('deferred', MetricUnit.Count, summary.deferred.length);
+      logger.info('sweep finished', { ...summary, outcomes: undefined });
+    },
+    invocationFailed(error) {
+      logger.error('invocation failed', errorFields(error));
+    },
+    sentToFailureQueue(error) {
+      logger.error('sent to the failure queue without retries', errorFields(error));
+      metrics.addMetric('sent-to-failure-queue', MetricUnit.Count, 1);
+    },
   };
+  return reporter;
 }

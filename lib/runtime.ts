@@ -1,27 +1,46 @@
 /**
- * Wires settings to gateways once per container: clients are built on the first invocation (so a bad
- * setting fails that invocation, naming the variable) and reused while the settings stay the same.
+ * The runtime: settings, policy, clients and reporting of one reconciler, built once and passed in.
+ * A deployed Lambda builds it from its environment (handlers/); tests, the local stack, the bench
+ * and the CLI build it with `createRuntime(config, clients)` and hand it to the same handler code.
  */
-import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import type { CloudFrontClient, CloudFrontClientConfig } from '@aws-sdk/client-cloudfront';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { cloudFrontGateway, type CloudFrontGateway, createCloudFrontClient } from './cloudfront-gateway';
-import { type Config, isOptedIn, loadConfig, nameGuard } from './config';
+import { type Config, isOptedIn, nameGuard } from './config';
 import type { Policy } from './decide';
 import { createEventBridgeClient, eventBridgeGateway } from './eventbridge-gateway';
-import { createReporter, logger, metrics, type Reporter } from './report';
+import { createSqsClient, type FailureQueue, sqsFailureQueue } from './failure-queue';
+import { createObservability, createReporter, type Observability, type Reporter } from './report';
 
 export interface Runtime {
   readonly config: Config;
-  readonly cloudfront: CloudFrontGateway;
-  /** The SDK client behind `cloudfront` (one per container), e.g. to observe calls in a benchmark. */
-  readonly cloudFrontClient: CloudFrontClient;
   readonly policy: Policy;
+  readonly observability: Observability;
   readonly reporter: Reporter;
+  /**
+   * The gateway to an account's functions. One account today: the deployment's own, whatever is
+   * asked. Organisation mode adds a credential source per account behind this same call.
+   */
+  cloudfrontFor(account: string | undefined): CloudFrontGateway;
+  /** Where the event path puts failures no retry can mend; undefined: Lambda's retries keep them. */
+  readonly failureQueue: FailureQueue | undefined;
 }
 
+/** What a caller may bring instead of what the runtime would build from the settings. */
 export interface RuntimeClients {
   readonly cloudFront?: CloudFrontClient;
   readonly eventBridge?: EventBridgeClient;
+  readonly sqs?: SQSClient;
+  /** A failure queue other than SQS (the local stack keeps failures in memory). */
+  readonly failureQueue?: FailureQueue;
+  /** Credentials for the clients the runtime builds; default: the SDK's credential chain. */
+  readonly credentials?: CloudFrontClientConfig['credentials'];
+  /** A named profile of the shared config files (the CLI's --profile). */
+  readonly profile?: string;
+  /** The signing region of the CloudFront client (CloudFront is global: us-east-1 by default). */
+  readonly region?: string;
+  readonly observability?: Observability;
 }
 
 export function policyFor(config: Config): Policy {
@@ -33,31 +52,35 @@ export function policyFor(config: Config): Policy {
 }
 
 export function createRuntime(config: Config, clients: RuntimeClients = {}): Runtime {
-  const cloudFront = clients.cloudFront ?? createCloudFrontClient({
-    endpoint: config.cloudFrontEndpoint,
-    maxAttempts: config.maxAttempts,
-    maxCallsPerSecond: config.maxCallsPerSecond,
-  });
+  const credentials = {
+    ...(clients.credentials ? { credentials: clients.credentials } : {}),
+    ...(clients.profile ? { profile: clients.profile } : {}),
+  };
+  const cloudfront = cloudFrontGateway(
+    clients.cloudFront ??
+      createCloudFrontClient({
+        endpoint: config.cloudFrontEndpoint,
+        maxAttempts: config.maxAttempts,
+        maxCallsPerSecond: config.maxCallsPerSecond,
+        ...(clients.region ? { region: clients.region } : {}),
+        ...credentials,
+      }),
+  );
   const eventBridge = config.eventBusName
-    ? eventBridgeGateway(clients.eventBridge ?? createEventBridgeClient(), config.eventBusName)
+    ? eventBridgeGateway(clients.eventBridge ?? createEventBridgeClient({ endpoint: config.eventBridgeEndpoint, ...credentials }), config.eventBusName)
     : undefined;
+  const failureQueue =
+    clients.failureQueue ??
+    (config.failureQueueUrl ? sqsFailureQueue(clients.sqs ?? createSqsClient({ endpoint: config.sqsEndpoint, ...credentials }), config.failureQueueUrl) : undefined);
+  const observability = clients.observability ?? createObservability();
   return {
     config,
-    cloudfront: cloudFrontGateway(cloudFront),
-    cloudFrontClient: cloudFront,
     policy: policyFor(config),
-    reporter: createReporter({ logger, metrics, eventBridge }),
+    observability,
+    reporter: createReporter({ ...observability, eventBridge }),
+    cloudfrontFor: () => cloudfront,
+    failureQueue,
   };
-}
-
-let cached: { key: string; runtime: Runtime } | undefined;
-
-/** The runtime for the current environment, rebuilt only when a setting changed. */
-export function runtimeFromEnvironment(env: NodeJS.ProcessEnv = process.env): Runtime {
-  const config = loadConfig(env);
-  const key = JSON.stringify(config);
-  if (cached?.key !== key) cached = { key, runtime: createRuntime(config) };
-  return cached.runtime;
 }
 
 /** The account a Lambda runs in, from its own ARN; undefined when it cannot tell (local runs). */

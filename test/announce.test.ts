@@ -3,10 +3,8 @@ import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler as sweepHandler } from '../handlers/drift-sweep';
-import { handler as eventHandler } from '../handlers/on-function-change';
 import { fakeCloudFront, type FakeCloudFront, arnOf } from './support/fake-cloudfront';
-import { captureStdout, lambdaContext } from './support/lambda';
+import { captureLogs, eventHandlerWith, lambdaContext, type Settings, sweepHandlerWith } from './support/lambda';
 import { updateEvent } from './support/events';
 import { eventBridgeGateway } from '../lib/eventbridge-gateway';
 
@@ -16,23 +14,20 @@ const eb = mockClient(EventBridgeClient);
 const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 const sent = () => eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
 
+let settings: Settings = {};
+const eventHandler = (event: unknown, context: ReturnType<typeof lambdaContext>) => eventHandlerWith(settings)(event, context);
+const sweepHandler = (event: unknown, context: ReturnType<typeof lambdaContext>) => sweepHandlerWith(settings)(event, context);
+
 beforeEach(() => {
   eb.reset();
-  for (const key of ['DRY_RUN', 'SWEEP_RESERVE_MS', 'SWEEP_CONCURRENCY']) delete process.env[key];
-  process.env.EVENT_BUS_NAME = 'platform-bus';
-  process.env.CLOUDFRONT_MAX_ATTEMPTS = '1';
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  settings = { EVENT_BUS_NAME: 'platform-bus' };
 });
-afterEach(() => {
-  cf?.restore();
-  delete process.env.EVENT_BUS_NAME;
-});
+afterEach(() => cf?.restore());
 
 test('a publish is announced with source, detail-type and the detail fields', async () => {
   eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
   cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
-  await captureStdout(() => eventHandler(updateEvent('f'), lambdaContext()));
+  await captureLogs(async () => eventHandler(updateEvent('f'), lambdaContext()));
   const [entry] = sent();
   assert.equal(entry?.EventBusName, 'platform-bus');
   assert.equal(entry?.Source, 'cloudfront-autopublish');
@@ -43,22 +38,22 @@ test('a publish is announced with source, detail-type and the detail fields', as
 test('skips are not announced; dry run announces Would Publish; failures Publish Failed', async () => {
   eb.on(PutEventsCommand).callsFake(async (input) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'x' })) }));
   cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E2' } });
-  await captureStdout(() => eventHandler(updateEvent('f'), lambdaContext()));
+  await captureLogs(async () => eventHandler(updateEvent('f'), lambdaContext()));
   assert.equal(sent().length, 0);
   cf.restore();
 
-  process.env.DRY_RUN = 'true';
+  settings = { ...settings, DRY_RUN: 'true' };
   cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
-  await captureStdout(() => eventHandler(updateEvent('f'), lambdaContext()));
+  await captureLogs(async () => eventHandler(updateEvent('f'), lambdaContext()));
   assert.deepEqual(sent().map((e) => e.DetailType), ['CloudFront Function Would Publish']);
   assert.equal(JSON.parse(sent()[0]?.Detail ?? '{}').dryRun, true);
   cf.restore();
 
-  delete process.env.DRY_RUN;
+  settings = { EVENT_BUS_NAME: 'platform-bus' };
   eb.resetHistory();
   cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
   cf.hooks.PublishFunction = () => cf.update('f');
-  const r = await captureStdout(() => eventHandler(updateEvent('f'), lambdaContext()));
+  const r = await captureLogs(async () => eventHandler(updateEvent('f'), lambdaContext()));
   assert.ok(r.error);
   assert.deepEqual(sent().map((e) => e.DetailType), ['CloudFront Function Publish Failed']);
 });
@@ -68,7 +63,7 @@ test('a sweep announces in calls of at most 10 entries', async () => {
   const fleet: Parameters<typeof fakeCloudFront>[0] = {};
   for (let i = 0; i < 23; i++) fleet[`f${i}`] = { tags: opted, devEtag: 'E2' };
   cf = fakeCloudFront(fleet);
-  await captureStdout(() => sweepHandler(scheduled, lambdaContext()));
+  await captureLogs(async () => sweepHandler(scheduled, lambdaContext()));
   const calls = eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries?.length);
   assert.deepEqual(calls, [10, 10, 3]);
   assert.equal(new Set(sent().map((e) => JSON.parse(e.Detail ?? '{}').functionName)).size, 23);
@@ -95,7 +90,7 @@ test('entries that never get through are logged and counted, and do not undo the
     Entries: input.Entries.map(() => ({ ErrorCode: 'AccessDeniedException' })),
   }));
   cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
-  const r = await captureStdout(() => eventHandler(updateEvent('f'), lambdaContext()));
+  const r = await captureLogs(async () => eventHandler(updateEvent('f'), lambdaContext()));
   assert.equal(r.error, undefined);
   assert.equal(cf.publishes.length, 1);
   assert.equal(eb.commandCalls(PutEventsCommand).length, 3);

@@ -1,10 +1,9 @@
 /** The event handler's decisions, against a stateful fake of the four CloudFront calls it makes. */
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { handler } from '../handlers/on-function-change';
 import { fakeCloudFront, type FakeCloudFront, arnOf } from './support/fake-cloudfront';
 import { apiCall, createEvent, tagEvent, tagFunctionEvent, updateEvent } from './support/events';
-import { captureStdout, lambdaContext } from './support/lambda';
+import { captureLogs, eventHandlerWith, lambdaContext, type Settings, TEST_CREDENTIALS } from './support/lambda';
 import type { EventSummary } from '../handlers/on-function-change';
 import { AccessDenied } from '@aws-sdk/client-cloudfront';
 import { cloudFrontGateway, createCloudFrontClient } from '../lib/cloudfront-gateway';
@@ -14,16 +13,13 @@ const opted = { 'auto-publish': 'true' };
 let cf: FakeCloudFront;
 
 async function invoke(event: unknown, remainingMs?: number) {
-  return captureStdout(() => handler(event, lambdaContext(remainingMs)) as Promise<EventSummary>);
+  return captureLogs(async () => eventHandlerWith(settings)(event, lambdaContext(remainingMs)));
 }
 const actionOf = (r: { result?: EventSummary }) => r.result?.outcomes[0]?.action;
 
-const ENV_KEYS = ['AUTO_PUBLISH_TAG_KEY', 'AUTO_PUBLISH_TAG_VALUE', 'DRY_RUN', 'EVENT_BUS_NAME', 'AUTO_PUBLISH_ALLOWED_NAMES', 'CLOUDFRONT_MAX_ATTEMPTS'];
+let settings: Settings = {};
 beforeEach(() => {
-  for (const key of ENV_KEYS) delete process.env[key];
-  process.env.CLOUDFRONT_MAX_ATTEMPTS = '1';
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  settings = {};
 });
 afterEach(() => cf?.restore());
 
@@ -95,8 +91,8 @@ describe('event path: never publish what is not ours to publish', () => {
   });
 
   test('custom tag key and value come from the settings', async () => {
-    process.env.AUTO_PUBLISH_TAG_KEY = 'team:publish';
-    process.env.AUTO_PUBLISH_TAG_VALUE = 'Always';
+    settings = { ...settings, AUTO_PUBLISH_TAG_KEY: 'team:publish' };
+    settings = { ...settings, AUTO_PUBLISH_TAG_VALUE: 'Always' };
     cf = fakeCloudFront({
       a: { tags: { 'team:publish': 'always' }, devEtag: 'E2' },
       b: { tags: { 'auto-publish': 'true' }, devEtag: 'E2' },
@@ -144,7 +140,7 @@ describe('event path: never publish what is not ours to publish', () => {
   });
 
   test('dry run decides and reports the same, publishes nothing', async () => {
-    process.env.DRY_RUN = 'true';
+    settings = { ...settings, DRY_RUN: 'true' };
     cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' }, g: { tags: {}, devEtag: 'E2' } });
     const r = await invoke(updateEvent('f'));
     assert.equal(actionOf(r), 'would-publish');
@@ -155,7 +151,7 @@ describe('event path: never publish what is not ours to publish', () => {
   });
 
   test('AUTO_PUBLISH_ALLOWED_NAMES: outside the patterns nothing is published or even read', async () => {
-    process.env.AUTO_PUBLISH_ALLOWED_NAMES = 'edge-*, auth';
+    settings = { ...settings, AUTO_PUBLISH_ALLOWED_NAMES: 'edge-*, auth' };
     cf = fakeCloudFront({ 'edge-a': { tags: opted, devEtag: 'E2' }, auth: { tags: opted, devEtag: 'E2' }, other: { tags: opted, devEtag: 'E2' } });
     assert.equal(actionOf(await invoke(updateEvent('edge-a'))), 'published');
     assert.equal(actionOf(await invoke(updateEvent('auth'))), 'published');
@@ -318,7 +314,7 @@ describe('event path: what is ignored and what is rejected', () => {
   }
 
   test('a setting that cannot be parsed fails before any AWS call, naming the variable', async () => {
-    process.env.DRY_RUN = 'maybe';
+    settings = { ...settings, DRY_RUN: 'maybe' };
     cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2' } });
     const r = await invoke(updateEvent('f'));
     assert.ok(r.error instanceof Error);
@@ -350,7 +346,7 @@ test('an ignored event is counted (ignored-event), so an EMF line is always writ
 
 describe('event path: reading LIVE eagerly (the measured alternative)', () => {
   const policy = { optedIn: (t: Readonly<Record<string, string>>) => t['auto-publish'] === 'true', nameAllowed: () => true, dryRun: false };
-  const gateway = () => cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }));
+  const gateway = () => cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1, credentials: TEST_CREDENTIALS }));
   for (const [status, live, expected] of [['DEPLOYED', 'E2', 'published'], ['UNPUBLISHED', 'E2', 'published'], ['DEPLOYED', 'E3', 'skipped-in-sync']] as const) {
     test(`eagerLive reads tags, DEVELOPMENT and LIVE in one round trip (${status}, LIVE ${live} → ${expected})`, async () => {
       cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E3', liveEtag: live, status } });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchesPattern, PatternError } from '../lib/event-pattern';
+import { matchesPattern, PatternError } from '../local/event-pattern';
 import { SHARED_DOC_PATTERN as rule } from './support/rule-pattern';
 
 

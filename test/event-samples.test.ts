@@ -8,31 +8,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yaml from 'js-yaml';
-import { matchesPattern, type EventPattern } from '../lib/event-pattern';
+import { matchesPattern, type EventPattern } from '../local/event-pattern';
+import { readServerlessRules } from '../local/serverless-rules';
+import { TRIGGERING_OPERATIONS } from '../lib/cloudtrail';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const eventsDir = join(root, 'events');
 const ACCOUNT = '123456789012';
-
-// CloudFormation short-form tags (!Sub, !GetAtt, ...) so serverless.yml parses with plain js-yaml.
-const CFN_TAGS = ['Ref', 'Condition', 'Sub', 'GetAtt', 'Join', 'Select', 'Split', 'If', 'Not', 'Equals', 'And', 'Or',
-  'FindInMap', 'ImportValue', 'Base64', 'GetAZs', 'Cidr'];
-const cfnSchema = yaml.DEFAULT_SCHEMA.extend(
-  CFN_TAGS.flatMap((tag) =>
-    (['scalar', 'sequence', 'mapping'] as const).map(
-      (kind) =>
-        new yaml.Type(`!${tag}`, {
-          kind,
-          construct: (data: unknown) => {
-            if (tag === 'Ref' || tag === 'Condition') return { [tag]: data };
-            if (tag === 'GetAtt' && typeof data === 'string') return { 'Fn::GetAtt': data.split('.') };
-            return { [`Fn::${tag}`]: data };
-          },
-        }),
-    ),
-  ),
-);
 
 type Json = any; // sample JSON; the assertions below do the checking
 interface IndexEntry {
@@ -41,14 +23,13 @@ interface IndexEntry {
 }
 
 function rulePattern(): EventPattern {
-  const config = yaml.load(readFileSync(join(root, 'serverless.yml'), 'utf8'), { schema: cfnSchema }) as Json;
-  const patterns = (config.functions.onFunctionChange.events as Json[])
-    .filter((e) => e.eventBridge?.pattern)
-    .map((e) => e.eventBridge.pattern);
+  const { rules, skipped } = readServerlessRules();
+  const patterns = rules.filter((r) => r.functionName === 'onFunctionChange').map((r) => r.pattern);
   assert.equal(patterns.length, 1, 'onFunctionChange has exactly one eventBridge pattern');
+  assert.deepEqual(skipped.filter((s) => s.functionName === 'onFunctionChange'), []);
   // A variable would be resolved by the framework: then this file would not show what gets deployed.
   assert.ok(!JSON.stringify(patterns[0]).includes('${'), 'the pattern must be literal');
-  return patterns[0];
+  return patterns[0] as EventPattern;
 }
 
 const pattern = rulePattern();
@@ -57,6 +38,11 @@ const files = readdirSync(eventsDir).filter((f) => f.endsWith('.json') && f !== 
 const load = (file: string): Json => JSON.parse(readFileSync(join(eventsDir, file), 'utf8'));
 const isCloudTrail = (event: Json) => event['detail-type'] === 'AWS API Call via CloudTrail';
 const baseName = (eventName: string) => eventName.replace(/\d{4}_\d{2}_\d{2}$/, '');
+
+test('TRIGGERING_OPERATIONS and the rule in serverless.yml name the same operations', () => {
+  const prefixes = ((pattern.detail as { eventName: { prefix: string }[] }).eventName).map((p) => p.prefix);
+  assert.deepEqual([...prefixes].sort(), [...TRIGGERING_OPERATIONS].sort());
+});
 
 describe('events/ samples', () => {
   test('index.json describes exactly the samples present', () => {

@@ -6,10 +6,8 @@
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ListFunctionsCommand, type ListFunctionsCommandInput } from '@aws-sdk/client-cloudfront';
-import { handler } from '../handlers/drift-sweep';
 import { arnOf, fakeCloudFront, type FakeCloudFront } from './support/fake-cloudfront';
-import { captureStdout, lambdaContext } from './support/lambda';
-import type { SweepSummary } from '../lib/sweep';
+import { captureLogs, lambdaContext, sweepHandlerWith, TEST_CREDENTIALS } from './support/lambda';
 import { cloudFrontGateway, createCloudFrontClient, MAX_LIST_PAGES } from '../lib/cloudfront-gateway';
 import { inspectFunctions } from '../lib/inspect';
 
@@ -18,10 +16,6 @@ const scheduled = { version: '0', source: 'aws.events', 'detail-type': 'Schedule
 let cf: FakeCloudFront;
 
 beforeEach(() => {
-  for (const key of ['DRY_RUN', 'AUTO_PUBLISH_TAG_KEY', 'AUTO_PUBLISH_TAG_VALUE', 'SWEEP_CONCURRENCY', 'SWEEP_RESERVE_MS', 'AUTO_PUBLISH_ALLOWED_NAMES']) delete process.env[key];
-  process.env.CLOUDFRONT_MAX_ATTEMPTS = '1';
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
   // Five opted-in, unpublished functions behind a listing that pages two at a time.
   cf = fakeCloudFront(Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((n) => [n, { tags: opted, devEtag: 'E2', liveEtag: 'E1' }])));
 });
@@ -50,8 +44,8 @@ function pages(table: Record<string, { names: string[]; next?: string }>) {
   });
 }
 
-const runSweep = () => captureStdout(() => handler(scheduled, lambdaContext()) as Promise<SweepSummary>);
-const gateway = () => cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1 }));
+const runSweep = () => captureLogs(async () => sweepHandlerWith()(scheduled, lambdaContext()));
+const gateway = () => cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1, credentials: TEST_CREDENTIALS }));
 
 test('a NextMarker that never advances fails the sweep naming ListFunctions, and nothing is published', async () => {
   pages({ '': { names: ['a', 'b'], next: 'M' }, M: { names: ['a', 'b'], next: 'M' } });

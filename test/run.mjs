@@ -24,10 +24,12 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const reporter = process.stdout.isTTY ? 'spec' : 'spec';
+// Powertools' supported way to watch its output: in dev mode Logger and Metrics write to the global
+// console, which test/support/lambda.ts captures. Metrics are off in dev mode unless said otherwise.
+const env = { ...process.env, POWERTOOLS_DEV: 'true', POWERTOOLS_METRICS_DISABLED: 'false', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, ...flags, ...files],
-  { stdio: 'inherit' },
+  ['--import', 'tsx', '--test', '--test-reporter=spec', ...flags, ...files],
+  { stdio: 'inherit', env },
 );
 process.exit(result.status ?? 1);

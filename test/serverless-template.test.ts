@@ -363,7 +363,7 @@ describe('serverless package (offline, no credentials)', () => {
     }
   });
 
-  test('async invocation: 2 retries, bounded event age, failures to the 14-day encrypted queue', () => {
+  test('async invocation: events retried twice, the sweep never (the schedule retries), bounded event age, failures to the 14-day encrypted queue', () => {
     const queue = queueLogicalId(plain);
     const props = plain.template.Resources[queue]!.Properties;
     assert.equal(props.MessageRetentionPeriod, 1209600);
@@ -372,11 +372,17 @@ describe('serverless package (offline, no credentials)', () => {
     assert.deepEqual(configs.map(([, r]) => r.Properties.FunctionName.Ref).sort(), [SWEEP_FN, EVENT_FN]);
     for (const [id, r] of configs) {
       const p = r.Properties;
-      assert.equal(p.MaximumRetryAttempts, 2, id);
+      assert.equal(p.MaximumRetryAttempts, p.FunctionName.Ref === SWEEP_FN ? 0 : 2, id);
       assert.ok(Number.isInteger(p.MaximumEventAgeInSeconds) && p.MaximumEventAgeInSeconds >= 60 && p.MaximumEventAgeInSeconds <= 21600, id);
       assert.deepEqual(p.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': [queue, 'Arn'] }, id);
       assert.equal(p.Qualifier, '$LATEST');
     }
+  });
+
+  test('the event handler knows the failure queue (non-retryable failures go there at once); the sweep does not', () => {
+    const queue = queueLogicalId(plain);
+    assert.deepEqual(fn(plain, EVENT_FN).Environment.Variables.FAILURE_QUEUE_URL, { Ref: queue });
+    assert.equal(fn(plain, SWEEP_FN).Environment.Variables.FAILURE_QUEUE_URL, undefined);
   });
 
   test('an alarm fires on the first message in the failure queue', () => {

@@ -1,9 +1,8 @@
 /** The drift sweep's decisions and costs, against the stateful fake. */
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { handler } from '../handlers/drift-sweep';
 import { fakeCloudFront, type FakeCloudFront, type FakeFunction } from './support/fake-cloudfront';
-import { captureStdout, lambdaContext } from './support/lambda';
+import { captureLogs, lambdaContext, type Settings, sweepHandlerWith, TEST_CREDENTIALS } from './support/lambda';
 import { AccessDenied } from '@aws-sdk/client-cloudfront';
 import type { SweepSummary } from '../lib/sweep';
 import { summariseSweep, sweep } from '../lib/sweep';
@@ -14,13 +13,11 @@ import { loadConfig } from '../lib/config';
 const opted = { 'auto-publish': 'true' };
 let cf: FakeCloudFront;
 const scheduled = { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
-const run = (remainingMs?: number) => captureStdout(() => handler(scheduled, lambdaContext(remainingMs)) as Promise<SweepSummary>);
+let settings: Settings = {};
+const run = (remainingMs?: number) => captureLogs(async () => sweepHandlerWith(settings)(scheduled, lambdaContext(remainingMs)));
 
 beforeEach(() => {
-  for (const key of ['DRY_RUN', 'AUTO_PUBLISH_TAG_KEY', 'AUTO_PUBLISH_TAG_VALUE', 'SWEEP_CONCURRENCY', 'SWEEP_RESERVE_MS', 'AUTO_PUBLISH_ALLOWED_NAMES']) delete process.env[key];
-  process.env.CLOUDFRONT_MAX_ATTEMPTS = '1';
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  settings = {};
 });
 afterEach(() => cf?.restore());
 
@@ -103,7 +100,7 @@ test('one failure does not stop the others; afterwards the sweep throws, naming 
 });
 
 test('dry run lists and decides, and publishes nothing', async () => {
-  process.env.DRY_RUN = 'TRUE';
+  settings = { ...settings, DRY_RUN: 'TRUE' };
   cf = fakeCloudFront(fleet(40));
   const r = await run();
   assert.equal(cf.count('PublishFunction'), 0);
@@ -111,8 +108,8 @@ test('dry run lists and decides, and publishes nothing', async () => {
 });
 
 test('the time budget: no new candidate starts under the reserve; the rest is reported as deferred', async () => {
-  process.env.SWEEP_RESERVE_MS = '10000';
-  process.env.SWEEP_CONCURRENCY = '1';
+  settings = { ...settings, SWEEP_RESERVE_MS: '10000' };
+  settings = { ...settings, SWEEP_CONCURRENCY: '1' };
   cf = fakeCloudFront(fleet(80));
   // 10.3 s left and each call takes 100 ms: a few candidates fit before the reserve is reached.
   cf.hooks.ListTagsForResource = () => new Promise((r) => setTimeout(r, 100));
@@ -126,7 +123,7 @@ test('the time budget: no new candidate starts under the reserve; the rest is re
 });
 
 test('concurrency is bounded by SWEEP_CONCURRENCY', async () => {
-  process.env.SWEEP_CONCURRENCY = '3';
+  settings = { ...settings, SWEEP_CONCURRENCY: '3' };
   cf = fakeCloudFront(fleet(60));
   let inFlight = 0;
   let max = 0;
@@ -165,7 +162,7 @@ test('sweep() reports progress per candidate (for the CLI)', async () => {
   cf = fakeCloudFront(fleet(20));
   const seen: number[] = [];
   const report = await sweep({
-    cloudfront: cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1 })),
+    cloudfront: cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1, credentials: TEST_CREDENTIALS })),
     policy: policyFor(loadConfig({})),
     concurrency: 2,
     onOutcome: (_o, done, total) => seen.push(done / total),
@@ -239,7 +236,7 @@ test('Pacer: a burst, then one call per 1/rate seconds, in arrival order', async
 });
 
 test('SWEEP_RESERVE_MS at or above the time the sweep has fails the invocation naming the setting, before any call', async () => {
-  process.env.SWEEP_RESERVE_MS = '600000';
+  settings = { ...settings, SWEEP_RESERVE_MS: '600000' };
   cf = fakeCloudFront(fleet(20));
   const r = await run(600_000);
   assert.ok(r.error instanceof Error, 'a reserve that leaves no time must not succeed silently');
@@ -248,7 +245,7 @@ test('SWEEP_RESERVE_MS at or above the time the sweep has fails the invocation n
 });
 
 test('a sweep that deferred every candidate and reconciled none fails, so the alarm fires', async () => {
-  process.env.SWEEP_RESERVE_MS = '10000';
+  settings = { ...settings, SWEEP_RESERVE_MS: '10000' };
   cf = fakeCloudFront(fleet(20));
   // Time is left at the start, but the listing uses it up: every candidate is deferred.
   cf.hooks.ListFunctions = () => new Promise((r) => setTimeout(r, 300));

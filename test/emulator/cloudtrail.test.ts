@@ -15,7 +15,7 @@ import {
   UpdateFunctionCommand,
   type CloudFrontClient,
 } from '@aws-sdk/client-cloudfront';
-import { matchesPattern } from '../../lib/event-pattern';
+import { matchesPattern } from '../../local/event-pattern';
 import { startEmulator, type CloudTrailEvent, type Emulator } from '../../emulator';
 import { CODE, clientFor, encode, errorOf } from './helpers';
 import { SHARED_DOC_PATTERN } from '../support/rule-pattern';

@@ -3,16 +3,15 @@
  * redacts `functionCode` (HIDDEN_DUE_TO_SECURITY_REASONS), but the handler must not depend on it.
  * Each event below carries a recognisable code string; every log line of every outcome (published,
  * skipped, failed, ignored, rejected) is checked, also with Powertools' event logging switched on
- * (what POWERTOOLS_LOGGER_LOG_EVENT=true does), which the handlers override.
+ * (POWERTOOLS_LOGGER_LOG_EVENT=true, in a child process: log-event-on.test.ts): the handlers' middleware
+ * never logs the event.
  */
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AccessDenied } from '@aws-sdk/client-cloudfront';
-import { handler } from '../../handlers/on-function-change';
-import { logger } from '../../lib/report';
 import { fakeCloudFront, type FakeCloudFront } from '../support/fake-cloudfront';
 import { apiCall } from '../support/events';
-import { captureStdout, lambdaContext } from '../support/lambda';
+import { captureLogs, eventHandlerWith, lambdaContext } from '../support/lambda';
 
 const MARK = 'SECRET-CODE-4b1d9e';
 const CODE = `function handler(event) { /* ${MARK} */ return event.request; }`;
@@ -38,12 +37,7 @@ const EVENTS: Record<string, unknown> = {
   'rejected (event is a JSON string)': JSON.stringify(update('opted')),
 };
 
-const saved = (logger as unknown as { logEvent: boolean }).logEvent;
 beforeEach(() => {
-  for (const key of ['DRY_RUN', 'AUTO_PUBLISH_ALLOWED_NAMES', 'EVENT_BUS_NAME']) delete process.env[key];
-  process.env.CLOUDFRONT_MAX_ATTEMPTS = '1';
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
   cf = fakeCloudFront({
     opted: { tags: { 'auto-publish': 'true' }, devEtag: 'E2', liveEtag: 'E1' },
     plain: { tags: {}, devEtag: 'E2' },
@@ -53,26 +47,22 @@ beforeEach(() => {
     if (input.Name === 'denied') throw new AccessDenied({ message: "User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: cloudfront:PublishFunction", $metadata: { httpStatusCode: 403 } });
   };
 });
-afterEach(() => {
-  cf.restore();
-  (logger as unknown as { logEvent: boolean }).logEvent = saved;
-});
+afterEach(() => cf.restore());
 
-for (const logEvent of [false, true]) {
-  describe(`no log line carries function code (Powertools event logging ${logEvent ? 'on, as POWERTOOLS_LOGGER_LOG_EVENT=true' : 'off'})`, () => {
-    for (const [label, event] of Object.entries(EVENTS)) {
-      test(label, async () => {
-        (logger as unknown as { logEvent: boolean }).logEvent = logEvent;
-        const r = await captureStdout(() => handler(event, lambdaContext()));
-        assert.ok(r.lines.length > 0, 'the handler logged something');
-        for (const line of r.lines) {
-          const text = JSON.stringify(line);
-          assert.ok(!text.includes(MARK), `a log line carries the code: ${text.slice(0, 300)}`);
-          assert.ok(!text.includes('requestParameters'), `a log line carries the event: ${text.slice(0, 300)}`);
-        }
-        // An error can reach Lambda's own log (the runtime prints it): it must not carry the code either.
-        if (r.error) assert.ok(!String((r.error as Error).message).includes(MARK), `the error carries the code: ${(r.error as Error).message}`);
-      });
-    }
-  });
-}
+// test/security/log-event-on.test.ts runs this file again with POWERTOOLS_LOGGER_LOG_EVENT=true.
+const logEvent = process.env.POWERTOOLS_LOGGER_LOG_EVENT === 'true';
+describe(`no log line carries function code (Powertools event logging ${logEvent ? 'on, as POWERTOOLS_LOGGER_LOG_EVENT=true' : 'off'})`, () => {
+  for (const [label, event] of Object.entries(EVENTS)) {
+    test(label, async () => {
+      const r = await captureLogs(async () => eventHandlerWith()(event, lambdaContext()));
+      assert.ok(r.lines.length > 0, 'the handler logged something');
+      for (const line of r.lines) {
+        const text = JSON.stringify(line);
+        assert.ok(!text.includes(MARK), `a log line carries the code: ${text.slice(0, 300)}`);
+        assert.ok(!text.includes('requestParameters'), `a log line carries the event: ${text.slice(0, 300)}`);
+      }
+      // An error can reach Lambda's own log (the runtime prints it): it must not carry the code either.
+      if (r.error) assert.ok(!String((r.error as Error).message).includes(MARK), `the error carries the code: ${(r.error as Error).message}`);
+    });
+  }
+});

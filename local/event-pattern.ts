@@ -7,7 +7,7 @@
  * when any element does; a nested object descends into the event.
  */
 
-import { AutoPublishError } from './errors';
+import { AutoPublishError } from '../lib/errors';
 
 export type EventPattern = { [key: string]: unknown };
 

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import type { EventPattern } from '../lib/event-pattern';
+import type { EventPattern } from './event-pattern';
 import type { BusRule, RetryPolicy } from './bus';
 
 export interface ServerlessRule {
@@ -29,23 +29,41 @@ export interface ServerlessRulesResult {
   skipped: Array<{ functionName: string; index: number; reason: string }>;
 }
 
-// CloudFormation short-form tags (!Sub, !GetAtt, ...) would make plain js-yaml throw; keep them
-// as opaque values since no pattern can depend on them.
+// CloudFormation short-form tags (!Sub, !GetAtt, ...) would make plain js-yaml throw; they load as
+// the long form CloudFormation would see (`!Ref X` → {Ref: X}, `!GetAtt A.B` → {Fn::GetAtt: [A, B]}).
 const CFN_TAGS = ['Ref', 'Sub', 'GetAtt', 'Join', 'If', 'Equals', 'Not', 'And', 'Or', 'Select', 'Split', 'FindInMap', 'ImportValue', 'GetAZs', 'Base64', 'Condition', 'Cidr'];
 const cfnSchema = yaml.DEFAULT_SCHEMA.extend(
   CFN_TAGS.flatMap((tag) =>
     (['scalar', 'sequence', 'mapping'] as const).map(
-      (kind) => new yaml.Type(`!${tag}`, { kind, construct: (data: unknown) => ({ [`Fn::${tag}`]: data }) }),
+      (kind) =>
+        new yaml.Type(`!${tag}`, {
+          kind,
+          construct: (data: unknown) => {
+            if (tag === 'Ref' || tag === 'Condition') return { [tag]: data };
+            if (tag === 'GetAtt' && typeof data === 'string') return { 'Fn::GetAtt': data.split('.') };
+            return { [`Fn::${tag}`]: data };
+          },
+        }),
     ),
   ),
 );
+
+/** serverless.yml as written (variables unresolved): the one reader for everything that needs it. */
+export function readServerlessConfig(path = SERVERLESS_YML): Record<string, unknown> {
+  const doc = yaml.load(readFileSync(path, 'utf8'), { schema: cfnSchema });
+  if (!isObject(doc)) throw new Error(`${path} is not a YAML mapping`);
+  return doc;
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function parseServerlessRules(source: string): ServerlessRulesResult {
-  const doc = yaml.load(source, { schema: cfnSchema });
+  return rulesOf(yaml.load(source, { schema: cfnSchema }));
+}
+
+function rulesOf(doc: unknown): ServerlessRulesResult {
   const rules: ServerlessRule[] = [];
   const skipped: ServerlessRulesResult['skipped'] = [];
   const functions = isObject(doc) && isObject(doc.functions) ? doc.functions : {};
@@ -76,7 +94,7 @@ export function parseServerlessRules(source: string): ServerlessRulesResult {
 export const SERVERLESS_YML = join(__dirname, '..', 'serverless.yml');
 
 export function readServerlessRules(path = SERVERLESS_YML): ServerlessRulesResult {
-  return parseServerlessRules(readFileSync(path, 'utf8'));
+  return rulesOf(readServerlessConfig(path));
 }
 
 /**

@@ -6,8 +6,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateFunctionCommand, PublishFunctionCommand, TagResourceCommand } from '@aws-sdk/client-cloudfront';
-import { LocalBus, busRulesFromServerless, parseServerlessRules, readServerlessRules, type BusEvent, type BusOptions } from '../../emulator';
-import { CODE, clientFor, encode, withEmulator } from './helpers';
+import { type BusEvent, type BusOptions, LocalBus } from '../../local/bus';
+import { busRulesFromServerless, parseServerlessRules, readServerlessRules } from '../../local/serverless-rules';
+import { CODE, clientFor, encode, withEmulator } from '../emulator/helpers';
 
 const PATTERN = { source: ['aws.cloudfront'], detail: { eventName: [{ prefix: 'UpdateFunction' }] } };
 const ev = (i: number, eventName = 'UpdateFunction2020_05_31'): BusEvent => ({ id: `e${i}`, source: 'aws.cloudfront', detail: { eventName } });

@@ -6,8 +6,8 @@
  * chain (CloudTrail → EventBridge → async Lambda is best-effort: late, duplicated, reordered or
  * lost — shared doc), and every random choice comes from one seed so a run can be replayed.
  */
-import { matchesPattern, type EventPattern } from '../lib/event-pattern';
-import { SeededRandom, type Latency, latencyMs } from './faults';
+import { matchesPattern, type EventPattern } from './event-pattern';
+import { SeededRandom, type Latency, latencyMs } from '../emulator/faults';
 
 export interface BusEvent {
   id?: string;

@@ -1,0 +1,49 @@
+/**
+ * The exported `handler` of each file in handlers/ is wired from the environment, as a deployed
+ * Lambda is; everyone else builds a runtime and calls make…(runtime). Here the environment is set
+ * from the outside, for a child process, never written in this one.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startEmulator, type Emulator } from '../emulator';
+import { updateEvent } from './support/events';
+
+const fixture = fileURLToPath(new URL('./fixtures/invoke-from-environment.ts', import.meta.url));
+let emulator: Emulator;
+before(async () => {
+  emulator = await startEmulator({ accountId: '123456789012' });
+  emulator.state.seed({ name: 'f', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
+});
+after(() => emulator.close());
+
+function invoke(which: string, event: unknown, env: Record<string, string>): Promise<{ result?: { outcomes?: { action: string }[]; counts?: Record<string, number> }; error?: { name: string; message: string } }> {
+  const { NODE_TEST_CONTEXT: _runner, ...inherited } = process.env;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', fixture, which, JSON.stringify(event)], {
+      env: { ...inherited, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'x', CLOUDFRONT_MAX_ATTEMPTS: '1', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    }, (error, stdout) => {
+      const line = stdout.trim().split('\n').at(-1);
+      if (!line) reject(error ?? new Error('no output'));
+      else resolve(JSON.parse(line));
+    });
+  });
+}
+
+test('the event handler reads its settings from the environment and publishes', async () => {
+  const out = await invoke('event-handler', updateEvent('f'), { CLOUDFRONT_ENDPOINT: emulator.endpoint });
+  assert.equal(out.error, undefined, JSON.stringify(out.error));
+  assert.equal(out.result?.outcomes?.[0]?.action, 'published');
+  assert.equal(emulator.controls.publishLog().at(-1)?.accessKeyId, 'AKIDENV');
+});
+
+test('a setting it cannot parse fails the invocation naming the variable, before any call', async () => {
+  emulator.controls.resetCalls();
+  const out = await invoke('sweep-handler', { source: 'aws.events' }, { CLOUDFRONT_ENDPOINT: emulator.endpoint, DRY_RUN: 'maybe' });
+  assert.equal(out.error?.name, 'ConfigError');
+  assert.match(out.error?.message ?? '', /^DRY_RUN: "maybe" is not true or false/);
+  assert.deepEqual(emulator.controls.calls(), {});
+});
