@@ -16,6 +16,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { VARIANT_VALUES, type Variants } from '../../emulator';
 import { type History, NAMES, Rig, type Step } from './harness';
 
 const RUNS = Number(process.env.CONVERGENCE_RUNS ?? 300);
@@ -55,10 +56,23 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('hold' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('loseNext' as const) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('associate' as const), fn: fnIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('disassociate' as const), fn: fnIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('badUpdate' as const), fn: fnIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const) }) },
 );
+
+/** One reading of the unconfirmed CloudFront behaviours, from the emulator's own list (shrinks to the defaults). */
+const variants: fc.Arbitrary<Variants> = fc.record({
+  developmentStatusAfterAssociatedUpdate: fc.constantFrom(...VARIANT_VALUES.developmentStatusAfterAssociatedUpdate),
+  liveLastModifiedTime: fc.constantFrom(...VARIANT_VALUES.liveLastModifiedTime),
+  statusAfterPublish: fc.constantFrom(...VARIANT_VALUES.statusAfterPublish),
+  validationError: fc.constantFrom(...VARIANT_VALUES.validationError),
+});
 
 const history: fc.Arbitrary<History> = fc.record({
   seed: fc.integer({ min: 1, max: 0x7fffffff }),
+  variants,
   dryRun: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
   guarded: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
   maxAttempts: fc.constantFrom(1, 1, 1, 2),
@@ -68,7 +82,10 @@ const history: fc.Arbitrary<History> = fc.record({
     loss: fc.constantFrom(0, 0, 0.1, 0.3),
     reorderWindow: fc.constantFrom(0, 0, 2, 3),
   }),
-  initial: fc.array(fc.record({ fn: fnIndex, tag: fc.option(fc.constant('true'), { nil: null, freq: 3 }) }), { minLength: 1, maxLength: 4 }),
+  initial: fc.array(
+    fc.record({ fn: fnIndex, tag: fc.option(fc.constant('true'), { nil: null, freq: 3 }), associate: fc.integer({ min: 0, max: 2 }).map((n) => n === 0) }),
+    { minLength: 1, maxLength: 4 },
+  ),
   steps: fc.array(step, { minLength: 1, maxLength: 20 }),
 });
 
@@ -107,6 +124,10 @@ test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} agains
     const seconds = (performance.now() - started) / 1000;
     t.diagnostic(`${s.histories} histories in ${seconds.toFixed(1)} s (mean ${(s.ms / Math.max(1, s.histories)).toFixed(0)} ms); dry-run ${s.dryRun}, guarded ${s.guarded}`);
     t.diagnostic(`histories with each step kind: ${JSON.stringify(s.historiesWith)}`);
+    t.diagnostic(`histories per variant value: ${JSON.stringify(s.variants)}`);
+    t.diagnostic(
+      `associations ${s.associations}, updates of associated functions ${s.associatedUpdates}, DEVELOPMENT read DEPLOYED while LIVE differed ${s.deployedWhileStale}, publishes while DEVELOPMENT said DEPLOYED ${s.publishesOfDeployed} (by a sweep ${s.sweepPublishesOfDeployed}), reads answered IN_PROGRESS ${s.inProgressReads}`,
+    );
     t.diagnostic(`steps: ${JSON.stringify(s.steps)}`);
     t.diagnostic(`slowest: ${JSON.stringify(s.slowest)}`);
     t.diagnostic(`answers: ${JSON.stringify(s.responses)}`);
