@@ -637,8 +637,13 @@ export class Rig {
         return quietly(
           (async () => {
             if (!emulator.state.snapshot().some((f) => f.name === name && f.live)) {
-              const d = await this.clients.ci!.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-              await this.clients.ci!.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
+              // May meet a 412 when the reconciler published it meanwhile: it is published either way.
+              await quietly(
+                (async () => {
+                  const d = await this.clients.ci!.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+                  await this.clients.ci!.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
+                })(),
+              );
             }
             // Throws (and changes nothing) when the function is gone or still unpublished.
             emulator.state.associateFunction({ distributionId: this.distributionId, functionArn: arn, eventType: 'viewer-request', ...behaviour(step.fn) });
@@ -775,16 +780,7 @@ export class Rig {
       if (p.error === 'PreconditionFailed') this.stats.reconciler412 += 1;
       const before = ours.filter((c) => c.invocation === p.invocation && c.name === p.name && c.seq < p.seq);
       if (before.some((c) => c.op === 'publishFunction' && c.error === 'PreconditionFailed')) this.stats.publishesAfter412 += 1;
-      // 3
-      const lastDev = before.filter((c) => c.op === 'describeFunction' && c.stage === 'DEVELOPMENT' && c.ok).at(-1);
-      if (!lastDev) v.push(`3: publish #${p.seq} of ${p.name} by ${p.invocation} without a DescribeFunction(DEVELOPMENT) before it`);
-      else if (p.ifMatch !== lastDev.etag) v.push(`3: publish #${p.seq} of ${p.name} sent IfMatch ${p.ifMatch}, but its last DEVELOPMENT read (#${lastDev.seq}) said ${lastDev.etag}`);
-      if (landed && (p.etag !== p.ifMatch || p.developmentEtag !== p.ifMatch)) {
-        v.push(`3: publish #${p.seq} of ${p.name} put ${p.etag} live with IfMatch ${p.ifMatch} while DEVELOPMENT was ${p.developmentEtag}`);
-      }
-      if (p.developmentEtag !== undefined && p.ifMatch !== p.developmentEtag && p.error !== 'PreconditionFailed') {
-        v.push(`3: stale publish #${p.seq} of ${p.name} (IfMatch ${p.ifMatch}, DEVELOPMENT ${p.developmentEtag}) answered ${p.error ?? 'success'}, not 412`);
-      }
+      v.push(...etagUseViolations(p, ours));
       if (!landed) continue;
       // 5
       if (history.dryRun) v.push(`5: dry run, yet the reconciler published ${p.name} (#${p.seq})`);
@@ -838,6 +834,26 @@ export class Rig {
     }
     return v;
   }
+}
+
+/**
+ * Invariant 3 (see `Rig.check`) for one reconciler PublishFunction `p`, given the reconciler's calls.
+ * Every lookup is by invocation and function name, never by ETag alone: every function walks the same
+ * ETag sequence (version 1 is ETVPDKIKX0DER everywhere), so an ETag names a version only together
+ * with its function. "IfMatch is an ETag this invocation read" would accept another function's ETag.
+ */
+export function etagUseViolations(p: ModelCall, calls: readonly ModelCall[]): string[] {
+  const v: string[] = [];
+  const lastDev = calls.filter((c) => c.invocation === p.invocation && c.name === p.name && c.seq < p.seq && c.op === 'describeFunction' && c.stage === 'DEVELOPMENT' && c.ok).at(-1);
+  if (!lastDev) v.push(`3: publish #${p.seq} of ${p.name} by ${p.invocation} without a DescribeFunction(DEVELOPMENT) before it`);
+  else if (p.ifMatch !== lastDev.etag) v.push(`3: publish #${p.seq} of ${p.name} sent IfMatch ${p.ifMatch}, but its last DEVELOPMENT read (#${lastDev.seq}) said ${lastDev.etag}`);
+  if (p.ok && (p.etag !== p.ifMatch || p.developmentEtag !== p.ifMatch)) {
+    v.push(`3: publish #${p.seq} of ${p.name} put ${p.etag} live with IfMatch ${p.ifMatch} while DEVELOPMENT was ${p.developmentEtag}`);
+  }
+  if (p.developmentEtag !== undefined && p.ifMatch !== p.developmentEtag && p.error !== 'PreconditionFailed') {
+    v.push(`3: stale publish #${p.seq} of ${p.name} (IfMatch ${p.ifMatch}, DEVELOPMENT ${p.developmentEtag}) answered ${p.error ?? 'success'}, not 412`);
+  }
+  return v;
 }
 
 /** The cache behaviour function `fn` is associated with: the default one for the first name, else its own path. */
