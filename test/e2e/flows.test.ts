@@ -313,3 +313,26 @@ test('two functions at the same version share an ETag: "no version published twi
     assert.deepEqual(repeated(publishes.map((p) => p.etag)).length, 2, 'keyed on the ETag alone, both versions look published twice');
     assert.deepEqual(repeated(publishes.map((p) => versionKey(p.name, p.etag))), []);
   }));
+
+/**
+ * Known gap, reported rather than fixed here (lib/ belongs to others): the sweep takes a function
+ * whose DEVELOPMENT status is a settled one only when DEVELOPMENT's LastModifiedTime is strictly later
+ * than LIVE's (lib/decide.ts isSweepCandidate). When an edit lands in the same millisecond as the
+ * publish before it (or if CloudFront's times are coarser than ms), the two times are equal; under
+ * developmentStatusAfterAssociatedUpdate=DEPLOYED nothing else in the listings tells, so with the
+ * edit's event lost no sweep ever publishes it. Treating "equal" as a candidate would make every
+ * in-sync function a candidate under liveLastModifiedTime=copied-from-development. A frozen clock
+ * makes the collision certain. Marked todo: it runs and reports, without failing the suite.
+ */
+test('an associated function edited in the same millisecond as its last publish, event lost: the sweep finds it', { todo: 'lib: isSweepCandidate needs DEVELOPMENT strictly later than LIVE; equal times are skipped' }, () => {
+  const frozen = new Date();
+  return withStack({ emulator: { variants: { developmentStatusAfterAssociatedUpdate: 'DEPLOYED' }, now: () => frozen } }, async (stack) => {
+    const console = stack.clientFor('console-user');
+    await associatedFunction(stack, console, 'same-ms');
+    stack.loseNext((e) => e.detail.eventName.startsWith('UpdateFunction'));
+    const etag = await update(console, 'same-ms', 'v2');
+    await stack.settle();
+    await stack.sweep();
+    assert.equal(stateOf(stack, 'same-ms').live, etag);
+  });
+});
