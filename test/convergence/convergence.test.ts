@@ -1,10 +1,13 @@
 /**
- * Convergence and safety, property-based: fast-check generates histories of edits by other actors,
- * unreliable CloudTrail delivery and CloudFront faults; the real handlers run against the emulator;
+ * Convergence and safety, property-based: fast-check generates histories of edits by other actors
+ * (functions associated with a distribution among them), unreliable CloudTrail delivery and
+ * CloudFront faults, each under one reading of the unconfirmed CloudFront behaviours (a combination
+ * of emulator variants, emulator/VARIANTS.md); the real handlers run against the emulator;
  * then the faults stop, the bus settles, one final sweep runs (faults off: it must succeed at once),
  * and the invariants of harness.ts `Rig.check` are verified on what the emulator saw.
  *
- *   CI:    300 histories (CONVERGENCE_RUNS overrides)
+ *   CI:    300 histories (CONVERGENCE_RUNS overrides), then every one of the 24 variant combinations
+ *          (ALL_VARIANTS) with an aimed history and a sampled one, whatever CONVERGENCE_RUNS says
  *   soak:  npm run soak  → 5,000 histories, or CONVERGENCE_TIME_LIMIT_MS=600000 npm run soak
  *   replay a failure: CONVERGENCE_SEED=<seed> CONVERGENCE_PATH=<path> npm run soak
  *
