@@ -1,10 +1,13 @@
 /**
- * Convergence and safety, property-based: fast-check generates histories of edits by other actors,
- * unreliable CloudTrail delivery and CloudFront faults; the real handlers run against the emulator;
+ * Convergence and safety, property-based: fast-check generates histories of edits by other actors
+ * (functions associated with a distribution among them), unreliable CloudTrail delivery and
+ * CloudFront faults, each under one reading of the unconfirmed CloudFront behaviours (a combination
+ * of emulator variants, emulator/VARIANTS.md); the real handlers run against the emulator;
  * then the faults stop, the bus settles, one final sweep runs (faults off: it must succeed at once),
  * and the invariants of harness.ts `Rig.check` are verified on what the emulator saw.
  *
- *   CI:    300 histories (CONVERGENCE_RUNS overrides)
+ *   CI:    300 histories (CONVERGENCE_RUNS overrides), then every one of the 24 variant combinations
+ *          (ALL_VARIANTS) with an aimed history and a sampled one, whatever CONVERGENCE_RUNS says
  *   soak:  npm run soak  → 5,000 histories, or CONVERGENCE_TIME_LIMIT_MS=600000 npm run soak
  *   replay a failure: CONVERGENCE_SEED=<seed> CONVERGENCE_PATH=<path> npm run soak
  *
@@ -16,7 +19,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { type History, NAMES, Rig, type Step } from './harness';
+import { ALL_VARIANTS, describeVariants, VARIANT_VALUES, type Variants } from '../../emulator';
+import { RECONCILER_ACTOR } from '../../emulator/local-stack';
+import { type History, type ModelCall, NAMES, Rig, type Step } from './harness';
+import { repeated, versionKey } from '../support/versions';
 
 const RUNS = Number(process.env.CONVERGENCE_RUNS ?? 300);
 const TIME_LIMIT_MS = process.env.CONVERGENCE_TIME_LIMIT_MS ? Number(process.env.CONVERGENCE_TIME_LIMIT_MS) : undefined;
@@ -55,10 +61,23 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('hold' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('loseNext' as const) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('associate' as const), fn: fnIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('disassociate' as const), fn: fnIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('badUpdate' as const), fn: fnIndex }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const) }) },
 );
+
+/** One reading of the unconfirmed CloudFront behaviours, from the emulator's own list (shrinks to the defaults). */
+const variants: fc.Arbitrary<Variants> = fc.record({
+  developmentStatusAfterAssociatedUpdate: fc.constantFrom(...VARIANT_VALUES.developmentStatusAfterAssociatedUpdate),
+  liveLastModifiedTime: fc.constantFrom(...VARIANT_VALUES.liveLastModifiedTime),
+  statusAfterPublish: fc.constantFrom(...VARIANT_VALUES.statusAfterPublish),
+  validationError: fc.constantFrom(...VARIANT_VALUES.validationError),
+});
 
 const history: fc.Arbitrary<History> = fc.record({
   seed: fc.integer({ min: 1, max: 0x7fffffff }),
+  variants,
   dryRun: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
   guarded: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
   maxAttempts: fc.constantFrom(1, 1, 1, 2),
@@ -68,7 +87,10 @@ const history: fc.Arbitrary<History> = fc.record({
     loss: fc.constantFrom(0, 0, 0.1, 0.3),
     reorderWindow: fc.constantFrom(0, 0, 2, 3),
   }),
-  initial: fc.array(fc.record({ fn: fnIndex, tag: fc.option(fc.constant('true'), { nil: null, freq: 3 }) }), { minLength: 1, maxLength: 4 }),
+  initial: fc.array(
+    fc.record({ fn: fnIndex, tag: fc.option(fc.constant('true'), { nil: null, freq: 3 }), associate: fc.integer({ min: 0, max: 2 }).map((n) => n === 0) }),
+    { minLength: 1, maxLength: 4 },
+  ),
   steps: fc.array(step, { minLength: 1, maxLength: 20 }),
 });
 
@@ -107,6 +129,10 @@ test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} agains
     const seconds = (performance.now() - started) / 1000;
     t.diagnostic(`${s.histories} histories in ${seconds.toFixed(1)} s (mean ${(s.ms / Math.max(1, s.histories)).toFixed(0)} ms); dry-run ${s.dryRun}, guarded ${s.guarded}`);
     t.diagnostic(`histories with each step kind: ${JSON.stringify(s.historiesWith)}`);
+    t.diagnostic(`histories per variant value: ${JSON.stringify(s.variants)}`);
+    t.diagnostic(
+      `associations ${s.associations}, updates of associated functions ${s.associatedUpdates}, DEVELOPMENT read DEPLOYED while LIVE differed ${s.deployedWhileStale}, publishes while DEVELOPMENT said DEPLOYED ${s.publishesOfDeployed} (by a sweep ${s.sweepPublishesOfDeployed}), reads answered IN_PROGRESS ${s.inProgressReads}`,
+    );
     t.diagnostic(`steps: ${JSON.stringify(s.steps)}`);
     t.diagnostic(`slowest: ${JSON.stringify(s.slowest)}`);
     t.diagnostic(`answers: ${JSON.stringify(s.responses)}`);
@@ -114,4 +140,101 @@ test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} agains
       `reconciler publishes ${s.reconcilerPublishes}, reconciler 412s ${s.reconciler412} (publishes retried after one: ${s.publishesAfter412}), reads that outlived their invocation ${s.strayReads}, crashes ${s.crashes}, failed deliveries ${s.failedDeliveries}, dead letters ${s.deadLetters}, duplicated ${s.duplicates}, lost ${s.lost}`,
     );
   }
+});
+
+/**
+ * A history aimed at the variants: fn-a, fn-b (opted in) and fn-ab (not) are published and associated
+ * with a distribution, so they are DEPLOYED; fn_d (opted in) is not associated. Then, with the
+ * reconciler idle before each edit: fn-a is updated with its event delivered, fn-b is updated with its
+ * event lost, fn-a again with its event lost, fn-ab is updated, fn_d gets an update CloudFront refuses,
+ * and a sweep runs. Only a sweep can publish the two lost updates; under
+ * developmentStatusAfterAssociatedUpdate=DEPLOYED the status does not say they differ.
+ */
+function aimedHistory(v: Variants, seed: number): History {
+  const [a, b, ab, d] = [0, 1, 2, 3];
+  return {
+    seed,
+    variants: v,
+    dryRun: false,
+    guarded: false,
+    maxAttempts: 2,
+    // No duplicates: two copies of one event handled at once may both (rightly) try the same publish.
+    bus: { delayMaxMs: 1, duplicate: 0, loss: 0, reorderWindow: 0 },
+    initial: [
+      { fn: a, tag: 'true', associate: true },
+      { fn: b, tag: 'true', associate: true },
+      { fn: ab, tag: null, associate: true },
+      { fn: d, tag: 'true', associate: false },
+    ],
+    steps: [
+      { kind: 'settle' },
+      { kind: 'update', fn: a },
+      { kind: 'settle' },
+      { kind: 'loseNext' },
+      { kind: 'update', fn: b },
+      { kind: 'settle' },
+      { kind: 'loseNext' },
+      { kind: 'update', fn: a },
+      { kind: 'update', fn: ab },
+      { kind: 'badUpdate', fn: d },
+      { kind: 'settle' },
+      { kind: 'sweep' },
+    ],
+  };
+}
+
+test(`every variant combination (${ALL_VARIANTS.length}): an aimed history and a sampled one each`, async (t) => {
+  const started = performance.now();
+  assert.equal(ALL_VARIANTS.length, 24);
+  for (const [i, v] of ALL_VARIANTS.entries()) {
+    await t.test(describeVariants(v), async () => {
+      const { violations } = await rig.run(aimedHistory(v, 7_000 + i));
+      assert.deepEqual(violations, [], 'aimed history: invariants');
+      const calls = [...rig.calls];
+      const ours = calls.filter((c) => c.actor === RECONCILER_ACTOR);
+      const updates = (name: string) => calls.filter((c) => c.op === 'updateFunction' && c.ok && c.name === name && c.actor !== RECONCILER_ACTOR);
+      const publishesAfter = (c: ModelCall) => ours.filter((p) => p.op === 'publishFunction' && p.ok && p.name === c.name && p.seq > c.seq);
+
+      // The setup did associate: every update of fn-a, fn-b and fn-ab landed on an associated function.
+      for (const name of ['fn-a', 'fn-b', 'fn-ab']) assert.ok(updates(name).length > 0 && updates(name).every((u) => u.associated), `${name} updated while associated`);
+      // The update whose event arrived was published by the event path.
+      const [aFirst, aLost] = updates('fn-a');
+      assert.ok(aFirst && aLost);
+      assert.ok(ours.some((p) => p.op === 'publishFunction' && p.ok && p.name === 'fn-a' && p.seq > aFirst.seq && p.seq < aLost.seq && p.invocation?.startsWith('event')), 'fn-a: the event path published the first edit');
+      // The updates whose events were lost were published by a sweep, once, while DEVELOPMENT's status
+      // read as the variant says: with DEPLOYED, only the ETags told the reconciler they differed.
+      for (const lost of [updates('fn-b')[0]!, aLost]) {
+        const after = publishesAfter(lost);
+        assert.equal(after.length, 1, `${lost.name}: one publish after the lost update`);
+        assert.match(after[0]!.invocation ?? '', /sweep/, `${lost.name}: published by a sweep`);
+        assert.equal(after[0]!.status, v.developmentStatusAfterAssociatedUpdate, `${lost.name}: DEVELOPMENT's status when the sweep published`);
+      }
+      // Not opted in: the reconciler never published fn-ab.
+      assert.equal(ours.filter((p) => p.op === 'publishFunction' && p.name === 'fn-ab').length, 0);
+      // The refused update answered the variant's error.
+      const refused = calls.filter((c) => c.op === 'updateFunction' && c.name === 'fn_d' && !c.ok);
+      assert.deepEqual(refused.map((c) => c.error), [v.validationError]);
+      // No version published twice (IN_PROGRESS is not "differs"): keyed on function + ETag, since
+      // fn-a, fn-b and fn_d share their version 1 ETag, and fn-a and fn-b their version 2 one.
+      const attempts = ours.filter((p) => p.op === 'publishFunction').map((p) => versionKey(p.name, p.ifMatch));
+      assert.deepEqual(repeated(attempts), [], 'a version the reconciler sent twice');
+      assert.ok(repeated(ours.filter((p) => p.op === 'publishFunction').map((p) => p.ifMatch ?? '')).length > 0, 'ETags repeat across functions here, so an ETag-only key would have cried "published twice"');
+
+      // Once the publishes have settled (the final sweep's two listings used up reads:2; duration: wait
+      // it out), a sweep costs the in-sync associated functions no call: only fn-ab, updated but not
+      // opted in (so never in sync), is looked at, and only its tags are read.
+      const settling = v.statusAfterPublish;
+      if (settling.kind === 'duration') await new Promise((r) => setTimeout(r, settling.ms));
+      const mark = rig.calls.length;
+      await rig.sweep('quiet-sweep');
+      const quiet = rig.calls.slice(mark).filter((c) => c.invocation?.startsWith('quiet-sweep'));
+      assert.deepEqual(quiet.map((c) => `${c.op} ${c.name}`), ['listTagsForResource fn-ab']);
+    });
+    await t.test(`${describeVariants(v)}: sampled`, async () => {
+      const [sampled] = fc.sample(history, { seed: 9_000 + i, numRuns: 1 });
+      const { violations } = await rig.run({ ...sampled!, variants: v });
+      assert.deepEqual(violations, [], `sampled history (fc seed ${9_000 + i}): invariants`);
+    });
+  }
+  t.diagnostic(`${ALL_VARIANTS.length * 2} histories in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 });

@@ -30,8 +30,20 @@ import {
   UntagResourceCommand,
   UpdateFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
-import { CloudFrontError, LocalBus, busRulesFromServerless, readServerlessRules, startEmulator, type CloudTrailEvent, type Emulator } from '../../emulator';
+import {
+  CloudFrontError,
+  LocalBus,
+  busRulesFromServerless,
+  describeVariants,
+  readServerlessRules,
+  startEmulator,
+  VARIANT_NAMES,
+  type CloudTrailEvent,
+  type Emulator,
+  type Variants,
+} from '../../emulator';
 import { lambdaContext, RECONCILER_ACTOR } from '../../emulator/local-stack';
+import { formatVariantValue } from '../../emulator/variants';
 import { handler as onFunctionChange } from '../../handlers/on-function-change';
 import { handler as driftSweep } from '../../handlers/drift-sweep';
 import { logger, metrics } from '../../lib/report';
@@ -55,6 +67,16 @@ export type Step =
   | { kind: 'untag'; fn: number }
   | { kind: 'tagOther'; fn: number }
   | { kind: 'publishOther'; fn: number }
+  /**
+   * The setup associates the function with the history's distribution (its own cache behaviour,
+   * viewer-request), publishing it first (as another actor) when it has never been published: only a
+   * published function can be associated. From then on it is DEPLOYED, and under the variant
+   * `developmentStatusAfterAssociatedUpdate=DEPLOYED` an update no longer makes it UNPUBLISHED.
+   */
+  | { kind: 'associate'; fn: number }
+  | { kind: 'disassociate'; fn: number }
+  /** An update CloudFront refuses (a Comment over 128 characters): 400 per the `validationError` variant. */
+  | { kind: 'badUpdate'; fn: number }
   /** Several writers update one function at once (412s for them and for the reconciler). */
   | { kind: 'race'; fn: number; writers: number; publisher: boolean }
   /** A scheduled sweep, started and left running alongside the next steps. */
@@ -74,18 +96,25 @@ export type Step =
   | { kind: 'hold' }
   | { kind: 'release' }
   /** The next CloudTrail event never reaches the bus. */
-  | { kind: 'loseNext' };
+  | { kind: 'loseNext' }
+  /** Waits until the bus and every handler are idle (a pause long enough for the reconciler to finish). */
+  | { kind: 'settle' };
 
 export interface History {
   seed: number;
+  /** The reading of the unconfirmed CloudFront behaviours this history runs under (emulator/VARIANTS.md). */
+  variants: Variants;
   dryRun: boolean;
   /** AUTO_PUBLISH_ALLOWED_NAMES=fn-a* */
   guarded: boolean;
   /** CLOUDFRONT_MAX_ATTEMPTS: 1 turns every fault into a failed invocation (then Lambda retries). */
   maxAttempts: number;
   bus: { delayMaxMs: number; duplicate: number; loss: number; reorderWindow: number };
-  /** Functions created (through the API, so with events) before the steps. */
-  initial: { fn: number; tag: string | null }[];
+  /**
+   * Functions created (through the API, so with events) before the steps; `associate`: then published
+   * (if need be) and associated by the setup, as an `associate` step right after the creations.
+   */
+  initial: { fn: number; tag: string | null; associate: boolean }[];
   steps: Step[];
 }
 
@@ -108,6 +137,12 @@ export interface ModelCall {
   tags?: Record<string, string>;
   /** Publish: DEVELOPMENT's ETag just before the call. */
   developmentEtag?: string;
+  /** Describe: the status answered; Publish: DEVELOPMENT's status just before the call. */
+  status?: string;
+  /** Describe and Publish: LIVE's ETag just before the call (undefined: never published). */
+  liveEtag?: string;
+  /** Update: a distribution used the function when the update landed. */
+  associated?: boolean;
 }
 
 /** One function's tags after each change (null: the function does not exist). */
@@ -180,6 +215,19 @@ export interface Stats {
   lost: number;
   dryRun: number;
   guarded: number;
+  /** Histories per variant value (`name=value`). */
+  variants: Record<string, number>;
+  /** Functions the setup associated with a distribution. */
+  associations: number;
+  /** Other writers' updates that landed on an associated function. */
+  associatedUpdates: number;
+  /** Reconciler DEVELOPMENT reads answered DEPLOYED while LIVE held another ETag (the variant at work). */
+  deployedWhileStale: number;
+  /** Reconciler publishes that landed while DEVELOPMENT said DEPLOYED (only the ETags told), and of those by a sweep. */
+  publishesOfDeployed: number;
+  sweepPublishesOfDeployed: number;
+  /** Reconciler reads answered IN_PROGRESS. */
+  inProgressReads: number;
   ms: number;
   slowest: { ms: number; kinds: string; maxAttempts: number }[];
 }
@@ -201,6 +249,13 @@ export function emptyStats(): Stats {
     lost: 0,
     dryRun: 0,
     guarded: 0,
+    variants: {},
+    associations: 0,
+    associatedUpdates: 0,
+    deployedWhileStale: 0,
+    publishesOfDeployed: 0,
+    sweepPublishesOfDeployed: 0,
+    inProgressReads: 0,
     ms: 0,
     slowest: [],
   };
@@ -220,6 +275,8 @@ export class Rig {
   private loseNext = 0;
   private pendingCrash: number | undefined;
   private readonly background = new Set<Promise<unknown>>();
+  /** The history's distribution: one cache behaviour per function name (see `behaviourOf`). */
+  private distributionId = '';
   readonly unhandled: unknown[] = [];
   readonly handlerErrors: { invocation: string; error: unknown }[] = [];
   private readonly clients: Record<string, CloudFrontClient>;
@@ -300,13 +357,9 @@ export class Rig {
         return null;
       }
     };
-    const devEtagOf = (name: string): string | undefined => {
-      try {
-        return (original.describeFunction!(name, 'DEVELOPMENT') as { etag: string }).etag;
-      } catch {
-        return undefined;
-      }
-    };
+    // A peek, not a DescribeFunction: under statusAfterPublish=reads a DescribeFunction would use up
+    // one of the IN_PROGRESS reads the reconciler is meant to see.
+    const peek = (name: string) => this.emulator.state.snapshot().find((f) => f.name === name);
     const nameOfArn = (arn: unknown) => (typeof arn === 'string' ? (arn.split(':function/')[1] ?? arn) : '');
 
     for (const op of Object.keys(original)) {
@@ -324,10 +377,15 @@ export class Rig {
         const call: ModelCall = { seq: ++this.seq, op, name, actor, invocation, ok: true };
         if (op === 'describeFunction') call.stage = args[1] ?? 'DEVELOPMENT';
         if (op === 'publishFunction' || op === 'updateFunction' || op === 'deleteFunction') call.ifMatch = op === 'updateFunction' ? args[0]?.ifMatch : args[1];
-        if (op === 'publishFunction') {
-          const dev = devEtagOf(name);
-          if (dev !== undefined) call.developmentEtag = dev;
+        if (op === 'publishFunction' || op === 'describeFunction') {
+          const now = peek(name);
+          if (now?.live) call.liveEtag = now.live.etag;
+          if (now && op === 'publishFunction') {
+            call.developmentEtag = now.development.etag;
+            call.status = now.development.status;
+          }
         }
+        if (op === 'updateFunction') call.associated = this.emulator.state.associationsOf(name).length > 0;
         this.calls.push(call);
         let result: any;
         try {
@@ -342,6 +400,7 @@ export class Rig {
           }
         }
         if (op === 'describeFunction' || op === 'publishFunction') call.etag = result.etag;
+        if (op === 'describeFunction') call.status = result.summary.status;
         if (op === 'listTagsForResource') call.tags = Object.fromEntries((result as { key: string; value: string }[]).map((t) => [t.key, t.value]));
         if (state) {
           state.calls += 1;
@@ -412,6 +471,8 @@ export class Rig {
     const started = performance.now();
     const { emulator } = this;
     emulator.state.reset();
+    emulator.controls.setVariants(history.variants);
+    this.distributionId = emulator.state.createDistribution({ comment: 'convergence', pathPatterns: NAMES.slice(1).map((_, i) => behaviourOf(i + 1)!) }).id;
     emulator.controls.setFaults(undefined);
     emulator.controls.setRateLimit(undefined);
     emulator.controls.setLatency(undefined);
@@ -446,7 +507,11 @@ export class Rig {
     const sweepErrors: unknown[] = [];
     const kinds = new Set<string>();
     let version = 0;
-    const steps: Step[] = [...history.initial.map((i) => ({ kind: 'create' as const, ...i })), ...history.steps];
+    const steps: Step[] = [
+      ...history.initial.map((i) => ({ kind: 'create' as const, fn: i.fn, tag: i.tag })),
+      ...history.initial.filter((i) => i.associate).map((i) => ({ kind: 'associate' as const, fn: i.fn })),
+      ...history.steps,
+    ];
     for (const [index, step] of steps.entries()) {
       kinds.add(step.kind);
       inc(this.stats.steps, step.kind);
@@ -474,6 +539,7 @@ export class Rig {
 
     violations.push(...this.check(history, bus, sweepErrors));
     this.stats.histories += 1;
+    for (const name of VARIANT_NAMES) inc(this.stats.variants, `${name}=${formatVariantValue(name, history.variants[name])}`);
     if (history.dryRun) this.stats.dryRun += 1;
     if (history.guarded) this.stats.guarded += 1;
     const records = bus.deliveries();
@@ -487,6 +553,10 @@ export class Rig {
     bus.dispose();
     this.bus = undefined;
     return { violations, bus };
+  }
+
+  private disassociate(fn: number): void {
+    this.emulator.state.disassociateFunction({ distributionId: this.distributionId, eventType: 'viewer-request', ...behaviour(fn) });
   }
 
   private release(): void {
@@ -543,6 +613,9 @@ export class Rig {
       case 'delete':
         return quietly(
           (async () => {
+            // An associated function cannot be deleted (FunctionInUse): its user takes it off the
+            // distribution first.
+            this.disassociate(step.fn);
             const d = await actor.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
             await actor.send(new DeleteFunctionCommand({ Name: name, IfMatch: d.ETag }));
           })(),
@@ -558,6 +631,34 @@ export class Rig {
           (async () => {
             const d = await this.clients.ci!.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
             await this.clients.ci!.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
+          })(),
+        );
+      case 'associate':
+        return quietly(
+          (async () => {
+            if (!emulator.state.snapshot().some((f) => f.name === name && f.live)) {
+              // May meet a 412 when the reconciler published it meanwhile: it is published either way.
+              await quietly(
+                (async () => {
+                  const d = await this.clients.ci!.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+                  await this.clients.ci!.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
+                })(),
+              );
+            }
+            // Throws (and changes nothing) when the function is gone or still unpublished.
+            emulator.state.associateFunction({ distributionId: this.distributionId, functionArn: arn, eventType: 'viewer-request', ...behaviour(step.fn) });
+            this.stats.associations += 1;
+          })(),
+        );
+      case 'disassociate':
+        return this.disassociate(step.fn);
+      case 'badUpdate':
+        return quietly(
+          (async () => {
+            const d = await actor.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+            await actor.send(
+              new UpdateFunctionCommand({ Name: name, IfMatch: d.ETag, FunctionConfig: { Comment: 'x'.repeat(129), Runtime: 'cloudfront-js-2.0' }, FunctionCode: code(nextVersion()) }),
+            );
           })(),
         );
       case 'race': {
@@ -609,6 +710,8 @@ export class Rig {
       case 'loseNext':
         this.loseNext += 1;
         return;
+      case 'settle':
+        return this.bus ? this.quiesce(this.bus) : undefined;
     }
   }
 
@@ -661,22 +764,23 @@ export class Rig {
     for (const c of ours) {
       if (c.invocation === undefined && c.op !== 'listFunctions') v.push(`rig: reconciler call #${c.seq} ${c.op} ${c.name} not attributed to an invocation`);
     }
+    // What of the variants the reconciler actually met (diagnostics, not invariants).
+    for (const c of ours) {
+      if (c.op === 'describeFunction' && c.ok && c.status === 'IN_PROGRESS') this.stats.inProgressReads += 1;
+      if (c.op === 'describeFunction' && c.ok && c.stage === 'DEVELOPMENT' && c.status === 'DEPLOYED' && c.liveEtag !== c.etag) this.stats.deployedWhileStale += 1;
+      if (c.op === 'publishFunction' && c.ok && c.status === 'DEPLOYED') {
+        this.stats.publishesOfDeployed += 1;
+        if (c.invocation?.includes('sweep')) this.stats.sweepPublishesOfDeployed += 1;
+      }
+    }
+    this.stats.associatedUpdates += this.calls.filter((c) => c.op === 'updateFunction' && c.ok && c.associated && c.actor !== RECONCILER_ACTOR).length;
     for (const p of ours.filter((c) => c.op === 'publishFunction')) {
       const landed = p.ok;
       if (landed) this.stats.reconcilerPublishes += 1;
       if (p.error === 'PreconditionFailed') this.stats.reconciler412 += 1;
       const before = ours.filter((c) => c.invocation === p.invocation && c.name === p.name && c.seq < p.seq);
       if (before.some((c) => c.op === 'publishFunction' && c.error === 'PreconditionFailed')) this.stats.publishesAfter412 += 1;
-      // 3
-      const lastDev = before.filter((c) => c.op === 'describeFunction' && c.stage === 'DEVELOPMENT' && c.ok).at(-1);
-      if (!lastDev) v.push(`3: publish #${p.seq} of ${p.name} by ${p.invocation} without a DescribeFunction(DEVELOPMENT) before it`);
-      else if (p.ifMatch !== lastDev.etag) v.push(`3: publish #${p.seq} of ${p.name} sent IfMatch ${p.ifMatch}, but its last DEVELOPMENT read (#${lastDev.seq}) said ${lastDev.etag}`);
-      if (landed && (p.etag !== p.ifMatch || p.developmentEtag !== p.ifMatch)) {
-        v.push(`3: publish #${p.seq} of ${p.name} put ${p.etag} live with IfMatch ${p.ifMatch} while DEVELOPMENT was ${p.developmentEtag}`);
-      }
-      if (p.developmentEtag !== undefined && p.ifMatch !== p.developmentEtag && p.error !== 'PreconditionFailed') {
-        v.push(`3: stale publish #${p.seq} of ${p.name} (IfMatch ${p.ifMatch}, DEVELOPMENT ${p.developmentEtag}) answered ${p.error ?? 'success'}, not 412`);
-      }
+      v.push(...etagUseViolations(p, ours));
       if (!landed) continue;
       // 5
       if (history.dryRun) v.push(`5: dry run, yet the reconciler published ${p.name} (#${p.seq})`);
@@ -730,6 +834,37 @@ export class Rig {
     }
     return v;
   }
+}
+
+/**
+ * Invariant 3 (see `Rig.check`) for one reconciler PublishFunction `p`, given the reconciler's calls.
+ * Every lookup is by invocation and function name, never by ETag alone: every function walks the same
+ * ETag sequence (version 1 is ETVPDKIKX0DER everywhere), so an ETag names a version only together
+ * with its function. "IfMatch is an ETag this invocation read" would accept another function's ETag.
+ */
+export function etagUseViolations(p: ModelCall, calls: readonly ModelCall[]): string[] {
+  const v: string[] = [];
+  const lastDev = calls.filter((c) => c.invocation === p.invocation && c.name === p.name && c.seq < p.seq && c.op === 'describeFunction' && c.stage === 'DEVELOPMENT' && c.ok).at(-1);
+  if (!lastDev) v.push(`3: publish #${p.seq} of ${p.name} by ${p.invocation} without a DescribeFunction(DEVELOPMENT) before it`);
+  else if (p.ifMatch !== lastDev.etag) v.push(`3: publish #${p.seq} of ${p.name} sent IfMatch ${p.ifMatch}, but its last DEVELOPMENT read (#${lastDev.seq}) said ${lastDev.etag}`);
+  if (p.ok && (p.etag !== p.ifMatch || p.developmentEtag !== p.ifMatch)) {
+    v.push(`3: publish #${p.seq} of ${p.name} put ${p.etag} live with IfMatch ${p.ifMatch} while DEVELOPMENT was ${p.developmentEtag}`);
+  }
+  if (p.developmentEtag !== undefined && p.ifMatch !== p.developmentEtag && p.error !== 'PreconditionFailed') {
+    v.push(`3: stale publish #${p.seq} of ${p.name} (IfMatch ${p.ifMatch}, DEVELOPMENT ${p.developmentEtag}) answered ${p.error ?? 'success'}, not 412`);
+  }
+  return v;
+}
+
+/** The cache behaviour function `fn` is associated with: the default one for the first name, else its own path. */
+function behaviourOf(fn: number): string | undefined {
+  const i = fn % NAMES.length;
+  return i === 0 ? undefined : `/${NAMES[i]}/*`;
+}
+
+function behaviour(fn: number): { pathPattern?: string } {
+  const pathPattern = behaviourOf(fn);
+  return pathPattern === undefined ? {} : { pathPattern };
 }
 
 function code(version: number): Uint8Array {

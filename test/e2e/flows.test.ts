@@ -5,8 +5,11 @@
 import './support';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PublishFunctionCommand, DescribeFunctionCommand } from '@aws-sdk/client-cloudfront';
-import { create, reconcilerPublishes, stateOf, tag, untag, update, withStack } from './support';
+import { type CloudFrontClient, PublishFunctionCommand, DescribeFunctionCommand } from '@aws-sdk/client-cloudfront';
+import { type PublishSettling, variantCombinations } from '../../emulator';
+import { type LocalStack, RECONCILER_ACTOR } from '../../emulator/local-stack';
+import { associate, create, reconcilerPublishes, recordReconcilerCalls, stateOf, statusOf, tag, untag, update, withStack } from './support';
+import { repeated, versionKey } from '../support/versions';
 
 test('console-style update → CloudTrail event → bus → handler → published', () =>
   withStack({}, async (stack) => {
@@ -118,8 +121,9 @@ test('duplicated and reordered deliveries publish once per version and never go 
     assert.ok(copies.length > 0, 'some deliveries were duplicated');
     for (const name of ['a', 'b', 'c', 'd']) assert.equal(stateOf(stack, name).inSync, true, name);
     // Every reconciler publish is of the then-current DEVELOPMENT version: never a stale one.
-    const etags = reconcilerPublishes(stack).map((p) => `${p.name}:${p.etag}`);
-    assert.equal(new Set(etags).size, etags.length, 'no version published twice');
+    // Keyed on function + ETag: the four functions walk the same ETag sequence.
+    const etags = reconcilerPublishes(stack).map((p) => versionKey(p.name, p.etag));
+    assert.deepEqual(repeated(etags), [], 'no version published twice');
     assert.ok(etags.length <= 8, `at most one publish per version, saw ${etags.length}`);
   }));
 
@@ -170,3 +174,165 @@ test('another actor publishing first ends as already-published or in sync, never
     const live = await ci.send(new DescribeFunctionCommand({ Name: 'p', Stage: 'LIVE' }));
     assert.equal(live.ETag, etag);
   }));
+
+// ------------------------------------------------------------------------------ associated functions
+
+/**
+ * An associated function (published, then used by a distribution: DEPLOYED) edited by a console user,
+ * under both readings of DEVELOPMENT's status after that edit, crossed with both readings of LIVE's
+ * LastModifiedTime. Under developmentStatusAfterAssociatedUpdate=DEPLOYED the status no longer says
+ * that DEVELOPMENT differs: only the ETags (event path) and the LastModifiedTimes (sweep) can.
+ */
+const ASSOCIATED_READINGS = variantCombinations({ statusAfterPublish: [{ kind: 'immediate' }], validationError: ['MalformedXML'] });
+
+/** Creates an opted-in function, lets the reconciler publish it, and associates it: DEPLOYED on both stages. */
+async function associatedFunction(stack: LocalStack, client: CloudFrontClient, name: string): Promise<void> {
+  await create(client, name, true);
+  await stack.settle();
+  assert.equal(stateOf(stack, name).inSync, true, `${name}: published on creation`);
+  associate(stack, name);
+  assert.deepEqual(statusOf(stack, name), { development: 'DEPLOYED', live: 'DEPLOYED' }, `${name}: associated`);
+}
+
+for (const variants of ASSOCIATED_READINGS) {
+  const reading = `developmentStatusAfterAssociatedUpdate=${variants.developmentStatusAfterAssociatedUpdate} liveLastModifiedTime=${variants.liveLastModifiedTime}`;
+  const afterEdit = variants.developmentStatusAfterAssociatedUpdate;
+
+  test(`associated function edited in the console: the event path publishes the edit [${reading}]`, () =>
+    withStack({ emulator: { variants } }, async (stack) => {
+      const console = stack.clientFor('console-user');
+      await associatedFunction(stack, console, 'edge-auth');
+      stack.hold();
+      const etag = await update(console, 'edge-auth', 'v2');
+      assert.equal(statusOf(stack, 'edge-auth').development, afterEdit, 'DEVELOPMENT reads as the variant says');
+      assert.notEqual(stateOf(stack, 'edge-auth').live, etag);
+      stack.release();
+      await stack.settle();
+      assert.equal(stateOf(stack, 'edge-auth').live, etag);
+      assert.deepEqual(
+        stack.outcomes.map((o) => [o.trigger, o.action, o.decidedBy, o.etag]).at(-1),
+        ['UpdateFunction', 'published', 'event', etag],
+      );
+      assert.deepEqual(reconcilerPublishes(stack).map((p) => versionKey(p.name, p.etag)).at(-1), versionKey('edge-auth', etag));
+    }));
+
+  test(`associated function edited with its CloudTrail event lost: the sweep finds and publishes it, and an untouched associated function costs no call [${reading}]`, () =>
+    withStack({ emulator: { variants } }, async (stack) => {
+      const console = stack.clientFor('console-user');
+      await associatedFunction(stack, console, 'edge-auth');
+      await associatedFunction(stack, console, 'untouched');
+      stack.loseNext((e) => e.detail.eventName.startsWith('UpdateFunction'));
+      const etag = await update(console, 'edge-auth', 'v2');
+      await stack.settle();
+      assert.equal(statusOf(stack, 'edge-auth').development, afterEdit, 'DEVELOPMENT reads as the variant says');
+      assert.notEqual(stateOf(stack, 'edge-auth').live, etag, 'the event was lost: nothing published yet');
+      const calls = recordReconcilerCalls(stack);
+      const summary = await stack.sweep();
+      assert.equal(summary.candidates, 1, 'only the edited function is a candidate');
+      assert.equal(summary.counts.published, 1);
+      assert.deepEqual(
+        summary.outcomes.map((o) => [o.functionName, o.action, o.etag]),
+        [['edge-auth', 'published', etag]],
+      );
+      assert.equal(stateOf(stack, 'edge-auth').live, etag);
+      assert.equal(stateOf(stack, 'untouched').inSync, true);
+      assert.deepEqual(calls.filter((c) => c.name === 'untouched'), [], 'the untouched associated function: no per-function call');
+      assert.ok(calls.some((c) => c.operation === 'PublishFunction' && c.name === 'edge-auth'));
+    }));
+
+  test(`in-sync associated functions cost the sweep nothing but the two listings [${reading}]`, () =>
+    withStack({ emulator: { variants } }, async (stack) => {
+      const console = stack.clientFor('console-user');
+      await associatedFunction(stack, console, 'edge-auth');
+      // An edit published by the event path, then the function is left alone.
+      await update(console, 'edge-auth', 'v2');
+      await stack.settle();
+      assert.equal(stateOf(stack, 'edge-auth').inSync, true);
+      assert.equal(statusOf(stack, 'edge-auth').development, 'DEPLOYED');
+      await associatedFunction(stack, console, 'untouched');
+      const calls = recordReconcilerCalls(stack);
+      const summary = await stack.sweep();
+      assert.equal(summary.listed, 2);
+      assert.equal(summary.candidates, 0);
+      assert.deepEqual(calls, [{ operation: 'ListFunctions', name: '' }, { operation: 'ListFunctions', name: '' }]);
+    }));
+}
+
+/**
+ * Just after a publish the status may say IN_PROGRESS for a while (unconfirmed). Windows long enough
+ * that every read in the flow falls inside one: six reads, or a minute.
+ */
+const IN_PROGRESS_WINDOWS: PublishSettling[] = [
+  { kind: 'reads', reads: 6 },
+  { kind: 'duration', ms: 60_000 },
+];
+
+for (const statusAfterPublish of IN_PROGRESS_WINDOWS) {
+  test(`IN_PROGRESS after each publish (${JSON.stringify(statusAfterPublish)}): the reconciler converges and publishes each version once`, () =>
+    withStack({ emulator: { variants: { statusAfterPublish } } }, async (stack) => {
+      const ci = stack.clientFor('ci-job');
+      const calls = recordReconcilerCalls(stack);
+      await create(ci, 'slow', true);
+      await stack.settle();
+      assert.equal(stateOf(stack, 'slow').inSync, true, 'published on creation');
+      assert.deepEqual(statusOf(stack, 'slow'), { development: 'IN_PROGRESS', live: 'IN_PROGRESS' });
+
+      // A sweep in the window: IN_PROGRESS is no known status, so the function is a candidate, but
+      // LIVE's ETag equals DEVELOPMENT's: nothing to publish.
+      const first = await stack.sweep();
+      assert.deepEqual(first.outcomes.map((o) => [o.functionName, o.action]), [['slow', 'skipped-in-sync']]);
+
+      // An edit inside the window: DEVELOPMENT is UNPUBLISHED, LIVE still IN_PROGRESS.
+      const etag = await update(ci, 'slow', 'v2');
+      await stack.settle();
+      assert.equal(stateOf(stack, 'slow').live, etag);
+      assert.equal(statusOf(stack, 'slow').live, 'IN_PROGRESS', 'the new publish opened a new window');
+      const second = await stack.sweep();
+      assert.deepEqual(second.outcomes.map((o) => [o.functionName, o.action]), [['slow', 'skipped-in-sync']]);
+
+      // Once per version: two versions, two publishes, no attempt on a version already LIVE (the no-op 412).
+      const attempts = stack.emulator.cloudTrailEvents().filter((e) => e.detail.eventName.startsWith('PublishFunction') && e.detail.userIdentity.userName === RECONCILER_ACTOR);
+      assert.equal(attempts.filter((e) => e.detail.errorCode !== undefined).length, 0, 'no refused publish');
+      const published = reconcilerPublishes(stack).map((p) => versionKey(p.name, p.etag));
+      assert.equal(published.length, 2);
+      assert.deepEqual(repeated(published), []);
+      assert.equal(calls.filter((c) => c.operation === 'PublishFunction').length, 2);
+    }));
+}
+
+test('two functions at the same version share an ETag: "no version published twice" holds only keyed on function + ETag', () =>
+  withStack({}, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    for (const name of ['left', 'right']) await create(ci, name, true);
+    await stack.settle();
+    for (const name of ['left', 'right']) await update(ci, name, 'v2');
+    await stack.settle();
+    const publishes = reconcilerPublishes(stack);
+    assert.equal(publishes.length, 4, 'each function published at versions 1 and 2');
+    assert.equal(stateOf(stack, 'left').live, stateOf(stack, 'right').live, 'the same ETag on two functions');
+    assert.deepEqual(repeated(publishes.map((p) => p.etag)).length, 2, 'keyed on the ETag alone, both versions look published twice');
+    assert.deepEqual(repeated(publishes.map((p) => versionKey(p.name, p.etag))), []);
+  }));
+
+/**
+ * Known gap, reported rather than fixed here (lib/ belongs to others): the sweep takes a function
+ * whose DEVELOPMENT status is a settled one only when DEVELOPMENT's LastModifiedTime is strictly later
+ * than LIVE's (lib/decide.ts isSweepCandidate). When an edit lands in the same millisecond as the
+ * publish before it (or if CloudFront's times are coarser than ms), the two times are equal; under
+ * developmentStatusAfterAssociatedUpdate=DEPLOYED nothing else in the listings tells, so with the
+ * edit's event lost no sweep ever publishes it. Treating "equal" as a candidate would make every
+ * in-sync function a candidate under liveLastModifiedTime=copied-from-development. A frozen clock
+ * makes the collision certain. Marked todo: it runs and reports, without failing the suite.
+ */
+test('an associated function edited in the same millisecond as its last publish, event lost: the sweep finds it', { todo: 'lib: isSweepCandidate needs DEVELOPMENT strictly later than LIVE; equal times are skipped' }, () => {
+  const frozen = new Date();
+  return withStack({ emulator: { variants: { developmentStatusAfterAssociatedUpdate: 'DEPLOYED' }, now: () => frozen } }, async (stack) => {
+    const console = stack.clientFor('console-user');
+    await associatedFunction(stack, console, 'same-ms');
+    stack.loseNext((e) => e.detail.eventName.startsWith('UpdateFunction'));
+    const etag = await update(console, 'same-ms', 'v2');
+    await stack.settle();
+    await stack.sweep();
+    assert.equal(stateOf(stack, 'same-ms').live, etag);
+  });
+});

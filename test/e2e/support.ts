@@ -57,3 +57,31 @@ export function stateOf(stack: LocalStack, name: string) {
 }
 
 export const reconcilerPublishes = (stack: LocalStack) => stack.emulator.controls.publishLog().filter((p) => p.actor === RECONCILER_ACTOR);
+
+/**
+ * Associates a published function with a new distribution, as a console user editing the
+ * distribution would (UpdateDistribution is not a function event: nothing reaches the reconciler).
+ * From then on the function reads DEPLOYED.
+ */
+export function associate(stack: LocalStack, name: string): string {
+  const d = stack.emulator.state.createDistribution({ comment: `uses ${name}` });
+  stack.emulator.state.associateFunction({ distributionId: d.id, functionArn: stack.emulator.state.model.arnFor(name), eventType: 'viewer-request' });
+  return d.id;
+}
+
+/** Both stages' statuses, peeked: unlike a DescribeFunction, this uses up none of an IN_PROGRESS window's reads. */
+export function statusOf(stack: LocalStack, name: string): { development: string; live: string | undefined } {
+  const f = stack.emulator.state.snapshot().find((s) => s.name === name);
+  if (!f) throw new Error(`no function ${name}`);
+  return { development: f.development.status, live: f.live?.status };
+}
+
+/** From now on, every call the reconciler makes: the operation and the function it names ('' for a listing). */
+export function recordReconcilerCalls(stack: LocalStack): { operation: string; name: string }[] {
+  const calls: { operation: string; name: string }[] = [];
+  stack.emulator.controls.setAuthorizer((request) => {
+    if (request.actor === RECONCILER_ACTOR) calls.push({ operation: request.operation, name: request.target?.split(':function/').at(-1) ?? '' });
+    return true;
+  });
+  return calls;
+}

@@ -1,0 +1,54 @@
+/**
+ * Real ETags repeat across functions (every function walks the same sequence), so a check keyed on an
+ * ETag alone can be fooled. These cases show it, on the checks the convergence property uses.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { etagForVersion } from '../../emulator';
+import { RECONCILER_ACTOR } from '../../emulator/local-stack';
+import { etagUseViolations, type ModelCall } from './harness';
+import { repeated, versionKey } from '../support/versions';
+
+const V2 = etagForVersion(2);
+const V3 = etagForVersion(3);
+let seq = 0;
+const call = (c: Partial<ModelCall> & Pick<ModelCall, 'op' | 'name'>): ModelCall => ({ seq: ++seq, actor: RECONCILER_ACTOR, invocation: 'event-1', ok: true, ...c });
+
+test('invariant 3 is keyed on the function: a publish sent with another function\'s ETag is caught although this invocation read that ETag', () => {
+  // fn-b is at version 2, fn-a at version 3. The invocation publishes fn-a with V2: fn-a's own stale
+  // version 2, and exactly the ETag it just read for fn-b.
+  const calls = [
+    call({ op: 'describeFunction', name: 'fn-b', stage: 'DEVELOPMENT', etag: V2 }),
+    call({ op: 'describeFunction', name: 'fn-a', stage: 'DEVELOPMENT', etag: V3 }),
+    call({ op: 'publishFunction', name: 'fn-a', ifMatch: V2, developmentEtag: V3, ok: false, error: 'PreconditionFailed' }),
+  ];
+  const publish = calls[2]!;
+  // Keyed on the ETag alone ("IfMatch is an ETag this invocation read"), the check passes: fooled.
+  const readByEtagAlone = calls.some((c) => c.op === 'describeFunction' && c.invocation === publish.invocation && c.seq < publish.seq && c.etag === publish.ifMatch);
+  assert.equal(readByEtagAlone, true, 'the ETag-only check finds V2 among the reads and is satisfied');
+  // Keyed on function and invocation, it is not.
+  const violations = etagUseViolations(publish, calls);
+  assert.equal(violations.length, 1, violations.join('\n'));
+  assert.match(violations[0]!, /publish #\d+ of fn-a sent IfMatch \w+, but its last DEVELOPMENT read \(#\d+\) said \w+/);
+});
+
+test('invariant 3 accepts the same publish when it carries fn-a\'s own ETag', () => {
+  const calls = [
+    call({ op: 'describeFunction', name: 'fn-b', stage: 'DEVELOPMENT', etag: V2 }),
+    call({ op: 'describeFunction', name: 'fn-a', stage: 'DEVELOPMENT', etag: V3 }),
+    call({ op: 'publishFunction', name: 'fn-a', ifMatch: V3, developmentEtag: V3, etag: V3 }),
+  ];
+  assert.deepEqual(etagUseViolations(calls[2]!, calls), []);
+});
+
+test('"no version published twice": two functions published at the same version share the ETag; only function+ETag tells them apart', () => {
+  const publishes = [
+    { name: 'fn-a', etag: etagForVersion(1) },
+    { name: 'fn-b', etag: etagForVersion(1) },
+    { name: 'fn-a', etag: V2 },
+  ];
+  assert.deepEqual(repeated(publishes.map((p) => p.etag)), [etagForVersion(1)], 'keyed on the ETag alone: a false "published twice"');
+  assert.deepEqual(repeated(publishes.map((p) => versionKey(p.name, p.etag))), []);
+  // And a real repeat is still caught.
+  assert.deepEqual(repeated([...publishes, { name: 'fn-b', etag: etagForVersion(1) }].map((p) => versionKey(p.name, p.etag))), [versionKey('fn-b', etagForVersion(1))]);
+});
