@@ -1,5 +1,8 @@
 /**
- * Scenario 2: a CI job updates N opted-in functions within 20 s (another actor, through the SDK).
+ * Scenario 2: a CI job updates N opted-in functions within 20 s (another actor, through the SDK);
+ * 30% of them are associated with a distribution, so under the variant
+ * `developmentStatusAfterAssociatedUpdate=DEPLOYED` their updates read DEPLOYED and the event path
+ * reads LIVE before it publishes.
  * CloudTrail → the local bus (rules read from serverless.yml, each event once, 20% twice) → the real
  * onFunctionChange handler, behind a concurrency limit of 2 (reservedConcurrency) with Lambda's async
  * retries (2) and the bus's dead letters as the failure queue.
@@ -10,15 +13,18 @@ import { CloudFrontClient, UpdateFunctionCommand } from '@aws-sdk/client-cloudfr
 import { lambdaContext } from '../local/lambda-context';
 import { reconcilerEnvironment } from '../emulator/local-stack';
 import { handler as onFunctionChange, type EventSummary } from '../handlers/on-function-change';
-import { busRulesFromServerless, LocalBus, readServerlessRules, startEmulator } from '../emulator/index';
+import { busRulesFromServerless, describeVariants, LocalBus, readServerlessRules, resolveVariants, SeededRandom, startEmulator, type Variants } from '../emulator/index';
 import { runtimeFromEnvironment } from '../lib/runtime';
 import type { Outcome } from '../lib/reconcile';
 import { instrument } from './instrument';
-import { LATENCY_MS, RATE, ROOT, SEED } from './common';
+import { associateAll, LATENCY_MS, pick, RATE, ROOT, SEED } from './common';
 import { join } from 'node:path';
 
 export interface BurstResult {
+  variants: string;
   functions: number;
+  /** Functions associated with a distribution (DEPLOYED). */
+  associated: number;
   calls: number;
   callsByOperation: Record<string, number>;
   publishes: number;
@@ -59,9 +65,15 @@ function limited<T>(limit: number, run: (event: T) => Promise<unknown>) {
 }
 
 
-export async function runBurstScenario(options: { functions: number; windowMs: number; concurrency: number; env?: Record<string, string> }): Promise<BurstResult> {
+export async function runBurstScenario(options: {
+  functions: number;
+  windowMs: number;
+  concurrency: number;
+  env?: Record<string, string>;
+  variants?: Partial<Variants>;
+}): Promise<BurstResult> {
   const n = options.functions;
-  const emulator = await startEmulator({ functionQuota: n + 10, latency: LATENCY_MS, rateLimit: RATE });
+  const emulator = await startEmulator({ functionQuota: n + 10, latency: LATENCY_MS, rateLimit: RATE, ...(options.variants ? { variants: options.variants } : {}) });
   const restoreEnvironment = reconcilerEnvironment(emulator, options.env);
   emulator.controls.setActor('AKIDCIJOB', 'ci-job');
   try {
@@ -71,6 +83,9 @@ export async function runBurstScenario(options: { functions: number; windowMs: n
       const seeded = emulator.state.seed({ name, code: `${CODE} // ${name}`, tags: { 'auto-publish': 'true' }, publish: true });
       etags.set(name, seeded.developmentEtag);
     }
+    const random = new SeededRandom(SEED);
+    const associated = [...pick(n, Math.round(n * 0.3), () => random.next())].sort((a, b) => a - b);
+    associateAll(emulator, associated.map((i) => emulator.state.model.arnFor(names[i]!)));
 
     // The reconciler's client is the one its handler will use (runtimeFromEnvironment caches it).
     const reconciler = instrument(runtimeFromEnvironment().cloudFrontClient);
@@ -129,7 +144,9 @@ export async function runBurstScenario(options: { functions: number; windowMs: n
     const counts = reconciler.counts();
     bus.dispose();
     return {
+      variants: describeVariants(resolveVariants(options.variants)),
       functions: n,
+      associated: associated.length,
       calls: reconciler.total(),
       callsByOperation: counts.sent,
       publishes,

@@ -3,6 +3,7 @@ import { build, type BuildOptions } from 'esbuild';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Emulator } from '../emulator/index';
 
 export const ROOT = join(__dirname, '..');
 
@@ -44,3 +45,27 @@ export function pick(n: number, count: number, next: () => number): Set<number> 
 }
 
 export const ratio = (a: number, b: number) => (b === 0 ? Number.POSITIVE_INFINITY : a / b);
+
+/** Path patterns of the bench's distributions: with the default behaviour, 5 behaviours × 2 event types. */
+const PATH_PATTERNS = ['/api/*', '/img/*', '/static/*', '/auth/*'];
+const EVENT_TYPES = ['viewer-request', 'viewer-response'] as const;
+
+/**
+ * Associates each function (by ARN) with one cache-behaviour slot of a distribution, filling
+ * distributions of 10 slots each (default + 4 path patterns, viewer-request and viewer-response), as
+ * a site with a few functions per distribution would. Returns how many distributions it created.
+ */
+export function associateAll(emulator: Emulator, functionArns: readonly string[]): number {
+  const slots = (1 + PATH_PATTERNS.length) * EVENT_TYPES.length;
+  let distributionId = '';
+  functionArns.forEach((functionArn, i) => {
+    const slot = i % slots;
+    if (slot === 0) distributionId = emulator.state.createDistribution({ comment: `bench site ${i / slots}`, pathPatterns: PATH_PATTERNS }).id;
+    const behaviour = Math.floor(slot / EVENT_TYPES.length);
+    const pathPattern = behaviour === 0 ? {} : { pathPattern: PATH_PATTERNS[behaviour - 1]! };
+    emulator.state.associateFunction({ distributionId, functionArn, eventType: EVENT_TYPES[slot % EVENT_TYPES.length]!, ...pathPattern });
+  });
+  return Math.ceil(functionArns.length / slots);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -27,6 +27,9 @@ export function instrument(client: CloudFrontClient): Counter {
   let throttled: Record<string, number> = {};
   let errors: Record<string, number> = {};
   const bump = (table: Record<string, number>, key: string) => void (table[key] = (table[key] ?? 0) + 1);
+  // A client instrumented before (runtimeFromEnvironment reuses one while the settings are unchanged)
+  // counts from zero again here, once.
+  client.middlewareStack.remove('benchCallCounter');
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');

@@ -1,11 +1,18 @@
 /**
- * Scenario 1: one sweep over N functions (30% opted in, 5% UNPUBLISHED, seeded), ours vs the naive
- * reconciler, each in a fresh child process against the same emulator settings.
+ * Scenario 1: one sweep over a seeded fleet of N functions, ours (and optionally the naive
+ * reconciler), each in a fresh child process against an emulator holding the same fleet.
+ *
+ * The fleet: 30% opted in; 30% of the published functions associated with a distribution (10 per
+ * distribution); 5% changed since the last sweep: 2% never published, 1.5% edited after their last
+ * publish while associated, 1.5% edited while unassociated. Each changed group is opted in at the
+ * fleet's 30% (at least one function when the group has two or more), so the opted-in paths are
+ * exercised even at --functions 200. Run under `developmentStatusAfterAssociatedUpdate=DEPLOYED`,
+ * the associated edits list as DEPLOYED and only their LastModifiedTime says they changed.
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { startEmulator, SeededRandom } from '../emulator/index';
-import { bundle, LATENCY_MS, pick, RATE, scratchDir, SEED } from './common';
+import { describeVariants, type FunctionSnapshot, resolveVariants, SeededRandom, startEmulator, type Variants } from '../emulator/index';
+import { associateAll, bundle, LATENCY_MS, pick, RATE, scratchDir, SEED, sleep } from './common';
 
 export interface SweepRun {
   calls: number;
@@ -19,76 +26,184 @@ export interface SweepRun {
   /** Requests the emulator received during the run (all actors; only the reconciler runs here). */
   emulatorCalls: number;
   maxRssBytes: number;
+  /** Every opted-in function has LIVE = DEVELOPMENT after the sweep. */
   inSyncAfter: boolean;
+  /** Opted-in functions whose LIVE differs after the sweep (0 when inSyncAfter). */
+  outOfSyncAfter: number;
   [extra: string]: unknown;
 }
 
+/** The new definition (issue 8): what any sweep that lists both stages must at least call. */
 export interface LowerBound {
   calls: number;
   wallMs: number;
+  /** ListFunctions calls: DEVELOPMENT pages + LIVE pages. */
   pages: number;
-  unpublished: number;
-  optedUnpublished: number;
-  /** Explains wallMs. */
+  /** Functions the two listings flag (DEVELOPMENT UNPUBLISHED or unknown status, no LIVE, or DEVELOPMENT modified after LIVE): one tag read each. */
+  candidates: number;
+  /** Opted-in candidates: one DescribeFunction(DEVELOPMENT) each. */
+  optedCandidates: number;
+  /** Opted-in candidates whose DEVELOPMENT status is not UNPUBLISHED: one DescribeFunction(LIVE) each. */
+  liveReads: number;
+  /** Opted-in candidates whose LIVE differs: one PublishFunction each. */
+  publishes: number;
+  /** What `calls` counts and how `wallMs` is computed. */
   definition: string;
 }
 
-export interface SweepResult {
+export interface FleetSummary {
   functions: number;
-  ours: SweepRun;
-  naive?: SweepRun;
+  optedIn: number;
+  associated: number;
+  distributions: number;
+  neverPublished: number;
+  editedAssociated: number;
+  editedUnassociated: number;
+}
+
+export interface SweepResult {
+  variants: string;
+  fleet: FleetSummary;
   lowerBound: LowerBound;
+  ours?: SweepRun;
+  naive?: SweepRun;
 }
 
 const CODE = 'function handler(event) { return event.request; }';
+const PAGE = 100;
 
-export async function runSweepScenario(options: { functions: number; naive: boolean; concurrency: number; env?: Record<string, string> }): Promise<SweepResult> {
+interface Fleet {
+  names: string[];
+  opted: Set<number>;
+  neverPublished: Set<number>;
+  associated: Set<number>;
+  editedAssociated: Set<number>;
+  editedUnassociated: Set<number>;
+}
+
+function planFleet(n: number): Fleet {
+  const random = new SeededRandom(SEED);
+  const next = () => random.next();
+  const names = Array.from({ length: n }, (_, i) => `fn-${String(i).padStart(5, '0')}`);
+  const opted = pick(n, Math.round(n * 0.3), next);
+  // `count` of `pool`, 30% of them opted in (at least one when count >= 2), the rest not.
+  const choose = (pool: number[], count: number): Set<number> => {
+    const inPool = (want: boolean) => pool.filter((i) => opted.has(i) === want);
+    const optedCount = count >= 2 ? Math.max(1, Math.round(count * 0.3)) : Math.round(count * 0.3);
+    const from = (list: number[], k: number) => [...pick(list.length, Math.min(k, list.length), next)].map((j) => list[j]!);
+    return new Set([...from(inPool(true), optedCount), ...from(inPool(false), count - optedCount)]);
+  };
+  const all = Array.from({ length: n }, (_, i) => i);
+  const neverPublished = choose(all, Math.round(n * 0.02));
+  const published = all.filter((i) => !neverPublished.has(i));
+  const associated = new Set([...pick(published.length, Math.round(published.length * 0.3), next)].map((j) => published[j]!));
+  const editedAssociated = choose([...associated], Math.round(n * 0.015));
+  const editedUnassociated = choose(published.filter((i) => !associated.has(i)), Math.round(n * 0.015));
+  return { names, opted, neverPublished, associated, editedAssociated, editedUnassociated };
+}
+
+/** The sweep's candidate rule (issue 8), applied here to the emulator's own state, independently of lib/decide.ts. */
+function flagged(f: FunctionSnapshot): boolean {
+  const known = ['UNPUBLISHED', 'UNASSOCIATED', 'DEPLOYED'];
+  if (f.development.status === 'UNPUBLISHED' || !known.includes(f.development.status)) return true;
+  if (!f.live) return true;
+  return Date.parse(f.development.lastModifiedTime) > Date.parse(f.live.lastModifiedTime);
+}
+
+function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) => boolean): LowerBound {
+  const n = fleet.length;
+  const published = fleet.filter((f) => f.live).length;
+  const devPages = Math.max(1, Math.ceil(n / PAGE));
+  const livePages = Math.max(1, Math.ceil(published / PAGE));
+  const pages = devPages + livePages;
+  const candidates = fleet.filter(flagged);
+  const opted = candidates.filter(isOpted);
+  const liveReads = opted.filter((f) => f.development.status !== 'UNPUBLISHED').length;
+  const publishes = opted.filter((f) => f.live?.etag !== f.development.etag).length;
+  const calls = pages + candidates.length + opted.length + liveReads + publishes;
+
+  // Time: the rate limit, or the longest chain of dependent calls, whichever is longer. A function
+  // is known to be a candidate once both listings reached it (pages are sequential, the two stages in
+  // parallel); then its tags; then, if opted in, DEVELOPMENT (and LIVE, in parallel: the listing
+  // already told its status); then the publish.
+  const rateBound = (Math.max(0, calls - RATE.burst) / RATE.ratePerSecond) * 1000 + LATENCY_MS;
+  const liveRank = new Map(fleet.filter((f) => f.live).map((f, i) => [f.name, i]));
+  let chain = Math.max(devPages, livePages) * LATENCY_MS;
+  fleet.forEach((f, i) => {
+    if (!flagged(f)) return;
+    const livePosition = liveRank.get(f.name) ?? fleet.slice(0, i).filter((g) => g.live).length;
+    const listed = Math.max(Math.floor(i / PAGE), Math.floor(livePosition / PAGE)) + 1;
+    const after = 1 + (isOpted(f) ? 1 + (f.live?.etag !== f.development.etag ? 1 : 0) : 0);
+    chain = Math.max(chain, (listed + after) * LATENCY_MS);
+  });
+  const pagesText = devPages === livePages ? `2 x ceil(${n}/${PAGE}) = ${pages}` : `ceil(${n}/${PAGE}) + ceil(${published} published/${PAGE}) = ${pages}`;
+  return {
+    calls,
+    wallMs: Math.max(rateBound, chain),
+    pages,
+    candidates: candidates.length,
+    optedCandidates: opted.length,
+    liveReads,
+    publishes,
+    definition:
+      `calls = ListFunctions pages of both stages (${pagesText}) + 1 ListTagsForResource per candidate (${candidates.length}; candidate = ` +
+      `DEVELOPMENT UNPUBLISHED or unknown status, or no LIVE, or DEVELOPMENT LastModifiedTime later than LIVE's) + 1 DescribeFunction(DEVELOPMENT) ` +
+      `per opted-in candidate (${opted.length}) + 1 DescribeFunction(LIVE) per opted-in candidate whose status is not UNPUBLISHED (${liveReads}) + ` +
+      `1 PublishFunction per opted-in candidate that differs (${publishes}) = ${calls}; ` +
+      `time = max((calls - burst) / rate + latency, dependency chain) = max((${calls} - ${RATE.burst}) / ${RATE.ratePerSecond}/s + ${LATENCY_MS} ms, ${chain} ms)`,
+  };
+}
+
+export async function runSweepScenario(options: {
+  functions: number;
+  runs: readonly ('ours' | 'naive')[];
+  concurrency: number;
+  env?: Record<string, string>;
+  variants?: Partial<Variants>;
+}): Promise<SweepResult> {
   const n = options.functions;
   const dir = scratchDir('sweep');
   const child = await bundle('bench/sweep-child.ts', join(dir, 'sweep-child.js'));
+  const plan = planFleet(n);
+  const tagsOf = (i: number): Record<string, string> => (plan.opted.has(i) ? { 'auto-publish': 'true', team: 'edge' } : { team: 'edge' });
+  const isOpted = (f: FunctionSnapshot) => f.tags['auto-publish'] === 'true';
 
-  // The fleet: the same seeded choice for both reconcilers.
-  const random = new SeededRandom(SEED);
-  const opted = pick(n, Math.round(n * 0.3), () => random.next());
-  const unpublished = pick(n, Math.round(n * 0.05), () => random.next());
-  const names = Array.from({ length: n }, (_, i) => `fn-${String(i).padStart(5, '0')}`);
-
-  // ListFunctions answers in name order, 100 per page: the page of function i is floor(i / 100).
-  const pages = Math.max(1, Math.ceil(n / 100));
-  const optedUnpublished = [...unpublished].filter((i) => opted.has(i)).length;
-  const lbCalls = pages + unpublished.size + 2 * optedUnpublished;
-  const rateBound = (Math.max(0, lbCalls - RATE.burst) / RATE.ratePerSecond) * 1000 + LATENCY_MS;
-  // Dependency chain: page p is listed after p+1 sequential List calls; then tags (1 call), and for
-  // opted-in ones Describe and Publish (3 calls in a row).
-  let chain = pages * LATENCY_MS;
-  for (const i of unpublished) chain = Math.max(chain, (Math.floor(i / 100) + 1 + (opted.has(i) ? 3 : 1)) * LATENCY_MS);
-  const lowerBound: LowerBound = {
-    calls: lbCalls,
-    wallMs: Math.max(rateBound, chain),
-    pages,
-    unpublished: unpublished.size,
-    optedUnpublished,
-    definition:
-      `max((calls - burst) / rate + latency, dependency chain) = max((${lbCalls} - ${RATE.burst}) / ${RATE.ratePerSecond}/s + ${LATENCY_MS} ms, ${chain} ms)`,
+  /** A fresh emulator holding the fleet, its edits strictly later (in ms) than every seed publish. */
+  const seedFleet = async () => {
+    const emulator = await startEmulator({ functionQuota: n + 10, latency: LATENCY_MS, rateLimit: RATE, ...(options.variants ? { variants: options.variants } : {}) });
+    const etags = new Map<number, string>();
+    const arn = (i: number) => emulator.state.model.arnFor(plan.names[i]!);
+    for (let i = 0; i < n; i++) {
+      const seeded = emulator.state.seed({ name: plan.names[i]!, code: `${CODE} // ${i}`, tags: tagsOf(i), publish: !plan.neverPublished.has(i) });
+      etags.set(i, seeded.developmentEtag);
+    }
+    const distributions = associateAll(emulator, [...plan.associated].sort((a, b) => a - b).map(arn));
+    await sleep(5);
+    for (const i of [...plan.editedAssociated, ...plan.editedUnassociated]) {
+      emulator.state.model.updateFunction({
+        name: plan.names[i]!,
+        ifMatch: etags.get(i),
+        config: { comment: 'edited', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] },
+        code: Buffer.from(`${CODE} // v2 ${i}`),
+      });
+    }
+    return { emulator, distributions };
   };
 
+  // The bound, from the state the sweep will find (snapshot() peeks without using reads).
+  const probe = await seedFleet();
+  const before = probe.emulator.state.snapshot();
+  await probe.emulator.close();
+  const lowerBound = lowerBoundOf(before, isOpted);
+  const expected = new Set([...plan.neverPublished, ...plan.editedAssociated, ...plan.editedUnassociated].map((i) => plan.names[i]!));
+  const found = before.filter(flagged).map((f) => f.name);
+  if (found.length !== expected.size || !found.every((name) => expected.has(name))) {
+    throw new Error(`bench fleet: the listings would flag ${found.length} functions, the plan changed ${expected.size}`);
+  }
+
   const run = async (mode: 'ours' | 'naive'): Promise<SweepRun> => {
-    const emulator = await startEmulator({ functionQuota: n + 10, latency: LATENCY_MS, rateLimit: RATE });
+    const { emulator } = await seedFleet();
     try {
-      for (let i = 0; i < n; i++) {
-        const name = names[i]!;
-        const tags: Record<string, string> = opted.has(i) ? { 'auto-publish': 'true', team: 'edge' } : { team: 'edge' };
-        const seeded = emulator.state.seed({ name, code: `${CODE} // ${i}`, tags, publish: true });
-        if (unpublished.has(i)) {
-          // Half were updated after their last publish, half were never published.
-          if (i % 2 === 0) {
-            emulator.state.model.updateFunction({ name, ifMatch: seeded.developmentEtag, config: { comment: 'edited', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] }, code: Buffer.from(`${CODE} // v2 ${i}`) });
-          } else {
-            emulator.state.model.deleteFunction(name, seeded.liveEtag ?? seeded.developmentEtag);
-            emulator.state.seed({ name, code: `${CODE} // ${i}`, tags });
-          }
-        }
-      }
       emulator.controls.resetCalls();
       const result = await new Promise<Record<string, unknown>>((resolve, reject) => {
         const proc = fork(child, [], {
@@ -113,15 +228,27 @@ export async function runSweepScenario(options: { functions: number; naive: bool
         proc.on('exit', (code) => (message && !message.fatal ? resolve(message) : reject(new Error(`sweep child (${mode}) exited ${code}: ${String(message?.fatal ?? '')}`))));
       });
       const emulatorCalls = Object.values(emulator.controls.calls()).reduce((a, b) => a + b, 0);
-      const snapshot = emulator.state.snapshot();
-      const inSyncAfter = snapshot.every((f) => f.tags['auto-publish'] !== 'true' || f.live?.etag === f.development.etag);
-      return { ...(result as unknown as SweepRun), emulatorCalls, inSyncAfter };
+      const outOfSyncAfter = emulator.state.snapshot().filter((f) => isOpted(f) && f.live?.etag !== f.development.etag).length;
+      return { ...(result as unknown as SweepRun), emulatorCalls, inSyncAfter: outOfSyncAfter === 0, outOfSyncAfter };
     } finally {
       await emulator.close();
     }
   };
 
-  const ours = await run('ours');
-  const naive = options.naive ? await run('naive') : undefined;
-  return { functions: n, ours, ...(naive ? { naive } : {}), lowerBound };
+  const runs: Partial<Record<'ours' | 'naive', SweepRun>> = {};
+  for (const mode of options.runs) runs[mode] = await run(mode);
+  return {
+    variants: describeVariants(resolveVariants(options.variants)),
+    fleet: {
+      functions: n,
+      optedIn: plan.opted.size,
+      associated: plan.associated.size,
+      distributions: probe.distributions,
+      neverPublished: plan.neverPublished.size,
+      editedAssociated: plan.editedAssociated.size,
+      editedUnassociated: plan.editedUnassociated.size,
+    },
+    lowerBound,
+    ...runs,
+  };
 }

@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import { interpretEvent } from '../lib/cloudtrail';
 import { loadConfig } from '../lib/config';
 import { reporting } from '../lib/middleware';
-import { failedOutcome, type Outcome, reconcile } from '../lib/reconcile';
+import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from '../lib/reconcile';
 import { accountOf, createRuntime, partitionOf, type Runtime } from '../lib/runtime';
 
 export interface EventSummary {
@@ -13,7 +13,10 @@ export interface EventSummary {
   readonly outcomes: readonly Outcome[];
 }
 
-export function makeOnFunctionChange(runtime: Runtime) {
+/** Reconcile options the bench varies (reading LIVE eagerly); the deployed handler uses none. */
+export type EventPathOptions = Pick<ReconcileOptions, 'eagerLive'>;
+
+export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions = {}) {
   const { policy, reporter } = runtime;
   return middy(async (event: unknown, context: Context): Promise<EventSummary> => {
     const account = accountOf(context);
@@ -24,7 +27,7 @@ export function makeOnFunctionChange(runtime: Runtime) {
     }
     let outcome: Outcome;
     try {
-      outcome = await reconcile(intent.fn, intent.trigger, { cloudfront: runtime.cloudfrontFor(account), policy, eagerDevelopment: true });
+      outcome = await reconcile(intent.fn, intent.trigger, { ...options, cloudfront: runtime.cloudfrontFor(account), policy, eagerDevelopment: true });
     } catch (error) {
       // Report, then rethrow: Lambda's retries (or, for a failure no retry can mend, the failure
       // queue at once) keep the event.
