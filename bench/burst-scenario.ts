@@ -11,7 +11,7 @@
  */
 import { CloudFrontClient, UpdateFunctionCommand } from '@aws-sdk/client-cloudfront';
 import { lambdaContext } from '../local/lambda-context';
-import { reconcilerEnvironment } from '../emulator/local-stack';
+import { reconcilerEnvironment } from '../local/local-stack';
 import { handler as onFunctionChange, type EventSummary } from '../handlers/on-function-change';
 import { busRulesFromServerless, describeVariants, LocalBus, readServerlessRules, resolveVariants, SeededRandom, startEmulator, type Variants } from '../emulator/index';
 import { runtimeFromEnvironment } from '../lib/runtime';

@@ -14,7 +14,7 @@ import { CloudFrontClient, UpdateFunctionCommand } from '@aws-sdk/client-cloudfr
 import { join } from 'node:path';
 import { busRulesFromServerless, describeVariants, LocalBus, readServerlessRules, resolveVariants, startEmulator, type Variants } from '../emulator/index';
 import { lambdaContext } from '../emulator/lambda-context';
-import { reconcilerEnvironment } from '../emulator/local-stack';
+import { reconcilerEnvironment } from '../local/local-stack';
 import { createHandler, type EventSummary } from '../handlers/on-function-change';
 import type { Outcome } from '../lib/reconcile';
 import { runtimeFromEnvironment } from '../lib/runtime';

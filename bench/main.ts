@@ -7,7 +7,6 @@
  * when a target with `gating: true` fails (call counts, failures, in sync, zip size); timing targets
  * are reported but never gate, so a loaded CI machine cannot make the build flaky.
  */
-import '../emulator/quiet';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

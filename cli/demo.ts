@@ -3,9 +3,9 @@
  * user and a CI job would (one tag added after the edit, one CloudTrail event lost), lets the event
  * path and one sweep run, and shows every function before and after.
  */
-import '../emulator/quiet';
-import { CreateFunctionCommand, type CloudFrontClient, DescribeFunctionCommand, TagResourceCommand, UpdateFunctionCommand } from '@aws-sdk/client-cloudfront';
-import { type DecidedOutcome, type LocalStack, type LocalStackOptions, RECONCILER_ACTOR, startLocalStack } from '../emulator/local-stack';
+import { CreateFunctionCommand, type CloudFrontClient, TagResourceCommand } from '@aws-sdk/client-cloudfront';
+import { editFunction } from '../local/console-edit';
+import { type DecidedOutcome, type LocalStack, type LocalStackOptions, RECONCILER_ACTOR, startLocalStack } from '../local/local-stack';
 import type { FunctionSnapshot } from '../emulator/index';
 import type { Io } from './io';
 import { table } from './table';
@@ -21,8 +21,7 @@ interface Edit {
 }
 
 async function update(client: CloudFrontClient, name: string, body: string): Promise<void> {
-  const { ETag, FunctionSummary } = await client.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-  await client.send(new UpdateFunctionCommand({ Name: name, IfMatch: ETag, FunctionConfig: FunctionSummary?.FunctionConfig, FunctionCode: code(body) }));
+  await editFunction(client, name, source(body));
 }
 
 /** The story, in order. Each edit leaves DEVELOPMENT ahead of LIVE. */

@@ -1,5 +1,4 @@
 /** cf-autopublish against the emulator: output, exit codes and the one-line errors. */
-import '../../emulator/quiet';
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

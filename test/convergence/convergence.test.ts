@@ -20,7 +20,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ALL_VARIANTS, describeVariants, VARIANT_VALUES, type Variants } from '../../emulator';
-import { RECONCILER_ACTOR } from '../../emulator/local-stack';
+import { RECONCILER_ACTOR } from '../../local/local-stack';
 import { type History, type ModelCall, NAMES, Rig, type Step } from './harness';
 import { repeated, versionKey } from '../support/versions';
 

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { etagForVersion } from '../../emulator';
-import { RECONCILER_ACTOR } from '../../emulator/local-stack';
+import { RECONCILER_ACTOR } from '../../local/local-stack';
 import { etagUseViolations, type ModelCall } from './harness';
 import { repeated, versionKey } from '../support/versions';
 

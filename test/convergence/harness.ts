@@ -13,7 +13,6 @@
  * The model methods run synchronously inside the server's handling, so one counter orders them all:
  * that sequence is the "time" the invariants speak about.
  */
-import '../../emulator/quiet';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Console } from 'node:console';
 import dc from 'node:diagnostics_channel';
@@ -42,7 +41,7 @@ import {
   type Emulator,
   type Variants,
 } from '../../emulator';
-import { lambdaContext, RECONCILER_ACTOR } from '../../emulator/local-stack';
+import { lambdaContext, RECONCILER_ACTOR } from '../../local/local-stack';
 import { formatVariantValue } from '../../emulator/variants';
 import { handler as onFunctionChange } from '../../handlers/on-function-change';
 import { handler as driftSweep } from '../../handlers/drift-sweep';

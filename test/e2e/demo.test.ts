@@ -1,5 +1,4 @@
 /** `npm start` (the demo) as a user sees it: every opted-in function ends live, the rest untouched. */
-import '../../emulator/quiet';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../../cli/main';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type CloudFrontClient, PublishFunctionCommand, DescribeFunctionCommand } from '@aws-sdk/client-cloudfront';
 import { type PublishSettling, variantCombinations } from '../../emulator';
-import { type LocalStack, RECONCILER_ACTOR } from '../../emulator/local-stack';
+import { type LocalStack, RECONCILER_ACTOR } from '../../local/local-stack';
 import { associate, create, reconcilerPublishes, recordReconcilerCalls, stateOf, statusOf, tag, untag, update, withStack } from './support';
 import { repeated, versionKey } from '../support/versions';
 

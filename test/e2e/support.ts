@@ -1,5 +1,4 @@
 /** Helpers for the end-to-end tests: real SDK, real handlers, the emulator and its local bus. */
-import '../../emulator/quiet';
 import {
   type CloudFrontClient,
   CreateFunctionCommand,
@@ -8,10 +7,12 @@ import {
   UntagResourceCommand,
   UpdateFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
-import { RECONCILER_ACTOR, type LocalStack, type LocalStackOptions, startLocalStack } from '../../emulator/local-stack';
+import { RECONCILER_ACTOR, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/local-stack';
+import { editFunction } from '../../local/console-edit';
 
 export const OPT_IN = { Key: 'auto-publish', Value: 'true' };
-export const code = (version: string) => new TextEncoder().encode(`function handler(event) { /* ${version} */ return event.request; }`);
+const source = (version: string) => `function handler(event) { /* ${version} */ return event.request; }`;
+export const code = (version: string) => new TextEncoder().encode(source(version));
 
 export async function withStack(options: LocalStackOptions, body: (stack: LocalStack) => Promise<void>): Promise<void> {
   const stack = await startLocalStack(options);
@@ -34,13 +35,7 @@ export async function create(client: CloudFrontClient, name: string, tagged: boo
 }
 
 /** What the console does: read DEVELOPMENT, send the new code with its ETag. */
-export async function update(client: CloudFrontClient, name: string, version: string): Promise<string> {
-  const current = await client.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-  const out = await client.send(
-    new UpdateFunctionCommand({ Name: name, IfMatch: current.ETag, FunctionConfig: current.FunctionSummary?.FunctionConfig, FunctionCode: code(version) }),
-  );
-  return out.ETag as string;
-}
+export const update = (client: CloudFrontClient, name: string, version: string): Promise<string> => editFunction(client, name, source(version));
 
 export async function tag(client: CloudFrontClient, stack: LocalStack, name: string, value = 'true'): Promise<void> {
   await client.send(new TagResourceCommand({ Resource: stack.emulator.state.model.arnFor(name), Tags: { Items: [{ Key: 'auto-publish', Value: value }] } }));

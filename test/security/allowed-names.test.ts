@@ -4,7 +4,6 @@
  * the real handlers on the local bus (event path) and the drift sweep: a tagged, updated function
  * outside the patterns is never published by the reconciler, and never even read.
  */
-import '../../emulator/quiet';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -14,7 +13,7 @@ import {
   UpdateFunctionCommand,
   type CloudFrontClient,
 } from '@aws-sdk/client-cloudfront';
-import { RECONCILER_ACTOR, startLocalStack, type LocalStack } from '../../emulator/local-stack';
+import { RECONCILER_ACTOR, startLocalStack, type LocalStack } from '../../local/local-stack';
 import type { AuthorizationRequest } from '../../emulator';
 
 let stack: LocalStack;

@@ -1,22 +1,26 @@
 /**
  * The deployed stack, on a laptop: the emulator stands in for CloudFront (and CloudTrail), the local
  * bus for the us-east-1 default bus with the rules read from serverless.yml, and the real handlers
- * are its targets, invoked the way Lambda would. Nothing is deployed and no AWS account is needed.
- *
- * The handlers read their settings from process.env, as in Lambda, so one stack runs per process.
+ * are its targets, invoked the way Lambda would, with a runtime built from `settings` (as a Lambda's
+ * environment would hold them) and pointed at the emulator. Nothing is deployed, no AWS account is
+ * needed, and nothing is written to process.env: several stacks can run in one process.
  */
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { handler as onFunctionChange, type EventSummary } from '../handlers/on-function-change';
-import { handler as driftSweep } from '../handlers/drift-sweep';
+import { type EventPathOptions, type EventSummary, makeOnFunctionChange } from '../handlers/on-function-change';
+import { makeDriftSweep } from '../handlers/drift-sweep';
+import { loadConfig } from '../lib/config';
+import type { FailureRecord } from '../lib/failure-queue';
 import type { Outcome } from '../lib/reconcile';
+import { createObservability } from '../lib/report';
+import { createRuntime, type Runtime, type RuntimeClients } from '../lib/runtime';
 import type { SweepSummary } from '../lib/sweep';
-import { type BusOptions, LocalBus } from '../local/bus';
-import type { CloudTrailEvent } from './cloudtrail';
-import { type Emulator, type EmulatorOptions, startEmulator } from './index';
-import { busRulesFromServerless, readServerlessRules, SERVERLESS_YML } from '../local/serverless-rules';
-import { lambdaContext } from '../local/lambda-context';
+import type { CloudTrailEvent } from '../emulator/cloudtrail';
+import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index';
+import { type BusOptions, LocalBus } from './bus';
+import { busRulesFromServerless, readServerlessRules, SERVERLESS_YML } from './serverless-rules';
+import { lambdaContext } from './lambda-context';
 
-export { lambdaContext } from '../local/lambda-context';
+export { lambdaContext } from './lambda-context';
 
 /** The access key the reconciler signs with: the emulator's publish log names it as the actor. */
 export const RECONCILER_ACTOR = 'cf-autopublish';
@@ -27,6 +31,10 @@ export interface LocalStackOptions {
   readonly bus?: BusOptions;
   /** Reconciler settings, as the Lambda environment would hold them (DRY_RUN, AUTO_PUBLISH_TAG_KEY…). */
   readonly settings?: Readonly<Record<string, string>>;
+  /** Clients or observability the runtime should use instead of its own (the bench counts calls). */
+  readonly clients?: RuntimeClients;
+  /** Reconcile options of the event path (the bench measures eagerLive). */
+  readonly eventPath?: EventPathOptions;
   /** Default: this package's serverless.yml, wherever the process runs from. */
   readonly serverlessYml?: string;
   /** Lambda timeout the sweep sees through getRemainingTimeInMillis. */
@@ -41,6 +49,10 @@ export interface DecidedOutcome extends Outcome {
 export interface LocalStack {
   readonly emulator: Emulator;
   readonly bus: LocalBus;
+  /** The runtime both handlers were built with. */
+  readonly runtime: Runtime;
+  /** What the event handler put on its failure queue (failures no retry can mend). */
+  readonly failureQueue: FailureRecord[];
   /** Every outcome either handler reported, in order. */
   readonly outcomes: DecidedOutcome[];
   /** A client for another actor (a console user, a CI job): its calls are logged under `actor`. */
@@ -60,36 +72,26 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/**
- * Points the handlers (which read process.env, as in Lambda) at the emulator, signing as the
- * reconciler actor, with `settings` on top. Returns the function that puts the environment back.
- */
-export function reconcilerEnvironment(emulator: Emulator, settings: Readonly<Record<string, string>> = {}): () => void {
-  const savedEnv = { ...process.env };
-  Object.assign(process.env, {
-    CLOUDFRONT_ENDPOINT: emulator.endpoint,
-    AWS_ACCESS_KEY_ID: RECONCILER_KEY,
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'us-east-1',
-    ...settings,
-  });
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
-  emulator.controls.setActor(RECONCILER_KEY, RECONCILER_ACTOR);
-  return () => {
-    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-    Object.assign(process.env, savedEnv);
-  };
-}
-
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const emulator = await startEmulator(options.emulator);
-  const restoreEnvironment = reconcilerEnvironment(emulator, options.settings);
+  emulator.controls.setActor(RECONCILER_KEY, RECONCILER_ACTOR);
 
   const outcomes: DecidedOutcome[] = [];
+  const failureQueue: FailureRecord[] = [];
   const account = emulator.accountId;
   const bus = new LocalBus(options.bus);
+  let runtime: Runtime;
+  let onFunctionChange: ReturnType<typeof makeOnFunctionChange>;
+  let driftSweep: ReturnType<typeof makeDriftSweep>;
   try {
+    runtime = createRuntime(loadConfig({ ...options.settings, CLOUDFRONT_ENDPOINT: emulator.endpoint }), {
+      credentials: { accessKeyId: RECONCILER_KEY, secretAccessKey: 'local' },
+      observability: createObservability({ quiet: true }),
+      failureQueue: { send: async (record) => void failureQueue.push(record) },
+      ...options.clients,
+    });
+    onFunctionChange = makeOnFunctionChange(runtime, options.eventPath);
+    driftSweep = makeDriftSweep(runtime);
     const rules = busRulesFromServerless(readServerlessRules(options.serverlessYml ?? SERVERLESS_YML), {
       onFunctionChange: async (event) => {
         const summary = (await onFunctionChange(event, lambdaContext('onFunctionChange', account, 30_000))) as EventSummary;
@@ -103,7 +105,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Nothing is handed back to close, so close it here: a listening emulator would keep the process alive.
     bus.dispose();
     await emulator.close();
-    restoreEnvironment();
     throw error;
   }
   let held: CloudTrailEvent[] | undefined;
@@ -121,6 +122,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   return {
     emulator,
     bus,
+    runtime,
+    failureQueue,
     outcomes,
     clientFor: (actor, clientOptions = {}) => {
       const key = `AKID${actor.toUpperCase().replace(/[^A-Z0-9]/g, '')}`;
@@ -155,7 +158,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       } finally {
         bus.dispose();
         await emulator.close();
-        restoreEnvironment();
       }
     },
   };
