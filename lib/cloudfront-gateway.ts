@@ -124,6 +124,7 @@ export class Pacer {
 }
 
 export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
+  watchForLostAnswers(client);
   return {
     async readTags(arn, signal) {
       try {
@@ -157,7 +158,7 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
         await client.send(new PublishFunctionCommand({ Name: name, IfMatch: developmentEtag }), sendOptions(signal));
         return 'published';
       } catch (error) {
-        if (isError(error, 'PreconditionFailed')) return attemptsOf(error) > 1 ? 'precondition-failed-on-retry' : 'precondition-failed';
+        if (isError(error, 'PreconditionFailed')) return answerWasLost(error) ? 'precondition-failed-on-retry' : 'precondition-failed';
         if (isError(error, 'NoSuchFunctionExists')) return 'gone';
         throw error;
       }
@@ -228,10 +229,46 @@ function sendOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSign
   return signal ? { abortSignal: signal } : {};
 }
 
-/** How many attempts the SDK's retry middleware made for the call that failed with `error`. */
-function attemptsOf(error: unknown): number {
-  const attempts = (error as { $metadata?: { attempts?: unknown } }).$metadata?.attempts;
-  return typeof attempts === 'number' ? attempts : 1;
+/**
+ * Marks a call whose earlier attempt may have changed state although its answer was lost: a 5xx, a
+ * timeout or a dropped connection (a throttle or another 4xx changed nothing). One middleware inside
+ * the SDK's retry loop notes such an attempt on the call's context; one outside it copies the note
+ * onto the error the call finally rejects with. Added once per client.
+ */
+const LOST_ANSWER = Symbol('cloudfront-autopublish.lostAnswer');
+const watched = new WeakSet<CloudFrontClient>();
+
+function watchForLostAnswers(client: CloudFrontClient): void {
+  if (watched.has(client)) return;
+  watched.add(client);
+  const marks = new WeakMap<object, true>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+        if (status === undefined || status >= 500) marks.set(context, true);
+        throw error;
+      }
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'cloudFrontAttemptWatch' },
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (marks.has(context) && typeof error === 'object' && error !== null) Object.defineProperty(error, LOST_ANSWER, { value: true });
+        throw error;
+      }
+    },
+    { step: 'initialize', priority: 'high', name: 'cloudFrontLostAnswer' },
+  );
+}
+
+function answerWasLost(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && LOST_ANSWER in error;
 }
 
 /** The SDK names modelled errors by `name`; unmodelled ones (Throttling) by `name` too. */

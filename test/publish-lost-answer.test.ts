@@ -53,3 +53,38 @@ for (const [label, otherActorPublishes, expected] of [
       assert.equal(outcome.publishAttempts, 1);
     }));
 }
+
+/** An endpoint that answers PublishFunction from a script: one status and error code per attempt. */
+async function scriptedPublish(script: [number, string][]) {
+  const { createServer } = await import('node:http');
+  let attempt = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    const [status, code] = script[Math.min(attempt++, script.length - 1)] as [number, string];
+    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': `r${attempt}` });
+    res.end(`<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${code}</Message></Error><RequestId>r${attempt}</RequestId></ErrorResponse>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { endpoint: `http://127.0.0.1:${port}`, attempts: () => attempt, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+// Only an attempt that may have changed state (5xx, timeout, dropped connection) makes a later 412
+// "possibly ours"; a throttled attempt changed nothing, so a 412 after it is someone else's publish.
+for (const [first, expected] of [
+  [[503, 'ServiceUnavailable'], 'precondition-failed-on-retry'],
+  [[500, 'InternalError'], 'precondition-failed-on-retry'],
+  [[400, 'Throttling'], 'precondition-failed'],
+  [[412, 'PreconditionFailed'], 'precondition-failed'],
+] as const) {
+  test(`publish: ${first[1]}, then PreconditionFailed → ${expected}`, async () => {
+    const target = await scriptedPublish([[...first], [412, 'PreconditionFailed']]);
+    try {
+      const gateway = cloudFrontGateway(createCloudFrontClient({ endpoint: target.endpoint, maxAttempts: 3, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } }));
+      assert.equal(await gateway.publish('f', 'E2'), expected);
+      assert.equal(target.attempts(), first[0] === 412 ? 1 : 2);
+    } finally {
+      await target.close();
+    }
+  });
+}
