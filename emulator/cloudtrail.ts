@@ -2,7 +2,7 @@
  * CloudTrail management-event records for the emulator's mutating calls, wrapped as EventBridge
  * delivers them ("AWS API Call via CloudTrail" on the us-east-1 default bus).
  *
- * Shapes follow the shared doc and real CloudFront records from 2024 (suffixed eventName,
+ * Shapes follow docs/cloudfront-api.md#cloudtrail-events and real CloudFront records from 2024 (suffixed eventName,
  * camelCase requestParameters, redacted function code). No successful function record was found in
  * public sources, so responseElements is a best guess; consumers must read it defensively.
  */

@@ -81,7 +81,7 @@ export interface ModelOptions {
   maxTagsPerResource?: number;
   /**
    * Publishing a function whose LIVE ETag already equals its DEVELOPMENT ETag answers 412
-   * (shared doc: Terraform provider issue 49572, one report). Default true.
+   * (docs/cloudfront-api.md#publish-412-quirk: Terraform provider issue 49572, one report). Default true.
    */
   noopPublishPreconditionFailed?: boolean;
   /** Stage used when Describe/GetFunction omit `Stage`; the API reference does not say. */

@@ -95,7 +95,7 @@ function taggedFunction(detail: Json): FunctionRef | { reason: string } {
 
 /**
  * Create/Update records: the name from requestParameters, then responseElements.functionSummary
- * (no successful record was found in public sources, so read defensively; shared doc).
+ * (no successful record was found in public sources, so read defensively; docs/cloudfront-api.md#cloudtrail-events).
  */
 function changedFunction(event: Json, detail: Json): FunctionRef {
   const params = isObject(detail.requestParameters) ? detail.requestParameters : {};

@@ -49,7 +49,7 @@ export const DEFAULTS = {
   maxAttempts: 8,
 } as const;
 
-// CloudFront's tag rules (shared doc): keys 1–128, values 0–256, letters, spaces, digits and _.:/=+-@
+// CloudFront's tag rules (docs/cloudfront-api.md#tags): keys 1–128, values 0–256, letters, spaces, digits and _.:/=+-@
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 // A bus name, not an ARN: the deployment scopes events:PutEvents to event-bus/<name> in this account.
 const EVENT_BUS = /^[/.\-_A-Za-z0-9]{1,256}$/;

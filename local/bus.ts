@@ -4,7 +4,7 @@
  * Rules match with the same matcher the tests use against serverless.yml (lib/event-pattern), so
  * "matches here" means "matches in EventBridge". Delivery can be made as unreliable as the real
  * chain (CloudTrail → EventBridge → async Lambda is best-effort: late, duplicated, reordered or
- * lost — shared doc), and every random choice comes from one seed so a run can be replayed.
+ * lost — docs/cloudfront-api.md#cloudtrail-events), and every random choice comes from one seed so a run can be replayed.
  */
 import { matchesPattern, type EventPattern } from './event-pattern';
 import { SeededRandom, type Latency, latencyMs } from '../emulator/faults';

@@ -1,4 +1,4 @@
-// CloudTrail events the emulator hands to subscribers, checked against the shapes in the shared doc
+// CloudTrail events the emulator hands to subscribers, checked against the shapes in docs/cloudfront-api.md#cloudtrail-events
 // (docs/cloudfront-api.md, "CloudTrail records and EventBridge") and the rule
 // pattern it recommends.
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -135,7 +135,7 @@ describe('CloudTrail events', () => {
     assert.equal(del?.responseElements, null);
   });
 
-  it('failed calls are logged with errorCode/errorMessage and null parameters (shared doc)', async () => {
+  it('failed calls are logged with errorCode/errorMessage and null parameters (docs/cloudfront-api.md#cloudtrail-events)', async () => {
     await errorOf(() => cf.send(new UpdateFunctionCommand({ Name: 'ghost', IfMatch: 'EAAAA', FunctionConfig: config, FunctionCode: encode(CODE) })));
     await errorOf(() => cf.send(new TagResourceCommand({ Resource: ARN, Tags: { Items: [{ Key: 'k', Value: 'v' }] } })));
     const [update, tag] = received.map((e) => e.detail);
@@ -147,7 +147,7 @@ describe('CloudTrail events', () => {
     assert.equal(tag?.errorCode, 'NoSuchResource');
   });
 
-  it("the shared doc's rule pattern matches create/update/tag events and never publish", async () => {
+  it("the documented rule pattern matches create/update/tag events and never publish", async () => {
     const created = await cf.send(new CreateFunctionCommand({ Name: 'f1', FunctionConfig: config, FunctionCode: encode(CODE) }));
     await cf.send(new PublishFunctionCommand({ Name: 'f1', IfMatch: created.ETag }));
     await cf.send(new TagResourceCommand({ Resource: ARN, Tags: { Items: [{ Key: 'k', Value: 'v' }] } }));

@@ -1,5 +1,5 @@
 // The emulator as the real AWS SDK v3 sees it, over HTTP: ETag lifecycle, error classes, listing,
-// tags. Sources: shared doc = docs/cloudfront-api.md; "model" = the SDK's API schema.
+// tags. Sources: docs/cloudfront-api.md; "model" = the SDK's API schema.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -46,7 +46,7 @@ describe('emulator conformance through the AWS SDK', () => {
     cf.send(new CreateFunctionCommand({ Name: name, FunctionConfig: config, FunctionCode: encode(code) }));
   const describeStage = (name: string, stage: 'DEVELOPMENT' | 'LIVE') => cf.send(new DescribeFunctionCommand({ Name: name, Stage: stage }));
 
-  describe('ETag lifecycle (shared doc: function API)', () => {
+  describe('ETag lifecycle (docs/cloudfront-api.md#stages-and-etags)', () => {
     it('create answers 201 with ETag, Location and an UNPUBLISHED DEVELOPMENT summary', async () => {
       const out = await create('f1');
       assert.equal(out.$metadata.httpStatusCode, 201);
@@ -208,7 +208,7 @@ describe('emulator conformance through the AWS SDK', () => {
       await create('c');
     });
 
-    it('code over 10 KB → FunctionSizeLimitExceeded 413 (shared doc: quotas)', async () => {
+    it('code over 10 KB → FunctionSizeLimitExceeded 413 (docs/cloudfront-api.md#quotas-and-rate-limits)', async () => {
       const big = `function handler(e) { return e; } //${'x'.repeat(10 * 1024)}`;
       const error = await errorOf(() => create('big', big));
       assert.equal(error.name, 'FunctionSizeLimitExceeded');
@@ -270,7 +270,7 @@ describe('emulator conformance through the AWS SDK', () => {
     });
   });
 
-  describe('no-op publish (shared doc: Terraform provider issue 49572)', () => {
+  describe('no-op publish (docs/cloudfront-api.md#publish-412-quirk)', () => {
     it('publishing an in-sync function answers 412 by default', async () => {
       const { developmentEtag } = emulator.state.seed({ name: 'f1', code: CODE, publish: true });
       const error = await errorOf(() => cf.send(new PublishFunctionCommand({ Name: 'f1', IfMatch: developmentEtag })));
@@ -326,7 +326,7 @@ describe('emulator conformance through the AWS SDK', () => {
     });
   });
 
-  describe('tags (shared doc: tags on functions since 2026-05-05)', () => {
+  describe('tags (docs/cloudfront-api.md#tags)', () => {
     it('CreateFunction tags, TagResource merges, UntagResource removes, ListTagsForResource reads', async () => {
       await cf.send(new CreateFunctionCommand({ Name: 'f1', FunctionConfig: config, FunctionCode: encode(CODE), Tags: { Items: [{ Key: 'autopublish', Value: 'true' }] } }));
       const tagged = await cf.send(new TagResourceCommand({ Resource: arn('f1'), Tags: { Items: [{ Key: 'team', Value: 'edge' }, { Key: 'autopublish', Value: 'false' }] } }));

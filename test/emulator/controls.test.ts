@@ -43,7 +43,7 @@ describe('emulator controls', () => {
     });
   });
 
-  it('token bucket: the SDK retries Throttling and gets through (shared doc: "the SDK retries it")', async () => {
+  it('token bucket: the SDK retries Throttling and gets through (docs/cloudfront-api.md#errors)', async () => {
     await withEmulator({ rateLimit: { ratePerSecond: 20, burst: 1 } }, async (emulator) => {
       const cf = clientFor(emulator, { maxAttempts: 8 });
       const attempts: number[] = [];

@@ -1,4 +1,4 @@
-// The local bus: pattern filtering, seeded unreliability (shared doc: CloudTrail→EventBridge delivery
+// The local bus: pattern filtering, seeded unreliability (docs/cloudfront-api.md#cloudtrail-events: CloudTrail→EventBridge delivery
 // is best-effort: late, duplicated or missing), Lambda-like retries, and the serverless.yml reader.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -172,7 +172,7 @@ describe('serverless.yml rules', () => {
       await cf.send(new PublishFunctionCommand({ Name: 'f', IfMatch: created.ETag }));
       await cf.send(new TagResourceCommand({ Resource: 'arn:aws:cloudfront::123456789012:function/f', Tags: { Items: [{ Key: 'k', Value: 'v' }] } }));
       await bus.drain();
-      // shared doc: the rule must never match PublishFunction.
+      // docs/cloudfront-api.md#cloudtrail-events: the rule must never match PublishFunction.
       assert.deepEqual(handled, ['CreateFunction2020_05_31', 'TagResource2020_05_31']);
       cf.destroy();
     });

@@ -1,5 +1,5 @@
 /**
- * The EventBridge rule pattern exactly as the shared doc gives it (prefix matches, never
+ * The EventBridge rule pattern exactly as docs/cloudfront-api.md#cloudtrail-events gives it (prefix matches, never
  * PublishFunction). Tests compare serverless.yml and the emulator's events against this one copy.
  */
 export const SHARED_DOC_PATTERN = {
