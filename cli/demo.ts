@@ -7,6 +7,7 @@ import { CreateFunctionCommand, type CloudFrontClient, TagResourceCommand } from
 import { editFunction } from '../local/console-edit';
 import { type DecidedOutcome, type LocalStack, type LocalStackOptions, RECONCILER_ACTOR, startLocalStack } from '../local/local-stack';
 import type { FunctionSnapshot } from '../emulator/index';
+import type { Action } from '../lib/decide';
 import type { Io } from './io';
 import { table } from './table';
 
@@ -131,9 +132,19 @@ function stateTable(functions: readonly FunctionSnapshot[], outcomes: readonly D
 }
 
 /** A function may be decided several times (duplicates, races): show the decision that mattered. */
-const PRIORITY = ['published', 'would-publish', 'failed', 'already-published', 'skipped-not-opted-in', 'skipped-not-allowed', 'gone', 'skipped-in-sync'];
+// A Record over Action: a new action that is not ranked here does not compile.
+const RANK: Readonly<Record<Action, number>> = {
+  published: 0,
+  'would-publish': 1,
+  failed: 2,
+  'already-published': 3,
+  'skipped-not-opted-in': 4,
+  'skipped-not-allowed': 5,
+  gone: 6,
+  'skipped-in-sync': 7,
+};
 function decisiveOutcome(outcomes: readonly DecidedOutcome[]): DecidedOutcome | undefined {
-  return [...outcomes].sort((a, b) => PRIORITY.indexOf(a.action) - PRIORITY.indexOf(b.action))[0];
+  return [...outcomes].sort((a, b) => RANK[a.action] - RANK[b.action])[0];
 }
 
 /** Runs until Ctrl-C; the caller closes the stack. */

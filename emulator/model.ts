@@ -84,8 +84,6 @@ export interface ModelOptions {
    * (docs/cloudfront-api.md#publish-412-quirk: Terraform provider issue 49572, one report). Default true.
    */
   noopPublishPreconditionFailed?: boolean;
-  /** Stage used when Describe/GetFunction omit `Stage`; the API reference does not say. */
-  defaultStage?: Stage;
   /** Unconfirmed API behaviours; unspecified ones take DEFAULT_VARIANTS. */
   variants?: Partial<Variants>;
   /** Distributions one function can be associated with (CloudFront quota: 100). */
@@ -202,7 +200,6 @@ export class CloudFrontModel {
   maxCodeBytes: number;
   maxTagsPerResource: number;
   noopPublishPreconditionFailed: boolean;
-  defaultStage: Stage;
   maxDistributionsPerFunction: number;
   private currentVariants: Variants;
   private readonly now: () => Date;
@@ -216,7 +213,6 @@ export class CloudFrontModel {
     this.maxCodeBytes = options.maxCodeBytes ?? 10 * 1024;
     this.maxTagsPerResource = options.maxTagsPerResource ?? 50;
     this.noopPublishPreconditionFailed = options.noopPublishPreconditionFailed ?? true;
-    this.defaultStage = options.defaultStage ?? 'DEVELOPMENT';
     this.maxDistributionsPerFunction = options.maxDistributionsPerFunction ?? 100;
     this.currentVariants = resolveVariants(options.variants);
     this.now = options.now ?? (() => new Date());
@@ -482,10 +478,6 @@ export class CloudFrontModel {
       }));
   }
 
-  functionCount(): number {
-    return this.functions.size;
-  }
-
   /** Drops every function and every distribution. */
   reset(): void {
     this.functions.clear();
@@ -501,7 +493,8 @@ export class CloudFrontModel {
   }
 
   private stageOf(name: string, stage: string | undefined): { record: FunctionRecord; state: StageState; stage: Stage } {
-    const which = stage === undefined || stage === '' ? this.defaultStage : this.parseStage(stage);
+    // The API reference does not say which stage an omitted `Stage` means; DEVELOPMENT is the safe guess.
+    const which = stage === undefined || stage === '' ? 'DEVELOPMENT' : this.parseStage(stage);
     const record = this.get(name);
     const state = which === 'LIVE' ? record.live : record.development;
     if (!state) throw errors.noSuchFunction(name);

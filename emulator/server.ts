@@ -59,7 +59,6 @@ export interface PublishLogEntry {
 export interface ServerOptions extends ModelOptions {
   /** Default 0: pick a free port. */
   port?: number;
-  host?: string;
   latency?: Latency;
   /** Seed for the latency range draws. */
   latencySeed?: number;
@@ -70,7 +69,6 @@ export interface ServerOptions extends ModelOptions {
   authorizer?: Authorizer;
   /** Time budget of TestFunction's node:vm run. */
   testTimeoutMs?: number;
-  onCloudTrailEvent?: (event: CloudTrailEvent) => void;
 }
 
 interface Route {
@@ -145,7 +143,6 @@ export class EmulatorServer {
     this.setFaults(options.faults);
     this.authorizer = options.authorizer;
     for (const [key, actor] of Object.entries(options.actors ?? {})) this.actors.set(key, actor);
-    if (options.onCloudTrailEvent) this.subscribers.add(options.onCloudTrailEvent);
     this.testTimeoutMs = options.testTimeoutMs ?? 1000;
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
@@ -160,7 +157,8 @@ export class EmulatorServer {
   async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+      // Loopback only: the emulator accepts any signature, so it must never be reachable from elsewhere.
+      this.server.listen(this.options.port ?? 0, '127.0.0.1', () => {
         this.server.off('error', reject);
         resolve();
       });
@@ -169,7 +167,7 @@ export class EmulatorServer {
   }
 
   get endpoint(): string {
-    return `http://${this.options.host ?? '127.0.0.1'}:${this.port}`;
+    return `http://127.0.0.1:${this.port}`;
   }
 
   get listeningPort(): number {

@@ -108,13 +108,6 @@ export class LocalBus {
     return this;
   }
 
-  removeRule(name: string): boolean {
-    const index = this.rules.findIndex((r) => r.name === name);
-    if (index === -1) return false;
-    this.rules.splice(index, 1);
-    return true;
-  }
-
   /** Names of the rules the event matches, in rule order. */
   matchingRules(event: object): string[] {
     return this.rules.filter((r) => matchesPattern(r.pattern, event)).map((r) => r.name);
@@ -158,11 +151,6 @@ export class LocalBus {
     return [...this.dead];
   }
 
-  /** Forgets records and dead letters (rules and in-flight deliveries stay). */
-  clearRecords(): void {
-    this.records.length = 0;
-    this.dead.length = 0;
-  }
 
   /** Drops everything still scheduled; for test teardown. */
   dispose(): void {
