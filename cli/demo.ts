@@ -137,6 +137,7 @@ const RANK: Readonly<Record<Action, number>> = {
   published: 0,
   'would-publish': 1,
   failed: 2,
+  blocked: 2,
   'already-published': 3,
   'skipped-not-opted-in': 4,
   'skipped-not-allowed': 5,

@@ -11,6 +11,7 @@ export function makeDriftSweep(runtime: Runtime) {
   return middy(async (_event: unknown, context: Context): Promise<SweepSummary> => {
     const report = await sweep({
       cloudfront: runtime.cloudfrontFor(accountOf(context)),
+      publishGate: (cloudfront) => runtime.publishGate(cloudfront),
       policy,
       concurrency: config.sweepConcurrency,
       remainingMs: () => context.getRemainingTimeInMillis(),

@@ -27,7 +27,9 @@ export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions
     }
     let outcome: Outcome;
     try {
-      outcome = await reconcile(intent.fn, intent.trigger, { ...options, cloudfront: runtime.cloudfrontFor(account), policy, eagerDevelopment: true });
+      const cloudfront = runtime.cloudfrontFor(account);
+      const gate = runtime.publishGate(cloudfront);
+      outcome = await reconcile(intent.fn, intent.trigger, { ...options, cloudfront, policy, eagerDevelopment: true, ...(gate ? { gate } : {}) });
     } catch (error) {
       // Report, then rethrow: Lambda's retries (or, for a failure no retry can mend, the failure
       // queue at once) keep the event.

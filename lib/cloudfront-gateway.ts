@@ -6,11 +6,14 @@
 import {
   CloudFrontClient,
   DescribeFunctionCommand,
+  ListDistributionsCommand,
   ListFunctionsCommand,
   ListTagsForResourceCommand,
   PublishFunctionCommand,
+  TestFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
 import type { ListedStage, Stage, StageView } from './decide';
+import type { EventType, TestResult } from './gate';
 import { type AwsClientOptions, awsClientConfig } from './aws-client';
 import { AutoPublishError } from './errors';
 import { isFunctionName } from './function-ref';
@@ -45,6 +48,13 @@ export interface CloudFrontGateway {
   publish(name: string, developmentEtag: string, signal?: AbortSignal): Promise<PublishResult>;
   /** One page of functions at a time, following NextMarker to the end. */
   listFunctions(stage: Stage, signal?: AbortSignal): AsyncIterable<FunctionListing[]>;
+  /**
+   * TestFunction with IfMatch = `etag`: 'precondition-failed' when that is no longer the stage's ETag
+   * (the stage changed under us), 'gone' when the function was deleted.
+   */
+  testFunction(name: string, etag: string, stage: Stage, event: unknown, signal?: AbortSignal): Promise<TestResult | 'precondition-failed' | 'gone'>;
+  /** Every function association of the account's distributions: function ARN → the event types it runs on. */
+  listFunctionAssociations(signal?: AbortSignal): Promise<ReadonlyMap<string, ReadonlySet<EventType>>>;
 }
 
 export interface CloudFrontClientOptions extends AwsClientOptions {
@@ -194,6 +204,52 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
           throw new ListingError(stage, `page ${pages} answered NextMarker "${next.slice(0, 64)}", a marker already seen in this listing: it would never end`);
         }
         if (pages >= MAX_LIST_PAGES) throw new ListingError(stage, `more than ${MAX_LIST_PAGES} pages; refusing to list on`);
+        markersSeen.add(next);
+        marker = next;
+      }
+    },
+
+    async testFunction(name, etag, stage, event, signal) {
+      assertName(name);
+      try {
+        const out = await client.send(
+          new TestFunctionCommand({ Name: name, IfMatch: etag, Stage: stage, EventObject: new TextEncoder().encode(JSON.stringify(event)) }),
+          sendOptions(signal),
+        );
+        const result = out.TestResult;
+        return {
+          computeUtilization: result?.ComputeUtilization,
+          errorMessage: result?.FunctionErrorMessage,
+          output: result?.FunctionOutput,
+          logs: result?.FunctionExecutionLogs ?? [],
+        };
+      } catch (error) {
+        // A stale or malformed If-Match both mean: what we meant to test is not the stage any more.
+        if (isError(error, 'PreconditionFailed', 'InvalidIfMatchVersion')) return 'precondition-failed';
+        if (isError(error, 'NoSuchFunctionExists')) return 'gone';
+        throw error;
+      }
+    },
+
+    async listFunctionAssociations(signal) {
+      const associations = new Map<string, Set<EventType>>();
+      const markersSeen = new Set<string>();
+      let marker: string | undefined;
+      for (let pages = 1; ; pages++) {
+        const out = await client.send(new ListDistributionsCommand({ MaxItems: 100, Marker: marker }), sendOptions(signal));
+        for (const distribution of out.DistributionList?.Items ?? []) {
+          const behaviours = [distribution.DefaultCacheBehavior, ...(distribution.CacheBehaviors?.Items ?? [])];
+          for (const association of behaviours.flatMap((b) => b?.FunctionAssociations?.Items ?? [])) {
+            const type = association.EventType;
+            if (!association.FunctionARN || (type !== 'viewer-request' && type !== 'viewer-response')) continue;
+            associations.set(association.FunctionARN, (associations.get(association.FunctionARN) ?? new Set<EventType>()).add(type));
+          }
+        }
+        const next = out.DistributionList?.IsTruncated ? out.DistributionList.NextMarker : undefined;
+        if (!next) return associations;
+        if (markersSeen.has(next) || next === marker || pages >= MAX_LIST_PAGES) {
+          throw new CloudFrontAnswerError(`ListDistributions: page ${pages} answered NextMarker "${next.slice(0, 64)}" again or too many pages; it would never end`);
+        }
         markersSeen.add(next);
         marker = next;
       }

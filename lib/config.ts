@@ -27,6 +27,13 @@ export interface Config {
   readonly maxAttempts: number;
   /** Client-side pacing of CloudFront calls per container; undefined = adaptive retry only. */
   readonly maxCallsPerSecond: number | undefined;
+  /** `smoke`: TestFunction before every publish; `off`: publish untested. */
+  readonly publishGate: 'smoke' | 'off';
+  /** ComputeUtilization above this blocks a publish (the guide: 71–100 is likely to be throttled). */
+  readonly maxComputeUtilization: number;
+  /** Buckets the gate may read a function's own test cases from; empty: none. */
+  readonly testCasesBuckets: readonly string[];
+  readonly s3Endpoint: string | undefined;
 }
 
 /** A setting we cannot parse: the same value fails the same way every time. */
@@ -47,7 +54,11 @@ export const DEFAULTS = {
   sweepConcurrency: 4,
   sweepReserveMs: 10_000,
   maxAttempts: 8,
+  maxComputeUtilization: 70,
 } as const;
+
+// S3 bucket names: 3–63 lower-case letters, digits, dots and hyphens, starting and ending alphanumeric.
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 // CloudFront's tag rules (docs/cloudfront-api.md#tags): keys 1–128, values 0–256, letters, spaces, digits and _.:/=+-@
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
@@ -74,8 +85,15 @@ export function loadConfig(env: Env): Config {
   const eventBridgeEndpoint = url(env, 'EVENTBRIDGE_ENDPOINT');
   const failureQueueUrl = url(env, 'FAILURE_QUEUE_URL');
   const sqsEndpoint = url(env, 'SQS_ENDPOINT');
+  const s3Endpoint = url(env, 'S3_ENDPOINT');
+  const publishGate = optional(env, 'PUBLISH_GATE') ?? 'smoke';
+  if (publishGate !== 'smoke' && publishGate !== 'off') throw new ConfigError('PUBLISH_GATE', `"${publishGate}" is not smoke or off`);
+  const testCasesBuckets = list(env, 'TEST_CASES_BUCKETS', 'bucket name');
+  for (const bucket of testCasesBuckets) {
+    if (!BUCKET.test(bucket)) throw new ConfigError('TEST_CASES_BUCKETS', `"${bucket}" is not an S3 bucket name`);
+  }
 
-  const allowedNames = list(env, 'AUTO_PUBLISH_ALLOWED_NAMES');
+  const allowedNames = list(env, 'AUTO_PUBLISH_ALLOWED_NAMES', 'name pattern');
   for (const pattern of allowedNames) {
     if (!NAME_PATTERN_RULE.test(pattern)) {
       throw new ConfigError('AUTO_PUBLISH_ALLOWED_NAMES', `"${pattern}" is not a function name pattern (letters, digits, - _ and * only)`);
@@ -97,6 +115,10 @@ export function loadConfig(env: Env): Config {
     maxCallsPerSecond: optional(env, 'CLOUDFRONT_MAX_CALLS_PER_SECOND') === undefined
       ? undefined
       : integer(env, 'CLOUDFRONT_MAX_CALLS_PER_SECOND', 0, 1, 1000),
+    publishGate,
+    maxComputeUtilization: integer(env, 'PUBLISH_GATE_MAX_COMPUTE', DEFAULTS.maxComputeUtilization, 1, 100),
+    testCasesBuckets,
+    s3Endpoint,
   };
 }
 
@@ -142,11 +164,11 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
  * Unset or blank: an empty list. A value that is set but holds no item (only separators) is an error:
  * for AUTO_PUBLISH_ALLOWED_NAMES an empty list means "no guard", so a typo would silently turn it off.
  */
-function list(env: Env, name: string): string[] {
+function list(env: Env, name: string, noun: string): string[] {
   const raw = optional(env, name);
   if (raw === undefined) return [];
   const items = raw.split(/[,\s]+/).filter((s) => s !== '');
-  if (items.length === 0) throw new ConfigError(name, `"${raw}" holds no name pattern (only separators); leave it empty for no guard`);
+  if (items.length === 0) throw new ConfigError(name, `"${raw}" holds no ${noun} (only separators); leave it empty for none`);
   return items;
 }
 

@@ -21,6 +21,7 @@ export type Action =
   | 'skipped-in-sync'
   | 'gone'
   | 'would-publish'
+  | 'blocked'
   | 'failed';
 
 export interface Observation {
@@ -37,17 +38,22 @@ export interface Observation {
    * answer was lost (the SDK retried it and the retry met the no-op 412). Then the publish is ours.
    */
   readonly ownPublishMayHaveLanded?: string;
+  /** The publish gate's verdict on one DEVELOPMENT ETag (only that version: a newer one is untested). */
+  readonly tested?: { readonly etag: string; readonly passed: boolean };
 }
 
 export interface Policy {
   readonly optedIn: (tags: Readonly<Record<string, string>>) => boolean;
   readonly nameAllowed: (name: string) => boolean;
   readonly dryRun: boolean;
+  /** Test every version with TestFunction before publishing it (PUBLISH_GATE=smoke). */
+  readonly gate: boolean;
 }
 
 export type Step =
   | { readonly kind: 'read-tags' }
   | { readonly kind: 'read'; readonly stage: Stage }
+  | { readonly kind: 'test'; readonly etag: string }
   | { readonly kind: 'publish'; readonly etag: string }
   | { readonly kind: 'done'; readonly action: Exclude<Action, 'failed'>; readonly etag?: string };
 
@@ -102,6 +108,9 @@ export function decide(name: string, seen: Observation, policy: Policy): Step {
     case 'unknown':
       return { kind: 'read', stage: 'LIVE' };
     case 'differs':
+      // The gate runs in a dry run too: what would be published must pass what would be tested.
+      if (policy.gate && seen.tested?.etag !== etag) return { kind: 'test', etag };
+      if (policy.gate && !seen.tested?.passed) return { kind: 'done', action: 'blocked', etag };
       return policy.dryRun ? { kind: 'done', action: 'would-publish', etag } : { kind: 'publish', etag };
   }
 }

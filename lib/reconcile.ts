@@ -6,6 +6,8 @@ import type { CloudFrontGateway } from './cloudfront-gateway';
 import { type Action, decide, type Observation, type Policy } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
 import type { FunctionRef } from './function-ref';
+import type { GateVerdict } from './gate';
+import type { PublishGate } from './publish-gate';
 
 export interface Outcome {
   readonly functionName: string;
@@ -19,6 +21,8 @@ export interface Outcome {
   /** Publish attempts made (0 when none). */
   readonly publishAttempts: number;
   readonly error?: string;
+  /** Why the gate blocked the publish (action `blocked`). */
+  readonly blocked?: { readonly reason: string; readonly testCase: string; readonly computeUtilization: number | undefined };
 }
 
 export interface ReconcileOptions {
@@ -35,6 +39,8 @@ export interface ReconcileOptions {
    * others. Off by default; `npm run bench` measures both (bench/results.json, eventPath).
    */
   readonly eagerLive?: boolean;
+  /** Runs before every publish when the policy says so (lib/publish-gate.ts). */
+  readonly gate?: PublishGate;
 }
 
 export const MAX_PUBLISH_ATTEMPTS = 3;
@@ -78,6 +84,8 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
   const { cloudfront, policy } = options;
   let seen: Observation = {};
   let attempts = 0;
+  let conflicts = 0;
+  let verdict: GateVerdict | undefined;
   const outcome = (action: Action, etag?: string): Outcome => ({
     functionName: fn.name,
     functionArn: fn.arn,
@@ -86,7 +94,22 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     ...(etag !== undefined ? { etag } : {}),
     dryRun: policy.dryRun,
     publishAttempts: attempts,
+    ...(action === 'blocked' && verdict && !verdict.passed
+      ? { blocked: { reason: verdict.reason, testCase: verdict.testCase, computeUtilization: verdict.computeUtilization } }
+      : {}),
   });
+  // Every 412-like answer (publish or test) re-reads tags and both stages before anything else is
+  // decided; a verdict stays only while DEVELOPMENT still holds the version it was given for.
+  const reread = async (extra: Partial<Observation>): Promise<Observation> => {
+    if (++conflicts >= MAX_PUBLISH_ATTEMPTS) throw new PublishConflictError(fn.name, progress());
+    const [tags, development, live] = await Promise.all([
+      cloudfront.readTags(fn.arn),
+      cloudfront.describe(fn.name, 'DEVELOPMENT'),
+      cloudfront.describe(fn.name, 'LIVE'),
+    ]);
+    const tested = seen.tested && development?.etag === seen.tested.etag ? { tested: seen.tested } : {};
+    return { tags, development, live, afterConflict: true, ...tested, ...extra };
+  };
 
   const progress = (): ReconcileProgress => ({ publishAttempts: attempts, ...(seen.development ? { etag: seen.development.etag } : {}) });
   try {
@@ -111,21 +134,26 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
             ? { ...seen, development: await cloudfront.describe(fn.name, 'DEVELOPMENT') }
             : { ...seen, live: await cloudfront.describe(fn.name, 'LIVE') };
           break;
+        case 'test': {
+          if (!options.gate) throw new TypeError('reconcile: the policy asks for the publish gate, but no gate was given');
+          const result = await options.gate.test(fn, step.etag, seen.tags as Readonly<Record<string, string>>);
+          if (result === 'gone') return outcome('gone', step.etag);
+          // DEVELOPMENT moved on from the version we meant to test: decide again on the present.
+          if (result === 'precondition-failed') seen = await reread({});
+          else {
+            verdict = result;
+            seen = { ...seen, tested: { etag: step.etag, passed: result.passed } };
+          }
+          break;
+        }
         case 'publish': {
           attempts += 1;
           const result = await cloudfront.publish(fn.name, step.etag);
           if (result === 'published') return outcome('published', step.etag);
           if (result === 'gone') return outcome('gone', step.etag);
-          const ownPublishMayHaveLanded = result === 'precondition-failed-on-retry' ? { ownPublishMayHaveLanded: step.etag } : {};
           // 412: someone changed DEVELOPMENT or published first (or the no-op-publish quirk). Re-read
           // everything, the tags included, so the retry is decided on the present, not the past.
-          if (attempts >= MAX_PUBLISH_ATTEMPTS) throw new PublishConflictError(fn.name, progress());
-          const [tags, development, live] = await Promise.all([
-            cloudfront.readTags(fn.arn),
-            cloudfront.describe(fn.name, 'DEVELOPMENT'),
-            cloudfront.describe(fn.name, 'LIVE'),
-          ]);
-          seen = { tags, development, live, afterConflict: true, ...ownPublishMayHaveLanded };
+          seen = await reread(result === 'precondition-failed-on-retry' ? { ownPublishMayHaveLanded: step.etag } : {});
           break;
         }
         default:

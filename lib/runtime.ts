@@ -6,12 +6,15 @@
 import type { CloudFrontClient, CloudFrontClientConfig } from '@aws-sdk/client-cloudfront';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { cloudFrontGateway, type CloudFrontGateway, createCloudFrontClient } from './cloudfront-gateway';
 import { type Config, isOptedIn, nameGuard } from './config';
 import type { Policy } from './decide';
 import { createEventBridgeClient, eventBridgeGateway } from './eventbridge-gateway';
 import { createSqsClient, type FailureQueue, sqsFailureQueue } from './failure-queue';
+import { createPublishGate, type GateOverrides, type PublishGate } from './publish-gate';
 import { createObservability, createReporter, type Observability, type Reporter } from './report';
+import { createS3Client, s3Gateway } from './s3-gateway';
 
 export interface Runtime {
   readonly config: Config;
@@ -25,6 +28,11 @@ export interface Runtime {
   cloudfrontFor(account: string | undefined): CloudFrontGateway;
   /** Where the event path puts failures no retry can mend; undefined: Lambda's retries keep them. */
   readonly failureQueue: FailureQueue | undefined;
+  /**
+   * A publish gate for one invocation over `cloudfront` (it reads the account's associations at most
+   * once); undefined when PUBLISH_GATE=off.
+   */
+  publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides): PublishGate | undefined;
 }
 
 /** What a caller may bring instead of what the runtime would build from the settings. */
@@ -32,6 +40,7 @@ export interface RuntimeClients {
   readonly cloudFront?: CloudFrontClient;
   readonly eventBridge?: EventBridgeClient;
   readonly sqs?: SQSClient;
+  readonly s3?: S3Client;
   /** A failure queue other than SQS (the local stack keeps failures in memory). */
   readonly failureQueue?: FailureQueue;
   /** Credentials for the clients the runtime builds; default: the SDK's credential chain. */
@@ -48,6 +57,7 @@ export function policyFor(config: Config): Policy {
     optedIn: (tags) => isOptedIn(config, tags),
     nameAllowed: nameGuard(config),
     dryRun: config.dryRun,
+    gate: config.publishGate === 'smoke',
   };
 }
 
@@ -73,6 +83,11 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     clients.failureQueue ??
     (config.failureQueueUrl ? sqsFailureQueue(clients.sqs ?? createSqsClient({ endpoint: config.sqsEndpoint, ...credentials }), config.failureQueueUrl) : undefined);
   const observability = clients.observability ?? createObservability();
+  // Only a function that names its own cases needs S3, and only from the listed buckets.
+  const s3 = config.testCasesBuckets.length > 0
+    ? s3Gateway(clients.s3 ?? createS3Client({ endpoint: config.s3Endpoint, ...credentials }))
+    : undefined;
+  const gateSettings = { maxCompute: config.maxComputeUtilization, testCasesBuckets: config.testCasesBuckets };
   return {
     config,
     policy: policyFor(config),
@@ -80,6 +95,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     reporter: createReporter({ ...observability, eventBridge }),
     cloudfrontFor: () => cloudfront,
     failureQueue,
+    publishGate: (gateway, overrides) => (config.publishGate === 'smoke' ? createPublishGate(gateway, s3, gateSettings, overrides) : undefined),
   };
 }
 

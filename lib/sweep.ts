@@ -6,12 +6,18 @@
 import { type CloudFrontGateway, type FunctionListing, ListingError } from './cloudfront-gateway';
 import { isSweepCandidate, type Stage } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
+import type { PublishGate } from './publish-gate';
 import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from './reconcile';
 import { isFunctionName } from './function-ref';
 import { setMaxListeners } from 'node:events';
 import { ConfigError } from './config';
 
-export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment'> {
+export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment' | 'gate'> {
+  /**
+   * The publish gate for this sweep, built over the gateway the sweep hands it (bound to the sweep's
+   * deadline), once: every candidate shares it, so the account's associations are read once.
+   */
+  readonly publishGate?: (cloudfront: CloudFrontGateway) => PublishGate | undefined;
   readonly concurrency: number;
   /** Milliseconds the invocation has left; the sweep stops taking new candidates under `reserveMs`. */
   readonly remainingMs?: () => number;
@@ -91,7 +97,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     const outcomes: Outcome[] = [];
     const deferred: string[] = [];
     const interrupted: string[] = [];
-    const reconcileOptions = { ...options, cloudfront };
+    const gate = options.publishGate?.(cloudfront);
+    const reconcileOptions = { ...options, cloudfront, ...(gate ? { gate } : {}) };
     await forEachWithConcurrency(candidates, concurrency, async (fn) => {
       if (deadline.signal.aborted || remainingMs() < reserveMs) {
         deferred.push(fn.name);
@@ -121,7 +128,7 @@ async function listInto(cloudfront: CloudFrontGateway, stage: Stage, into: Funct
 }
 
 /** One function's failure must not stop the others: it becomes a `failed` outcome. */
-async function reconcileOrFail(fn: FunctionListing, options: SweepOptions, stopped: (error: unknown) => boolean): Promise<Outcome | 'interrupted'> {
+async function reconcileOrFail(fn: FunctionListing, options: Omit<ReconcileOptions, 'eagerDevelopment'>, stopped: (error: unknown) => boolean): Promise<Outcome | 'interrupted'> {
   if (!isFunctionName(fn.name)) {
     return failedOutcome(fn, 'sweep', options.policy.dryRun, new ListingError('DEVELOPMENT', `invalid function name ${JSON.stringify(fn.name)}`));
   }
@@ -171,6 +178,8 @@ export function withDeadline(inner: CloudFrontGateway, signal: AbortSignal): Clo
     readTags: (arn) => guard(inner.readTags(arn, signal)),
     describe: (name, stage) => guard(inner.describe(name, stage, signal)),
     publish: (name, etag) => guard(inner.publish(name, etag, signal)),
+    testFunction: (name, etag, stage, event) => guard(inner.testFunction(name, etag, stage, event, signal)),
+    listFunctionAssociations: () => guard(inner.listFunctionAssociations(signal)),
     async *listFunctions(stage) {
       const pages = inner.listFunctions(stage, signal)[Symbol.asyncIterator]();
       for (;;) {

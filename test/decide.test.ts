@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decide, isSweepCandidate, type Observation, type Policy, stageSync } from '../lib/decide';
 
-const policy: Policy = { optedIn: (t) => t['auto-publish'] === 'true', nameAllowed: () => true, dryRun: false };
+const policy: Policy = { optedIn: (t) => t['auto-publish'] === 'true', nameAllowed: () => true, dryRun: false, gate: false };
 const on = { 'auto-publish': 'true' };
 const dev = (etag: string, status = 'UNPUBLISHED') => ({ etag, status });
 

@@ -24,15 +24,27 @@ beforeEach(() => {
 afterEach(() => cf?.restore());
 
 describe('event path: publishing', () => {
-  test('an update to an opted-in function is published with the DEVELOPMENT ETag just read, in 3 calls', async () => {
+  test('an update to an opted-in function is tested, then published with the DEVELOPMENT ETag just read, in 5 calls', async () => {
     cf = fakeCloudFront({ 'url-rewrite': { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
     const r = await invoke(updateEvent('url-rewrite'));
     assert.equal(actionOf(r), 'published');
     assert.deepEqual(cf.publishes, [{ name: 'url-rewrite', etag: 'E2' }]);
-    assert.equal(cf.count(), 3, 'ListTagsForResource + DescribeFunction(DEVELOPMENT) + PublishFunction');
+    assert.deepEqual(cf.calls.map((c) => c.op).slice(2), ['ListDistributions', 'TestFunction', 'PublishFunction']);
+    assert.equal(cf.count(), 5, 'ListTagsForResource ∥ DescribeFunction(DEVELOPMENT), ListDistributions, TestFunction, PublishFunction');
+    assert.equal(cf.calls.find((c) => c.op === 'TestFunction')?.input.IfMatch, 'E2', 'what was tested is what goes live');
     const describe = cf.calls.find((c) => c.op === 'DescribeFunction');
     assert.equal(describe?.input.Stage, 'DEVELOPMENT');
     assert.equal(cf.calls.find((c) => c.op === 'ListTagsForResource')?.input.Resource, arnOf('url-rewrite'));
+  });
+
+  test('with PUBLISH_GATE=off an update costs 3 calls (4 when the status is not UNPUBLISHED)', async () => {
+    settings = { PUBLISH_GATE: 'off' };
+    cf = fakeCloudFront({ a: { tags: opted, devEtag: 'E2', liveEtag: 'E1' }, b: { tags: opted, devEtag: 'E3', liveEtag: 'E2', status: 'DEPLOYED' } });
+    assert.equal(actionOf(await invoke(updateEvent('a'))), 'published');
+    assert.equal(cf.count(), 3);
+    assert.equal(actionOf(await invoke(updateEvent('b'))), 'published');
+    assert.equal(cf.count(), 3 + 4);
+    assert.equal(cf.count('TestFunction'), 0);
   });
 
   test('tags and DEVELOPMENT are read in parallel: one round trip before the publish', async () => {
@@ -124,7 +136,7 @@ describe('event path: never publish what is not ours to publish', () => {
       const r = await invoke(updateEvent('f'));
       assert.equal(actionOf(r), 'published');
       assert.deepEqual(cf.publishes, [{ name: 'f', etag: 'E3' }]);
-      assert.equal(cf.count(), 4, 'tags ∥ DEVELOPMENT, LIVE, Publish');
+      assert.equal(cf.count(), 6, 'tags ∥ DEVELOPMENT, LIVE, ListDistributions, TestFunction, Publish');
     });
   }
 
@@ -345,7 +357,7 @@ test('an ignored event is counted (ignored-event), so an EMF line is always writ
 });
 
 describe('event path: reading LIVE eagerly (the measured alternative)', () => {
-  const policy = { optedIn: (t: Readonly<Record<string, string>>) => t['auto-publish'] === 'true', nameAllowed: () => true, dryRun: false };
+  const policy = { optedIn: (t: Readonly<Record<string, string>>) => t['auto-publish'] === 'true', nameAllowed: () => true, dryRun: false, gate: false };
   const gateway = () => cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1, credentials: TEST_CREDENTIALS }));
   for (const [status, live, expected] of [['DEPLOYED', 'E2', 'published'], ['UNPUBLISHED', 'E2', 'published'], ['DEPLOYED', 'E3', 'skipped-in-sync']] as const) {
     test(`eagerLive reads tags, DEVELOPMENT and LIVE in one round trip (${status}, LIVE ${live} → ${expected})`, async () => {

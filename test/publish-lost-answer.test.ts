@@ -13,7 +13,7 @@ import { isOptedIn, loadConfig } from '../lib/config';
 import { clientFor, encode, withEmulator } from './emulator/helpers';
 
 const config = loadConfig({});
-const policy = { optedIn: (tags: Record<string, string>) => isOptedIn(config, tags), nameAllowed: () => true, dryRun: false };
+const policy = { optedIn: (tags: Record<string, string>) => isOptedIn(config, tags), nameAllowed: () => true, dryRun: false, gate: false };
 
 for (const [label, otherActorPublishes, expected] of [
   ['our own attempt landed, its answer lost', false, 'published'],

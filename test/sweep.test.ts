@@ -43,7 +43,7 @@ test('follows NextMarker through every page and publishes every opted-in unpubli
   for (const name of expected) assert.equal(cf.functions.get(name)?.liveEtag, cf.functions.get(name)?.devEtag);
 });
 
-test('sits on the lower bound: both listings, tags only for candidates, Describe+Publish only for opted-in ones', async () => {
+test('sits on the lower bound: both listings, tags only for candidates, Describe+Test+Publish only for opted-in ones, associations read once', async () => {
   const functions = fleet(400);
   cf = fakeCloudFront(functions);
   const r = await run();
@@ -53,7 +53,9 @@ test('sits on the lower bound: both listings, tags only for candidates, Describe
   assert.equal(cf.count('ListTagsForResource'), unpublished.length);
   assert.equal(cf.count('DescribeFunction'), optedUnpublished.length);
   assert.equal(cf.count('PublishFunction'), optedUnpublished.length);
-  assert.equal(cf.count(), 2 * 4 + unpublished.length + 2 * optedUnpublished.length);
+  assert.equal(cf.count('TestFunction'), optedUnpublished.length, 'one smoke case each');
+  assert.equal(cf.count('ListDistributions'), 1, 'read once, shared by every candidate');
+  assert.equal(cf.count(), 2 * 4 + unpublished.length + 3 * optedUnpublished.length + 1);
 });
 
 test('an associated function edited while DEVELOPMENT keeps saying DEPLOYED is a candidate (LastModifiedTime) and published', async () => {
@@ -185,6 +187,8 @@ test('the hard stop: calls still in flight near the timeout are abandoned and th
     },
     describe: async () => null,
     publish: async () => 'published',
+    testFunction: async () => 'gone',
+    listFunctionAssociations: async () => new Map(),
     async *listFunctions() {
       yield listing;
     },
@@ -212,6 +216,8 @@ test('the hard stop during listing: what was listed is deferred, the listing is 
     readTags: async () => ({}),
     describe: async () => null,
     publish: async () => 'published',
+    testFunction: async () => 'gone',
+    listFunctionAssociations: async () => new Map(),
     async *listFunctions() {
       yield [{ name: 'a', arn: 'arn:aws:cloudfront::123456789012:function/a', status: 'UNPUBLISHED', lastModified: undefined, keyValueStores: [] }];
       await new Promise(() => undefined);

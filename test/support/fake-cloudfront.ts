@@ -12,6 +12,8 @@ import {
   NoSuchResource,
   PreconditionFailed,
   PublishFunctionCommand,
+  ListDistributionsCommand,
+  TestFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -30,9 +32,16 @@ export interface FakeFunction {
    */
   devModified?: number;
   liveModified?: number;
+  /**
+   * What TestFunction answers for this function's DEVELOPMENT code: by default a pass (the event's
+   * request or response echoed, wrapped as the real API wraps it, utilization 5).
+   */
+  test?: (event: { context?: { eventType?: string } }) => { error?: string; output?: string; utilization?: string };
+  /** Event types of this function's associations in the account's distributions. */
+  associations?: ('viewer-request' | 'viewer-response')[];
 }
 
-export type Op = 'DescribeFunction' | 'ListFunctions' | 'ListTagsForResource' | 'PublishFunction';
+export type Op = 'DescribeFunction' | 'ListFunctions' | 'ListTagsForResource' | 'PublishFunction' | 'TestFunction' | 'ListDistributions';
 
 export interface Call {
   op: Op;
@@ -111,6 +120,34 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
         Items: page.map((name) => summary(name, functions.get(name) as FakeFunction, stage)),
       },
     };
+  });
+
+  mock.on(TestFunctionCommand).callsFake(async (input) => {
+    await record('TestFunction', input);
+    const f = functions.get(input.Name);
+    if (!f) throw missing(input.Name);
+    const etag = input.Stage === 'LIVE' ? f.liveEtag : f.devEtag;
+    if (input.IfMatch !== etag) throw new PreconditionFailed({ message: 'The precondition given in one or more of the request header fields evaluated to false.', ...meta });
+    const event = JSON.parse(new TextDecoder().decode(input.EventObject)) as { context?: { eventType?: string }; request?: unknown; response?: unknown };
+    const key = event.context?.eventType === 'viewer-response' ? 'response' : 'request';
+    const answer = f.test?.(event) ?? {};
+    return {
+      TestResult: {
+        ComputeUtilization: answer.utilization ?? '5',
+        FunctionErrorMessage: answer.error ?? '',
+        FunctionExecutionLogs: [],
+        FunctionOutput: answer.output ?? (answer.error ? '' : JSON.stringify({ [key]: event[key] })),
+      },
+    };
+  });
+  mock.on(ListDistributionsCommand).callsFake(async (input) => {
+    await record('ListDistributions', input);
+    const associated = [...functions.entries()].filter(([, f]) => f.associations?.length);
+    const Items = associated.map(([name, f], i) => ({
+      Id: `E${i}`,
+      DefaultCacheBehavior: { FunctionAssociations: { Quantity: f.associations?.length ?? 0, Items: (f.associations ?? []).map((EventType) => ({ FunctionARN: arnOf(name), EventType })) } },
+    }));
+    return { DistributionList: { Marker: '', MaxItems: 100, IsTruncated: false, Quantity: Items.length, Items } } as never;
   });
 
   function summary(name: string, f: FakeFunction, stage: 'DEVELOPMENT' | 'LIVE') {

@@ -1,0 +1,227 @@
+/**
+ * The publish gate, its pure part: which test events a function gets, and what a TestFunction
+ * result says about them. Publishing is all at once (every cache behaviour that uses the function
+ * switches to the new code), and a function that throws answers every viewer with a 503, so the
+ * gate runs before every publish and blocks on any doubt (docs/cloudfront-api.md#testfunction).
+ *
+ * The shell (lib/reconcile.ts) calls TestFunction with the ETag about to be published; what passes
+ * here is exactly what goes live.
+ */
+
+import { AutoPublishError } from './errors';
+
+export type EventType = 'viewer-request' | 'viewer-response';
+export const EVENT_TYPES: readonly EventType[] = ['viewer-request', 'viewer-response'];
+
+/** The tags a function may carry to steer its own gate. */
+export const EVENT_TYPE_TAG = 'auto-publish-event-type';
+export const TEST_CASES_TAG = 'auto-publish-tests';
+
+/** One test case: a user's, from S3, or a built-in smoke event. */
+export interface TestCase {
+  readonly name: string;
+  readonly eventType: EventType;
+  readonly event: unknown;
+  /** A partial deep match of the function's output, e.g. {"response": {"statusCode": 302}}. */
+  readonly expect?: unknown;
+  /** The function is expected to throw. */
+  readonly error?: boolean;
+}
+
+/** What TestFunction answered, as the gateway hands it over. */
+export interface TestResult {
+  readonly computeUtilization: string | undefined;
+  readonly errorMessage: string | undefined;
+  readonly output: string | undefined;
+  readonly logs: readonly string[];
+}
+
+export type CaseVerdict =
+  | { readonly passed: true; readonly testCase: string; readonly computeUtilization: number | undefined }
+  | { readonly passed: false; readonly testCase: string; readonly computeUtilization: number | undefined; readonly reason: string };
+
+/**
+ * The gate's verdict on one version. `blocked` names the case and what failed; a group of
+ * alternatives (both event types, for a function no distribution uses) passes when one passes.
+ */
+export type GateVerdict =
+  | { readonly passed: true; readonly cases: readonly CaseVerdict[] }
+  | { readonly passed: false; readonly reason: string; readonly testCase: string; readonly computeUtilization: number | undefined };
+
+/**
+ * A realistic viewer request: GET /index.html with host, user-agent, accept, a query string, a
+ * cookie and a viewer IP (the CloudFront Functions event structure, docs/cloudfront-api.md#testfunction).
+ */
+export function smokeRequestEvent(): Record<string, unknown> {
+  return {
+    version: '1.0',
+    context: { distributionDomainName: 'd111111abcdef8.cloudfront.net', distributionId: 'EDFDVBD6EXAMPLE', eventType: 'viewer-request', requestId: 'cf-autopublish-smoke' },
+    viewer: { ip: '198.51.100.10' },
+    request: {
+      method: 'GET',
+      uri: '/index.html',
+      querystring: { lang: { value: 'en' }, utm_source: { value: 'smoke-test' } },
+      headers: {
+        host: { value: 'www.example.com' },
+        'user-agent': { value: 'Mozilla/5.0 (X11; Linux x86_64) cf-autopublish-smoke' },
+        accept: { value: 'text/html,application/xhtml+xml' },
+      },
+      cookies: { session: { value: 'abc123' } },
+    },
+  };
+}
+
+/** The same request, answered 200 with headers, as a viewer-response function sees it. */
+export function smokeResponseEvent(): Record<string, unknown> {
+  const event = smokeRequestEvent();
+  return {
+    ...event,
+    context: { ...(event.context as object), eventType: 'viewer-response' },
+    response: {
+      statusCode: 200,
+      statusDescription: 'OK',
+      headers: {
+        'content-type': { value: 'text/html; charset=utf-8' },
+        'content-length': { value: '1024' },
+        'cache-control': { value: 'max-age=60' },
+      },
+      cookies: {},
+    },
+  };
+}
+
+export function smokeCase(eventType: EventType): TestCase {
+  return eventType === 'viewer-request'
+    ? { name: 'smoke viewer-request', eventType, event: smokeRequestEvent() }
+    : { name: 'smoke viewer-response', eventType, event: smokeResponseEvent() };
+}
+
+/** A test-case file we cannot use: the gate blocks, naming what is wrong (fail closed). */
+export class TestCasesError extends AutoPublishError {
+  override name = 'TestCasesError';
+  readonly retryable = false;
+}
+
+/** A user's case as written: its event type may be left to the function's own. */
+export type WrittenCase = Omit<TestCase, 'eventType'> & { readonly eventType: EventType | undefined };
+
+/**
+ * Parses a user's test-case file: a JSON array of {name, eventType?, event, expect?, error?}. A case
+ * without eventType takes its event's context.eventType, or is left for `withEventTypes`. Anything
+ * malformed throws TestCasesError naming the case: the gate then blocks (fail closed).
+ */
+export function parseTestCases(text: string): WrittenCase[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new TestCasesError(`not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw new TestCasesError('not a non-empty JSON array of test cases');
+  return parsed.map((raw: unknown, index): WrittenCase => {
+    const at = `case ${index + 1}`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new TestCasesError(`${at} is not an object`);
+    const c = raw as Record<string, unknown>;
+    if (typeof c.name !== 'string' || c.name.trim() === '') throw new TestCasesError(`${at} has no name`);
+    const name = c.name.slice(0, 128);
+    if (typeof c.event !== 'object' || c.event === null || Array.isArray(c.event)) throw new TestCasesError(`case "${name}" has no event object`);
+    const declared = c.eventType ?? (c.event as { context?: { eventType?: unknown } }).context?.eventType;
+    if (declared !== undefined && !EVENT_TYPES.includes(declared as EventType)) throw new TestCasesError(`case "${name}": eventType must be viewer-request or viewer-response`);
+    if (c.error !== undefined && typeof c.error !== 'boolean') throw new TestCasesError(`case "${name}": error must be true or false`);
+    return { name, eventType: declared as EventType | undefined, event: c.event, ...(c.expect !== undefined ? { expect: c.expect } : {}), ...(c.error ? { error: true } : {}) };
+  });
+}
+
+/** Gives every case an event type: its own, else the function's (`fallback`); none is an error. */
+export function withEventTypes(cases: readonly WrittenCase[], fallback: EventType | undefined): TestCase[] {
+  return cases.map((c) => {
+    const eventType = c.eventType ?? fallback;
+    if (!eventType) throw new TestCasesError(`case "${c.name}" has no eventType, and the function's is not known (tag it ${EVENT_TYPE_TAG}, or associate it)`);
+    return { ...c, eventType };
+  });
+}
+
+/** "s3://bucket/key.json" → { bucket, key }; undefined when the tag is not such a URL. */
+export function parseS3Url(value: string): { bucket: string; key: string } | undefined {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(value.trim());
+  return match ? { bucket: match[1] as string, key: match[2] as string } : undefined;
+}
+
+/** The result of one case against `maxCompute` (1–100). */
+export function judgeCase(testCase: TestCase, result: TestResult, maxCompute: number): CaseVerdict {
+  const computeUtilization = parseUtilization(result.computeUtilization);
+  const fail = (reason: string): CaseVerdict => ({ passed: false, testCase: testCase.name, computeUtilization, reason: `${testCase.name}: ${reason}` });
+  const threw = result.errorMessage !== undefined && result.errorMessage.trim() !== '';
+  if (testCase.error) {
+    if (!threw) return fail('expected the function to throw, it returned');
+  } else {
+    if (threw) return fail(`the function threw: ${oneLine(result.errorMessage as string)}`);
+    const shape = testCase.eventType === 'viewer-request' ? 'request' : 'response';
+    let output: unknown;
+    try {
+      output = JSON.parse(result.output ?? '');
+    } catch {
+      return fail('FunctionOutput is not JSON');
+    }
+    const wrapped = output as Record<string, unknown> | null;
+    // A viewer-request function may answer with a response (a redirect): both are valid outputs there.
+    const allowed = shape === 'request' ? ['request', 'response'] : ['response'];
+    if (typeof wrapped !== 'object' || wrapped === null || !allowed.some((k) => typeof wrapped[k] === 'object' && wrapped[k] !== null)) {
+      return fail(`FunctionOutput is not shaped for ${testCase.eventType} (no "${shape}" object)`);
+    }
+    if (testCase.expect !== undefined) {
+      const mismatch = partialMismatch(testCase.expect, output, '');
+      if (mismatch !== undefined) return fail(`expect failed at ${mismatch}`);
+    }
+  }
+  if (computeUtilization === undefined) return fail(`ComputeUtilization ${JSON.stringify(result.computeUtilization ?? null)} is not a number from 0 to 100`);
+  if (computeUtilization > maxCompute) return fail(`ComputeUtilization ${computeUtilization} is above the maximum ${maxCompute}`);
+  return { passed: true, testCase: testCase.name, computeUtilization };
+}
+
+/**
+ * Every group must pass; within a group (the alternatives for a function no distribution uses) one
+ * passing case is enough. The first failure explains a block.
+ */
+export function verdictOf(groups: readonly (readonly CaseVerdict[])[]): GateVerdict {
+  const cases: CaseVerdict[] = [];
+  for (const group of groups) {
+    const passing = group.find((c) => c.passed);
+    if (!passing) {
+      const failed = group[0] as Extract<CaseVerdict, { passed: false }>;
+      const reason = group.length > 1 ? `no event type passed: ${group.map((c) => (c.passed ? '' : c.reason)).join('; ')}` : failed.reason;
+      return { passed: false, reason, testCase: failed.testCase, computeUtilization: failed.computeUtilization };
+    }
+    cases.push(...group);
+  }
+  return { passed: true, cases };
+}
+
+function parseUtilization(raw: string | undefined): number | undefined {
+  if (raw === undefined || !/^\d{1,3}(\.\d+)?$/.test(raw.trim())) return undefined;
+  const value = Number(raw);
+  return value >= 0 && value <= 100 ? value : undefined;
+}
+
+/** Where `actual` fails to contain `expected` (objects: every key of expected; anything else: equal). */
+function partialMismatch(expected: unknown, actual: unknown, path: string): string | undefined {
+  if (typeof expected === 'object' && expected !== null && !Array.isArray(expected)) {
+    if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return path || '(root)';
+    for (const [key, value] of Object.entries(expected)) {
+      const found = partialMismatch(value, (actual as Record<string, unknown>)[key], `${path}.${key}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual) || actual.length !== expected.length) return path || '(root)';
+    for (let i = 0; i < expected.length; i++) {
+      const found = partialMismatch(expected[i], actual[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  return Object.is(expected, actual) ? undefined : `${path || '(root)'} (expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual) ?? 'nothing'})`;
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 300);
