@@ -14,9 +14,7 @@
  * that sequence is the "time" the invariants speak about.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Console } from 'node:console';
 import dc from 'node:diagnostics_channel';
-import { Writable } from 'node:stream';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import {
@@ -29,23 +27,17 @@ import {
   UntagResourceCommand,
   UpdateFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
-import {
-  CloudFrontError,
-  LocalBus,
-  busRulesFromServerless,
-  describeVariants,
-  readServerlessRules,
-  startEmulator,
-  VARIANT_NAMES,
-  type CloudTrailEvent,
-  type Emulator,
-  type Variants,
-} from '../../emulator';
-import { lambdaContext, RECONCILER_ACTOR } from '../../local/local-stack';
+import { CloudFrontError, startEmulator, VARIANT_NAMES, type CloudTrailEvent, type Emulator, type Variants } from '../../emulator';
 import { formatVariantValue } from '../../emulator/variants';
-import { handler as onFunctionChange } from '../../handlers/on-function-change';
-import { handler as driftSweep } from '../../handlers/drift-sweep';
-import { logger, metrics } from '../../lib/report';
+import { LocalBus } from '../../local/bus';
+import { editFunction } from '../../local/console-edit';
+import { RECONCILER_ACTOR } from '../../local/local-stack';
+import { busRulesFromServerless, readServerlessRules, type ServerlessRulesResult } from '../../local/serverless-rules';
+import { makeOnFunctionChange } from '../../handlers/on-function-change';
+import { makeDriftSweep } from '../../handlers/drift-sweep';
+import { createObservability, type Observability } from '../../lib/report';
+import type { Runtime } from '../../lib/runtime';
+import { lambdaContext, type Settings, TEST_CREDENTIALS, testRuntime } from '../support/lambda';
 
 export const NAMES = ['fn-a', 'fn-b', 'fn-ab', 'fn_d'] as const;
 export const TAG_KEY = 'auto-publish';
@@ -193,7 +185,9 @@ function installChannels(): void {
 }
 
 export const CRASH_PREFIX = 'InjectedCrash';
-const ACTOR_KEYS: Record<string, string> = { AKIDRECONCILER: RECONCILER_ACTOR, AKIDCONSOLE: 'console', AKIDCI: 'ci' };
+/** The other writers: each signs with its own access key, which the emulator names after it. */
+const OTHER_ACTORS = ['console', 'ci'] as const;
+type OtherActor = (typeof OTHER_ACTORS)[number];
 
 export interface Stats {
   histories: number;
@@ -278,7 +272,15 @@ export class Rig {
   private distributionId = '';
   readonly unhandled: unknown[] = [];
   readonly handlerErrors: { invocation: string; error: unknown }[] = [];
-  private readonly clients: Record<string, CloudFrontClient>;
+  /** Access key id → actor, as registered with the emulator (which names the actor in its own logs). */
+  private readonly actors = new Map<string, string>();
+  private readonly clients: Record<OtherActor, CloudFrontClient>;
+  /** One quiet observability for every runtime: nothing here reads log lines, and counts stay in memory. */
+  private readonly observability: Observability = createObservability({ quiet: true });
+  /** The rules serverless.yml declares, read once (each history builds its own bus from them). */
+  private readonly rules: ServerlessRulesResult = readServerlessRules();
+  /** The history's reconciler settings (as a Lambda environment would hold them). */
+  private settings: Settings = {};
   private readonly onUnhandled = (reason: unknown) => void this.unhandled.push(reason);
   private readonly onResponse = (message: unknown) => {
     const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
@@ -287,10 +289,8 @@ export class Rig {
   };
 
   private constructor(readonly emulator: Emulator) {
-    this.clients = {
-      console: this.client('AKIDCONSOLE'),
-      ci: this.client('AKIDCI'),
-    };
+    this.register(TEST_CREDENTIALS.accessKeyId, RECONCILER_ACTOR);
+    this.clients = Object.fromEntries(OTHER_ACTORS.map((actor) => [actor, this.client(actor)])) as Record<OtherActor, CloudFrontClient>;
     this.wrapModel();
     process.on('unhandledRejection', this.onUnhandled);
     dc.subscribe('http.server.response.finish', this.onResponse);
@@ -299,24 +299,7 @@ export class Rig {
 
   static async start(): Promise<Rig> {
     installChannels();
-    // Powertools still warns about empty metrics when disabled; keep thousands of runs quiet.
-    const sink = new Console({ stdout: new Writable({ write: (_c, _e, done) => done() }) });
-    for (const target of [logger, metrics] as unknown as { console: Console }[]) target.console = sink;
-    // Metrics keeps a private reference to the console it was built with for this warning.
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: unknown, ...rest: unknown[]) =>
-      String(chunk).startsWith('No application metrics to publish') ? true : (write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stderr.write;
-    const emulator = await startEmulator({ accountId: '123456789012' });
-    for (const [key, actor] of Object.entries(ACTOR_KEYS)) emulator.controls.setActor(key, actor);
-    Object.assign(process.env, {
-      CLOUDFRONT_ENDPOINT: emulator.endpoint,
-      AWS_ACCESS_KEY_ID: 'AKIDRECONCILER',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_REGION: 'us-east-1',
-    });
-    delete process.env.AWS_PROFILE;
-    delete process.env.AWS_SESSION_TOKEN;
-    return new Rig(emulator);
+    return new Rig(await startEmulator({ accountId: '123456789012' }));
   }
 
   async close(): Promise<void> {
@@ -326,18 +309,36 @@ export class Rig {
     await this.emulator.close();
   }
 
-  private client(accessKeyId: string): CloudFrontClient {
+  private register(accessKeyId: string, actor: string): void {
+    this.emulator.controls.setActor(accessKeyId, actor);
+    this.actors.set(accessKeyId, actor);
+  }
+
+  /** Another writer's client: the test credentials under a key of its own, one attempt per call. */
+  private client(actor: OtherActor): CloudFrontClient {
+    const accessKeyId = `${TEST_CREDENTIALS.accessKeyId}${actor.toUpperCase()}`;
+    this.register(accessKeyId, actor);
     return new CloudFrontClient({
       endpoint: this.emulator.endpoint,
       region: 'us-east-1',
-      credentials: { accessKeyId, secretAccessKey: 'local' },
+      credentials: { ...TEST_CREDENTIALS, accessKeyId },
       maxAttempts: 1,
     });
   }
 
   private actorOf(request: IncomingMessage | undefined): string {
     const key = /Credential=([^/,\s]+)\//.exec(String(request?.headers.authorization ?? ''))?.[1] ?? 'ANONYMOUS';
-    return ACTOR_KEYS[key] ?? key;
+    return this.actors.get(key) ?? key;
+  }
+
+  /**
+   * A runtime for one invocation, as a fresh Lambda container would build it from the history's
+   * settings: its own SDK client, so the adaptive retry limiter one invocation trained on Throttling
+   * (it then paces every call at 0.3-0.9 s) does not slow the next. That is right in Lambda, but it
+   * would turn each throttled history into seconds of sleep and decide nothing about correctness.
+   */
+  private runtime(): Runtime {
+    return testRuntime({ ...this.settings, CLOUDFRONT_ENDPOINT: this.emulator.endpoint }, { observability: this.observability });
   }
 
   /** Wraps the emulator's model methods on the instance: every call is recorded in arrival order. */
@@ -423,15 +424,7 @@ export class Rig {
     else this.bus?.put(event);
   }
 
-  /**
-   * Every invocation gets a fresh container: lib/runtime caches its SDK client while the settings stay
-   * the same, and the client's adaptive rate limiter, once it has seen a Throttling, paces every later
-   * call at 0.3-0.9 s. That is right for Lambda, but it turns each throttled history into seconds of
-   * sleep and decides nothing about correctness; a new client per invocation keeps the suite fast.
-   * The sweep reserve is a harmless setting to vary for that (it stays far below the sweep's 600 s).
-   */
   private newInvocation(prefix: string): [string, InvocationState] {
-    process.env.SWEEP_RESERVE_MS = String(this.invocationCounter % 100_000);
     const id = `${prefix}-${++this.invocationCounter}`;
     const state: InvocationState = { calls: 0, crashed: false };
     this.invocations.set(id, state);
@@ -448,7 +441,8 @@ export class Rig {
       this.stats.crashes += 1;
       crashed = new Promise<never>((_, reject) => (state.onCrash = reject));
     }
-    const run = clientContext.run(id, () => onFunctionChange(event, lambdaContext('onFunctionChange', this.emulator.accountId, 30_000)));
+    const onFunctionChange = makeOnFunctionChange(this.runtime());
+    const run = clientContext.run(id, () => onFunctionChange(event, lambdaContext(30_000, this.emulator.accountId)));
     const observed = run.catch((error: unknown) => {
       // A crashed invocation's own error is the injected 500s after its death: not the handler's doing.
       if (!state.crashed) this.handlerErrors.push({ invocation: id, error });
@@ -462,7 +456,8 @@ export class Rig {
   async sweep(prefix = 'sweep'): Promise<unknown> {
     const [id] = this.newInvocation(prefix);
     const scheduled = { version: '0', id, 'detail-type': 'Scheduled Event', source: 'aws.events', account: this.emulator.accountId, region: 'us-east-1', resources: [], detail: {} };
-    return clientContext.run(id, () => driftSweep(scheduled, lambdaContext('driftSweep', this.emulator.accountId, 600_000)));
+    const driftSweep = makeDriftSweep(this.runtime());
+    return clientContext.run(id, () => driftSweep(scheduled, lambdaContext(600_000, this.emulator.accountId)));
   }
 
   /** Runs one history from a clean emulator and returns every invariant it broke (empty: none). */
@@ -486,10 +481,11 @@ export class Rig {
     this.loseNext = 0;
     this.pendingCrash = undefined;
 
-    process.env.DRY_RUN = String(history.dryRun);
-    process.env.CLOUDFRONT_MAX_ATTEMPTS = String(history.maxAttempts);
-    if (history.guarded) process.env.AUTO_PUBLISH_ALLOWED_NAMES = ALLOWED_PATTERNS;
-    else delete process.env.AUTO_PUBLISH_ALLOWED_NAMES;
+    this.settings = {
+      DRY_RUN: String(history.dryRun),
+      CLOUDFRONT_MAX_ATTEMPTS: String(history.maxAttempts),
+      ...(history.guarded ? { AUTO_PUBLISH_ALLOWED_NAMES: ALLOWED_PATTERNS } : {}),
+    };
 
     const bus = new LocalBus({
       seed: history.seed,
@@ -499,7 +495,7 @@ export class Rig {
       reorderWindow: history.bus.reorderWindow,
       reorderFlushMs: 3,
     });
-    for (const rule of busRulesFromServerless(readServerlessRules('serverless.yml'), { onFunctionChange: this.eventTarget }, 2)) bus.addRule(rule);
+    for (const rule of busRulesFromServerless(this.rules, { onFunctionChange: this.eventTarget }, 2)) bus.addRule(rule);
     this.bus = bus;
 
     const sweeps: Promise<unknown>[] = [];
@@ -582,19 +578,10 @@ export class Rig {
     const { emulator } = this;
     const name = 'fn' in step ? NAMES[step.fn % NAMES.length]! : '';
     const arn = emulator.state.model.arnFor(name);
-    const actor = index % 2 === 0 ? this.clients.console! : this.clients.ci!;
+    const actor = index % 2 === 0 ? this.clients.console : this.clients.ci;
     const quietly = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
-    const update = async () => {
-      const d = await actor.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-      await actor.send(
-        new UpdateFunctionCommand({
-          Name: name,
-          IfMatch: d.ETag,
-          FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
-          FunctionCode: code(nextVersion()),
-        }),
-      );
-    };
+    // A console edit: read DEVELOPMENT, send new code with its ETag (a 412 when another writer got in between).
+    const update = () => editFunction(actor, name, source(nextVersion()));
     switch (step.kind) {
       case 'create':
         return quietly(
@@ -628,8 +615,8 @@ export class Rig {
       case 'publishOther':
         return quietly(
           (async () => {
-            const d = await this.clients.ci!.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-            await this.clients.ci!.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
+            const d = await this.clients.ci.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+            await this.clients.ci.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
           })(),
         );
       case 'associate':
@@ -639,8 +626,8 @@ export class Rig {
               // May meet a 412 when the reconciler published it meanwhile: it is published either way.
               await quietly(
                 (async () => {
-                  const d = await this.clients.ci!.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-                  await this.clients.ci!.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
+                  const d = await this.clients.ci.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+                  await this.clients.ci.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
                 })(),
               );
             }
@@ -673,8 +660,8 @@ export class Rig {
           writers.push(
             quietly(
               (async () => {
-                const d = await this.clients.ci!.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-                await this.clients.ci!.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
+                const d = await this.clients.ci.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
+                await this.clients.ci.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
               })(),
             ),
           );
@@ -866,6 +853,10 @@ function behaviour(fn: number): { pathPattern?: string } {
   return pathPattern === undefined ? {} : { pathPattern };
 }
 
+function source(version: number): string {
+  return `function handler(event) { return event.request; } // v${version}`;
+}
+
 function code(version: number): Uint8Array {
-  return new TextEncoder().encode(`function handler(event) { return event.request; } // v${version}`);
+  return new TextEncoder().encode(source(version));
 }
