@@ -61,6 +61,7 @@ const DETAIL_TYPES: Partial<Record<Action, string>> = {
   published: 'CloudFront Function Published',
   failed: 'CloudFront Function Publish Failed',
   'would-publish': 'CloudFront Function Would Publish',
+  blocked: 'CloudFront Function Publish Blocked',
 };
 
 export function announcementFor(outcome: Outcome): Announcement | undefined {
@@ -76,6 +77,9 @@ export function announcementFor(outcome: Outcome): Announcement | undefined {
       trigger: outcome.trigger,
       dryRun: outcome.dryRun,
       ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.blocked
+        ? { reason: outcome.blocked.reason, testCase: outcome.blocked.testCase, computeUtilization: outcome.blocked.computeUtilization ?? null }
+        : {}),
     },
   };
 }
@@ -111,8 +115,12 @@ export function createReporter({ logger, metrics, eventBridge }: ReporterOptions
           dryRun: outcome.dryRun,
           publishAttempts: outcome.publishAttempts,
           ...(outcome.error ? { error: outcome.error } : {}),
+          ...(outcome.blocked
+            ? { reason: outcome.blocked.reason, testCase: outcome.blocked.testCase, computeUtilization: outcome.blocked.computeUtilization ?? null }
+            : {}),
         };
         if (outcome.action === 'failed') logger.error('outcome', line);
+        else if (outcome.action === 'blocked') logger.warn('outcome', line);
         else logger.info('outcome', line);
         metrics.addMetric(outcome.action, MetricUnit.Count, 1);
       }
