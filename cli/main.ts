@@ -16,6 +16,7 @@ import { isFunctionName } from '../lib/function-ref';
 import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
 import { runDemo } from './demo';
 import { runEmulator } from './emulator-command';
+import { runTest } from './test-command';
 import { CommandError, type Io, UsageError } from './io';
 import { table } from './table';
 
@@ -28,6 +29,9 @@ Commands:
   sweep [--dry-run]         the drift sweep: publish every opted-in function whose LIVE differs
   reconcile <name> [--dry-run]
                             reconcile one function now
+  test <name> [--cases FILE|s3://BUCKET/KEY] [--event-type viewer-request|viewer-response]
+       [--stage DEVELOPMENT|LIVE]
+                            run the publish gate (TestFunction) on a function; exit 1 if it would block
   emulator [--port N] [--account ID] [--variant NAME=VALUE ...]
                             run the embedded CloudFront emulator alone, printing each CloudTrail
                             record (variants: emulator/VARIANTS.md)
@@ -39,7 +43,7 @@ Options:
   --profile NAME            AWS profile from the shared config files
   --tag-key KEY             opt-in tag key (default auto-publish)
   --tag-value VALUE         opt-in tag value (default true)
-  --json                    machine-readable output (status, sweep, reconcile)
+  --json                    machine-readable output (status, sweep, reconcile, test)
   -h, --help                this text`;
 
 const OPTIONS = {
@@ -52,6 +56,9 @@ const OPTIONS = {
   json: { type: 'boolean' },
   port: { type: 'string' },
   account: { type: 'string' },
+  cases: { type: 'string' },
+  'event-type': { type: 'string' },
+  stage: { type: 'string' },
   variant: { type: 'string', multiple: true },
   keep: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -91,6 +98,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'reconcile':
         if (rest.length !== 1) throw new UsageError('reconcile takes exactly one function name');
         return await reconcileOne(rest[0] as string, runtimeFrom(parsed, io.env), parsed, io);
+      case 'test':
+        if (rest.length !== 1) throw new UsageError('test takes exactly one function name');
+        return await runTest(rest[0] as string, runtimeFrom(parsed, io.env), {
+          cases: parsed.values.cases,
+          eventType: parsed.values['event-type'],
+          stage: parsed.values.stage,
+          json: parsed.values.json,
+          s3Endpoint: parsed.values.endpoint,
+        }, io);
       case 'emulator':
         return await runEmulator({ port: parsed.values.port, account: parsed.values.account, variants: parsed.values.variant }, io);
       case 'demo':

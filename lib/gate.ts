@@ -36,9 +36,13 @@ export interface TestResult {
   readonly logs: readonly string[];
 }
 
-export type CaseVerdict =
-  | { readonly passed: true; readonly testCase: string; readonly computeUtilization: number | undefined }
-  | { readonly passed: false; readonly testCase: string; readonly computeUtilization: number | undefined; readonly reason: string };
+interface CaseRun {
+  readonly testCase: string;
+  readonly eventType: EventType;
+  readonly computeUtilization: number | undefined;
+  readonly logs: readonly string[];
+}
+export type CaseVerdict = (CaseRun & { readonly passed: true }) | (CaseRun & { readonly passed: false; readonly reason: string });
 
 /**
  * The gate's verdict on one version. `blocked` names the case and what failed; a group of
@@ -46,7 +50,14 @@ export type CaseVerdict =
  */
 export type GateVerdict =
   | { readonly passed: true; readonly cases: readonly CaseVerdict[] }
-  | { readonly passed: false; readonly reason: string; readonly testCase: string; readonly computeUtilization: number | undefined };
+  | {
+      readonly passed: false;
+      readonly reason: string;
+      readonly testCase: string;
+      readonly computeUtilization: number | undefined;
+      /** The cases run before the verdict (none when the cases themselves could not be found). */
+      readonly cases: readonly CaseVerdict[];
+    };
 
 /**
  * A realistic viewer request: GET /index.html with host, user-agent, accept, a query string, a
@@ -150,7 +161,8 @@ export function parseS3Url(value: string): { bucket: string; key: string } | und
 /** The result of one case against `maxCompute` (1–100). */
 export function judgeCase(testCase: TestCase, result: TestResult, maxCompute: number): CaseVerdict {
   const computeUtilization = parseUtilization(result.computeUtilization);
-  const fail = (reason: string): CaseVerdict => ({ passed: false, testCase: testCase.name, computeUtilization, reason: `${testCase.name}: ${reason}` });
+  const run = { testCase: testCase.name, eventType: testCase.eventType, computeUtilization, logs: result.logs };
+  const fail = (reason: string): CaseVerdict => ({ ...run, passed: false, reason: `${testCase.name}: ${reason}` });
   const threw = result.errorMessage !== undefined && result.errorMessage.trim() !== '';
   if (testCase.error) {
     if (!threw) return fail('expected the function to throw, it returned');
@@ -176,7 +188,7 @@ export function judgeCase(testCase: TestCase, result: TestResult, maxCompute: nu
   }
   if (computeUtilization === undefined) return fail(`ComputeUtilization ${JSON.stringify(result.computeUtilization ?? null)} is not a number from 0 to 100`);
   if (computeUtilization > maxCompute) return fail(`ComputeUtilization ${computeUtilization} is above the maximum ${maxCompute}`);
-  return { passed: true, testCase: testCase.name, computeUtilization };
+  return { ...run, passed: true };
 }
 
 /**
@@ -190,7 +202,7 @@ export function verdictOf(groups: readonly (readonly CaseVerdict[])[]): GateVerd
     if (!passing) {
       const failed = group[0] as Extract<CaseVerdict, { passed: false }>;
       const reason = group.length > 1 ? `no event type passed: ${group.map((c) => (c.passed ? '' : c.reason)).join('; ')}` : failed.reason;
-      return { passed: false, reason, testCase: failed.testCase, computeUtilization: failed.computeUtilization };
+      return { passed: false, reason, testCase: failed.testCase, computeUtilization: failed.computeUtilization, cases: [...cases, ...group] };
     }
     cases.push(...group);
   }

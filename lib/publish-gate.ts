@@ -22,6 +22,7 @@ import {
   type TestCase,
   TestCasesError,
   verdictOf,
+  type WrittenCase,
 } from './gate';
 import type { S3Gateway } from './s3-gateway';
 
@@ -39,12 +40,12 @@ export interface GateSettings {
 
 /** What `cf-autopublish test` may impose instead of what the tags say. */
 export interface GateOverrides {
-  readonly cases?: readonly TestCase[];
+  readonly cases?: readonly WrittenCase[];
   readonly eventType?: EventType;
   readonly stage?: Stage;
 }
 
-const blocked = (testCase: string, reason: string): GateVerdict => ({ passed: false, testCase, reason, computeUtilization: undefined });
+const blocked = (testCase: string, reason: string): GateVerdict => ({ passed: false, testCase, reason, computeUtilization: undefined, cases: [] });
 
 export function createPublishGate(cloudfront: CloudFrontGateway, s3: S3Gateway | undefined, settings: GateSettings, overrides: GateOverrides = {}): PublishGate {
   let associations: ReturnType<CloudFrontGateway['listFunctionAssociations']> | undefined;
@@ -69,22 +70,32 @@ export function createPublishGate(cloudfront: CloudFrontGateway, s3: S3Gateway |
   }
 
   async function userCases(fn: FunctionRef, tags: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<readonly TestCase[] | undefined | { blocked: string }> {
-    if (overrides.cases) return overrides.cases;
-    const url = tags[TEST_CASES_TAG];
-    if (url === undefined) return undefined;
-    const location = parseS3Url(url);
-    if (!location) return { blocked: `tag ${TEST_CASES_TAG}="${url.slice(0, 200)}" is not an s3://BUCKET/KEY URL` };
-    if (!settings.testCasesBuckets.includes(location.bucket)) return { blocked: `bucket ${location.bucket} is not in TEST_CASES_BUCKETS` };
-    if (!s3) return { blocked: 'no S3 client for test cases' };
-    const text = await s3.readText(location.bucket, location.key, signal);
-    if (typeof text !== 'string') return { blocked: text.unreadable };
+    let written: readonly WrittenCase[];
+    let source = 'the given cases';
+    if (overrides.cases) written = overrides.cases;
+    else {
+      const url = tags[TEST_CASES_TAG];
+      if (url === undefined) return undefined;
+      const location = parseS3Url(url);
+      if (!location) return { blocked: `tag ${TEST_CASES_TAG}="${url.slice(0, 200)}" is not an s3://BUCKET/KEY URL` };
+      if (!settings.testCasesBuckets.includes(location.bucket)) return { blocked: `bucket ${location.bucket} is not in TEST_CASES_BUCKETS` };
+      if (!s3) return { blocked: 'no S3 client for test cases' };
+      source = `s3://${location.bucket}/${location.key}`;
+      const text = await s3.readText(location.bucket, location.key, signal);
+      if (typeof text !== 'string') return { blocked: text.unreadable };
+      try {
+        written = parseTestCases(text);
+      } catch (error) {
+        if (error instanceof TestCasesError) return { blocked: `${source}: ${error.message}` };
+        throw error;
+      }
+    }
+    // The function's event type is looked up only for a case that does not say its own.
+    const types = written.some((c) => c.eventType === undefined) ? await eventTypes(fn, tags, signal) : [];
     try {
-      const written = parseTestCases(text);
-      // The function's event type is looked up only for a case that does not say its own.
-      const types = written.some((c) => c.eventType === undefined) ? await eventTypes(fn, tags, signal) : [];
       return withEventTypes(written, Array.isArray(types) && types.length === 1 ? types[0] : undefined);
     } catch (error) {
-      if (error instanceof TestCasesError) return { blocked: `s3://${location.bucket}/${location.key}: ${error.message}` };
+      if (error instanceof TestCasesError) return { blocked: `${source}: ${error.message}` };
       throw error;
     }
   }

@@ -32,7 +32,7 @@ export interface Runtime {
    * A publish gate for one invocation over `cloudfront` (it reads the account's associations at most
    * once); undefined when PUBLISH_GATE=off.
    */
-  publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides): PublishGate | undefined;
+  publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides, options?: { force?: boolean }): PublishGate | undefined;
 }
 
 /** What a caller may bring instead of what the runtime would build from the settings. */
@@ -95,7 +95,8 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     reporter: createReporter({ ...observability, eventBridge }),
     cloudfrontFor: () => cloudfront,
     failureQueue,
-    publishGate: (gateway, overrides) => (config.publishGate === 'smoke' ? createPublishGate(gateway, s3, gateSettings, overrides) : undefined),
+    publishGate: (gateway, overrides, options) =>
+      config.publishGate === 'smoke' || options?.force ? createPublishGate(gateway, s3, gateSettings, overrides) : undefined,
   };
 }
 

@@ -1,0 +1,80 @@
+/**
+ * `cf-autopublish test <name>`: the publish gate, from a terminal or a CI job before its own publish
+ * step. The same gate code as the Lambdas (lib/publish-gate.ts); exit 1 when the function would be
+ * blocked.
+ */
+import { readFileSync } from 'node:fs';
+import type { Stage } from '../lib/decide';
+import { isFunctionName } from '../lib/function-ref';
+import { EVENT_TYPES, type EventType, parseS3Url, parseTestCases, type WrittenCase } from '../lib/gate';
+import type { Runtime } from '../lib/runtime';
+import { createS3Client, s3Gateway } from '../lib/s3-gateway';
+import { CommandError, type Io, UsageError } from './io';
+import { table } from './table';
+
+export interface TestCommandOptions {
+  readonly cases?: string | undefined;
+  readonly eventType?: string | undefined;
+  readonly stage?: string | undefined;
+  readonly json?: boolean | undefined;
+  /** S3 endpoint for an s3:// --cases (the emulator's); default: AWS. */
+  readonly s3Endpoint?: string | undefined;
+}
+
+export async function runTest(name: string, runtime: Runtime, options: TestCommandOptions, io: Io): Promise<number> {
+  if (!isFunctionName(name)) throw new UsageError(`"${name}" is not a valid CloudFront function name`);
+  const stage = (options.stage ?? 'DEVELOPMENT').toUpperCase();
+  if (stage !== 'DEVELOPMENT' && stage !== 'LIVE') throw new UsageError(`--stage "${options.stage}" is not DEVELOPMENT or LIVE`);
+  if (options.eventType !== undefined && !EVENT_TYPES.includes(options.eventType as EventType)) {
+    throw new UsageError(`--event-type "${options.eventType}" is not viewer-request or viewer-response`);
+  }
+  const cases = options.cases === undefined ? undefined : await readCases(options.cases, options.s3Endpoint);
+
+  const cloudfront = runtime.cloudfrontFor(undefined);
+  const described = await cloudfront.describe(name, stage as Stage);
+  if (!described?.arn) throw new CommandError(stage === 'LIVE' ? `${name} has no LIVE stage (never published)` : `no function named ${name}`);
+  const tags = await cloudfront.readTags(described.arn);
+  if (tags === 'gone') throw new CommandError(`no function named ${name}`);
+  // The gate is on here whatever PUBLISH_GATE says: running it is what was asked.
+  const gate = runtime.publishGate(cloudfront, {
+    stage: stage as Stage,
+    ...(cases ? { cases } : {}),
+    ...(options.eventType ? { eventType: options.eventType as EventType } : {}),
+  }, { force: true });
+  const verdict = await gate!.test({ name, arn: described.arn }, described.etag, tags);
+  if (verdict === 'gone') throw new CommandError(`no function named ${name}`);
+  if (verdict === 'precondition-failed') throw new CommandError(`${name} changed while it was being tested; run it again`);
+
+  if (options.json) {
+    io.out(JSON.stringify({ function: name, stage, etag: described.etag, ...verdict }, null, 2));
+  } else {
+    io.out(table(
+      ['CASE', 'EVENT TYPE', 'RESULT', 'COMPUTE', 'DETAIL'],
+      verdict.cases.map((c) => [c.testCase, c.eventType, c.passed ? 'pass' : 'FAIL', c.computeUtilization === undefined ? '-' : String(c.computeUtilization), c.passed ? '' : c.reason.replace(`${c.testCase}: `, '')]),
+    ));
+    io.out(verdict.passed ? `${name} (${stage} ${described.etag}) passes the gate.` : `${name} (${stage} ${described.etag}) would be blocked: ${verdict.reason}`);
+  }
+  return verdict.passed ? 0 : 1;
+}
+
+async function readCases(source: string, s3Endpoint: string | undefined): Promise<WrittenCase[]> {
+  let text: string;
+  const location = source.startsWith('s3://') ? parseS3Url(source) : undefined;
+  if (source.startsWith('s3://')) {
+    if (!location) throw new UsageError(`--cases "${source}" is not an s3://BUCKET/KEY URL`);
+    const read = await s3Gateway(createS3Client({ endpoint: s3Endpoint })).readText(location.bucket, location.key);
+    if (typeof read !== 'string') throw new CommandError(read.unreadable);
+    text = read;
+  } else {
+    try {
+      text = readFileSync(source, 'utf8');
+    } catch (error) {
+      throw new CommandError(`cannot read --cases ${source} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+  }
+  try {
+    return parseTestCases(text);
+  } catch (error) {
+    throw new CommandError(`--cases ${source}: ${(error as Error).message}`);
+  }
+}
