@@ -1,37 +1,63 @@
 /** Shared settings and helpers of the benchmark scenarios. */
-import { build, type BuildOptions } from 'esbuild';
+import { build } from 'esbuild';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Emulator } from '../emulator/index';
-
-export const ROOT = join(__dirname, '..');
+import type { Emulator, Variants } from '../emulator/index';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../local/local-stack';
+import { lambdaBuildOptions, PROJECT_ROOT } from '../local/packaging';
+import { countedCloudFrontClient, type Counter } from './instrument';
 
 /** The control plane the scenarios run against (issue 4): 20 ms per call, 25 calls/s, burst 25. */
 export const LATENCY_MS = 20;
 export const RATE = { ratePerSecond: 25, burst: 25 };
 export const SEED = 4;
 
-/** The esbuild settings of serverless.yml's custom.esbuild, for bundles built outside serverless. */
-export const LAMBDA_BUILD: BuildOptions = {
-  bundle: true,
-  minify: true,
-  target: 'node22',
-  platform: 'node',
-  format: 'cjs',
-  sourcemap: false,
-  mainFields: ['module', 'main'],
-  logLevel: 'error',
-};
+/** The code every bench function holds (plus a comment naming it and its version). */
+export const FUNCTION_CODE = 'function handler(event) { return event.request; }';
+
+/** Reconciler settings, as the Lambda environment would hold them (CLOUDFRONT_MAX_CALLS_PER_SECOND…). */
+export type Settings = Readonly<Record<string, string>>;
 
 export function scratchDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `cfap-bench-${prefix}-`));
 }
 
-/** Bundles `entry` (relative to the project) into one CommonJS file; returns its path. */
+/**
+ * Bundles `entry` (relative to the project) with the esbuild settings serverless.yml packages the
+ * handlers with; returns the output's path.
+ */
 export async function bundle(entry: string, outfile: string, extra: Record<string, unknown> = {}): Promise<string> {
-  await build({ ...LAMBDA_BUILD, entryPoints: [resolve(ROOT, entry)], outfile, ...extra });
+  await build({ ...lambdaBuildOptions(), logLevel: 'error', entryPoints: [resolve(PROJECT_ROOT, entry)], outfile, ...extra });
   return outfile;
+}
+
+/**
+ * The local stack on the bench's control plane (LATENCY_MS per call, RATE), its reconciler's
+ * CloudFront client built by the bench so that `reconciler` counts that client's calls.
+ */
+export async function startBenchStack(options: {
+  functionQuota: number;
+  variants?: Partial<Variants> | undefined;
+  settings?: Settings | undefined;
+  bus?: LocalStackOptions['bus'];
+  eventPath?: LocalStackOptions['eventPath'];
+  eventInvoker?: LocalStackOptions['eventInvoker'];
+}): Promise<{ stack: LocalStack; reconciler: Counter }> {
+  let reconciler: Counter | undefined;
+  const stack = await startLocalStack({
+    emulator: { functionQuota: options.functionQuota, latency: LATENCY_MS, rateLimit: RATE, ...(options.variants ? { variants: options.variants } : {}) },
+    ...(options.settings ? { settings: options.settings } : {}),
+    ...(options.bus ? { bus: options.bus } : {}),
+    ...(options.eventPath ? { eventPath: options.eventPath } : {}),
+    ...(options.eventInvoker ? { eventInvoker: options.eventInvoker } : {}),
+    clients: ({ config, credentials }) => {
+      const counted = countedCloudFrontClient(config, credentials);
+      reconciler = counted.counter;
+      return { cloudFront: counted.client };
+    },
+  });
+  return { stack, reconciler: reconciler! };
 }
 
 /** A deterministic choice of `count` distinct indexes out of `n`, from a seeded generator. */

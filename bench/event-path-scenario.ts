@@ -5,21 +5,18 @@
  * A CI job updates three kinds of functions, interleaved: opted-in and unassociated (DEVELOPMENT
  * reads UNPUBLISHED after the update), opted-in and associated with a distribution (reads DEPLOYED
  * under `developmentStatusAfterAssociatedUpdate=DEPLOYED`, UNPUBLISHED under the default), and not
- * opted in. CloudTrail → the local bus (rules from serverless.yml, no delay, no duplicates) → the
- * real onFunctionChange handler built by `createHandler({ eagerLive })`, one invocation at a time,
- * so each invocation's calls (counted in the reconciler's SDK client) and duration are its own.
- * Updates are `gapMs` apart, so the rate limit never delays a call: the time measured is round trips.
+ * opted in. The local stack: CloudTrail → the local bus (rules from serverless.yml, no delay, no
+ * duplicates) → the real onFunctionChange handler built by `makeOnFunctionChange(runtime, { eagerLive })`,
+ * one invocation at a time, so each invocation's calls (counted in the reconciler's SDK client) and
+ * duration are its own. Updates are `gapMs` apart, so the rate limit never delays a call: the time
+ * measured is round trips.
  */
-import { CloudFrontClient, UpdateFunctionCommand } from '@aws-sdk/client-cloudfront';
-import { join } from 'node:path';
-import { busRulesFromServerless, describeVariants, LocalBus, readServerlessRules, resolveVariants, startEmulator, type Variants } from '../emulator/index';
-import { lambdaContext } from '../emulator/lambda-context';
-import { reconcilerEnvironment } from '../local/local-stack';
-import { createHandler, type EventSummary } from '../handlers/on-function-change';
-import type { Outcome } from '../lib/reconcile';
-import { runtimeFromEnvironment } from '../lib/runtime';
-import { associateAll, LATENCY_MS, RATE, ROOT, sleep } from './common';
-import { instrument } from './instrument';
+import type { EventSummary } from '../handlers/on-function-change';
+import type { BusEvent } from '../local/bus';
+import { deployFunction } from '../local/console-edit';
+import { RECONCILER_ACTOR } from '../local/local-stack';
+import type { Variants } from '../emulator/index';
+import { associateAll, FUNCTION_CODE, type Settings, sleep, startBenchStack } from './common';
 
 export const EVENT_KINDS = ['unassociated-edit', 'associated-edit', 'not-opted-in'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -56,7 +53,6 @@ export interface EventPathRun {
   actions: Record<string, number>;
 }
 
-const CODE = 'function handler(event) { return event.request; }';
 const ms1 = (v: number) => Number(v.toFixed(1));
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
@@ -65,16 +61,36 @@ export async function runEventPathScenario(options: {
   gapMs: number;
   eagerLive: boolean;
   variants?: Partial<Variants>;
-  env?: Record<string, string>;
+  settings?: Settings;
 }): Promise<EventPathRun> {
-  const emulator = await startEmulator({ functionQuota: 3 * options.perKind + 10, latency: LATENCY_MS, rateLimit: RATE, ...(options.variants ? { variants: options.variants } : {}) });
-  const restoreEnvironment = reconcilerEnvironment(emulator, options.env);
-  emulator.controls.setActor('AKIDCIJOB', 'ci-job');
-  const bus = new LocalBus({ delayMs: 0, duplicateProbability: 0 });
+  let perEvent: { name: string; calls: number; ms: number }[] = [];
+  let queue = Promise.resolve();
+  // One invocation at a time: each one's calls and duration are its own.
+  const serial = (invoke: (event: BusEvent) => Promise<EventSummary>) => (event: BusEvent) => {
+    const turn = queue.then(async () => {
+      const calls = reconciler.total();
+      const started = performance.now();
+      const summary = await invoke(event);
+      const ms = performance.now() - started;
+      for (const o of summary.outcomes) perEvent.push({ name: o.functionName, calls: reconciler.total() - calls, ms });
+      return summary;
+    });
+    queue = turn.then(() => undefined, () => undefined);
+    return turn;
+  };
+  const { stack, reconciler } = await startBenchStack({
+    functionQuota: 3 * options.perKind + 10,
+    variants: options.variants,
+    settings: options.settings,
+    bus: { delayMs: 0, duplicateProbability: 0 },
+    eventPath: { eagerLive: options.eagerLive },
+    eventInvoker: serial,
+  });
+  const { emulator, bus, outcomes } = stack;
   try {
     const prefix: Record<EventKind, string> = { 'unassociated-edit': 'ep-u', 'associated-edit': 'ep-a', 'not-opted-in': 'ep-n' };
     const kindOf = (name: string) => EVENT_KINDS.find((k) => name.startsWith(`${prefix[k]}-`));
-    // A warm-up update first (the first invocation builds the runtime and its clients), not measured;
+    // A warm-up update first (the first invocation opens the client's connections), not measured;
     // then interleaved: u0, a0, n0, u1, a1, n1, …
     const WARM_UP = 'ep-0-warm-up';
     const measured = Array.from({ length: options.perKind }, (_, i) => EVENT_KINDS.map((k) => `${prefix[k]}-${String(i).padStart(3, '0')}`)).flat();
@@ -82,63 +98,35 @@ export async function runEventPathScenario(options: {
     const etags = new Map<string, string>();
     for (const name of names) {
       const tags: Record<string, string> = kindOf(name) === 'not-opted-in' ? { team: 'edge' } : { 'auto-publish': 'true', team: 'edge' };
-      etags.set(name, emulator.state.seed({ name, code: `${CODE} // ${name}`, tags, publish: true }).developmentEtag);
+      etags.set(name, emulator.state.seed({ name, code: `${FUNCTION_CODE} // ${name}`, tags, publish: true }).developmentEtag);
     }
     associateAll(emulator, names.filter((n) => kindOf(n) === 'associated-edit').map((n) => emulator.state.model.arnFor(n)));
 
-    const reconciler = instrument(runtimeFromEnvironment().cloudFrontClient);
-    const handler = createHandler({ eagerLive: options.eagerLive });
-    const account = emulator.accountId;
-    let perEvent: { name: string; calls: number; ms: number }[] = [];
-    const outcomes: Outcome[] = [];
-    let queue = Promise.resolve();
-    const serial = (event: unknown) => {
-      const turn = queue.then(async () => {
-        const calls = reconciler.total();
-        const started = performance.now();
-        const summary = (await handler(event, lambdaContext('onFunctionChange', account, 30_000))) as EventSummary;
-        const ms = performance.now() - started;
-        outcomes.push(...summary.outcomes);
-        for (const o of summary.outcomes) perEvent.push({ name: o.functionName, calls: reconciler.total() - calls, ms });
-        return summary;
-      });
-      queue = turn.then(() => undefined, () => undefined);
-      return turn;
-    };
-    for (const rule of busRulesFromServerless(readServerlessRules(join(ROOT, 'serverless.yml')), { onFunctionChange: serial })) bus.addRule(rule);
     // DEVELOPMENT's status right after each update: the listener runs as the answer is written,
-    // before the bus delivers the event (the handler has read nothing yet).
+    // before the bus delivers the event (the bus delivers on a later turn; the handler has read nothing yet).
     const statusAfterUpdate = new Map<string, string>();
     let updating: string | undefined;
     emulator.onCloudTrailEvent((event) => {
       if (updating !== undefined && !statusAfterUpdate.has(updating)) {
         statusAfterUpdate.set(updating, emulator.state.snapshot().find((f) => f.name === updating)?.development.status ?? '?');
       }
-      bus.put(event);
     });
 
-    const ci = new CloudFrontClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDCIJOB', secretAccessKey: 'local' }, maxAttempts: 10 });
+    const ci = stack.clientFor('ci-job', { maxAttempts: 10 });
     const update = async (name: string) => {
       updating = name;
-      await ci.send(
-        new UpdateFunctionCommand({
-          Name: name,
-          IfMatch: etags.get(name),
-          FunctionConfig: { Comment: 'ci deploy', Runtime: 'cloudfront-js-2.0' },
-          FunctionCode: new TextEncoder().encode(`${CODE} // ${name} v2`),
-        }),
-      );
+      await deployFunction(ci, name, `${FUNCTION_CODE} // ${name} v2`, etags.get(name)!);
       await sleep(options.gapMs);
     };
     await update(WARM_UP);
-    await bus.drain();
+    await stack.settle();
     await queue;
     const warmedUp = perEvent.length === 1 && outcomes.length === 1;
     perEvent = [];
     outcomes.length = 0;
     reconciler.reset();
     for (const name of measured) await update(name);
-    await bus.drain();
+    await stack.settle();
     await queue;
 
     const snapshot = emulator.state.snapshot();
@@ -189,19 +177,14 @@ export async function runEventPathScenario(options: {
       callsByOperation: reconciler.counts().sent,
       byKind,
       maxCallsByStatus,
-      publishes: emulator.controls.publishLog().filter((p) => p.actor === 'cf-autopublish').length,
+      publishes: emulator.controls.publishLog().filter((p) => p.actor === RECONCILER_ACTOR).length,
       throttled: reconciler.throttled(),
-      failures: bus.deadLetters().length + outcomes.filter((o) => o.action === 'failed').length + (measured.length - perEvent.length) + (warmedUp ? 0 : 1),
+      failures:
+        bus.deadLetters().length + stack.failureQueue.length + outcomes.filter((o) => o.action === 'failed').length + (measured.length - perEvent.length) + (warmedUp ? 0 : 1),
       inSync,
       actions,
     };
   } finally {
-    bus.dispose();
-    await emulator.close();
-    restoreEnvironment();
+    await stack.close();
   }
-}
-
-export function variantsLabel(variants: Partial<Variants> | undefined): string {
-  return describeVariants(resolveVariants(variants));
 }

@@ -5,6 +5,8 @@
  * actor's (the emulator's calls() counts everyone's).
  */
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { createCloudFrontClient } from '../lib/cloudfront-gateway';
+import type { Config } from '../lib/config';
 
 export interface CallCounts {
   /** Every request sent, per operation (throttled and failed attempts included). */
@@ -26,10 +28,9 @@ export function instrument(client: CloudFrontClient): Counter {
   let sent: Record<string, number> = {};
   let throttled: Record<string, number> = {};
   let errors: Record<string, number> = {};
-  const bump = (table: Record<string, number>, key: string) => void (table[key] = (table[key] ?? 0) + 1);
-  // A client instrumented before (runtimeFromEnvironment reuses one while the settings are unchanged)
-  // counts from zero again here, once.
-  client.middlewareStack.remove('benchCallCounter');
+  const bump = (table: Record<string, number>, key: string) => {
+    table[key] = (table[key] ?? 0) + 1;
+  };
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
@@ -57,4 +58,16 @@ export function instrument(client: CloudFrontClient): Counter {
       errors = {};
     },
   };
+}
+
+/**
+ * The reconciler's CloudFront client as createRuntime builds it from `config` (endpoint, attempts,
+ * pacer), counted: pass `client` as the runtime's `clients.cloudFront`.
+ */
+export function countedCloudFrontClient(
+  config: Config,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): { client: CloudFrontClient; counter: Counter } {
+  const client = createCloudFrontClient({ endpoint: config.cloudFrontEndpoint, maxAttempts: config.maxAttempts, maxCallsPerSecond: config.maxCallsPerSecond, credentials });
+  return { client, counter: instrument(client) };
 }

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBundles } from './bundles';
 import { describeVariants, resolveVariants } from '../emulator/index';
+import { PROJECT_ROOT } from '../local/packaging';
 import { type BurstResult, runBurstScenario } from './burst-scenario';
-import { LATENCY_MS, RATE, ROOT } from './common';
+import { LATENCY_MS, RATE } from './common';
 import { type EventPathRun, type KindFigures, runEventPathScenario } from './event-path-scenario';
 import { type LowerBound, runSweepScenario, type SweepResult, type SweepRun } from './sweep-scenario';
 
@@ -60,26 +61,26 @@ async function main(): Promise<void> {
   const log = (s: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${s}\n`);
 
   log(`sweep: ${functions} functions, ours and naive (paced ${PACED.CLOUDFRONT_MAX_CALLS_PER_SECOND}/s, same client settings), default variants`);
-  const sweep = await runSweepScenario({ functions, runs: ['ours', 'naive'], concurrency: CONCURRENCY, env: PACED });
+  const sweep = await runSweepScenario({ functions, runs: ['ours', 'naive'], concurrency: CONCURRENCY, settings: PACED });
   let adaptiveOnly: SweepRun | undefined;
   if (!quick) {
     log('sweep: ours, adaptive retry only (no pacer)');
     adaptiveOnly = (await runSweepScenario({ functions, runs: ['ours'], concurrency: CONCURRENCY })).ours;
   }
   log(`sweep: ours, ${VARIANT}=DEPLOYED`);
-  const sweepDeployed = await runSweepScenario({ functions, runs: ['ours'], concurrency: CONCURRENCY, env: PACED, variants: DEPLOYED });
+  const sweepDeployed = await runSweepScenario({ functions, runs: ['ours'], concurrency: CONCURRENCY, settings: PACED, variants: DEPLOYED });
   log(`burst: ${burstFunctions} functions updated within ${burstWindowMs / 1000} s, handler concurrency 2, default variants then ${VARIANT}=DEPLOYED`);
-  const burst = await runBurstScenario({ functions: burstFunctions, windowMs: burstWindowMs, concurrency: 2, env: PACED });
-  const burstDeployed = await runBurstScenario({ functions: burstFunctions, windowMs: burstWindowMs, concurrency: 2, env: PACED, variants: DEPLOYED });
+  const burst = await runBurstScenario({ functions: burstFunctions, windowMs: burstWindowMs, concurrency: 2, settings: PACED });
+  const burstDeployed = await runBurstScenario({ functions: burstFunctions, windowMs: burstWindowMs, concurrency: 2, settings: PACED, variants: DEPLOYED });
   log(`event path: ${3 * eventsPerKind} updates one at a time, ${EVENT_GAP_MS} ms apart, lazy vs eager LIVE read, ${VARIANT}=DEPLOYED then default`);
   const eventPath = {
     deployed: {
-      lazy: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: false, variants: DEPLOYED, env: PACED }),
-      eager: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: true, variants: DEPLOYED, env: PACED }),
+      lazy: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: false, variants: DEPLOYED, settings: PACED }),
+      eager: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: true, variants: DEPLOYED, settings: PACED }),
     },
     default: {
-      lazy: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: false, env: PACED }),
-      eager: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: true, env: PACED }),
+      lazy: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: false, settings: PACED }),
+      eager: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: true, settings: PACED }),
     },
   };
   log(`bundles: serverless package + ${coldRuns} cold starts each`);
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
     sweepPeakRssMeasures: "the sweep child process only (esbuild bundle of bench/sweep-child.ts run by plain node: the real driftSweep handler + SDK), not the emulator",
     targets,
   };
-  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(PROJECT_ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   const failedGates = targets.filter((t) => t.gating && !t.pass);
   if (failedGates.length) {
     process.stderr.write(`bench: gating target(s) failed: ${failedGates.map((t) => t.name).join('; ')}\n`);

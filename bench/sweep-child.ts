@@ -1,36 +1,47 @@
 /**
  * One sweep in its own process, so that its peak RSS is the reconciler's alone (the emulator runs in
  * the parent). The parent bundles this file with esbuild (as the Lambda bundle is built) and forks it
- * with plain `node`: no tsx, no emulator in this heap.
+ * with plain `node`: no tsx, no emulator in this heap. What to run comes as JSON in argv[2] (a
+ * SweepJob), not from the environment:
  *
- *   BENCH_MODE=ours  → the real driftSweep handler (middy, Powertools, runtimeFromEnvironment)
- *   BENCH_MODE=naive → bench/naive.ts with the same client settings
+ *   mode 'ours'  → the real driftSweep handler (middy, Powertools), built by makeDriftSweep(runtime)
+ *   mode 'naive' → bench/naive.ts with the same client settings
  *
  * The result goes back over IPC; the handler's log lines go to stdout (the parent discards them).
  */
-import { lambdaContext } from '../local/lambda-context';
-import { handler } from '../handlers/drift-sweep';
-import { runtimeFromEnvironment } from '../lib/runtime';
+import { makeDriftSweep } from '../handlers/drift-sweep';
+import { loadConfig } from '../lib/config';
+import { createRuntime } from '../lib/runtime';
 import type { SweepSummary } from '../lib/sweep';
-import { instrument } from './instrument';
+import { lambdaContext } from '../local/lambda-context';
+import { countedCloudFrontClient } from './instrument';
 import { naiveReconcile } from './naive';
 
+export interface SweepJob {
+  readonly mode: 'ours' | 'naive';
+  /** Reconciler settings, as the Lambda environment would hold them (CLOUDFRONT_ENDPOINT included). */
+  readonly settings: Readonly<Record<string, string>>;
+  readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  /** The account the sweep's Lambda context says it runs in. */
+  readonly account: string;
+}
 
 async function main(): Promise<void> {
-  const mode = process.env.BENCH_MODE ?? 'ours';
-  const runtime = runtimeFromEnvironment();
-  const counter = instrument(runtime.cloudFrontClient);
+  const job = JSON.parse(process.argv[2] ?? '') as SweepJob;
+  const config = loadConfig(job.settings);
+  const { client, counter } = countedCloudFrontClient(config, job.credentials);
+  const runtime = createRuntime(config, { cloudFront: client });
   const started = performance.now();
   let result: Record<string, unknown>;
-  if (mode === 'naive') {
-    const report = await naiveReconcile(runtime.cloudfront, runtime.policy.optedIn, runtime.config.sweepConcurrency);
+  if (job.mode === 'naive') {
+    const report = await naiveReconcile(runtime.cloudfrontFor(job.account), runtime.policy.optedIn, config.sweepConcurrency);
     result = { publishes: report.published, failures: report.failures, listed: report.listed, errors: report.errors };
   } else {
-    const scheduled = { version: '0', id: 'bench', 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
+    const scheduled = { version: '0', id: 'bench', 'detail-type': 'Scheduled Event', source: 'aws.events', account: job.account, detail: {} };
     let summary: SweepSummary | undefined;
     let error: string | undefined;
     try {
-      summary = (await handler(scheduled, lambdaContext('driftSweep', '123456789012', 600_000))) as SweepSummary;
+      summary = await makeDriftSweep(runtime)(scheduled, lambdaContext('driftSweep', job.account, 600_000));
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }

@@ -12,7 +12,9 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { describeVariants, type FunctionSnapshot, resolveVariants, SeededRandom, startEmulator, type Variants } from '../emulator/index';
-import { associateAll, bundle, LATENCY_MS, pick, RATE, scratchDir, SEED, sleep } from './common';
+import { actorCredentials, RECONCILER_ACTOR } from '../local/local-stack';
+import { associateAll, bundle, FUNCTION_CODE, LATENCY_MS, pick, RATE, scratchDir, SEED, type Settings, sleep } from './common';
+import type { SweepJob } from './sweep-child';
 
 export interface SweepRun {
   calls: number;
@@ -69,7 +71,6 @@ export interface SweepResult {
   naive?: SweepRun;
 }
 
-const CODE = 'function handler(event) { return event.request; }';
 const PAGE = 100;
 
 interface Fleet {
@@ -158,7 +159,7 @@ export async function runSweepScenario(options: {
   functions: number;
   runs: readonly ('ours' | 'naive')[];
   concurrency: number;
-  env?: Record<string, string>;
+  settings?: Settings;
   variants?: Partial<Variants>;
 }): Promise<SweepResult> {
   const n = options.functions;
@@ -174,7 +175,7 @@ export async function runSweepScenario(options: {
     const etags = new Map<number, string>();
     const arn = (i: number) => emulator.state.model.arnFor(plan.names[i]!);
     for (let i = 0; i < n; i++) {
-      const seeded = emulator.state.seed({ name: plan.names[i]!, code: `${CODE} // ${i}`, tags: tagsOf(i), publish: !plan.neverPublished.has(i) });
+      const seeded = emulator.state.seed({ name: plan.names[i]!, code: `${FUNCTION_CODE} // ${i}`, tags: tagsOf(i), publish: !plan.neverPublished.has(i) });
       etags.set(i, seeded.developmentEtag);
     }
     const distributions = associateAll(emulator, [...plan.associated].sort((a, b) => a - b).map(arn));
@@ -184,7 +185,7 @@ export async function runSweepScenario(options: {
         name: plan.names[i]!,
         ifMatch: etags.get(i),
         config: { comment: 'edited', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] },
-        code: Buffer.from(`${CODE} // v2 ${i}`),
+        code: Buffer.from(`${FUNCTION_CODE} // v2 ${i}`),
       });
     }
     return { emulator, distributions };
@@ -205,21 +206,16 @@ export async function runSweepScenario(options: {
     const { emulator } = await seedFleet();
     try {
       emulator.controls.resetCalls();
+      const job: SweepJob = {
+        mode,
+        settings: { ...options.settings, SWEEP_CONCURRENCY: String(options.concurrency), CLOUDFRONT_ENDPOINT: emulator.endpoint },
+        credentials: actorCredentials(emulator, RECONCILER_ACTOR),
+        account: emulator.accountId,
+      };
       const result = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const proc = fork(child, [], {
-          env: {
-            PATH: process.env.PATH,
-            BENCH_MODE: mode,
-            CLOUDFRONT_ENDPOINT: emulator.endpoint,
-            AWS_ACCESS_KEY_ID: 'AKIDRECONCILER',
-            AWS_SECRET_ACCESS_KEY: 'local',
-            AWS_REGION: 'us-east-1',
-            SWEEP_CONCURRENCY: String(options.concurrency),
-            POWERTOOLS_SERVICE_NAME: 'cloudfront-autopublish',
-            POWERTOOLS_METRICS_NAMESPACE: 'CloudFrontAutoPublish',
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-            ...options.env,
-          },
+        // The settings travel in argv; the environment only keeps the SDK's Node version notice quiet.
+        const proc = fork(child, [JSON.stringify(job)], {
+          env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
           stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
         });
         let message: Record<string, unknown> | undefined;

@@ -8,7 +8,7 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { type EventPathOptions, type EventSummary, makeOnFunctionChange } from '../handlers/on-function-change';
 import { makeDriftSweep } from '../handlers/drift-sweep';
-import { loadConfig } from '../lib/config';
+import { type Config, loadConfig } from '../lib/config';
 import type { FailureRecord } from '../lib/failure-queue';
 import type { Outcome } from '../lib/reconcile';
 import { createObservability } from '../lib/report';
@@ -16,23 +16,51 @@ import { createRuntime, type Runtime, type RuntimeClients } from '../lib/runtime
 import type { SweepSummary } from '../lib/sweep';
 import type { CloudTrailEvent } from '../emulator/cloudtrail';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index';
-import { type BusOptions, LocalBus } from './bus';
+import { type BusEvent, type BusOptions, LocalBus } from './bus';
 import { busRulesFromServerless, readServerlessRules, SERVERLESS_YML } from './serverless-rules';
 import { lambdaContext } from './lambda-context';
 
 export { lambdaContext } from './lambda-context';
 
-/** The access key the reconciler signs with: the emulator's publish log names it as the actor. */
+/** The actor the reconciler's calls are logged under (publish log, CloudTrail). */
 export const RECONCILER_ACTOR = 'cf-autopublish';
-const RECONCILER_KEY = 'AKIDRECONCILER';
+
+export interface LocalCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/**
+ * The keys `actor` signs with on `emulator`, registered there: the emulator checks no signature, the
+ * key id names the actor in its publish log and CloudTrail records.
+ */
+export function actorCredentials(emulator: Emulator, actor: string): LocalCredentials {
+  const accessKeyId = `AKID${actor.toUpperCase().replace(/[^A-Z0-9]/g, '')}`;
+  emulator.controls.setActor(accessKeyId, actor);
+  return { accessKeyId, secretAccessKey: 'local' };
+}
+
+/** What a client the caller builds for the reconciler needs: its settings (endpoint included) and keys. */
+export interface ReconcilerAccess {
+  readonly config: Config;
+  readonly credentials: LocalCredentials;
+}
 
 export interface LocalStackOptions {
   readonly emulator?: EmulatorOptions;
   readonly bus?: BusOptions;
   /** Reconciler settings, as the Lambda environment would hold them (DRY_RUN, AUTO_PUBLISH_TAG_KEY…). */
   readonly settings?: Readonly<Record<string, string>>;
-  /** Clients or observability the runtime should use instead of its own (the bench counts calls). */
-  readonly clients?: RuntimeClients;
+  /**
+   * Clients or observability the runtime should use instead of its own; a function of the runtime's
+   * settings and keys when a client must reach the emulator (the bench counts the reconciler's calls).
+   */
+  readonly clients?: RuntimeClients | ((reconciler: ReconcilerAccess) => RuntimeClients);
+  /**
+   * Stands between the bus and the event handler, as Lambda's async invoke does: gets the invocation
+   * and returns the bus's target (the bench limits concurrency, or runs one at a time and times each).
+   */
+  readonly eventInvoker?: (invoke: (event: BusEvent) => Promise<EventSummary>) => (event: BusEvent) => Promise<unknown>;
   /** Reconcile options of the event path (the bench measures eagerLive). */
   readonly eventPath?: EventPathOptions;
   /** Default: this package's serverless.yml, wherever the process runs from. */
@@ -56,7 +84,7 @@ export interface LocalStack {
   /** Every outcome either handler reported, in order. */
   readonly outcomes: DecidedOutcome[];
   /** A client for another actor (a console user, a CI job): its calls are logged under `actor`. */
-  clientFor(actor: string, options?: { maxAttempts?: number }): CloudFrontClient;
+  clientFor(actor: string, options?: { maxAttempts?: number; retryMode?: 'standard' | 'adaptive' }): CloudFrontClient;
   /** Runs one drift sweep now, as the schedule would. Rejects like the Lambda would. */
   sweep(): Promise<SweepSummary>;
   /**
@@ -74,7 +102,7 @@ export interface LocalStack {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const emulator = await startEmulator(options.emulator);
-  emulator.controls.setActor(RECONCILER_KEY, RECONCILER_ACTOR);
+  const credentials = actorCredentials(emulator, RECONCILER_ACTOR);
 
   const outcomes: DecidedOutcome[] = [];
   const failureQueue: FailureRecord[] = [];
@@ -84,20 +112,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let onFunctionChange: ReturnType<typeof makeOnFunctionChange>;
   let driftSweep: ReturnType<typeof makeDriftSweep>;
   try {
-    runtime = createRuntime(loadConfig({ ...options.settings, CLOUDFRONT_ENDPOINT: emulator.endpoint }), {
-      credentials: { accessKeyId: RECONCILER_KEY, secretAccessKey: 'local' },
+    const config = loadConfig({ ...options.settings, CLOUDFRONT_ENDPOINT: emulator.endpoint });
+    runtime = createRuntime(config, {
+      credentials,
       observability: createObservability({ quiet: true }),
       failureQueue: { send: async (record) => void failureQueue.push(record) },
-      ...options.clients,
+      ...(typeof options.clients === 'function' ? options.clients({ config, credentials }) : options.clients),
     });
     onFunctionChange = makeOnFunctionChange(runtime, options.eventPath);
     driftSweep = makeDriftSweep(runtime);
+    const invoke = async (event: BusEvent) => {
+      const summary = (await onFunctionChange(event, lambdaContext('onFunctionChange', account, 30_000))) as EventSummary;
+      outcomes.push(...summary.outcomes.map((o) => ({ ...o, decidedBy: 'event' as const })));
+      return summary;
+    };
     const rules = busRulesFromServerless(readServerlessRules(options.serverlessYml ?? SERVERLESS_YML), {
-      onFunctionChange: async (event) => {
-        const summary = (await onFunctionChange(event, lambdaContext('onFunctionChange', account, 30_000))) as EventSummary;
-        outcomes.push(...summary.outcomes.map((o) => ({ ...o, decidedBy: 'event' as const })));
-        return summary;
-      },
+      onFunctionChange: options.eventInvoker ? options.eventInvoker(invoke) : invoke,
     });
     if (rules.length === 0) throw new Error('serverless.yml declares no eventBridge rule for onFunctionChange');
     for (const rule of rules) bus.addRule(rule);
@@ -125,16 +155,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     runtime,
     failureQueue,
     outcomes,
-    clientFor: (actor, clientOptions = {}) => {
-      const key = `AKID${actor.toUpperCase().replace(/[^A-Z0-9]/g, '')}`;
-      emulator.controls.setActor(key, actor);
-      return new CloudFrontClient({
+    clientFor: (actor, clientOptions = {}) =>
+      new CloudFrontClient({
         endpoint: emulator.endpoint,
         region: 'us-east-1',
-        credentials: { accessKeyId: key, secretAccessKey: 'local' },
+        credentials: actorCredentials(emulator, actor),
         maxAttempts: clientOptions.maxAttempts ?? 3,
-      });
-    },
+        ...(clientOptions.retryMode ? { retryMode: clientOptions.retryMode } : {}),
+      }),
     async sweep() {
       const scheduled = { version: '0', id: `sweep-${Date.now()}`, 'detail-type': 'Scheduled Event', source: 'aws.events', account, region: 'us-east-1', resources: [], detail: {} };
       const summary = (await driftSweep(scheduled, lambdaContext('driftSweep', account, options.sweepTimeoutMs ?? 600_000))) as SweepSummary;

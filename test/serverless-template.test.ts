@@ -8,17 +8,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { inflateRawSync } from 'node:zlib';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { type PackageRun, packageService, zipEntries } from '../local/packaging';
 import { SHARED_DOC_PATTERN as RULE_PATTERN } from './support/rule-pattern';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const serverlessBin = join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
 
 const FUNCTION_ARN = { 'Fn::Sub': 'arn:aws:cloudfront::${AWS::AccountId}:function/*' };
 const ZIP_LIMIT = 250 * 1024;
@@ -35,65 +30,31 @@ interface Packaged {
   dir: string;
   seconds: number;
 }
-interface Run {
-  code: number | null;
-  output: string;
-  seconds: number;
-}
 
 // ---------------------------------------------------------------- packaging
 
 const scratch = mkdtempSync(join(tmpdir(), 'cfap-sls-'));
-const SKIP = new Set(['node_modules', '.git', '.serverless', '.esbuild', 'coverage', 'dist']);
 
-/** A throwaway copy of the project, sharing node_modules through a symlink. */
-function snapshot(name: string): string {
-  const dir = join(scratch, name);
-  cpSync(root, dir, { recursive: true, filter: (src) => src === root || !SKIP.has(basename(src)) });
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return dir;
-}
-
-/** `serverless package` with no AWS credentials and an empty HOME (no global config, no cached credentials). */
-function runPackage(name: string, args: string[]): Promise<Run & { dir: string }> {
-  const dir = snapshot(name);
-  const home = join(scratch, `${name}-home`);
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, USERPROFILE: home, AWS_SDK_LOAD_CONFIG: '0' };
-  for (const key of Object.keys(env)) {
-    if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE|REGION|DEFAULT_REGION)$/.test(key)) delete env[key];
-  }
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [serverlessBin, 'package', ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output, seconds: (Date.now() - started) / 1000, dir }));
-  });
-}
-
-function readPackaged(run: Run & { dir: string }): Packaged {
+function readPackaged(run: PackageRun): Packaged {
   assert.equal(run.code, 0, `serverless package failed:\n${run.output}`);
-  const out = join(run.dir, '.serverless');
   return {
-    template: JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')),
-    state: JSON.parse(readFileSync(join(out, 'serverless-state.json'), 'utf8')),
-    dir: out,
+    template: JSON.parse(readFileSync(join(run.outDir, 'cloudformation-template-update-stack.json'), 'utf8')),
+    state: JSON.parse(readFileSync(join(run.outDir, 'serverless-state.json'), 'utf8')),
+    dir: run.outDir,
     seconds: run.seconds,
   };
 }
 
 let plain: Packaged;
 let withBus: Packaged;
-let otherRegion: Run;
+let otherRegion: PackageRun;
 
 before(
   async () => {
     const [a, b, c] = await Promise.all([
-      runPackage('default', []),
-      runPackage('with-bus', ['--stage', 'prod', '--param=eventBusName=my-bus', '--param=tagKey=team-publish']),
-      runPackage('eu-west-1', ['--region', 'eu-west-1']),
+      packageService(scratch, 'default'),
+      packageService(scratch, 'with-bus', ['--stage', 'prod', '--param=eventBusName=my-bus', '--param=tagKey=team-publish']),
+      packageService(scratch, 'eu-west-1', ['--region', 'eu-west-1']),
     ]);
     plain = readPackaged(a);
     withBus = readPackaged(b);
@@ -217,34 +178,6 @@ function queueLogicalId(t: Packaged): string {
   const queues = ofType(t, 'AWS::SQS::Queue');
   assert.equal(queues.length, 1, 'exactly one SQS queue (the failure destination)');
   return queues[0]![0];
-}
-
-/** Names, sizes and contents of the entries of a zip, from its central directory. */
-function zipEntries(file: string): { name: string; size: number; read: () => string }[] {
-  const buf = readFileSync(file);
-  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  assert.ok(eocd >= 0, `${file} is not a zip`);
-  const count = buf.readUInt16LE(eocd + 10);
-  let at = buf.readUInt32LE(eocd + 16);
-  const entries = [];
-  for (let i = 0; i < count; i++) {
-    assert.equal(buf.readUInt32LE(at), 0x02014b50, `${file}: bad central directory`);
-    const method = buf.readUInt16LE(at + 10);
-    const compressed = buf.readUInt32LE(at + 20);
-    const size = buf.readUInt32LE(at + 24);
-    const nameLength = buf.readUInt16LE(at + 28);
-    const extra = buf.readUInt16LE(at + 30);
-    const comment = buf.readUInt16LE(at + 32);
-    const local = buf.readUInt32LE(at + 42);
-    const read = () => {
-      const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
-      const data = buf.subarray(start, start + compressed);
-      return (method === 8 ? inflateRawSync(data) : data).toString('utf8');
-    };
-    entries.push({ name: buf.toString('utf8', at + 46, at + 46 + nameLength), size, read });
-    at += 46 + nameLength + extra + comment;
-  }
-  return entries;
 }
 
 // ---------------------------------------------------------------- tests
