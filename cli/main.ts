@@ -188,6 +188,7 @@ async function runSweep(runtime: Runtime, parsed: Parsed, io: Io): Promise<numbe
   const { config } = runtime;
   const report = await sweep({
     cloudfront: runtime.cloudfrontFor(undefined),
+    publishGate: (cloudfront) => runtime.publishGate(cloudfront),
     policy: runtime.policy,
     concurrency: config.sweepConcurrency,
     onOutcome: (o, done, total) => {
@@ -225,7 +226,8 @@ async function reconcileOne(name: string, runtime: Runtime, parsed: Parsed, io: 
     if (!development?.arn) throw new CommandError(`no function named ${name}`);
     arn = development.arn;
   }
-  const outcome = await reconcile({ name, arn }, 'cli', { cloudfront, policy, eagerDevelopment: true });
+  const gate = runtime.publishGate(cloudfront);
+  const outcome = await reconcile({ name, arn }, 'cli', { cloudfront, policy, eagerDevelopment: true, ...(gate ? { gate } : {}) });
   io.out(parsed.values.json ? JSON.stringify(outcome, null, 2) : outcomeTable([outcome]));
   return 0;
 }

@@ -53,7 +53,7 @@ before(
   async () => {
     const [a, b, c] = await Promise.all([
       packageService(scratch, 'default'),
-      packageService(scratch, 'with-bus', ['--stage', 'prod', '--param=eventBusName=my-bus', '--param=tagKey=team-publish']),
+      packageService(scratch, 'with-bus', ['--stage', 'prod', '--param=eventBusName=my-bus', '--param=tagKey=team-publish', '--param=testCasesBuckets=edge-tests,more.tests']),
       packageService(scratch, 'eu-west-1', ['--region', 'eu-west-1']),
     ]);
     plain = readPackaged(a);
@@ -109,6 +109,24 @@ function resolveIfs(t: Packaged, value: Json): Json {
   return value;
 }
 const NO_VALUE = Symbol('AWS::NoValue');
+
+/** Evaluates the string functions (Join, Split, Sub with literal values) a package leaves on literals. */
+function literal(value: Json): string | string[] {
+  if (typeof value === 'string') return value;
+  if ('Fn::Join' in value) {
+    const [sep, parts] = value['Fn::Join'];
+    return (Array.isArray(parts) ? parts.flatMap((p: Json) => literal(p)) : asArray(literal(parts))).join(sep);
+  }
+  if ('Fn::Split' in value) {
+    const [sep, text] = value['Fn::Split'];
+    return (literal(text) as string).split(sep);
+  }
+  if ('Fn::Sub' in value && Array.isArray(value['Fn::Sub'])) {
+    const [template, vars] = value['Fn::Sub'];
+    return (template as string).replace(/\$\{(\w+)\}/g, (_m, name: string) => literal(vars[name]) as string);
+  }
+  throw new Error(`cannot evaluate ${JSON.stringify(value)} offline`);
+}
 
 interface Statement {
   Effect: string;
@@ -218,20 +236,31 @@ describe('serverless package (offline, no credentials)', () => {
       assert.equal(s.NotResource, undefined);
       for (const action of s.Action) {
         assert.ok(!action.includes('*'), `wildcard action ${action}`);
-        assert.ok(!/^cloudfront:(Create|Update|Delete|Tag|Untag|Test)/.test(action), `forbidden action ${action}`);
-        assert.match(action, /^(logs|cloudfront|sqs|events):/, `unexpected service in ${action}`);
+        assert.ok(!/^cloudfront:(Create|Update|Delete|Tag|Untag)/.test(action), `forbidden action ${action}`);
+        assert.match(action, /^(logs|cloudfront|sqs|events|s3):/, `unexpected service in ${action}`);
       }
     }
     const cloudfront = statements.flatMap((s) => s.Action.filter((a) => a.startsWith('cloudfront:')).map((a) => [a, s.Resource] as const));
     assert.deepEqual(
       [...new Set(cloudfront.map(([a]) => a))].sort(),
-      ['cloudfront:DescribeFunction', 'cloudfront:ListFunctions', 'cloudfront:ListTagsForResource', 'cloudfront:PublishFunction'],
+      ['cloudfront:DescribeFunction', 'cloudfront:ListDistributions', 'cloudfront:ListFunctions', 'cloudfront:ListTagsForResource', 'cloudfront:PublishFunction', 'cloudfront:TestFunction'],
     );
+    const UNSCOPED = ['cloudfront:ListDistributions', 'cloudfront:ListFunctions'];
     for (const [action, resources] of cloudfront) {
-      assert.deepEqual(resources, action === 'cloudfront:ListFunctions' ? ['*'] : [FUNCTION_ARN], `resources of ${action}`);
+      assert.deepEqual(resources, UNSCOPED.includes(action) ? ['*'] : [FUNCTION_ARN], `resources of ${action}`);
     }
     const starResources = statements.filter((s) => s.Resource.includes('*'));
-    assert.deepEqual(starResources.flatMap((s) => s.Action), ['cloudfront:ListFunctions'], 'only ListFunctions may use Resource "*"');
+    assert.deepEqual(starResources.flatMap((s) => s.Action).sort(), UNSCOPED, 'only ListFunctions and ListDistributions (no resource scoping) may use Resource "*"');
+  });
+
+  test('IAM: the gate may test any of this account\'s functions, and read objects only from the listed test-case buckets', () => {
+    assert.deepEqual(statementsFor(plain, 'cloudfront:TestFunction').flatMap((s) => s.Resource), [FUNCTION_ARN]);
+    assert.deepEqual(effectiveStatements(plain).flatMap((s) => s.Action.filter((a) => a.startsWith('s3:'))), [], 'no S3 at all without buckets');
+    const get = statementsFor(withBus, 's3:GetObject');
+    assert.equal(get.length, 1);
+    assert.deepEqual(get[0]!.Action, ['s3:GetObject']);
+    assert.deepEqual(get[0]!.Resource.flatMap((r) => literal(r)).sort(), ['arn:aws:s3:::edge-tests/*', 'arn:aws:s3:::more.tests/*']);
+    assert.deepEqual(effectiveStatements(withBus).flatMap((s) => s.Action.filter((a) => a.startsWith('s3:'))), ['s3:GetObject'], 'no other S3 action');
   });
 
   test('IAM: both functions run as one role of this stack, which only Lambda can assume', () => {

@@ -12,7 +12,7 @@ test('the demo shows functions going live by event and by sweep, and exits 0', a
   const row = (name: string) => after.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
   assert.match(row('url-rewrite'), /yes\s+published\s+event \(UpdateFunction\)$/);
   assert.match(row('security-headers'), /yes\s+published\s+event \(CreateFunction\)$/);
-  assert.match(row('auth-check'), /yes\s+published\s+event \(TagResource\)$/);
+  assert.match(row('auth-check'), /yes\s+published\s+event \((TagResource|UpdateFunction)\)$/);
   assert.match(row('cache-key'), /yes\s+published\s+sweep$/, 'the lost event is repaired by the sweep');
   assert.match(row('ab-test'), /NO\s+skipped-not-opted-in/);
   assert.match(text, /Opted-in functions not live: 0\./);
