@@ -10,11 +10,17 @@
  *   DELETE /_emulator/distributions/{id}/associations?eventType=…[&pathPattern=…] → 200 distribution
  *   GET    /_emulator/variants                            → 200 variants
  *   PUT    /_emulator/variants                            {name: value…} or ["name=value", …] → 200 variants
+ *   GET    /_emulator/s3                                  → 200 [{bucket, key, size, contentType, etag, lastModified}…]
+ *   PUT    /_emulator/s3/{bucket}                         {missingKey?: "NoSuchKey" | "AccessDenied"} → 200 (creates or changes)
+ *   PUT    /_emulator/s3/{bucket}/{key…}                  raw bytes, Content-Type kept → 200 {bucket, key, etag, size, contentType}
+ *   DELETE /_emulator/s3/{bucket}/{key…}                  → 204
+ *   DELETE /_emulator/s3/{bucket}                         → 204 (the bucket and its objects)
  *
  * Errors: `{"code", "message"}` with the status the same call through the JS API would carry.
  */
 import { CloudFrontError } from './errors';
 import type { CloudFrontModel } from './model';
+import { parseS3Path, type S3Store } from './s3';
 import type { FunctionEventType } from './distributions';
 import { parseVariantAssignments, VARIANT_NAMES, type Variants } from './variants';
 
@@ -36,9 +42,23 @@ class ControlError extends Error {
   }
 }
 
-export async function handleControl(model: CloudFrontModel, method: string, url: URL, body: string): Promise<ControlReply> {
+export interface ControlTargets {
+  model: CloudFrontModel;
+  s3: S3Store;
+}
+
+export async function handleControl(targets: ControlTargets, method: string, url: URL, body: Buffer, contentType?: string): Promise<ControlReply> {
   try {
-    return route(model, method, url, body);
+    if (url.pathname === `${CONTROL_PREFIX}s3` || url.pathname.startsWith(`${CONTROL_PREFIX}s3/`)) {
+      try {
+        return s3Route(targets.s3, method, url, body, contentType);
+      } catch (error) {
+        // A bad bucket name or key, not a bad variant.
+        if (error instanceof RangeError) throw new ControlError(400, 'InvalidRequest', error.message);
+        throw error;
+      }
+    }
+    return route(targets.model, method, url, body.toString('utf8'));
   } catch (error) {
     if (error instanceof CloudFrontError) return json(error.status, { code: error.code, message: error.message });
     if (error instanceof ControlError) return json(error.status, { code: error.code, message: error.message });
@@ -97,6 +117,42 @@ function route(model: CloudFrontModel, method: string, url: URL, body: string): 
           ...(pathPattern === null ? {} : { pathPattern }),
         }),
       );
+    }
+  }
+  throw new ControlError(404, 'NotFound', `No control route ${method} ${url.pathname}.`);
+}
+
+function s3Route(s3: S3Store, method: string, url: URL, body: Buffer, contentType: string | undefined): ControlReply {
+  const rest = url.pathname.slice(`${CONTROL_PREFIX}s3`.length);
+  if (rest === '' || rest === '/') {
+    if (method === 'GET') return json(200, s3.list());
+    throw new ControlError(404, 'NotFound', `No control route ${method} ${url.pathname}.`);
+  }
+  const target = parseS3Path(rest);
+  if (!target) throw new ControlError(400, 'InvalidRequest', 'Expected /_emulator/s3/{bucket}[/{key}].');
+  const { bucket, key } = target;
+  if (key === undefined) {
+    if (method === 'PUT') {
+      const o = (parseJson(body.toString('utf8')) ?? {}) as Record<string, unknown>;
+      const missingKey = o.missingKey;
+      if (missingKey !== undefined && missingKey !== 'NoSuchKey' && missingKey !== 'AccessDenied') {
+        throw new ControlError(400, 'InvalidRequest', 'missingKey must be "NoSuchKey" or "AccessDenied".');
+      }
+      s3.createBucket(bucket, missingKey === undefined ? {} : { missingKey });
+      return json(200, { bucket });
+    }
+    if (method === 'DELETE') {
+      s3.deleteBucket(bucket);
+      return { status: 204 };
+    }
+  } else {
+    if (method === 'PUT') {
+      const { etag } = s3.putObject(bucket, key, body, contentType ? { contentType } : {});
+      return json(200, { bucket, key, etag, size: body.length, contentType: contentType ?? 'binary/octet-stream' });
+    }
+    if (method === 'DELETE') {
+      s3.deleteObject(bucket, key);
+      return { status: 204 };
     }
   }
   throw new ControlError(404, 'NotFound', `No control route ${method} ${url.pathname}.`);

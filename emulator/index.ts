@@ -13,6 +13,7 @@ import type { FaultSettings, Latency, RateLimit } from './faults';
 import type { AssociationSnapshot, CloudFrontModel, FunctionSnapshot, SeedInput } from './model';
 import type { AssociateInput, CreateDistributionInput, DisassociateInput, DistributionView } from './distributions';
 import type { Variants } from './variants';
+import type { BucketOptions, PutObjectOptions, S3ObjectView } from './s3';
 
 export type EmulatorOptions = ServerOptions;
 
@@ -31,7 +32,19 @@ export interface EmulatorControls {
   variants(): Variants;
   /** Changes the given variants for the calls that follow; returns all of them. Throws RangeError on a bad value. */
   setVariants(variants: Partial<Variants>): Variants;
-  /** Decide per call whether to answer 403 AccessDenied. undefined = allow all. */
+  /**
+   * TestFunction's compute budget per run in ms (default 1000): ComputeUtilization =
+   * ceil(100 × elapsed / budget), a run reaching it is stopped with TIMEOUT_MESSAGE. Throws RangeError
+   * unless a positive integer.
+   */
+  setTestFunctionBudget(ms: number): void;
+  testFunctionBudget(): number;
+  /**
+   * Report this ComputeUtilization on every TestFunction instead of the measurement (e.g. '' or '0',
+   * which real answers sometimes carry, or '85'); the function still runs. undefined = measure.
+   */
+  setComputeUtilizationOverride(value: string | undefined): void;
+  /** Decide per call whether to answer 403 AccessDenied (S3 GetObject included). undefined = allow all. */
   setAuthorizer(authorizer: Authorizer | undefined): void;
   /** Name the actor behind an access key id (the default actor is the key id itself). */
   setActor(accessKeyId: string, actor: string): void;
@@ -48,8 +61,20 @@ export interface EmulatorState {
   snapshot(): FunctionSnapshot[];
   /** Creates (and with `publish: true` publishes) a function without HTTP and without CloudTrail. */
   seed(input: SeedInput): { developmentEtag: string; liveEtag?: string };
-  /** Drops every function and distribution. Controls, variants, counters and logs are untouched. */
+  /** Drops every function, distribution and S3 bucket. Controls, variants, counters and logs are untouched. */
   reset(): void;
+  /**
+   * Stores an object for the emulated S3 (`GET /{bucket}/{key}`, path-style), creating the bucket if
+   * needed. Content type defaults to `binary/octet-stream`. Returns the quoted MD5 ETag. Throws
+   * RangeError on an invalid bucket name or key.
+   */
+  putObject(bucket: string, key: string, body: string | Uint8Array, options?: PutObjectOptions): { etag: string };
+  deleteObject(bucket: string, key: string): void;
+  /** Creates an empty bucket or changes its options (`missingKey: 'AccessDenied'` = a reader without s3:ListBucket). */
+  createBucket(bucket: string, options?: BucketOptions): void;
+  deleteBucket(bucket: string): void;
+  /** Every S3 object (body excluded), sorted by bucket and key. */
+  objects(): Array<Omit<S3ObjectView, 'body'> & { size: number }>;
   /**
    * Creates a distribution (default cache behaviour + one behaviour per `pathPatterns` entry), as if
    * made in the console: no HTTP call, no CloudTrail event. ListDistributions then shows it.
@@ -74,7 +99,10 @@ export interface EmulatorState {
 }
 
 export interface Emulator {
-  /** e.g. http://127.0.0.1:43123 — pass as `endpoint` to CloudFrontClient or `--endpoint-url` to the CLI. */
+  /**
+   * e.g. http://127.0.0.1:43123 — pass as `endpoint` to CloudFrontClient or `--endpoint-url` to the CLI;
+   * also the S3 endpoint (S3Client with `forcePathStyle: true`).
+   */
   readonly endpoint: string;
   readonly port: number;
   readonly accountId: string;
@@ -114,6 +142,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       },
       variants: () => model.variants,
       setVariants: (variants) => model.setVariants(variants),
+      setTestFunctionBudget: (ms) => server.setTestFunctionBudget(ms),
+      testFunctionBudget: () => server.testFunctionBudget,
+      setComputeUtilizationOverride: (value) => server.setComputeUtilizationOverride(value),
       setAuthorizer: (authorizer) => server.setAuthorizer(authorizer),
       setActor: (accessKeyId, actor) => server.setActor(accessKeyId, actor),
       calls: () => server.callCounts(),
@@ -124,7 +155,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     state: {
       snapshot: () => model.snapshot(),
       seed: (input) => model.seed(input),
-      reset: () => model.reset(),
+      reset: () => {
+        model.reset();
+        server.s3.reset();
+      },
+      putObject: (bucket, key, body, options) => server.s3.putObject(bucket, key, body, options),
+      deleteObject: (bucket, key) => server.s3.deleteObject(bucket, key),
+      createBucket: (bucket, options) => server.s3.createBucket(bucket, options),
+      deleteBucket: (bucket) => server.s3.deleteBucket(bucket),
+      objects: () => server.s3.list(),
       createDistribution: (input) => model.createDistribution(input),
       associateFunction: (input) => model.associateFunction(input),
       disassociateFunction: (input) => model.disassociateFunction(input),
@@ -164,3 +203,6 @@ export type { CloudTrailEvent, CloudTrailDetail } from './cloudtrail';
 export type { Authorizer, AuthorizationRequest, PublishLogEntry, Operation } from './server';
 export type { FaultSettings, Latency, RateLimit } from './faults';
 export { SeededRandom } from './faults';
+export { DEFAULT_BUDGET_MS, TIMEOUT_MESSAGE, LOG_LIMIT_CHARS } from './runtime';
+export { MAX_EVENT_OBJECT_BYTES } from './wire';
+export type { BucketOptions, PutObjectOptions, S3ObjectView } from './s3';

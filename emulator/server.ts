@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { CloudFrontError, CloudFrontModel, errors, type ModelOptions, type FunctionConfig, type FunctionSummary, type Tag } from './model';
 import { cloudTrailEvent, isMutating, type Caller, type CallRecord, type CloudTrailEvent } from './cloudtrail';
 import { FaultInjector, SeededRandom, TokenBucket, latencyMs, sleep, type FaultDecision, type FaultSettings, type Latency, type RateLimit } from './faults';
-import { runFunction } from './runtime';
+import { DEFAULT_BUDGET_MS, runFunction } from './runtime';
+import { S3Error, S3Store, parseS3Path, s3ErrorDocument, s3Errors } from './s3';
 import * as wire from './wire';
 import { child, childText } from './xml';
 import { CONTROL_PREFIX, handleControl } from './control-http';
@@ -30,13 +31,15 @@ export type Operation =
   | 'UntagResource'
   | 'ListTagsForResource'
   | 'ListDistributions'
+  | 'GetObject'
+  | 'HeadObject'
   | 'Unknown';
 
 export interface AuthorizationRequest {
   operation: Operation;
   accessKeyId: string;
   actor: string;
-  /** Function name for function calls, ARN for tagging calls. */
+  /** Function name for function calls, ARN for tagging calls, `arn:aws:s3:::bucket/key` for S3 calls. */
   target?: string;
 }
 
@@ -67,8 +70,8 @@ export interface ServerOptions extends ModelOptions {
   /** Access key id → actor name (defaults to the access key id itself). */
   actors?: Record<string, string>;
   authorizer?: Authorizer;
-  /** Time budget of TestFunction's node:vm run. */
-  testTimeoutMs?: number;
+  /** TestFunction's compute budget per run, in ms (emulator/runtime.ts). Default 1000. */
+  testFunctionBudgetMs?: number;
 }
 
 interface Route {
@@ -132,7 +135,9 @@ export class EmulatorServer {
   private readonly counts = new Map<string, number>();
   private readonly publishes: PublishLogEntry[] = [];
   private readonly trail: CloudTrailEvent[] = [];
-  private readonly testTimeoutMs: number;
+  private testBudgetMs: number;
+  private computeUtilizationOverride: string | undefined;
+  readonly s3: S3Store;
   private port = 0;
 
   constructor(private readonly options: ServerOptions = {}) {
@@ -143,7 +148,8 @@ export class EmulatorServer {
     this.setFaults(options.faults);
     this.authorizer = options.authorizer;
     for (const [key, actor] of Object.entries(options.actors ?? {})) this.actors.set(key, actor);
-    this.testTimeoutMs = options.testTimeoutMs ?? 1000;
+    this.testBudgetMs = checkBudget(options.testFunctionBudgetMs ?? DEFAULT_BUDGET_MS);
+    this.s3 = new S3Store(options.now);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         // Only a bug gets here; answer like the service would rather than hanging the client.
@@ -197,6 +203,18 @@ export class EmulatorServer {
     this.authorizer = authorizer;
   }
 
+  setTestFunctionBudget(ms: number): void {
+    this.testBudgetMs = checkBudget(ms);
+  }
+
+  get testFunctionBudget(): number {
+    return this.testBudgetMs;
+  }
+
+  setComputeUtilizationOverride(value: string | undefined): void {
+    this.computeUtilizationOverride = value;
+  }
+
   setActor(accessKeyId: string, actor: string): void {
     this.actors.set(accessKeyId, actor);
   }
@@ -236,12 +254,22 @@ export class EmulatorServer {
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname.startsWith(CONTROL_PREFIX)) {
-      this.send(res, await handleControl(this.model, req.method ?? 'GET', url, await readBody(req)), requestId);
+      const body = await readBody(req, MAX_CONTROL_BODY);
+      const reply =
+        body === undefined
+          ? { status: 413, headers: { 'Content-Type': 'application/json' }, body: `${JSON.stringify({ code: 'EntityTooLarge', message: `The body is over ${MAX_CONTROL_BODY} bytes.` })}\n` }
+          : await handleControl({ model: this.model, s3: this.s3 }, req.method ?? 'GET', url, body, headerValue(req.headers['content-type']));
+      this.send(res, reply, requestId);
+      return;
+    }
+    if (!url.pathname.startsWith(PREFIX)) {
+      await this.handleS3(req, res, url, requestId);
       return;
     }
     const { operation, name } = route(req.method ?? 'GET', url.pathname, url.searchParams);
     this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
-    const body = await readBody(req);
+    // Past MAX_BODY the body is cut, so it fails to parse: a malformed request, as the service would see it.
+    const body = (await readBody(req, MAX_BODY, true))!.toString('utf8');
     const caller = this.callerOf(req);
     const time = new Date();
     const trail: Trail = {};
@@ -290,6 +318,54 @@ export class EmulatorServer {
       if (failure) record.error = { code: failure.code, message: failure.message };
       this.emit(cloudTrailEvent(record, this.model.accountId, this.model.partition));
     }
+  }
+
+  /**
+   * The S3 side (emulator/s3.ts): counted per operation, subject to the latency and the authorizer,
+   * not to CloudFront's rate limit or faults, and never in CloudTrail (GetObject is a data event).
+   */
+  private async handleS3(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string): Promise<void> {
+    await readBody(req, MAX_BODY, true);
+    const method = req.method ?? 'GET';
+    const target = parseS3Path(url.pathname);
+    const operation: Operation = target?.key !== undefined && method === 'GET' ? 'GetObject' : target?.key !== undefined && method === 'HEAD' ? 'HeadObject' : 'Unknown';
+    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
+    const caller = this.callerOf(req);
+    const hostId = Buffer.from(requestId).toString('base64');
+    const headers: Record<string, string> = { 'x-amz-request-id': requestId.replace(/-/g, '').slice(0, 16).toUpperCase(), 'x-amz-id-2': hostId };
+    await sleep(latencyMs(this.latency, this.latencyRandom));
+    let reply: Reply;
+    try {
+      if (operation === 'Unknown' || !target || target.key === undefined) throw s3Errors.notImplemented();
+      const arn = `arn:${this.model.partition}:s3:::${target.bucket}/${target.key}`;
+      if (this.authorizer && !this.authorizer({ operation, accessKeyId: caller.accessKeyId, actor: caller.actor, target: arn })) throw s3Errors.accessDenied();
+      const object = this.s3.getObject(target.bucket, target.key);
+      reply = {
+        status: 200,
+        headers: {
+          ...headers,
+          'Content-Type': object.contentType,
+          ETag: object.etag,
+          'Last-Modified': object.lastModified.toUTCString(),
+          'Accept-Ranges': 'bytes',
+        },
+        body: object.body,
+      };
+    } catch (error) {
+      if (!(error instanceof S3Error)) throw error;
+      const document = s3ErrorDocument(error, headers['x-amz-request-id']!, hostId);
+      reply = { status: error.status, headers: { ...headers, 'Content-Type': 'application/xml' }, body: method === 'HEAD' ? undefined : document };
+    }
+    res.statusCode = reply.status;
+    for (const [key, value] of Object.entries(reply.headers ?? {})) res.setHeader(key, value);
+    const body = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : reply.body;
+    if (body === undefined) {
+      res.end();
+      return;
+    }
+    // Node writes no body for HEAD; the length is still the object's.
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
   }
 
   private async dispatch(operation: Operation, name: string, query: URLSearchParams, headers: http.IncomingHttpHeaders, body: string, trail: Trail): Promise<Reply> {
@@ -352,16 +428,12 @@ export class EmulatorServer {
       }
       case 'TestFunction': {
         const root = wire.parseBody(body, 'TestFunctionRequest');
-        const event = wire.readBlob(root, 'EventObject') ?? Buffer.alloc(0);
+        const event = wire.readBlob(root, 'EventObject');
         const prepared = m.prepareTest(name, ifMatch, childText(root, 'Stage'));
-        const eventJson = event.toString('utf8');
-        try {
-          JSON.parse(eventJson);
-        } catch {
-          throw errors.invalidArgument('EventObject must be a JSON document.');
-        }
-        const run = await runFunction(prepared.code.toString('utf8'), eventJson, { timeoutMs: this.testTimeoutMs });
-        return xml(200, wire.testResultDocument(prepared.summary, { ...run, output: wire.wrapFunctionOutput(eventJson, run.output) }));
+        const eventJson = wire.checkEventObject(event);
+        const run = await runFunction(prepared.code.toString('utf8'), eventJson, { budgetMs: this.testBudgetMs });
+        const computeUtilization = this.computeUtilizationOverride ?? run.computeUtilization;
+        return xml(200, wire.testResultDocument(prepared.summary, { ...run, computeUtilization, output: wire.wrapFunctionOutput(eventJson, run.output) }));
       }
       case 'TagResource': {
         const resource = query.get('Resource') ?? undefined;
@@ -384,6 +456,8 @@ export class EmulatorServer {
           200,
           wire.distributionListDocument(m.listDistributions({ marker: query.get('Marker') ?? undefined, maxItems: query.get('MaxItems') ?? undefined })),
         );
+      case 'GetObject':
+      case 'HeadObject':
       case 'Unknown':
         throw errors.unsupported('Unknown operation.');
     }
@@ -438,18 +512,26 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 }
 
 const MAX_BODY = 1024 * 1024;
+const MAX_CONTROL_BODY = 16 * 1024 * 1024;
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/** The whole body; past `limit` bytes, undefined, or with `truncate` the first `limit` bytes. */
+function readBody(req: http.IncomingMessage, limit: number, truncate = false): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
+      const room = limit - size;
       size += chunk.length;
-      if (size <= MAX_BODY) chunks.push(chunk);
+      if (room > 0) chunks.push(chunk.length <= room ? chunk : chunk.subarray(0, room));
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size > limit && !truncate ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+function checkBudget(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 1) throw new RangeError(`the TestFunction budget must be a positive integer of ms, got ${ms}`);
+  return ms;
 }
 
 export type { FunctionSummary };

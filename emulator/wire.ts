@@ -207,6 +207,26 @@ export function distributionListDocument(list: DistributionListResult): string {
   );
 }
 
+/** TestFunctionRequest.EventObject's limit in the API model (FunctionEventObject). */
+export const MAX_EVENT_OBJECT_BYTES = 40960;
+
+/** The EventObject blob as the JSON text to run with: required, at most 40960 bytes, a JSON object. */
+export function checkEventObject(event: Buffer | undefined): string {
+  if (event === undefined) throw errors.invalidArgument('EventObject is required.');
+  if (event.length > MAX_EVENT_OBJECT_BYTES) {
+    throw errors.invalidArgument(`EventObject is ${event.length} bytes; the maximum is ${MAX_EVENT_OBJECT_BYTES}.`);
+  }
+  const text = event.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw errors.invalidArgument('EventObject must be a JSON document.');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw errors.invalidArgument('EventObject must be a JSON object.');
+  return text;
+}
+
 /**
  * TestResult.FunctionOutput as CloudFront wraps it (docs/cloudfront-api.md, TestFunction):
  * `{"request": …}` for what a viewer-request function returns, `{"response": …}` for a

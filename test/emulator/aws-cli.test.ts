@@ -1,14 +1,29 @@
 // The real AWS CLI (botocore) against the emulator, for the shapes the SDK is lenient about:
-// ListDistributions and the DEPLOYED status of an associated function. Skipped when `aws` is not
-// installed; emulator/AWS-CLI.md has a full transcript.
+// ListDistributions, the DEPLOYED status of an associated function, TestFunction's TestResult and
+// S3 GetObject (path-style, S3's own error XML). Skipped when `aws` is not installed;
+// emulator/AWS-CLI.md has a full transcript.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CODE, withEmulator } from './helpers';
 
 const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 const run = promisify(execFile);
+const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDCLI', AWS_SECRET_ACCESS_KEY: 'x', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
+
+/** Runs `aws ...args --endpoint-url … --output json`: the parsed stdout, or the CLI's error line. */
+async function awsCli(endpoint: string, args: string[]): Promise<{ ok: true; out: unknown } | { ok: false; stderr: string }> {
+  try {
+    const { stdout } = await run('aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], { env });
+    return { ok: true, out: stdout.trim() === '' ? undefined : (JSON.parse(stdout) as unknown) };
+  } catch (error) {
+    return { ok: false, stderr: String((error as { stderr?: unknown }).stderr ?? error) };
+  }
+}
 
 describe('the AWS CLI against the emulator', { skip: hasAws ? false : 'aws CLI not installed' }, () => {
   it('list-distributions (paged by the CLI) and describe-function of an associated function parse', async () => {
@@ -23,7 +38,6 @@ describe('the AWS CLI against the emulator', { skip: hasAws ? false : 'aws CLI n
         eventType: 'viewer-response',
         pathPattern: '/api/*',
       });
-      const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDCLI', AWS_SECRET_ACCESS_KEY: 'x', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
       const aws = async (...args: string[]) =>
         JSON.parse((await run('aws', ['cloudfront', ...args, '--endpoint-url', emulator.endpoint, '--output', 'json'], { env })).stdout) as unknown;
 
@@ -41,6 +55,78 @@ describe('the AWS CLI against the emulator', { skip: hasAws ? false : 'aws CLI n
       const described = (await aws('describe-function', '--name', 'url-rewrite', '--stage', 'LIVE')) as { ETag: string; FunctionSummary: { Status: string } };
       assert.equal(described.FunctionSummary.Status, 'DEPLOYED');
       assert.equal(described.ETag, 'ETVPDKIKX0DER');
+    });
+  });
+
+  it('test-function: TestResult with logs, error message, wrapped output and utilization; stale If-Match → PreconditionFailed', async () => {
+    await withEmulator({ testFunctionBudgetMs: 400 }, async (emulator) => {
+      const dir = await mkdtemp(join(tmpdir(), 'emu-cli-'));
+      try {
+        const event = join(dir, 'event.json');
+        await writeFile(event, JSON.stringify({ version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '198.51.100.11' }, request: { method: 'GET', uri: '/docs/', querystring: {}, headers: {}, cookies: {} } }));
+        const ok = emulator.state.seed({ name: 'rewrite', code: 'function handler(e) { console.log("uri", e.request.uri); e.request.uri += "index.html"; return e.request; }' });
+        const thrower = emulator.state.seed({ name: 'thrower', code: 'function handler(e) { throw new Error("boom"); }' });
+        const hot = emulator.state.seed({ name: 'hot', code: 'function handler(e) { var t = Date.now(); while (Date.now() - t < 340) {} return e.request; }' });
+        const test = (name: string, etag: string) => awsCli(emulator.endpoint, ['cloudfront', 'test-function', '--name', name, '--if-match', etag, '--stage', 'DEVELOPMENT', '--event-object', `fileb://${event}`]);
+        type Out = { TestResult: { ComputeUtilization: string; FunctionExecutionLogs: string[]; FunctionErrorMessage: string; FunctionOutput: string; FunctionSummary: { Name: string } } };
+
+        const fine = await test('rewrite', ok.developmentEtag);
+        assert.ok(fine.ok, fine.ok ? '' : fine.stderr);
+        const r = (fine.out as Out).TestResult;
+        assert.deepEqual(r.FunctionExecutionLogs, ['uri /docs/']);
+        assert.equal(r.FunctionErrorMessage, '');
+        assert.equal((JSON.parse(r.FunctionOutput) as { request: { uri: string } }).request.uri, '/docs/index.html');
+        assert.equal(r.FunctionSummary.Name, 'rewrite');
+        assert.ok(Number(r.ComputeUtilization) <= 25, r.ComputeUtilization);
+
+        const thrown = await test('thrower', thrower.developmentEtag);
+        assert.ok(thrown.ok);
+        assert.equal((thrown.out as Out).TestResult.FunctionErrorMessage, 'boom');
+        const busy = await test('hot', hot.developmentEtag);
+        assert.ok(busy.ok);
+        assert.ok(Number((busy.out as Out).TestResult.ComputeUtilization) > 70);
+
+        const stale = await test('rewrite', 'E3UN6WX5RRO2AG');
+        assert.ok(!stale.ok);
+        assert.match(stale.stderr, /\(PreconditionFailed\) when calling the TestFunction operation/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('s3api get-object: path-style by itself (an IP endpoint), the bytes and headers; NoSuchKey, NoSuchBucket, AccessDenied', async () => {
+    await withEmulator({}, async (emulator) => {
+      const dir = await mkdtemp(join(tmpdir(), 'emu-cli-'));
+      try {
+        const body = '{"version":"1.0","context":{"eventType":"viewer-request"}}';
+        emulator.state.putObject('gate-events', 'url-rewrite/viewer-request.json', body, { contentType: 'application/json' });
+        emulator.state.putObject('gate-events', 'private/k.json', '{}');
+        emulator.controls.setAuthorizer((r) => !(r.target ?? '').includes('/private/'));
+        const out = join(dir, 'out.json');
+        const get = (bucket: string, key: string) => awsCli(emulator.endpoint, ['s3api', 'get-object', '--bucket', bucket, '--key', key, out]);
+
+        const got = await get('gate-events', 'url-rewrite/viewer-request.json');
+        assert.ok(got.ok, got.ok ? '' : got.stderr);
+        assert.equal(await readFile(out, 'utf8'), body);
+        const meta = got.out as { ContentType: string; ContentLength: number; ETag: string };
+        assert.equal(meta.ContentType, 'application/json');
+        assert.equal(meta.ContentLength, body.length);
+        assert.match(meta.ETag, /^"[0-9a-f]{32}"$/);
+
+        for (const [bucket, key, code] of [
+          ['gate-events', 'nope.json', 'NoSuchKey'],
+          ['no-such-bucket', 'k', 'NoSuchBucket'],
+          ['gate-events', 'private/k.json', 'AccessDenied'],
+        ] as const) {
+          const failed = await get(bucket, key);
+          assert.ok(!failed.ok, code);
+          assert.match(failed.stderr, new RegExp(`\\(${code}\\) when calling the GetObject operation`), code);
+        }
+        assert.equal(emulator.controls.calls().GetObject, 4);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -28,7 +28,7 @@ describe('emulator conformance through the AWS SDK', () => {
   let cf: CloudFrontClient;
 
   before(async () => {
-    emulator = await startEmulator({ testTimeoutMs: 100 });
+    emulator = await startEmulator({ testFunctionBudgetMs: 100 });
     cf = clientFor(emulator);
   });
   after(async () => {
