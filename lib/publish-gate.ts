@@ -45,6 +45,8 @@ export interface GateOverrides {
   readonly stage?: Stage;
 }
 
+const UNMEASURED_RETRIES = 2;
+
 const blocked = (testCase: string, reason: string): GateVerdict => ({ passed: false, testCase, reason, computeUtilization: undefined, cases: [] });
 
 export function createPublishGate(cloudfront: CloudFrontGateway, s3: S3Gateway | undefined, settings: GateSettings, overrides: GateOverrides = {}): PublishGate {
@@ -100,6 +102,18 @@ export function createPublishGate(cloudfront: CloudFrontGateway, s3: S3Gateway |
     }
   }
 
+  /**
+   * One case. An answer without a ComputeUtilization is no measurement (tools that test CloudFront
+   * Functions retry it, docs/cloudfront-api.md#testfunction): ask again, twice at most; still none
+   * blocks, since nothing says the function is cheap enough.
+   */
+  async function runCase(name: string, etag: string, stage: Stage, event: unknown, signal?: AbortSignal) {
+    for (let attempt = 1; ; attempt++) {
+      const result = await cloudfront.testFunction(name, etag, stage, event, signal);
+      if (typeof result === 'string' || (result.computeUtilization ?? '').trim() !== '' || attempt >= UNMEASURED_RETRIES + 1) return result;
+    }
+  }
+
   return {
     async test(fn, etag, tags, signal) {
       const stage = overrides.stage ?? 'DEVELOPMENT';
@@ -118,7 +132,7 @@ export function createPublishGate(cloudfront: CloudFrontGateway, s3: S3Gateway |
       for (const group of groups) {
         const verdicts: CaseVerdict[] = [];
         for (const testCase of group) {
-          const result = await cloudfront.testFunction(fn.name, etag, stage, testCase.event, signal);
+          const result = await runCase(fn.name, etag, stage, testCase.event, signal);
           if (result === 'precondition-failed' || result === 'gone') return result;
           const verdict = judgeCase(testCase, result, settings.maxCompute);
           verdicts.push(verdict);

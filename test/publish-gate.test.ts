@@ -209,3 +209,16 @@ test('PUBLISH_GATE=off publishes untested; the settings refuse what they cannot 
     assert.throws(() => loadConfig({ [variable]: value }), (e: unknown) => e instanceof ConfigError && e.variable === variable, `${variable}=${value}`);
   }
 });
+
+test('a TestFunction answer without ComputeUtilization is asked again (twice at most); still none blocks', async () => {
+  let answers = 0;
+  world({ test: () => ({ utilization: ++answers < 2 ? '' : '9' }) });
+  assert.equal(outcomeOf(await invoke())?.action, 'published');
+  assert.equal(cf.count('TestFunction'), 2, 'the request event, unmeasured once, then 9: that settles the group of alternatives');
+  cf.restore();
+  world({ test: () => ({ utilization: '' }), tags: { ...opted, 'auto-publish-event-type': 'viewer-request' } });
+  const r = await invoke();
+  assert.equal(outcomeOf(r)?.action, 'blocked');
+  assert.equal(cf.count('TestFunction'), 3);
+  assert.match(outcomeOf(r)?.blocked?.reason ?? '', /ComputeUtilization "" is not a number/);
+});
