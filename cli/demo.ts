@@ -12,6 +12,7 @@ import type { Io } from './io';
 import { table } from './table';
 
 const TAG = { Key: 'auto-publish', Value: 'true' };
+const DEMO_TEST_BUDGET_MS = 200;
 const source = (body: string) => `function handler(event) {\n  ${body}\n  return event.request;\n}`;
 const code = (body: string) => new TextEncoder().encode(source(body));
 
@@ -45,6 +46,16 @@ const EDITS: readonly Edit[] = [
     },
   },
   {
+    who: 'console user',
+    what: 'updates price-banner (tagged) with a typo: it throws on every request',
+    run: ({ console: c }) => update(c, 'price-banner', 'const banner = event.request.headers["x-banner"].value; // no such header'),
+  },
+  {
+    who: 'CI job',
+    what: 'updates heavy-rewrite (tagged) with a loop over the compute maximum',
+    run: ({ ci }) => update(ci, 'heavy-rewrite', 'const until = Date.now() + 170; while (Date.now() < until) {} // 85% of the budget'),
+  },
+  {
     who: 'CI job',
     what: 'updates cache-key (tagged), and CloudTrail loses the event',
     run: ({ ci }, stack) => {
@@ -63,6 +74,8 @@ function seed(stack: LocalStack): void {
     ['cache-key', true],
     ['ab-test', false],
     ['auth-check', false],
+    ['price-banner', true],
+    ['heavy-rewrite', true],
   ];
   for (const [name, tagged] of functions) {
     stack.emulator.state.seed({ name, code: source('// v1'), tags: tagged ? { 'auto-publish': 'true' } : { team: 'web' }, publish: true });
@@ -78,7 +91,8 @@ export interface DemoOptions {
 
 export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): Promise<number> {
   const started = Date.now();
-  const stack = await startLocalStack({ ...stackOptions, bus: { seed: 7, delayMs: { min: 5, max: 50 } } });
+  // A 200 ms TestFunction budget (the emulator's default is 1,000) keeps the over-budget function quick.
+  const stack = await startLocalStack({ ...stackOptions, emulator: { testFunctionBudgetMs: DEMO_TEST_BUDGET_MS }, bus: { seed: 7, delayMs: { min: 5, max: 50 } } });
   try {
     io.out(`CloudFront emulator on ${stack.emulator.endpoint}; rules from serverless.yml wired to the real handlers.\n`);
     seed(stack);
@@ -101,11 +115,14 @@ export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): P
     const publishes = stack.emulator.controls.publishLog().filter((p) => p.actor === RECONCILER_ACTOR);
     const byEvent = stack.outcomes.filter((o) => o.action === 'published' && o.decidedBy === 'event').length;
     const bySweep = stack.outcomes.filter((o) => o.action === 'published' && o.decidedBy === 'sweep').length;
-    const stale = after.filter((f) => f.tags['auto-publish'] === 'true' && f.live?.etag !== f.development.etag);
+    const blocked = new Set(stack.outcomes.filter((o) => o.action === 'blocked').map((o) => o.functionName));
+    const stale = after.filter((f) => f.tags['auto-publish'] === 'true' && f.live?.etag !== f.development.etag && !blocked.has(f.name));
     io.out(
       `\n${publishes.length} publish(es) by the reconciler: ${byEvent} from events, ${bySweep} from the sweep. ` +
-        `Untagged functions were left alone. Opted-in functions not live: ${stale.length}. (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        `Untagged functions were left alone. Blocked by the publish gate, old code still live: ${[...blocked].sort().join(', ') || 'none'}. ` +
+        `Opted-in functions not live: ${stale.length}. (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
+    for (const o of stack.outcomes.filter((x) => x.action === 'blocked' && x.decidedBy === 'event')) io.out(`  ${o.functionName}: ${o.blocked?.reason ?? ''}`);
     if (stale.length > 0) return 1;
     if (keep) await keepRunning(stack, io);
     return 0;

@@ -15,5 +15,11 @@ test('the demo shows functions going live by event and by sweep, and exits 0', a
   assert.match(row('auth-check'), /yes\s+published\s+event \((TagResource|UpdateFunction)\)$/);
   assert.match(row('cache-key'), /yes\s+published\s+sweep$/, 'the lost event is repaired by the sweep');
   assert.match(row('ab-test'), /NO\s+skipped-not-opted-in/);
+  // The publish gate: a function that throws and one over the compute maximum stay on their old code.
+  assert.match(row('price-banner'), /NO\s+blocked\s+event \(UpdateFunction\)$/);
+  assert.match(row('heavy-rewrite'), /NO\s+blocked\s+event \(UpdateFunction\)$/);
+  assert.match(text, /Blocked by the publish gate, old code still live: heavy-rewrite, price-banner\./);
+  assert.match(text, /price-banner: .*the function threw/);
+  assert.match(text, /heavy-rewrite: .*ComputeUtilization \d+ is above the maximum 70/);
   assert.match(text, /Opted-in functions not live: 0\./);
 });
