@@ -13,6 +13,7 @@ import { type Outcome, reconcile, ReconcileError } from '../lib/reconcile';
 import { createRuntime, type Runtime } from '../lib/runtime';
 import { createObservability } from '../lib/report';
 import { isFunctionName } from '../lib/function-ref';
+import { createS3Client, s3Gateway } from '../lib/s3-gateway';
 import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
 import { runDemo } from './demo';
 import { runEmulator } from './emulator-command';
@@ -105,7 +106,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           eventType: parsed.values['event-type'],
           stage: parsed.values.stage,
           json: parsed.values.json,
-          s3Endpoint: parsed.values.endpoint,
+          // An s3:// --cases is read from the same endpoint (the emulator serves S3 path-style too).
+          s3: s3Gateway(createS3Client({ endpoint: parsed.values.endpoint, ...clientOptions(parsed, io.env, parsed.values.endpoint ?? io.env.CLOUDFRONT_ENDPOINT) })),
         }, io);
       case 'emulator':
         return await runEmulator({ port: parsed.values.port, account: parsed.values.account, variants: parsed.values.variant }, io);
@@ -132,17 +134,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
  */
 function runtimeFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Runtime {
   const config = configFrom(parsed, env);
+  return createRuntime(config, { observability: createObservability({ quiet: true }), ...clientOptions(parsed, env, config.cloudFrontEndpoint) });
+}
+
+/** Region, profile and, for a loopback endpoint, credentials: the emulator accepts any signature. */
+function clientOptions(parsed: Parsed, env: NodeJS.ProcessEnv, endpoint: string | undefined) {
   const profile = parsed.values.profile;
-  const endpoint = config.cloudFrontEndpoint;
-  // The emulator accepts any signature: don't make users invent credentials for a local endpoint.
   const local = endpoint !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
   const hasCredentials = env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || profile;
-  return createRuntime(config, {
-    observability: createObservability({ quiet: true }),
+  return {
     region: parsed.values.region ?? 'us-east-1',
     ...(profile ? { profile } : {}),
     ...(local && !hasCredentials ? { credentials: { accessKeyId: 'cf-autopublish-cli', secretAccessKey: 'local' } } : {}),
-  });
+  };
 }
 
 function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {

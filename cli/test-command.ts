@@ -8,7 +8,7 @@ import type { Stage } from '../lib/decide';
 import { isFunctionName } from '../lib/function-ref';
 import { EVENT_TYPES, type EventType, parseS3Url, parseTestCases, type WrittenCase } from '../lib/gate';
 import type { Runtime } from '../lib/runtime';
-import { createS3Client, s3Gateway } from '../lib/s3-gateway';
+import type { S3Gateway } from '../lib/s3-gateway';
 import { CommandError, type Io, UsageError } from './io';
 import { table } from './table';
 
@@ -17,8 +17,8 @@ export interface TestCommandOptions {
   readonly eventType?: string | undefined;
   readonly stage?: string | undefined;
   readonly json?: boolean | undefined;
-  /** S3 endpoint for an s3:// --cases (the emulator's); default: AWS. */
-  readonly s3Endpoint?: string | undefined;
+  /** Where an s3:// --cases is read from. */
+  readonly s3: S3Gateway;
 }
 
 export async function runTest(name: string, runtime: Runtime, options: TestCommandOptions, io: Io): Promise<number> {
@@ -28,7 +28,7 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
   if (options.eventType !== undefined && !EVENT_TYPES.includes(options.eventType as EventType)) {
     throw new UsageError(`--event-type "${options.eventType}" is not viewer-request or viewer-response`);
   }
-  const cases = options.cases === undefined ? undefined : await readCases(options.cases, options.s3Endpoint);
+  const cases = options.cases === undefined ? undefined : await readCases(options.cases, options.s3);
 
   const cloudfront = runtime.cloudfrontFor(undefined);
   const described = await cloudfront.describe(name, stage as Stage);
@@ -57,12 +57,12 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
   return verdict.passed ? 0 : 1;
 }
 
-async function readCases(source: string, s3Endpoint: string | undefined): Promise<WrittenCase[]> {
+async function readCases(source: string, s3: S3Gateway): Promise<WrittenCase[]> {
   let text: string;
   const location = source.startsWith('s3://') ? parseS3Url(source) : undefined;
   if (source.startsWith('s3://')) {
     if (!location) throw new UsageError(`--cases "${source}" is not an s3://BUCKET/KEY URL`);
-    const read = await s3Gateway(createS3Client({ endpoint: s3Endpoint })).readText(location.bucket, location.key);
+    const read = await s3.readText(location.bucket, location.key);
     if (typeof read !== 'string') throw new CommandError(read.unreadable);
     text = read;
   } else {
