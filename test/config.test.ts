@@ -93,3 +93,19 @@ test('AUTO_PUBLISH_ALLOWED_NAMES empty or blank still means no guard', () => {
   assert.deepEqual(loadConfig({ AUTO_PUBLISH_ALLOWED_NAMES: '' }).allowedNames, []);
   assert.deepEqual(loadConfig({ AUTO_PUBLISH_ALLOWED_NAMES: '   ' }).allowedNames, []);
 });
+
+test('SWEEP_RESERVE_MS, CLOUDFRONT_MAX_ATTEMPTS and CLOUDFRONT_MAX_CALLS_PER_SECOND: defaults, values, and what is refused', () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.sweepReserveMs, 10_000);
+  assert.equal(defaults.maxAttempts, 8);
+  assert.equal(defaults.maxCallsPerSecond, undefined, 'unset: no client-side pacing');
+  const set = loadConfig({ SWEEP_RESERVE_MS: '0', CLOUDFRONT_MAX_ATTEMPTS: '20', CLOUDFRONT_MAX_CALLS_PER_SECOND: '24' });
+  assert.deepEqual([set.sweepReserveMs, set.maxAttempts, set.maxCallsPerSecond], [0, 20, 24]);
+  for (const [variable, value] of [
+    ['SWEEP_RESERVE_MS', '-1'], ['SWEEP_RESERVE_MS', '900001'], ['SWEEP_RESERVE_MS', '10s'],
+    ['CLOUDFRONT_MAX_ATTEMPTS', '0'], ['CLOUDFRONT_MAX_ATTEMPTS', '21'], ['CLOUDFRONT_MAX_ATTEMPTS', 'eight'],
+    ['CLOUDFRONT_MAX_CALLS_PER_SECOND', '0'], ['CLOUDFRONT_MAX_CALLS_PER_SECOND', '1001'], ['CLOUDFRONT_MAX_CALLS_PER_SECOND', '2.5'],
+  ] as const) {
+    assert.throws(() => loadConfig({ [variable]: value }), (e: unknown) => e instanceof ConfigError && e.variable === variable, `${variable}=${value}`);
+  }
+});

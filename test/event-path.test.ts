@@ -346,6 +346,18 @@ describe('event path: reporting', () => {
     assert.equal(line?.etag, 'E2');
     const emf = r.lines.find((l) => l._aws !== undefined);
     assert.equal(emf?.published, 1);
+    assert.equal(line?.level, 'INFO');
+  });
+
+  test('a failed outcome is logged at error level (the errors alarm and log filters rely on it)', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    cf.hooks.PublishFunction = () => {
+      throw new AccessDenied({ message: 'denied', $metadata: { httpStatusCode: 403 } });
+    };
+    const r = await invoke(updateEvent('f'));
+    const line = r.lines.find((l) => l.message === 'outcome');
+    assert.equal(line?.action, 'failed');
+    assert.equal(line?.level, 'ERROR');
   });
 });
 

