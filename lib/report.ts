@@ -76,11 +76,17 @@ export function announcementFor(outcome: Outcome): Announcement | undefined {
       etag: outcome.etag ?? null,
       trigger: outcome.trigger,
       dryRun: outcome.dryRun,
-      ...(outcome.error ? { error: outcome.error } : {}),
-      ...(outcome.blocked
-        ? { reason: outcome.blocked.reason, testCase: outcome.blocked.testCase, computeUtilization: outcome.blocked.computeUtilization ?? null }
-        : {}),
+      ...whyFields(outcome),
     },
+  };
+}
+
+/** Why it failed or was blocked, in the same fields on the log line and in the announcement. */
+function whyFields(outcome: Outcome) {
+  const { error, blocked } = outcome;
+  return {
+    ...(error ? { error } : {}),
+    ...(blocked ? { reason: blocked.reason, testCase: blocked.testCase, computeUtilization: blocked.computeUtilization ?? null } : {}),
   };
 }
 
@@ -114,10 +120,7 @@ export function createReporter({ logger, metrics, eventBridge }: ReporterOptions
           etag: outcome.etag ?? null,
           dryRun: outcome.dryRun,
           publishAttempts: outcome.publishAttempts,
-          ...(outcome.error ? { error: outcome.error } : {}),
-          ...(outcome.blocked
-            ? { reason: outcome.blocked.reason, testCase: outcome.blocked.testCase, computeUtilization: outcome.blocked.computeUtilization ?? null }
-            : {}),
+          ...whyFields(outcome),
         };
         if (outcome.action === 'failed') logger.error('outcome', line);
         else if (outcome.action === 'blocked') logger.warn('outcome', line);

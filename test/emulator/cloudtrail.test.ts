@@ -1,7 +1,7 @@
 // CloudTrail events the emulator hands to subscribers, checked against the shapes in docs/cloudfront-api.md#cloudtrail-events
 // (docs/cloudfront-api.md, "CloudTrail records and EventBridge") and the rule
 // pattern it recommends.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateFunctionCommand,
@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { matchesPattern } from '../../local/event-pattern';
 import { startEmulator, type CloudTrailEvent, type Emulator } from '../../emulator';
-import { CODE, clientFor, encode, errorOf } from './helpers';
+import { CODE, clientFor, emulatorForSuite, encode, errorOf } from './helpers';
 import { SHARED_DOC_PATTERN } from '../support/rule-pattern';
 
 const config = { Comment: 'c', Runtime: 'cloudfront-js-2.0' as const };
@@ -28,15 +28,11 @@ describe('CloudTrail events', () => {
   let cf: CloudFrontClient;
   let received: CloudTrailEvent[];
 
-  before(async () => {
-    emulator = await startEmulator({ actors: { AKIDALICE: 'alice' } });
-    cf = clientFor(emulator, { accessKeyId: 'AKIDALICE' });
-    emulator.onCloudTrailEvent((e) => received.push(e));
-  });
-  after(async () => {
-    cf.destroy();
-    await emulator.close();
-  });
+  emulatorForSuite({ actors: { AKIDALICE: 'alice' } }, (e, c) => {
+    emulator = e;
+    cf = c;
+    emulator.onCloudTrailEvent((event) => received.push(event));
+  }, { accessKeyId: 'AKIDALICE' });
   beforeEach(() => {
     emulator.state.reset();
     emulator.clearCloudTrailEvents();

@@ -1,6 +1,6 @@
 // The emulator as the real AWS SDK v3 sees it, over HTTP: ETag lifecycle, error classes, listing,
 // tags. Sources: docs/cloudfront-api.md; "model" = the SDK's API schema.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CloudFrontClient,
@@ -17,8 +17,8 @@ import {
   UpdateFunctionCommand,
   type FunctionSummary,
 } from '@aws-sdk/client-cloudfront';
-import { FIRST_FUNCTION_ETAG, startEmulator, type Emulator } from '../../emulator';
-import { CODE, clientFor, encode, errorOf } from './helpers';
+import { FIRST_FUNCTION_ETAG, type Emulator } from '../../emulator';
+import { CODE, emulatorForSuite, encode, errorOf } from './helpers';
 
 const config = { Comment: 'test', Runtime: 'cloudfront-js-2.0' as const };
 const arn = (name: string) => `arn:aws:cloudfront::123456789012:function/${name}`;
@@ -27,13 +27,9 @@ describe('emulator conformance through the AWS SDK', () => {
   let emulator: Emulator;
   let cf: CloudFrontClient;
 
-  before(async () => {
-    emulator = await startEmulator({ testFunctionBudgetMs: 100 });
-    cf = clientFor(emulator);
-  });
-  after(async () => {
-    cf.destroy();
-    await emulator.close();
+  emulatorForSuite({ testFunctionBudgetMs: 100 }, (e, c) => {
+    emulator = e;
+    cf = c;
   });
   beforeEach(() => {
     emulator.state.reset();

@@ -1,6 +1,6 @@
 // Distributions, minimal: function associations, the DEPLOYED status they cause, FunctionInUse, and
 // ListDistributions as the real AWS SDK v3 parses it. Source: docs/cloudfront-api.md ("where it runs").
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CloudFrontClient,
@@ -13,8 +13,8 @@ import {
   UpdateFunctionCommand,
   type DistributionSummary,
 } from '@aws-sdk/client-cloudfront';
-import { CloudFrontError, startEmulator, type Emulator } from '../../emulator';
-import { CODE, clientFor, encode, errorOf } from './helpers';
+import { CloudFrontError, type Emulator } from '../../emulator';
+import { CODE, emulatorForSuite, encode, errorOf } from './helpers';
 
 const config = { Comment: '', Runtime: 'cloudfront-js-2.0' as const };
 const arn = (name: string, account = '123456789012') => `arn:aws:cloudfront::${account}:function/${name}`;
@@ -34,13 +34,9 @@ describe('distributions and function associations', () => {
   let emulator: Emulator;
   let cf: CloudFrontClient;
 
-  before(async () => {
-    emulator = await startEmulator({});
-    cf = clientFor(emulator);
-  });
-  after(async () => {
-    cf.destroy();
-    await emulator.close();
+  emulatorForSuite({}, (e, c) => {
+    emulator = e;
+    cf = c;
   });
   beforeEach(() => {
     emulator.state.reset();

@@ -1,4 +1,5 @@
 // Shared setup for the emulator tests: a real SDK client pointed at a fresh emulator.
+import { after, before } from 'node:test';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator';
 
@@ -31,4 +32,25 @@ export async function errorOf(call: () => Promise<unknown>): Promise<Error & { n
     return error as Error & { name: string };
   }
   throw new Error('expected the call to fail, it succeeded');
+}
+
+/**
+ * One emulator and one client for a describe block: started before its tests, closed after them.
+ * `use` receives both (the block keeps them in its own variables).
+ */
+export function emulatorForSuite(
+  options: EmulatorOptions,
+  use: (emulator: Emulator, cf: CloudFrontClient) => void,
+  client: { accessKeyId?: string } = {},
+): void {
+  let started: { emulator: Emulator; cf: CloudFrontClient } | undefined;
+  before(async () => {
+    const emulator = await startEmulator(options);
+    started = { emulator, cf: clientFor(emulator, client) };
+    use(started.emulator, started.cf);
+  });
+  after(async () => {
+    started?.cf.destroy();
+    await started?.emulator.close();
+  });
 }

@@ -1,11 +1,11 @@
 // TestFunction as the real API answers it, through the real SDK: the TestResult members, the compute
 // budget behind ComputeUtilization (emulator/runtime.ts), the request errors, both stages, and the
 // misbehaviour controls. Sources: docs/cloudfront-api.md#testfunction.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CloudFrontClient, PublishFunctionCommand, TestFunctionCommand, UpdateFunctionCommand, type TestResult } from '@aws-sdk/client-cloudfront';
-import { MAX_EVENT_OBJECT_BYTES, TIMEOUT_MESSAGE, startEmulator, type Emulator } from '../../emulator';
-import { clientFor, encode, errorOf } from './helpers';
+import { MAX_EVENT_OBJECT_BYTES, TIMEOUT_MESSAGE, type Emulator } from '../../emulator';
+import { emulatorForSuite, encode, errorOf } from './helpers';
 
 const viewerRequest = (uri = '/a') =>
   JSON.stringify({
@@ -36,13 +36,9 @@ describe('TestFunction through the SDK', () => {
     return out.TestResult;
   };
 
-  before(async () => {
-    emulator = await startEmulator({ testFunctionBudgetMs: BUDGET_MS });
-    cf = clientFor(emulator);
-  });
-  after(async () => {
-    cf.destroy();
-    await emulator.close();
+  emulatorForSuite({ testFunctionBudgetMs: BUDGET_MS }, (e, c) => {
+    emulator = e;
+    cf = c;
   });
   beforeEach(() => {
     emulator.state.reset();
