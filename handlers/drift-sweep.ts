@@ -8,8 +8,9 @@ import { summariseSweep, type SweepSummary, sweep, sweepFailure } from '../lib/s
 
 export function makeDriftSweep(runtime: Runtime) {
   const { config, policy, reporter } = runtime;
-  return middy(async (_event: unknown, context: Context): Promise<SweepSummary> => {
+  return middy(async (event: unknown, context: Context): Promise<SweepSummary> => {
     const report = await sweep({
+      full: isFullSweep(event),
       cloudfront: runtime.cloudfrontFor(accountOf(context)),
       publishGate: (cloudfront) => runtime.publishGate(cloudfront),
       policy,
@@ -24,6 +25,11 @@ export function makeDriftSweep(runtime: Runtime) {
     if (failure) throw failure;
     return summary;
   }).use(reporting(runtime));
+}
+
+/** The daily schedule's input is `{"full": true}` (serverless.yml); a plain schedule event is not. */
+function isFullSweep(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && (event as { full?: unknown }).full === true;
 }
 
 let fromEnvironment: ReturnType<typeof makeDriftSweep> | undefined;

@@ -19,6 +19,13 @@ export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment' 
    */
   readonly publishGate?: (cloudfront: CloudFrontGateway) => PublishGate | undefined;
   readonly concurrency: number;
+  /**
+   * Every listed function is a candidate, whatever the listings say: the resync pass (ACK's resync
+   * period) that catches what no listing field can show, such as an edit in the same millisecond as
+   * the publish before it, with its event lost, under the reading where DEVELOPMENT keeps saying
+   * DEPLOYED. It costs one tag read per function.
+   */
+  readonly full?: boolean;
   /** Milliseconds the invocation has left; the sweep stops taking new candidates under `reserveMs`. */
   readonly remainingMs?: () => number;
   readonly reserveMs?: number;
@@ -83,7 +90,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
       // Both stages at once: one round trip per page pair. LIVE lists only published functions.
       await Promise.all([listInto(cloudfront, 'DEVELOPMENT', development), listInto(cloudfront, 'LIVE', live)]);
       const liveByName = new Map(live.map((fn) => [fn.name, fn]));
-      candidates = development.filter((fn) => isSweepCandidate(fn, liveByName.get(fn.name)));
+      candidates = options.full ? development : development.filter((fn) => isSweepCandidate(fn, liveByName.get(fn.name)));
     } catch (error) {
       // Each function's failure becomes an outcome; a failed listing is the one thing that escapes.
       if (!stopped(error)) throw error;

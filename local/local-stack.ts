@@ -86,7 +86,7 @@ export interface LocalStack {
   /** A client for another actor (a console user, a CI job): its calls are logged under `actor`. */
   clientFor(actor: string, options?: { maxAttempts?: number; retryMode?: 'standard' | 'adaptive' }): CloudFrontClient;
   /** Runs one drift sweep now, as the schedule would. Rejects like the Lambda would. */
-  sweep(): Promise<SweepSummary>;
+  sweep(options?: { full?: boolean }): Promise<SweepSummary>;
   /**
    * Holds CloudTrail events back from the bus until `release()`: lets a demo or test show the state
    * edits leave behind before the reconciler sees them.
@@ -163,8 +163,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         maxAttempts: clientOptions.maxAttempts ?? 3,
         ...(clientOptions.retryMode ? { retryMode: clientOptions.retryMode } : {}),
       }),
-    async sweep() {
-      const scheduled = { version: '0', id: `sweep-${Date.now()}`, 'detail-type': 'Scheduled Event', source: 'aws.events', account, region: 'us-east-1', resources: [], detail: {} };
+    async sweep(sweepOptions = {}) {
+      // The daily full sweep is invoked with its schedule's constant input, as EventBridge does.
+      const scheduled = sweepOptions.full
+        ? { full: true }
+        : { version: '0', id: `sweep-${Date.now()}`, 'detail-type': 'Scheduled Event', source: 'aws.events', account, region: 'us-east-1', resources: [], detail: {} };
       const summary = (await driftSweep(scheduled, lambdaContext('driftSweep', account, options.sweepTimeoutMs ?? 600_000))) as SweepSummary;
       outcomes.push(...summary.outcomes.map((o) => ({ ...o, decidedBy: 'sweep' as const })));
       return summary;

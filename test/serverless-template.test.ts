@@ -220,12 +220,15 @@ describe('serverless package (offline, no credentials)', () => {
     assert.ok(!JSON.stringify(rule.EventPattern).includes('PublishFunction'));
   });
 
-  test('the drift sweep runs on rate(15 minutes) by default, and only the sweep', () => {
+  test('the drift sweep runs on rate(15 minutes), and once a day as a full sweep (input {"full": true}); only the sweep', () => {
     const schedules = ofType(plain, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    assert.equal(schedules.length, 1);
-    const rule = schedules[0]![1].Properties;
-    assert.equal(rule.ScheduleExpression, 'rate(15 minutes)');
-    assert.deepEqual(rule.Targets.map((x: Json) => x.Arn), [{ 'Fn::GetAtt': [SWEEP_FN, 'Arn'] }]);
+    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression).sort(), ['rate(1 day)', 'rate(15 minutes)']);
+    for (const [, r] of schedules) {
+      const targets = r.Properties.Targets as Json[];
+      assert.deepEqual(targets.map((x) => x.Arn), [{ 'Fn::GetAtt': [SWEEP_FN, 'Arn'] }]);
+      const input = targets[0].Input === undefined ? undefined : JSON.parse(targets[0].Input);
+      assert.deepEqual(input, r.Properties.ScheduleExpression === 'rate(1 day)' ? { full: true } : undefined);
+    }
   });
 
   test('IAM: no wildcard actions, no Create/Update/Delete/Tag calls, CloudFront scoped to functions', () => {

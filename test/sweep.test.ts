@@ -264,3 +264,17 @@ test('a sweep that deferred every candidate and reconciled none fails, so the al
   assert.equal(cf.count('PublishFunction'), 0);
   assert.ok(r.lines.some((l) => l.message === 'sweep finished'), 'the summary is logged before the error');
 });
+
+test('a full sweep ({"full": true}) takes every function as a candidate, whatever the listings say', async () => {
+  cf = fakeCloudFront({
+    // Equal times and a DEPLOYED status: nothing in the listings shows this edit.
+    hidden: { tags: opted, devEtag: 'E3', liveEtag: 'E2', status: 'DEPLOYED', devModified: 4, liveModified: 4 },
+    synced: { tags: opted, devEtag: 'E2', liveEtag: 'E2', status: 'DEPLOYED', devModified: 3, liveModified: 4 },
+  });
+  const regular = await run();
+  assert.equal(regular.result?.candidates, 0);
+  const full = await captureLogs(async () => sweepHandlerWith(settings)({ full: true }, lambdaContext()));
+  assert.equal(full.result?.candidates, 2);
+  assert.deepEqual(cf.publishes.map((p) => p.name), ['hidden']);
+  assert.equal(full.result?.counts['skipped-in-sync'], 1);
+});
