@@ -321,6 +321,9 @@ function findProfile(profile: string, env: NodeJS.ProcessEnv): { found: boolean;
 
 /** The process wiring: argv in, text out, exit code set. */
 export function run(): void {
+  // The SDK's notice that future releases will need Node 22 would precede every one-line answer on
+  // Node 20; the README says which Node versions are supported instead. Read when a client is built.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   main(process.argv.slice(2), {
     out: (t) => process.stdout.write(`${t}\n`),
     err: (t) => process.stderr.write(`${t}\n`),
