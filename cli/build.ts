@@ -75,7 +75,7 @@ export async function buildCli(outfile = CLI_OUTFILE): Promise<{ outfile: string
 
 if (require.main === module) {
   buildCli().then(
-    ({ outfile, externals }) => console.log(`built ${outfile.slice(ROOT.length + 1)} (external: ${externals.join(', ')})`),
+    ({ outfile, externals }) => console.error(`built ${outfile.slice(ROOT.length + 1)} (external: ${externals.join(', ')})`),
     (error: Error) => {
       console.error(error.message);
       process.exitCode = 1;
