@@ -9,6 +9,11 @@ const { join } = require('node:path');
 if (existsSync(join(__dirname, 'main.ts'))) {
   require('tsx/cjs/api').register();
   require('./main.ts').run();
-} else {
+} else if (existsSync(join(__dirname, '..', 'dist', 'cli.js'))) {
   require('../dist/cli.js').run();
+} else {
+  // npm builds a package from a git URL with `prepare` only, which we do not have (it would run on
+  // every npm ci): such an install has no dist/. Say so rather than print a module-not-found trace.
+  process.stderr.write('cf-autopublish: this install has no dist/cli.js (it was not built); install a tarball made by `npm pack` instead (README, "The CLI")\n');
+  process.exitCode = 1;
 }
