@@ -102,11 +102,14 @@ test('the tarball holds the bin, the compiled bundle, serverless.yml and the REA
   assert.ok(packed.size < 500_000, `tarball is ${packed.size} bytes`);
 });
 
-test('the installed bin prints its help, with no warning on stderr', async () => {
+test('the installed bin prints its help, with no warning on stderr, as the README quotes it', async () => {
   const r = await cli('--help');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^Usage: cf-autopublish <command> \[options\]/);
   assert.equal(r.stderr, '');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const quoted = /`cf-autopublish --help`:\n\n```\n([\s\S]*?)\n```/.exec(readme)?.[1];
+  assert.equal(quoted, r.stdout.trimEnd(), 'README "The CLI" quotes --help: paste the new output there');
 });
 
 test('status, sweep and test against the emulator the installed package started', async () => {
