@@ -48,8 +48,9 @@ const cleanEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: join(
 before(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'cfap-pack-'));
   mkdirSync(join(scratch, 'home'));
-  // `npm pack` builds first (prepack); --json lists what went in.
-  const pack = await run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: ROOT });
+  // `npm pack` builds first (prepack), even where the npm config says ignore-scripts; --json lists
+  // what went in.
+  const pack = await run('npm', ['pack', '--json', '--ignore-scripts=false', '--pack-destination', scratch], { cwd: ROOT });
   assert.equal(pack.code, 0, pack.stderr);
   packed = (JSON.parse(pack.stdout) as (typeof packed)[])[0]!;
 
