@@ -4,8 +4,10 @@ import { AutoPublishError } from '../lib/errors';
 export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
-  /** Progress lines are drawn only on a terminal. */
+  /** Both stdout and stderr are a terminal that understands cursor moves: progress is drawn only then. */
   readonly interactive: boolean;
+  /** The terminal's width, when known: a progress line is kept narrower, so it redraws cleanly. */
+  readonly columns?: number;
   readonly env: NodeJS.ProcessEnv;
 }
 

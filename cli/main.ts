@@ -19,6 +19,7 @@ import { runDemo } from './demo';
 import { runEmulator } from './emulator-command';
 import { runTest } from './test-command';
 import { CommandError, type Io, UsageError } from './io';
+import { sweepProgress } from './progress';
 import { table } from './table';
 
 export type { Io } from './io';
@@ -195,9 +196,7 @@ async function runSweep(runtime: Runtime, parsed: Parsed, io: Io): Promise<numbe
     publishGate: (cloudfront) => runtime.publishGate(cloudfront),
     policy: runtime.policy,
     concurrency: config.sweepConcurrency,
-    onOutcome: (o, done, total) => {
-      if (io.interactive) io.err(`[${done}/${total}] ${o.functionName}: ${o.action}`);
-    },
+    onOutcome: sweepProgress(io, { enabled: io.interactive && !parsed.values.json, dryRun: config.dryRun }),
   });
   const summary = summariseSweep(report);
   if (parsed.values.json) io.out(JSON.stringify(summary, null, 2));
@@ -321,10 +320,14 @@ function findProfile(profile: string, env: NodeJS.ProcessEnv): { found: boolean;
 
 /** The process wiring: argv in, text out, exit code set. */
 export function run(): void {
+  // The SDK's notice that future releases will need Node 22 would precede every one-line answer on
+  // Node 20; the README says which Node versions are supported instead. Read when a client is built.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   main(process.argv.slice(2), {
     out: (t) => process.stdout.write(`${t}\n`),
     err: (t) => process.stderr.write(`${t}\n`),
-    interactive: Boolean(process.stderr.isTTY),
+    interactive: Boolean(process.stdout.isTTY && process.stderr.isTTY) && process.env.TERM !== 'dumb',
+    ...(process.stderr.columns ? { columns: process.stderr.columns } : {}),
     env: process.env,
   }).then((code) => {
     process.exitCode = code;

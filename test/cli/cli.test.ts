@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Emulator, startEmulator } from '../../emulator/index';
 import { main } from '../../cli/main';
+import { REDRAW } from '../../cli/progress';
 
 let emulator: Emulator;
 before(async () => {
@@ -28,12 +29,17 @@ beforeEach(() => {
 });
 
 async function cli(...args: string[]) {
+  return cliOn({ interactive: false }, ...args);
+}
+
+/** As on a terminal (`interactive`) or not; `errLines` is each io.err call, in order. */
+async function cliOn(terminal: { interactive: boolean; columns?: number }, ...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const env: NodeJS.ProcessEnv = { ...process.env, CLOUDFRONT_MAX_ATTEMPTS: '2' };
   delete env.CLOUDFRONT_ENDPOINT;
-  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), interactive: false, env });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), ...terminal, env });
+  return { code, out: out.join('\n'), err: err.join('\n'), errLines: err };
 }
 
 test('status: a table with opted in, DEVELOPMENT status and ETag, LIVE ETag, in sync', async () => {
@@ -68,6 +74,40 @@ test('sweep --dry-run decides without publishing; sweep publishes only the opted
   assert.match(real.out, /pending\s+published\s+E\w+\s+sweep/);
   assert.match(real.out, /untagged\s+skipped-not-opted-in/);
   assert.deepEqual(emulator.controls.publishLog().map((p) => p.name), ['pending']);
+});
+
+test('sweep on a terminal: one progress line on stderr, redrawn in place (done/total, publishes, blocked, failures)', async () => {
+  emulator.state.seed({ name: 'pending-2', code: 'function handler(e){return e.request}', tags: { 'auto-publish': 'true' }, publish: false });
+  emulator.state.seed({ name: 'throws', code: 'function handler(e){return e.request.headers["x-none"].value}', tags: { 'auto-publish': 'true' }, publish: false });
+  emulator.controls.setAuthorizer((r) => !(r.operation === 'ListTagsForResource' && String(r.target).endsWith('/pending-2')));
+  const r = await cliOn({ interactive: true }, 'sweep', '--endpoint', emulator.endpoint);
+  assert.equal(r.code, 1);
+  // Every function but in-sync is a candidate: one progress line per outcome, then the failure line.
+  const progress = r.errLines.slice(0, -1);
+  assert.equal(progress.length, 5, r.err);
+  assert.ok(!progress[0]!.startsWith(REDRAW), 'the first line is drawn, not redrawn');
+  for (const line of progress.slice(1)) assert.ok(line.startsWith(REDRAW), `redrawn over the line before: ${JSON.stringify(line)}`);
+  const shown = progress.map((l) => l.replace(REDRAW, ''));
+  shown.forEach((line, i) => assert.match(line, new RegExp(`^sweep: ${i + 1}/5 candidates, \\d published, \\d blocked, \\d failed$`)));
+  assert.equal(shown.at(-1), 'sweep: 5/5 candidates, 1 published, 1 blocked, 1 failed');
+  // The failure line comes after the last progress line, on a line of its own.
+  assert.equal(r.errLines.at(-1), 'cf-autopublish: 1 function(s) failed: pending-2');
+  // stdout is the same as without a terminal.
+  assert.match(r.out, /pending\s+published/);
+
+  const narrow = await cliOn({ interactive: true, columns: 30 }, 'sweep', '--dry-run', '--endpoint', emulator.endpoint);
+  for (const line of narrow.errLines.slice(0, -1)) assert.ok(line.replace(REDRAW, '').length < 30, `kept narrower than the terminal: ${line}`);
+});
+
+test('sweep shows no progress with --json, or when not on a terminal', async () => {
+  const json = await cliOn({ interactive: true }, 'sweep', '--dry-run', '--json', '--endpoint', emulator.endpoint);
+  assert.equal(json.code, 0, json.err);
+  assert.deepEqual(json.errLines, []);
+  assert.equal(JSON.parse(json.out).candidates, 3);
+
+  const piped = await cliOn({ interactive: false }, 'sweep', '--endpoint', emulator.endpoint);
+  assert.equal(piped.code, 0, piped.err);
+  assert.deepEqual(piped.errLines, []);
 });
 
 test('reconcile <name> publishes one function and prints its outcome', async () => {
