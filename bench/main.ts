@@ -2,8 +2,8 @@
  * `npm run bench [-- --functions N] [-- --quick]`: the reconciler's cost on the embedded emulator.
  * Scenarios: the sweep (ours vs its lower bound vs a naive reconciler, then ours under the variant
  * developmentStatusAfterAssociatedUpdate=DEPLOYED), an event burst under both values of that variant,
- * the event path one update at a time with LIVE read lazily (default) or eagerly, and the bundles.
- * The publish gate runs as deployed (PUBLISH_GATE=smoke,
+ * the event path one update at a time with LIVE read lazily (default) or eagerly, and the bundles
+ * (with what the S3 and SQS clients cost them). The publish gate runs as deployed (PUBLISH_GATE=smoke,
  * the default) everywhere; the burst and the lazy event path run again with PUBLISH_GATE=off, so the
  * gate's own calls show (the burst under DEPLOYED only in the full run).
  * Prints a table with PASS/FAIL per target and writes bench/results.json (not tracked). Exits non-zero
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
       default: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: false, settings: GATE_OFF }),
     },
   };
-  log(`bundles: serverless package + ${coldRuns} cold starts each`);
+  log(`bundles: serverless package + ${coldRuns} cold starts each, and builds without the S3 / SQS clients`);
   const bundles = await runBundles({ runs: coldRuns, packageIt: !args['skip-package'] });
 
   const ours = sweep.ours as SweepRun;
@@ -174,6 +174,18 @@ async function main(): Promise<void> {
   lines.push(row(['', 'zip', 'unzipped', 'cold start', 'vs reference'], bw));
   for (const b of bundles.bundles) lines.push(row([b.handler, kb(b.bytes), kb(b.unzippedBytes), ms(b.coldStartMs), x(b.coldStartMs / b.referenceColdStartMs)], bw));
   lines.push(row(['reference (CloudFrontClient)', '', kb(bundles.reference.bytes), ms(bundles.reference.coldStartMs), x(1)], bw));
+  for (const b of bundles.bundles) {
+    for (const c of b.clientCosts) {
+      lines.push(row([`${b.handler} without ${c.without.map((p) => p.replace('@aws-sdk/client-', '')).join('+')}`, kb(c.zipWithoutBytes), kb(c.unzippedWithoutBytes), ms(c.coldStartWithoutMs), x(c.coldStartWithoutMs / b.referenceColdStartMs)], bw));
+    }
+  }
+  lines.push(
+    `  what a client costs = the shipped build minus the same build with that package aliased to a stub (esbuild, serverless.yml's settings); zipped = difference of deflate level 1 streams, ` +
+      `the level serverless package zips at (zip minus our deflate of the same bundle: ${bundles.bundles.map((b) => `${b.zipOverheadBytes} B`).join(' / ')} of headers; our handler build ${bundles.bundles.map((b) => (b.handlerBundleBytes === b.unzippedBytes ? 'has the zip entry\'s size' : `differs from the zip entry by ${b.handlerBundleBytes - b.unzippedBytes} B`)).join(' / ')})`,
+  );
+  for (const b of bundles.bundles) {
+    lines.push(`  ${b.handler}: ${b.clientCosts.map((c) => `${c.without.join(' + ')} costs ${kb(c.zippedBytes)} zipped, ${kb(c.bytes)} unzipped, ${ms(b.coldStartMs - c.coldStartWithoutMs)} cold start`).join('; ')}`);
+  }
   lines.push('');
 
   const lazyMax = (status: 'UNPUBLISHED' | 'other', runs = [eventPath.default.lazy, eventPath.deployed.lazy]) =>
@@ -245,7 +257,15 @@ async function main(): Promise<void> {
       msPerEventMeasures: 'the handler invocation, start to end (middy, Powertools, reconcile, report), wall clock in the bench process',
       settings: { latencyMs: LATENCY_MS, gapMs: EVENT_GAP_MS, rateLimit: RATE, pacer: Number(PACED.CLOUDFRONT_MAX_CALLS_PER_SECOND) },
     },
-    bundles: bundles.bundles.map((b) => ({ ...b, coldStartMs: Number(b.coldStartMs.toFixed(1)), referenceColdStartMs: Number(b.referenceColdStartMs.toFixed(1)) })),
+    bundles: bundles.bundles.map((b) => ({
+      ...b,
+      coldStartMs: Number(b.coldStartMs.toFixed(1)),
+      referenceColdStartMs: Number(b.referenceColdStartMs.toFixed(1)),
+      clientCosts: b.clientCosts.map((c) => ({ ...c, coldStartWithoutMs: Number(c.coldStartWithoutMs.toFixed(1)) })),
+    })),
+    clientCostMeasures:
+      'per handler: the shipped esbuild build minus the same build with the package(s) aliased to a stub exporting the names lib/ imports (serverless.yml esbuild settings); ' +
+      'zippedBytes = difference of zlib deflate level 1 streams, the level serverless package zips at (zipOverheadBytes = zip minus our deflate of the same bundle); zipWithoutBytes = zip minus zippedBytes',
     referenceBundle: bundles.reference,
     sweepPeakRssBytes: ours.maxRssBytes,
     sweepPeakRssMeasures: "the sweep child process only (esbuild bundle of bench/sweep-child.ts run by plain node: the real driftSweep handler + SDK), not the emulator",
