@@ -8,10 +8,19 @@
  * handler (what its first invocation does before any call: make…(createRuntime(loadConfig(settings)))
  * with the default settings; for the reference: new CloudFrontClient). Node's own start-up is excluded
  * (the same for all).
+ *
+ * What one SDK client costs a handler (the gate's @aws-sdk/client-s3, the failure queue's
+ * client-sqs): the same entry built again with the same esbuild settings, the client's package
+ * aliased to a stub exporting the two names lib/ imports from it (a class with a constructor and a
+ * `send`), so esbuild drops the package and keeps everything else. Bytes = the difference between
+ * the two builds. Zipped = the difference of their deflate streams at zlib level 1, the level whose
+ * output is byte for byte the size of the entry `serverless package` writes (checked: the packaged
+ * zip minus our deflate of the same bundle leaves only the zip's headers, `zipOverheadBytes`).
  */
 import { spawnSync } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { packageService, PROJECT_ROOT, zipEntries } from '../local/packaging';
 import { bundle, scratchDir } from './common';
 
@@ -24,6 +33,26 @@ export interface BundleResult {
   referenceColdStartMs: number;
   /** The esbuild bundle the cold start was measured on (same modules as the zip's). */
   measuredBundleBytes: number;
+  /** Our esbuild build of the handler file alone (the zip's entry, same settings). */
+  handlerBundleBytes: number;
+  /** The zip minus the deflate stream (level 1) of our own build: its headers, when the level matches. */
+  zipOverheadBytes: number;
+  /** What each SDK client costs this handler: the bundle as shipped minus one built without it. */
+  clientCosts: ClientCost[];
+}
+
+export interface ClientCost {
+  /** The packages stubbed out, e.g. ['@aws-sdk/client-s3']. */
+  without: string[];
+  /** Bytes the package(s) add to the unzipped bundle. */
+  bytes: number;
+  /** Bytes they add to the zip (deflate level 1, as packaged). */
+  zippedBytes: number;
+  /** The zip without them: the packaged zip minus `zippedBytes` (NaN when packaging was skipped). */
+  zipWithoutBytes: number;
+  unzippedWithoutBytes: number;
+  /** Cold start of the build without them (same measure as the handler's). */
+  coldStartWithoutMs: number;
 }
 
 export interface BundlesReport {
@@ -31,6 +60,17 @@ export interface BundlesReport {
   reference: { bytes: number; coldStartMs: number };
   packageSeconds: number;
 }
+
+/** Stubs for the clients whose cost is measured: the names lib/ imports from each package. */
+const STUBS: Record<string, string> = {
+  '@aws-sdk/client-s3': 'export class S3Client { constructor(config) { this.config = config; } send() { throw new Error("stub"); } }\nexport class GetObjectCommand { constructor(input) { this.input = input; } }\n',
+  '@aws-sdk/client-sqs': 'export class SQSClient { constructor(config) { this.config = config; } send() { throw new Error("stub"); } }\nexport class SendMessageCommand { constructor(input) { this.input = input; } }\n',
+};
+/** The builds measured against the shipped one, each without these packages. */
+const WITHOUT: string[][] = [['@aws-sdk/client-s3'], ['@aws-sdk/client-sqs'], ['@aws-sdk/client-s3', '@aws-sdk/client-sqs']];
+
+/** The size of `file`'s deflate stream at the level `serverless package` zips with (see above). */
+const deflated = (file: string) => deflateRawSync(readFileSync(file), { level: 1 }).length;
 
 const HANDLERS = [
   { name: 'onFunctionChange', file: 'handlers/on-function-change.ts', make: 'makeOnFunctionChange' },
@@ -82,6 +122,28 @@ export async function runBundles(options: { runs: number; packageIt: boolean }):
     );
     entries.push(await bundle(entry, join(dir, `${h.name}.js`)));
   }
+  const stubFiles = Object.fromEntries(
+    Object.entries(STUBS).map(([pkg, text], i) => {
+      const file = join(dir, `stub-${i}.mjs`);
+      writeFileSync(file, text);
+      return [pkg, file];
+    }),
+  );
+  // Per handler, per WITHOUT entry, with those packages aliased to their stubs: the cold-start entry,
+  // and the handler file alone as serverless packages it (the sizes: the same bytes as the zip's entry).
+  const stubbed: string[][] = [];
+  const sized: { shipped: string; without: string[] }[] = [];
+  for (const [i, h] of HANDLERS.entries()) {
+    const builds: string[] = [];
+    const without: string[] = [];
+    for (const [j, packages] of WITHOUT.entries()) {
+      const alias = Object.fromEntries(packages.map((p) => [p, stubFiles[p]!]));
+      builds.push(await bundle(join(dir, `${h.name}-entry.ts`), join(dir, `${h.name}-entry-without-${j}.js`), { alias }));
+      without.push(await bundle(h.file, join(dir, `${h.name}-handler-without-${j}.js`), { alias }));
+    }
+    stubbed[i] = builds;
+    sized[i] = { shipped: await bundle(h.file, join(dir, `${h.name}-handler.js`)), without };
+  }
   const refEntry = join(dir, 'reference-entry.ts');
   writeFileSync(
     refEntry,
@@ -91,17 +153,35 @@ export async function runBundles(options: { runs: number; packageIt: boolean }):
   const reference = await bundle(refEntry, join(dir, 'reference.js'), { nodePaths: [join(PROJECT_ROOT, 'node_modules')] });
   const packaged = await packaging;
 
-  const samples = coldStarts([...entries, reference], options.runs);
+  const samples = coldStarts([...entries, ...stubbed.flat(), reference], options.runs);
   const referenceColdStartMs = median(samples.at(-1)!);
   const bundles = HANDLERS.map((h, i) => {
     const zip = packaged ? join(packaged.dir, `${h.name}.zip`) : undefined;
+    const bytes = zip ? statSync(zip).size : Number.NaN;
+    const unzippedBytes = zip ? zipEntries(zip).reduce((sum, e) => sum + e.size, 0) : Number.NaN;
+    const shipped = sized[i]!.shipped;
+    const clientCosts = WITHOUT.map((packages, j): ClientCost => {
+      const without = sized[i]!.without[j]!;
+      const zippedBytes = deflated(shipped) - deflated(without);
+      return {
+        without: packages,
+        bytes: statSync(shipped).size - statSync(without).size,
+        zippedBytes,
+        zipWithoutBytes: bytes - zippedBytes,
+        unzippedWithoutBytes: statSync(without).size,
+        coldStartWithoutMs: median(samples[HANDLERS.length + i * WITHOUT.length + j]!),
+      };
+    });
     return {
       handler: h.name,
-      bytes: zip ? statSync(zip).size : Number.NaN,
-      unzippedBytes: zip ? zipEntries(zip).reduce((sum, e) => sum + e.size, 0) : Number.NaN,
+      bytes,
+      unzippedBytes,
       coldStartMs: median(samples[i]!),
       referenceColdStartMs,
       measuredBundleBytes: statSync(entries[i]!).size,
+      handlerBundleBytes: statSync(shipped).size,
+      zipOverheadBytes: bytes - deflated(shipped),
+      clientCosts,
     };
   });
   return { bundles, reference: { bytes: statSync(reference).size, coldStartMs: referenceColdStartMs }, packageSeconds: packaged?.seconds ?? 0 };

@@ -12,6 +12,7 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { describeVariants, type FunctionSnapshot, resolveVariants, SeededRandom, startEmulator, type Variants } from '../emulator/index';
+import { loadConfig } from '../lib/config';
 import { actorCredentials, RECONCILER_ACTOR } from '../local/local-stack';
 import { associateAll, bundle, FUNCTION_CODE, LATENCY_MS, pick, RATE, scratchDir, SEED, type Settings, sleep } from './common';
 import type { SweepJob } from './sweep-child';
@@ -35,7 +36,10 @@ export interface SweepRun {
   [extra: string]: unknown;
 }
 
-/** The new definition (issue 8): what any sweep that lists both stages must at least call. */
+/**
+ * What any sweep that lists both stages must at least call (issue 8), plus what the publish gate must
+ * call before each publish (issue 10) when PUBLISH_GATE is not `off`.
+ */
 export interface LowerBound {
   calls: number;
   wallMs: number;
@@ -49,6 +53,20 @@ export interface LowerBound {
   liveReads: number;
   /** Opted-in candidates whose LIVE differs: one PublishFunction each. */
   publishes: number;
+  /** Whether the bound counts the publish gate (PUBLISH_GATE=smoke, the default). */
+  gate: boolean;
+  /**
+   * The gate's TestFunction calls: one per test case of each opted-in candidate that differs (smoke:
+   * one per event type its distributions use it on; one when no distribution does, since the bench's
+   * code passes the viewer-request case, tried first). 0 with the gate off.
+   */
+  tests: number;
+  /**
+   * The gate's ListDistributions pages: ceil(distributions / 100), at least 1, once per sweep, when at
+   * least one candidate to test needs its event type (no auto-publish-event-type tag and no
+   * auto-publish-tests cases); else 0.
+   */
+  distributionPages: number;
   /** What `calls` counts and how `wallMs` is computed. */
   definition: string;
 }
@@ -111,7 +129,20 @@ function flagged(f: FunctionSnapshot): boolean {
   return Date.parse(f.development.lastModifiedTime) > Date.parse(f.live.lastModifiedTime);
 }
 
-function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) => boolean): LowerBound {
+/** What the gate needs to know of the account, peeked from the emulator (no call). */
+interface GateView {
+  /** PUBLISH_GATE is not `off`. */
+  on: boolean;
+  distributions: number;
+  /** The event types the account's distributions run a function on. */
+  eventTypesOf: (f: FunctionSnapshot) => ReadonlySet<string>;
+}
+
+// The gate's tags (issue 10), spelled here rather than imported: the bound is stated independently of lib/.
+const EVENT_TYPE_TAG = 'auto-publish-event-type';
+const TEST_CASES_TAG = 'auto-publish-tests';
+
+function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) => boolean, gate: GateView): LowerBound {
   const n = fleet.length;
   const published = fleet.filter((f) => f.live).length;
   const devPages = Math.max(1, Math.ceil(n / PAGE));
@@ -120,13 +151,23 @@ function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) 
   const candidates = fleet.filter(flagged);
   const opted = candidates.filter(isOpted);
   const liveReads = opted.filter((f) => f.development.status !== 'UNPUBLISHED').length;
-  const publishes = opted.filter((f) => f.live?.etag !== f.development.etag).length;
-  const calls = pages + candidates.length + opted.length + liveReads + publishes;
+  const differs = (f: FunctionSnapshot) => f.live?.etag !== f.development.etag;
+  const toPublish = opted.filter(differs);
+  const publishes = toPublish.length;
+  // The gate, smoke cases only: the bench fleet carries no auto-publish-tests tag (checked below).
+  if (gate.on && toPublish.some((f) => f.tags[TEST_CASES_TAG] !== undefined)) throw new Error('bench fleet: the bound counts smoke cases only, not a function\'s own');
+  const casesOf = (f: FunctionSnapshot) => (f.tags[EVENT_TYPE_TAG] !== undefined ? 1 : Math.max(1, gate.eventTypesOf(f).size));
+  const tests = gate.on ? toPublish.reduce((sum, f) => sum + casesOf(f), 0) : 0;
+  const needsEventType = gate.on && toPublish.some((f) => f.tags[EVENT_TYPE_TAG] === undefined);
+  const distributionPages = needsEventType ? Math.max(1, Math.ceil(gate.distributions / PAGE)) : 0;
+  const calls = pages + candidates.length + opted.length + liveReads + tests + distributionPages + publishes;
 
   // Time: the rate limit, or the longest chain of dependent calls, whichever is longer. A function
   // is known to be a candidate once both listings reached it (pages are sequential, the two stages in
   // parallel); then its tags; then, if opted in, DEVELOPMENT (and LIVE, in parallel: the listing
-  // already told its status); then the publish.
+  // already told its status); then, with the gate, its test cases (one after the other: a function
+  // no distribution uses gets the viewer-response case only if the request case fails); then the
+  // publish. The distribution pages need nothing before them: a sweep could read them while it lists.
   const rateBound = (Math.max(0, calls - RATE.burst) / RATE.ratePerSecond) * 1000 + LATENCY_MS;
   const liveRank = new Map(fleet.filter((f) => f.live).map((f, i) => [f.name, i]));
   let chain = Math.max(devPages, livePages) * LATENCY_MS;
@@ -134,8 +175,10 @@ function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) 
     if (!flagged(f)) return;
     const livePosition = liveRank.get(f.name) ?? fleet.slice(0, i).filter((g) => g.live).length;
     const listed = Math.max(Math.floor(i / PAGE), Math.floor(livePosition / PAGE)) + 1;
-    const after = 1 + (isOpted(f) ? 1 + (f.live?.etag !== f.development.etag ? 1 : 0) : 0);
-    chain = Math.max(chain, (listed + after) * LATENCY_MS);
+    const publishing = isOpted(f) && differs(f);
+    const beforeTest = listed + 1 + (isOpted(f) ? 1 : 0);
+    const tested = publishing && gate.on ? Math.max(beforeTest, distributionPages) + casesOf(f) : beforeTest;
+    chain = Math.max(chain, (tested + (publishing ? 1 : 0)) * LATENCY_MS);
   });
   const pagesText = devPages === livePages ? `2 x ceil(${n}/${PAGE}) = ${pages}` : `ceil(${n}/${PAGE}) + ceil(${published} published/${PAGE}) = ${pages}`;
   return {
@@ -146,10 +189,19 @@ function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) 
     optedCandidates: opted.length,
     liveReads,
     publishes,
+    gate: gate.on,
+    tests,
+    distributionPages,
     definition:
       `calls = ListFunctions pages of both stages (${pagesText}) + 1 ListTagsForResource per candidate (${candidates.length}; candidate = ` +
       `DEVELOPMENT UNPUBLISHED or unknown status, or no LIVE, or DEVELOPMENT LastModifiedTime later than LIVE's) + 1 DescribeFunction(DEVELOPMENT) ` +
       `per opted-in candidate (${opted.length}) + 1 DescribeFunction(LIVE) per opted-in candidate whose status is not UNPUBLISHED (${liveReads}) + ` +
+      (gate.on
+        ? `publish gate (PUBLISH_GATE=smoke): 1 TestFunction per test case of each opted-in candidate that differs (smoke: 1 per event type its ` +
+          `distributions use it on, 1 when none does, the bench's code passing the viewer-request case tried first: ${tests}) + ` +
+          `ListDistributions pages, once per sweep when at least one of those needs its event type (no ${EVENT_TYPE_TAG} tag, no own cases): ` +
+          `${distributionPages ? `max(1, ceil(${gate.distributions} distributions/${PAGE})) = ${distributionPages}` : '0'} + `
+        : 'no publish gate (PUBLISH_GATE=off) + ') +
       `1 PublishFunction per opted-in candidate that differs (${publishes}) = ${calls}; ` +
       `time = max((calls - burst) / rate + latency, dependency chain) = max((${calls} - ${RATE.burst}) / ${RATE.ratePerSecond}/s + ${LATENCY_MS} ms, ${chain} ms)`,
   };
@@ -194,8 +246,14 @@ export async function runSweepScenario(options: {
   // The bound, from the state the sweep will find (snapshot() peeks without using reads).
   const probe = await seedFleet();
   const before = probe.emulator.state.snapshot();
+  const eventTypes = new Map(before.map((f) => [f.name, new Set(probe.emulator.state.associationsOf(f.name).map((a) => a.eventType))]));
+  const gate: GateView = {
+    on: loadConfig(options.settings ?? {}).publishGate !== 'off',
+    distributions: probe.emulator.state.distributions().length,
+    eventTypesOf: (f) => eventTypes.get(f.name) ?? new Set(),
+  };
   await probe.emulator.close();
-  const lowerBound = lowerBoundOf(before, isOpted);
+  const lowerBound = lowerBoundOf(before, isOpted, gate);
   const expected = new Set([...plan.neverPublished, ...plan.editedAssociated, ...plan.editedUnassociated].map((i) => plan.names[i]!));
   const found = before.filter(flagged).map((f) => f.name);
   if (found.length !== expected.size || !found.every((name) => expected.has(name))) {
