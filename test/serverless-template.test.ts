@@ -25,7 +25,7 @@ const SWEEP_FN = 'DriftSweepLambdaFunction';
 type Json = any; // CloudFormation is untyped JSON; the assertions below do the checking.
 type Resources = Record<string, { Type: string; Condition?: string; Properties: Json; DependsOn?: unknown }>;
 interface Packaged {
-  template: { Resources: Resources; Conditions?: Record<string, Json> };
+  template: { Resources: Resources; Conditions?: Record<string, Json>; Parameters?: Record<string, { Type: string; Default?: string }>; Outputs?: Record<string, Json> };
   state: Json;
   dir: string;
   seconds: number;
@@ -75,7 +75,38 @@ function asArray<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** Evaluates a condition the way CloudFormation would, for the literal-only conditions a package produces. */
+/**
+ * What a deploy gives a template parameter: its Default (`serverless deploy` passes no parameter
+ * values, and the defaults are the params' values). A Ref to anything else is no parameter.
+ */
+function parameterValue(t: Packaged, name: string): string {
+  const parameter = t.template.Parameters?.[name];
+  assert.ok(parameter, `${name} is not a parameter of the template`);
+  assert.equal(typeof parameter.Default, 'string', `parameter ${name} has no string Default`);
+  return parameter.Default!;
+}
+
+function isParameter(t: Packaged, name: unknown): name is string {
+  return typeof name === 'string' && t.template.Parameters?.[name] !== undefined;
+}
+
+/** Replaces each Ref to a template parameter, and each `${Parameter}` in a Sub, by the parameter's value. */
+function resolveParameters(t: Packaged, value: Json): Json {
+  if (Array.isArray(value)) return value.map((v) => resolveParameters(t, v));
+  if (typeof value === 'object' && value !== null) {
+    if (Object.keys(value).length === 1 && isParameter(t, value.Ref)) return parameterValue(t, value.Ref);
+    if (typeof value['Fn::Sub'] === 'string') {
+      return { 'Fn::Sub': value['Fn::Sub'].replace(/\$\{([\w:.]+)\}/g, (m: string, name: string) => (isParameter(t, name) ? parameterValue(t, name) : m)) };
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveParameters(t, v)]));
+  }
+  return value;
+}
+
+/**
+ * Evaluates a condition the way CloudFormation would at deploy: on literals and on Refs to template
+ * parameters (which take their Default, see parameterValue).
+ */
 function evalCondition(t: Packaged, expr: Json): boolean {
   if (typeof expr === 'object' && expr !== null) {
     if ('Condition' in expr) return evalCondition(t, t.template.Conditions?.[expr.Condition]);
@@ -83,7 +114,7 @@ function evalCondition(t: Packaged, expr: Json): boolean {
     if ('Fn::And' in expr) return expr['Fn::And'].every((e: Json) => evalCondition(t, e));
     if ('Fn::Or' in expr) return expr['Fn::Or'].some((e: Json) => evalCondition(t, e));
     if ('Fn::Equals' in expr) {
-      const [x, y] = expr['Fn::Equals'];
+      const [x, y] = resolveParameters(t, expr['Fn::Equals']);
       assert.ok(typeof x === 'string' && typeof y === 'string', `cannot evaluate ${JSON.stringify(expr)} offline`);
       return x === y;
     }
@@ -167,7 +198,7 @@ function effectiveStatements(t: Packaged): Statement[] {
     if (roles.some((role: Json) => JSON.stringify(role) === JSON.stringify(roleRef))) docs.push(r.Properties.PolicyDocument);
   }
   return docs.flatMap((doc) =>
-    asArray(resolveIfs(t, doc).Statement).map((s: Json) => ({ ...s, Action: asArray(s.Action), Resource: asArray(s.Resource) })),
+    asArray(resolveIfs(t, resolveParameters(t, doc)).Statement).map((s: Json) => ({ ...s, Action: asArray(s.Action), Resource: asArray(s.Resource) })),
   );
 }
 
@@ -378,6 +409,20 @@ describe('serverless package (offline, no credentials)', () => {
     assert.deepEqual(groups, [30, 30]);
   });
 
+  test('every condition tests a template parameter, never two constants (cfn-lint W8003)', () => {
+    for (const t of [plain, withBus]) {
+      const conditions = Object.entries(t.template.Conditions ?? {});
+      assert.ok(conditions.length > 0);
+      const equalsIn = (expr: Json): Json[][] =>
+        typeof expr !== 'object' || expr === null ? [] : 'Fn::Equals' in expr ? [expr['Fn::Equals']] : Object.values(expr).flatMap(equalsIn);
+      for (const [name, expr] of conditions) {
+        for (const operands of equalsIn(expr)) {
+          assert.ok(operands.some((o) => isParameter(t, o?.Ref)), `${name} compares ${JSON.stringify(operands)}: no template parameter`);
+        }
+      }
+    }
+  });
+
   test('environment: defaults, and params override them', () => {
     const defaults = {
       AUTO_PUBLISH_TAG_KEY: 'auto-publish',
@@ -389,16 +434,18 @@ describe('serverless package (offline, no credentials)', () => {
       POWERTOOLS_SERVICE_NAME: 'cloudfront-autopublish',
       POWERTOOLS_METRICS_NAMESPACE: 'CloudFrontAutoPublish',
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      TEST_CASES_BUCKETS: '',
     };
     for (const id of [EVENT_FN, SWEEP_FN]) {
-      const env = fn(plain, id).Environment.Variables;
+      const env = resolveParameters(plain, fn(plain, id).Environment.Variables);
       assert.deepEqual(Object.fromEntries(Object.keys(defaults).map((k) => [k, env[k]])), defaults, id);
       // Source maps are not shipped, so the flag would only cost start-up time.
       assert.ok(!String(env.NODE_OPTIONS ?? '').includes('source-maps'), id);
-      const overridden = fn(withBus, id).Environment.Variables;
+      const overridden = resolveParameters(withBus, fn(withBus, id).Environment.Variables);
       assert.equal(overridden.EVENT_BUS_NAME, 'my-bus', id);
       assert.equal(overridden.AUTO_PUBLISH_TAG_KEY, 'team-publish', id);
       assert.equal(overridden.AUTO_PUBLISH_TAG_VALUE, 'true', id);
+      assert.equal(overridden.TEST_CASES_BUCKETS, 'edge-tests,more.tests', id);
     }
   });
 
