@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PackageRun, packageService, zipEntries } from '../local/packaging';
 import { SHARED_DOC_PATTERN as RULE_PATTERN } from './support/rule-pattern';
+import { ACTIONS } from '../lib/decide';
+import { INVOCATION_METRICS, METRICS_NAMESPACE, SERVICE } from '../lib/report';
 
 const FUNCTION_ARN = { 'Fn::Sub': 'arn:aws:cloudfront::${AWS::AccountId}:function/*' };
 const ZIP_LIMIT = 250 * 1024;
@@ -229,6 +231,65 @@ function queueLogicalId(t: Packaged): string {
   return queues[0]![0];
 }
 
+// ---------------------------------------------------------------- the dashboard
+
+/** Every metric name the code can emit in METRICS_NAMESPACE: one per Action, and the invocation metrics. */
+const EMITTED = new Set<string>([...ACTIONS, ...INVOCATION_METRICS]);
+const DASHBOARD_URL = 'https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=';
+
+/** What CloudFormation puts for `${ref}` in a Sub: a function's name, a parameter's value, ... */
+function subValue(t: Packaged, ref: string): string {
+  if (ref === 'AWS::Region') return 'us-east-1';
+  if (ref === 'AWS::AccountId') return '123456789012';
+  if (t.template.Parameters?.[ref] !== undefined) return parameterValue(t, ref);
+  const [id, attribute, ...rest] = ref.split('.');
+  const resource = t.template.Resources[id!];
+  assert.ok(resource && rest.length === 0, `\${${ref}} names nothing in the template`);
+  if (resource.Type === 'AWS::Lambda::Function' && attribute === undefined) return resource.Properties.FunctionName;
+  if (resource.Type === 'AWS::SQS::Queue' && attribute === 'QueueName') return `queue-name-of-${id}`;
+  if (resource.Type === 'AWS::CloudWatch::Alarm' && attribute === 'Arn') return `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${id}`;
+  throw new Error(`cannot resolve \${${ref}} offline`);
+}
+
+/** The dashboard's body as CloudWatch receives it: its Fn::Sub resolved, then parsed. */
+function dashboardBody(t: Packaged): Json {
+  const dashboards = ofType(t, 'AWS::CloudWatch::Dashboard');
+  assert.equal(dashboards.length, 1, 'one dashboard');
+  const sub = dashboards[0]![1].Properties.DashboardBody?.['Fn::Sub'];
+  assert.equal(typeof sub, 'string', 'DashboardBody is the Fn::Sub of one string');
+  return JSON.parse((sub as string).replace(/\$\{([^}]+)\}/g, (_m, ref: string) => subValue(t, ref)));
+}
+
+interface GraphedMetric {
+  readonly widget: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Record<string, string>;
+}
+
+/** Every metric the dashboard's metric widgets graph, written out in full. */
+function graphedMetrics(t: Packaged): GraphedMetric[] {
+  const body = dashboardBody(t);
+  const metrics: GraphedMetric[] = [];
+  for (const widget of body.widgets as Json[]) {
+    if (widget.type !== 'metric') continue;
+    const title = String(widget.properties.title);
+    for (const entry of widget.properties.metrics as Json[][]) {
+      const parts = entry.filter((p) => typeof p === 'string') as string[];
+      const options = entry.find((p) => typeof p === 'object') ?? {};
+      // Math expressions and the "." repeat-the-previous shorthand would hide names from this check.
+      assert.equal(options.expression, undefined, `${title}: an expression`);
+      assert.ok(!parts.includes('.') && !parts.includes('..'), `${title}: write ${JSON.stringify(entry)} out in full`);
+      const [namespace, name, ...dims] = parts;
+      assert.ok(namespace && name && dims.length % 2 === 0, `${title}: ${JSON.stringify(entry)}`);
+      const dimensions: Record<string, string> = {};
+      for (let i = 0; i < dims.length; i += 2) dimensions[dims[i]!] = dims[i + 1]!;
+      metrics.push({ widget: title, namespace, name, dimensions });
+    }
+  }
+  return metrics;
+}
+
 // ---------------------------------------------------------------- tests
 
 describe('serverless package (offline, no credentials)', () => {
@@ -388,6 +449,50 @@ describe('serverless package (offline, no credentials)', () => {
     assert.deepEqual(alarm.Dimensions, [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }]);
     assert.equal(alarm.Threshold, 1);
     assert.equal(alarm.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+  });
+
+  test('dashboard: every custom metric it graphs is one the code emits, with the one dimension Powertools gives it', () => {
+    for (const t of [plain, withBus]) {
+      const metrics = graphedMetrics(t);
+      assert.ok(metrics.length > 0);
+      for (const m of metrics) {
+        assert.ok(['AWS/Lambda', 'AWS/SQS', METRICS_NAMESPACE].includes(m.namespace), `${m.widget}: namespace ${m.namespace}`);
+        if (m.namespace !== METRICS_NAMESPACE) continue;
+        assert.ok(EMITTED.has(m.name), `${m.widget}: ${m.name} is not a metric the code emits (${[...EMITTED].join(', ')})`);
+        // Metrics({ namespace, serviceName: SERVICE }) stores every metric under the dimension service=SERVICE only.
+        assert.deepEqual(m.dimensions, { service: SERVICE }, `${m.widget}: dimensions of ${m.name}`);
+      }
+    }
+    // The code names the namespace and service itself; the environment must not tell another story.
+    for (const id of [EVENT_FN, SWEEP_FN]) {
+      const env = fn(plain, id).Environment.Variables;
+      assert.equal(env.POWERTOOLS_METRICS_NAMESPACE, METRICS_NAMESPACE, id);
+      assert.equal(env.POWERTOOLS_SERVICE_NAME, SERVICE, id);
+    }
+  });
+
+  test('dashboard: every action has a graph, and so does each invocation metric', () => {
+    const graphed = new Set(graphedMetrics(plain).filter((m) => m.namespace === METRICS_NAMESPACE).map((m) => m.name));
+    for (const name of EMITTED) assert.ok(graphed.has(name), `no graph of ${name}`);
+  });
+
+  test('dashboard: the sweep\'s duration, both functions\' errors and throttles, the failure queue\'s depth; its URL is an output', () => {
+    const metrics = graphedMetrics(plain);
+    const names = [EVENT_FN, SWEEP_FN].map((id) => fn(plain, id).FunctionName as string);
+    const has = (namespace: string, name: string, dimensions: Record<string, string>) =>
+      metrics.some((m) => m.namespace === namespace && m.name === name && JSON.stringify(m.dimensions) === JSON.stringify(dimensions));
+    for (const functionName of names) {
+      for (const metric of ['Errors', 'Throttles']) assert.ok(has('AWS/Lambda', metric, { FunctionName: functionName }), `${metric} of ${functionName}`);
+    }
+    assert.ok(has('AWS/Lambda', 'Duration', { FunctionName: names[1]! }), 'the sweep\'s duration');
+    assert.ok(has('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: `queue-name-of-${queueLogicalId(plain)}` }), 'the failure queue\'s depth');
+    for (const m of metrics.filter((m) => m.namespace === 'AWS/Lambda')) assert.ok(names.includes(m.dimensions.FunctionName!), `${m.widget}: ${JSON.stringify(m.dimensions)}`);
+
+    for (const [t, stage] of [[plain, 'dev'], [withBus, 'prod']] as const) {
+      const [id, dashboard] = ofType(t, 'AWS::CloudWatch::Dashboard')[0]!;
+      assert.equal(dashboard.Properties.DashboardName, `cloudfront-autopublish-${stage}`);
+      assert.deepEqual(t.template.Outputs?.DashboardUrl?.Value, { 'Fn::Sub': `${DASHBOARD_URL}\${${id}}` });
+    }
   });
 
   test('functions: nodejs22.x on arm64, small reserved concurrency, sane memory and timeouts, 30-day logs', () => {
