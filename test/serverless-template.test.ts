@@ -50,17 +50,36 @@ function readPackaged(run: PackageRun): Packaged {
 let plain: Packaged;
 let withBus: Packaged;
 let otherRegion: PackageRun;
+let alarmTopic: Packaged;
+let alarmEmail: Packaged;
+let refusedAlarmParams: Record<string, PackageRun>;
+
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:ops-alarms';
+const EMAIL = 'ops@example.com';
+/** alarmTopicArn / alarmEmail values packaging must refuse, and what its message must say. */
+const REFUSED_ALARM_PARAMS = {
+  'alarm-both': { args: [`--param=alarmTopicArn=${TOPIC_ARN}`, `--param=alarmEmail=${EMAIL}`], message: /set alarmTopicArn or alarmEmail, not both/ },
+  'alarm-topic-elsewhere': { args: ['--param=alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:ops-alarms'], message: /alarmTopicArn .* is not a standard SNS topic in us-east-1/ },
+  'alarm-two-emails': { args: ['--param=alarmEmail=a@example.com,b@example.com'], message: /alarmEmail .* is not one email address/ },
+} as const;
 
 before(
   async () => {
-    const [a, b, c] = await Promise.all([
+    const refused = Object.entries(REFUSED_ALARM_PARAMS);
+    const [a, b, c, d, e, ...f] = await Promise.all([
       packageService(scratch, 'default'),
       packageService(scratch, 'with-bus', ['--stage', 'prod', '--param=eventBusName=my-bus', '--param=tagKey=team-publish', '--param=testCasesBuckets=edge-tests,more.tests']),
       packageService(scratch, 'eu-west-1', ['--region', 'eu-west-1']),
+      packageService(scratch, 'alarm-topic', [`--param=alarmTopicArn=${TOPIC_ARN}`]),
+      packageService(scratch, 'alarm-email', [`--param=alarmEmail=${EMAIL}`]),
+      ...refused.map(([name, { args }]) => packageService(scratch, name, args)),
     ]);
-    plain = readPackaged(a);
-    withBus = readPackaged(b);
-    otherRegion = c;
+    plain = readPackaged(a!);
+    withBus = readPackaged(b!);
+    otherRegion = c!;
+    alarmTopic = readPackaged(d!);
+    alarmEmail = readPackaged(e!);
+    refusedAlarmParams = Object.fromEntries(refused.map(([name], i) => [name, f[i]!]));
   },
   { timeout: 180_000 },
 );
@@ -230,6 +249,24 @@ function queueLogicalId(t: Packaged): string {
   assert.equal(queues.length, 1, 'exactly one SQS queue (the failure destination)');
   return queues[0]![0];
 }
+
+/** The resources a deploy creates: those whose condition holds, their Ifs and parameters resolved. */
+function deployed(t: Packaged, type: string): [string, Json][] {
+  return ofType(t, type)
+    .filter(([, r]) => !r.Condition || evalCondition(t, { Condition: r.Condition }))
+    .map(([id, r]) => [id, resolveIfs(t, resolveParameters(t, r.Properties ?? {}))]);
+}
+
+/** The outputs a deploy creates, the same way. */
+function deployedOutputs(t: Packaged): Record<string, Json> {
+  return Object.fromEntries(
+    Object.entries(t.template.Outputs ?? {})
+      .filter(([, o]) => !o.Condition || evalCondition(t, { Condition: o.Condition }))
+      .map(([id, o]) => [id, resolveIfs(t, resolveParameters(t, o.Value))]),
+  );
+}
+
+const ALARMS = ['FailedInvocationsAlarm', 'FunctionErrorsAlarm', 'BlockedPublishAlarm'];
 
 // ---------------------------------------------------------------- the dashboard
 
@@ -488,10 +525,88 @@ describe('serverless package (offline, no credentials)', () => {
     assert.ok(has('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: `queue-name-of-${queueLogicalId(plain)}` }), 'the failure queue\'s depth');
     for (const m of metrics.filter((m) => m.namespace === 'AWS/Lambda')) assert.ok(names.includes(m.dimensions.FunctionName!), `${m.widget}: ${JSON.stringify(m.dimensions)}`);
 
+    const alarmWidgets = (dashboardBody(plain).widgets as Json[]).filter((w) => w.type === 'alarm');
+    assert.deepEqual(
+      alarmWidgets.flatMap((w) => w.properties.alarms).sort(),
+      ofType(plain, 'AWS::CloudWatch::Alarm').map(([id]) => subValue(plain, `${id}.Arn`)).sort(),
+      'the alarm widget shows every alarm',
+    );
+
     for (const [t, stage] of [[plain, 'dev'], [withBus, 'prod']] as const) {
       const [id, dashboard] = ofType(t, 'AWS::CloudWatch::Dashboard')[0]!;
       assert.equal(dashboard.Properties.DashboardName, `cloudfront-autopublish-${stage}`);
       assert.deepEqual(t.template.Outputs?.DashboardUrl?.Value, { 'Fn::Sub': `${DASHBOARD_URL}\${${id}}` });
+    }
+  });
+
+  test('alarms: the blocked alarm fires on the first blocked publish, counted exactly as the code emits it', () => {
+    const blocked = deployed(plain, 'AWS::CloudWatch::Alarm').filter(([, p]) => p.MetricName === 'blocked');
+    assert.equal(blocked.length, 1);
+    const [, p] = blocked[0]!;
+    assert.equal(p.Namespace, METRICS_NAMESPACE);
+    assert.deepEqual(p.Dimensions, [{ Name: 'service', Value: SERVICE }]);
+    assert.equal(p.Statistic, 'Sum');
+    assert.equal(p.Threshold, 1);
+    assert.equal(p.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+    assert.equal(p.TreatMissingData, 'notBreaching');
+    // Any block in the window: one datapoint of the last N is enough, so every sweep that blocks again
+    // keeps it in ALARM (no flapping) as long as the window covers a sweep interval (15 minutes).
+    assert.equal(p.DatapointsToAlarm, 1);
+    assert.ok(p.Period * p.EvaluationPeriods >= 3600, `window of ${p.Period * p.EvaluationPeriods} s`);
+    // Whatever else alarms on a custom metric must name one the code emits, with its dimension.
+    for (const [id, alarm] of deployed(plain, 'AWS::CloudWatch::Alarm')) {
+      const stats = [alarm, ...(alarm.Metrics ?? []).map((m: Json) => m.MetricStat?.Metric).filter(Boolean)];
+      for (const m of stats.filter((m: Json) => m.Namespace === METRICS_NAMESPACE)) {
+        assert.ok(EMITTED.has(m.MetricName), `${id}: ${m.MetricName} is not a metric the code emits`);
+        assert.deepEqual(m.Dimensions, [{ Name: 'service', Value: SERVICE }], id);
+      }
+    }
+  });
+
+  test('alarms: without alarmTopicArn or alarmEmail, no actions and no topic', () => {
+    const alarms = deployed(plain, 'AWS::CloudWatch::Alarm');
+    assert.deepEqual(alarms.map(([id]) => id).sort(), [...ALARMS].sort());
+    for (const [id, p] of alarms) {
+      assert.equal(p.AlarmActions, undefined, id);
+      assert.equal(p.OKActions, undefined, id);
+    }
+    assert.deepEqual(deployed(plain, 'AWS::SNS::Topic'), []);
+    assert.deepEqual(deployed(plain, 'AWS::SNS::Subscription'), []);
+    assert.equal(deployedOutputs(plain).AlarmTopicArn, undefined);
+  });
+
+  test('alarms: with alarmTopicArn, every alarm notifies that topic on ALARM and on OK; the stack creates no topic', () => {
+    const alarms = deployed(alarmTopic, 'AWS::CloudWatch::Alarm');
+    assert.deepEqual(alarms.map(([id]) => id).sort(), [...ALARMS].sort());
+    for (const [id, p] of alarms) {
+      assert.deepEqual(p.AlarmActions, [TOPIC_ARN], id);
+      assert.deepEqual(p.OKActions, [TOPIC_ARN], id);
+    }
+    assert.deepEqual(deployed(alarmTopic, 'AWS::SNS::Topic'), []);
+    assert.deepEqual(deployed(alarmTopic, 'AWS::SNS::Subscription'), []);
+    assert.equal(deployedOutputs(alarmTopic).AlarmTopicArn, TOPIC_ARN);
+  });
+
+  test('alarms: with alarmEmail, the stack creates one topic that emails the address, and every alarm notifies it', () => {
+    const topics = deployed(alarmEmail, 'AWS::SNS::Topic');
+    assert.equal(topics.length, 1);
+    const topic = { Ref: topics[0]![0] };
+    const subscriptions = deployed(alarmEmail, 'AWS::SNS::Subscription').map(([, p]) => p);
+    assert.deepEqual(subscriptions, [{ TopicArn: topic, Protocol: 'email', Endpoint: EMAIL }]);
+    const alarms = deployed(alarmEmail, 'AWS::CloudWatch::Alarm');
+    assert.deepEqual(alarms.map(([id]) => id).sort(), [...ALARMS].sort());
+    for (const [id, p] of alarms) {
+      assert.deepEqual(p.AlarmActions, [topic], id);
+      assert.deepEqual(p.OKActions, [topic], id);
+    }
+    assert.deepEqual(deployedOutputs(alarmEmail).AlarmTopicArn, topic);
+  });
+
+  test('alarms: both params at once, a topic outside us-east-1 or two addresses fail packaging, saying why', () => {
+    for (const [name, { message }] of Object.entries(REFUSED_ALARM_PARAMS)) {
+      const run = refusedAlarmParams[name]!;
+      assert.notEqual(run.code, 0, `${name} must fail, got:\n${run.output}`);
+      assert.match(run.output, message, name);
     }
   });
 
