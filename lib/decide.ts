@@ -24,6 +24,22 @@ export type Action =
   | 'blocked'
   | 'failed';
 
+/** Every Action, at run time: for what must cover them all (the stack's dashboard, its test). */
+export const ACTIONS = [
+  'published',
+  'already-published',
+  'skipped-not-opted-in',
+  'skipped-not-allowed',
+  'skipped-in-sync',
+  'gone',
+  'would-publish',
+  'blocked',
+  'failed',
+] as const satisfies readonly Action[];
+// Compile-time completeness: an Action missing from ACTIONS fails here ("does not satisfy 'never'").
+type NoneMissing<Missing extends never> = Missing;
+type ActionsComplete = NoneMissing<Exclude<Action, (typeof ACTIONS)[number]>>;
+
 export interface Observation {
   /** undefined: not read yet; 'gone': the function no longer exists. */
   readonly tags?: Readonly<Record<string, string>> | 'gone';

@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PackageRun, packageService, zipEntries } from '../local/packaging';
 import { SHARED_DOC_PATTERN as RULE_PATTERN } from './support/rule-pattern';
+import { ACTIONS } from '../lib/decide';
+import { INVOCATION_METRICS, METRICS_NAMESPACE, SERVICE } from '../lib/report';
 
 const FUNCTION_ARN = { 'Fn::Sub': 'arn:aws:cloudfront::${AWS::AccountId}:function/*' };
 const ZIP_LIMIT = 250 * 1024;
@@ -25,7 +27,7 @@ const SWEEP_FN = 'DriftSweepLambdaFunction';
 type Json = any; // CloudFormation is untyped JSON; the assertions below do the checking.
 type Resources = Record<string, { Type: string; Condition?: string; Properties: Json; DependsOn?: unknown }>;
 interface Packaged {
-  template: { Resources: Resources; Conditions?: Record<string, Json> };
+  template: { Resources: Resources; Conditions?: Record<string, Json>; Parameters?: Record<string, { Type: string; Default?: string }>; Outputs?: Record<string, Json> };
   state: Json;
   dir: string;
   seconds: number;
@@ -48,17 +50,36 @@ function readPackaged(run: PackageRun): Packaged {
 let plain: Packaged;
 let withBus: Packaged;
 let otherRegion: PackageRun;
+let alarmTopic: Packaged;
+let alarmEmail: Packaged;
+let refusedAlarmParams: Record<string, PackageRun>;
+
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:ops-alarms';
+const EMAIL = 'ops@example.com';
+/** alarmTopicArn / alarmEmail values packaging must refuse, and what its message must say. */
+const REFUSED_ALARM_PARAMS = {
+  'alarm-both': { args: [`--param=alarmTopicArn=${TOPIC_ARN}`, `--param=alarmEmail=${EMAIL}`], message: /set alarmTopicArn or alarmEmail, not both/ },
+  'alarm-topic-elsewhere': { args: ['--param=alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:ops-alarms'], message: /alarmTopicArn .* is not a standard SNS topic in us-east-1/ },
+  'alarm-two-emails': { args: ['--param=alarmEmail=a@example.com,b@example.com'], message: /alarmEmail .* is not one email address/ },
+} as const;
 
 before(
   async () => {
-    const [a, b, c] = await Promise.all([
+    const refused = Object.entries(REFUSED_ALARM_PARAMS);
+    const [a, b, c, d, e, ...f] = await Promise.all([
       packageService(scratch, 'default'),
       packageService(scratch, 'with-bus', ['--stage', 'prod', '--param=eventBusName=my-bus', '--param=tagKey=team-publish', '--param=testCasesBuckets=edge-tests,more.tests']),
       packageService(scratch, 'eu-west-1', ['--region', 'eu-west-1']),
+      packageService(scratch, 'alarm-topic', [`--param=alarmTopicArn=${TOPIC_ARN}`]),
+      packageService(scratch, 'alarm-email', [`--param=alarmEmail=${EMAIL}`]),
+      ...refused.map(([name, { args }]) => packageService(scratch, name, args)),
     ]);
-    plain = readPackaged(a);
-    withBus = readPackaged(b);
-    otherRegion = c;
+    plain = readPackaged(a!);
+    withBus = readPackaged(b!);
+    otherRegion = c!;
+    alarmTopic = readPackaged(d!);
+    alarmEmail = readPackaged(e!);
+    refusedAlarmParams = Object.fromEntries(refused.map(([name], i) => [name, f[i]!]));
   },
   { timeout: 180_000 },
 );
@@ -75,7 +96,38 @@ function asArray<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** Evaluates a condition the way CloudFormation would, for the literal-only conditions a package produces. */
+/**
+ * What a deploy gives a template parameter: its Default (`serverless deploy` passes no parameter
+ * values, and the defaults are the params' values). A Ref to anything else is no parameter.
+ */
+function parameterValue(t: Packaged, name: string): string {
+  const parameter = t.template.Parameters?.[name];
+  assert.ok(parameter, `${name} is not a parameter of the template`);
+  assert.equal(typeof parameter.Default, 'string', `parameter ${name} has no string Default`);
+  return parameter.Default!;
+}
+
+function isParameter(t: Packaged, name: unknown): name is string {
+  return typeof name === 'string' && t.template.Parameters?.[name] !== undefined;
+}
+
+/** Replaces each Ref to a template parameter, and each `${Parameter}` in a Sub, by the parameter's value. */
+function resolveParameters(t: Packaged, value: Json): Json {
+  if (Array.isArray(value)) return value.map((v) => resolveParameters(t, v));
+  if (typeof value === 'object' && value !== null) {
+    if (Object.keys(value).length === 1 && isParameter(t, value.Ref)) return parameterValue(t, value.Ref);
+    if (typeof value['Fn::Sub'] === 'string') {
+      return { 'Fn::Sub': value['Fn::Sub'].replace(/\$\{([\w:.]+)\}/g, (m: string, name: string) => (isParameter(t, name) ? parameterValue(t, name) : m)) };
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveParameters(t, v)]));
+  }
+  return value;
+}
+
+/**
+ * Evaluates a condition the way CloudFormation would at deploy: on literals and on Refs to template
+ * parameters (which take their Default, see parameterValue).
+ */
 function evalCondition(t: Packaged, expr: Json): boolean {
   if (typeof expr === 'object' && expr !== null) {
     if ('Condition' in expr) return evalCondition(t, t.template.Conditions?.[expr.Condition]);
@@ -83,7 +135,7 @@ function evalCondition(t: Packaged, expr: Json): boolean {
     if ('Fn::And' in expr) return expr['Fn::And'].every((e: Json) => evalCondition(t, e));
     if ('Fn::Or' in expr) return expr['Fn::Or'].some((e: Json) => evalCondition(t, e));
     if ('Fn::Equals' in expr) {
-      const [x, y] = expr['Fn::Equals'];
+      const [x, y] = resolveParameters(t, expr['Fn::Equals']);
       assert.ok(typeof x === 'string' && typeof y === 'string', `cannot evaluate ${JSON.stringify(expr)} offline`);
       return x === y;
     }
@@ -167,7 +219,7 @@ function effectiveStatements(t: Packaged): Statement[] {
     if (roles.some((role: Json) => JSON.stringify(role) === JSON.stringify(roleRef))) docs.push(r.Properties.PolicyDocument);
   }
   return docs.flatMap((doc) =>
-    asArray(resolveIfs(t, doc).Statement).map((s: Json) => ({ ...s, Action: asArray(s.Action), Resource: asArray(s.Resource) })),
+    asArray(resolveIfs(t, resolveParameters(t, doc)).Statement).map((s: Json) => ({ ...s, Action: asArray(s.Action), Resource: asArray(s.Resource) })),
   );
 }
 
@@ -196,6 +248,83 @@ function queueLogicalId(t: Packaged): string {
   const queues = ofType(t, 'AWS::SQS::Queue');
   assert.equal(queues.length, 1, 'exactly one SQS queue (the failure destination)');
   return queues[0]![0];
+}
+
+/** The resources a deploy creates: those whose condition holds, their Ifs and parameters resolved. */
+function deployed(t: Packaged, type: string): [string, Json][] {
+  return ofType(t, type)
+    .filter(([, r]) => !r.Condition || evalCondition(t, { Condition: r.Condition }))
+    .map(([id, r]) => [id, resolveIfs(t, resolveParameters(t, r.Properties ?? {}))]);
+}
+
+/** The outputs a deploy creates, the same way. */
+function deployedOutputs(t: Packaged): Record<string, Json> {
+  return Object.fromEntries(
+    Object.entries(t.template.Outputs ?? {})
+      .filter(([, o]) => !o.Condition || evalCondition(t, { Condition: o.Condition }))
+      .map(([id, o]) => [id, resolveIfs(t, resolveParameters(t, o.Value))]),
+  );
+}
+
+const ALARMS = ['FailedInvocationsAlarm', 'FunctionErrorsAlarm', 'BlockedPublishAlarm'];
+
+// ---------------------------------------------------------------- the dashboard
+
+/** Every metric name the code can emit in METRICS_NAMESPACE: one per Action, and the invocation metrics. */
+const EMITTED = new Set<string>([...ACTIONS, ...INVOCATION_METRICS]);
+const DASHBOARD_URL = 'https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=';
+
+/** What CloudFormation puts for `${ref}` in a Sub: a function's name, a parameter's value, ... */
+function subValue(t: Packaged, ref: string): string {
+  if (ref === 'AWS::Region') return 'us-east-1';
+  if (ref === 'AWS::AccountId') return '123456789012';
+  if (t.template.Parameters?.[ref] !== undefined) return parameterValue(t, ref);
+  const [id, attribute, ...rest] = ref.split('.');
+  const resource = t.template.Resources[id!];
+  assert.ok(resource && rest.length === 0, `\${${ref}} names nothing in the template`);
+  if (resource.Type === 'AWS::Lambda::Function' && attribute === undefined) return resource.Properties.FunctionName;
+  if (resource.Type === 'AWS::SQS::Queue' && attribute === 'QueueName') return `queue-name-of-${id}`;
+  if (resource.Type === 'AWS::CloudWatch::Alarm' && attribute === 'Arn') return `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${id}`;
+  throw new Error(`cannot resolve \${${ref}} offline`);
+}
+
+/** The dashboard's body as CloudWatch receives it: its Fn::Sub resolved, then parsed. */
+function dashboardBody(t: Packaged): Json {
+  const dashboards = ofType(t, 'AWS::CloudWatch::Dashboard');
+  assert.equal(dashboards.length, 1, 'one dashboard');
+  const sub = dashboards[0]![1].Properties.DashboardBody?.['Fn::Sub'];
+  assert.equal(typeof sub, 'string', 'DashboardBody is the Fn::Sub of one string');
+  return JSON.parse((sub as string).replace(/\$\{([^}]+)\}/g, (_m, ref: string) => subValue(t, ref)));
+}
+
+interface GraphedMetric {
+  readonly widget: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Record<string, string>;
+}
+
+/** Every metric the dashboard's metric widgets graph, written out in full. */
+function graphedMetrics(t: Packaged): GraphedMetric[] {
+  const body = dashboardBody(t);
+  const metrics: GraphedMetric[] = [];
+  for (const widget of body.widgets as Json[]) {
+    if (widget.type !== 'metric') continue;
+    const title = String(widget.properties.title);
+    for (const entry of widget.properties.metrics as Json[][]) {
+      const parts = entry.filter((p) => typeof p === 'string') as string[];
+      const options = entry.find((p) => typeof p === 'object') ?? {};
+      // Math expressions and the "." repeat-the-previous shorthand would hide names from this check.
+      assert.equal(options.expression, undefined, `${title}: an expression`);
+      assert.ok(!parts.includes('.') && !parts.includes('..'), `${title}: write ${JSON.stringify(entry)} out in full`);
+      const [namespace, name, ...dims] = parts;
+      assert.ok(namespace && name && dims.length % 2 === 0, `${title}: ${JSON.stringify(entry)}`);
+      const dimensions: Record<string, string> = {};
+      for (let i = 0; i < dims.length; i += 2) dimensions[dims[i]!] = dims[i + 1]!;
+      metrics.push({ widget: title, namespace, name, dimensions });
+    }
+  }
+  return metrics;
 }
 
 // ---------------------------------------------------------------- tests
@@ -362,6 +491,128 @@ describe('serverless package (offline, no credentials)', () => {
     assert.equal(alarm.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
   });
 
+  test('dashboard: every custom metric it graphs is one the code emits, with the one dimension Powertools gives it', () => {
+    for (const t of [plain, withBus]) {
+      const metrics = graphedMetrics(t);
+      assert.ok(metrics.length > 0);
+      for (const m of metrics) {
+        assert.ok(['AWS/Lambda', 'AWS/SQS', METRICS_NAMESPACE].includes(m.namespace), `${m.widget}: namespace ${m.namespace}`);
+        if (m.namespace !== METRICS_NAMESPACE) continue;
+        assert.ok(EMITTED.has(m.name), `${m.widget}: ${m.name} is not a metric the code emits (${[...EMITTED].join(', ')})`);
+        // Metrics({ namespace, serviceName: SERVICE }) stores every metric under the dimension service=SERVICE only.
+        assert.deepEqual(m.dimensions, { service: SERVICE }, `${m.widget}: dimensions of ${m.name}`);
+      }
+    }
+    // The code names the namespace and service itself; the environment must not tell another story.
+    for (const id of [EVENT_FN, SWEEP_FN]) {
+      const env = fn(plain, id).Environment.Variables;
+      assert.equal(env.POWERTOOLS_METRICS_NAMESPACE, METRICS_NAMESPACE, id);
+      assert.equal(env.POWERTOOLS_SERVICE_NAME, SERVICE, id);
+    }
+  });
+
+  test('dashboard: every action has a graph, and so does each invocation metric', () => {
+    const graphed = new Set(graphedMetrics(plain).filter((m) => m.namespace === METRICS_NAMESPACE).map((m) => m.name));
+    for (const name of EMITTED) assert.ok(graphed.has(name), `no graph of ${name}`);
+  });
+
+  test('dashboard: the sweep\'s duration, both functions\' errors and throttles, the failure queue\'s depth; its URL is an output', () => {
+    const metrics = graphedMetrics(plain);
+    const names = [EVENT_FN, SWEEP_FN].map((id) => fn(plain, id).FunctionName as string);
+    const has = (namespace: string, name: string, dimensions: Record<string, string>) =>
+      metrics.some((m) => m.namespace === namespace && m.name === name && JSON.stringify(m.dimensions) === JSON.stringify(dimensions));
+    for (const functionName of names) {
+      for (const metric of ['Errors', 'Throttles']) assert.ok(has('AWS/Lambda', metric, { FunctionName: functionName }), `${metric} of ${functionName}`);
+    }
+    assert.ok(has('AWS/Lambda', 'Duration', { FunctionName: names[1]! }), 'the sweep\'s duration');
+    assert.ok(has('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: `queue-name-of-${queueLogicalId(plain)}` }), 'the failure queue\'s depth');
+    for (const m of metrics.filter((m) => m.namespace === 'AWS/Lambda')) assert.ok(names.includes(m.dimensions.FunctionName!), `${m.widget}: ${JSON.stringify(m.dimensions)}`);
+
+    const alarmWidgets = (dashboardBody(plain).widgets as Json[]).filter((w) => w.type === 'alarm');
+    assert.deepEqual(
+      alarmWidgets.flatMap((w) => w.properties.alarms).sort(),
+      ofType(plain, 'AWS::CloudWatch::Alarm').map(([id]) => subValue(plain, `${id}.Arn`)).sort(),
+      'the alarm widget shows every alarm',
+    );
+
+    for (const [t, stage] of [[plain, 'dev'], [withBus, 'prod']] as const) {
+      const [id, dashboard] = ofType(t, 'AWS::CloudWatch::Dashboard')[0]!;
+      assert.equal(dashboard.Properties.DashboardName, `cloudfront-autopublish-${stage}`);
+      assert.deepEqual(t.template.Outputs?.DashboardUrl?.Value, { 'Fn::Sub': `${DASHBOARD_URL}\${${id}}` });
+    }
+  });
+
+  test('alarms: the blocked alarm fires on the first blocked publish, counted exactly as the code emits it', () => {
+    const blocked = deployed(plain, 'AWS::CloudWatch::Alarm').filter(([, p]) => p.MetricName === 'blocked');
+    assert.equal(blocked.length, 1);
+    const [, p] = blocked[0]!;
+    assert.equal(p.Namespace, METRICS_NAMESPACE);
+    assert.deepEqual(p.Dimensions, [{ Name: 'service', Value: SERVICE }]);
+    assert.equal(p.Statistic, 'Sum');
+    assert.equal(p.Threshold, 1);
+    assert.equal(p.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+    assert.equal(p.TreatMissingData, 'notBreaching');
+    // Any block in the window: one datapoint of the last N is enough, so every sweep that blocks again
+    // keeps it in ALARM (no flapping) as long as the window covers a sweep interval (15 minutes).
+    assert.equal(p.DatapointsToAlarm, 1);
+    assert.ok(p.Period * p.EvaluationPeriods >= 3600, `window of ${p.Period * p.EvaluationPeriods} s`);
+    // Whatever else alarms on a custom metric must name one the code emits, with its dimension.
+    for (const [id, alarm] of deployed(plain, 'AWS::CloudWatch::Alarm')) {
+      const stats = [alarm, ...(alarm.Metrics ?? []).map((m: Json) => m.MetricStat?.Metric).filter(Boolean)];
+      for (const m of stats.filter((m: Json) => m.Namespace === METRICS_NAMESPACE)) {
+        assert.ok(EMITTED.has(m.MetricName), `${id}: ${m.MetricName} is not a metric the code emits`);
+        assert.deepEqual(m.Dimensions, [{ Name: 'service', Value: SERVICE }], id);
+      }
+    }
+  });
+
+  test('alarms: without alarmTopicArn or alarmEmail, no actions and no topic', () => {
+    const alarms = deployed(plain, 'AWS::CloudWatch::Alarm');
+    assert.deepEqual(alarms.map(([id]) => id).sort(), [...ALARMS].sort());
+    for (const [id, p] of alarms) {
+      assert.equal(p.AlarmActions, undefined, id);
+      assert.equal(p.OKActions, undefined, id);
+    }
+    assert.deepEqual(deployed(plain, 'AWS::SNS::Topic'), []);
+    assert.deepEqual(deployed(plain, 'AWS::SNS::Subscription'), []);
+    assert.equal(deployedOutputs(plain).AlarmTopicArn, undefined);
+  });
+
+  test('alarms: with alarmTopicArn, every alarm notifies that topic on ALARM and on OK; the stack creates no topic', () => {
+    const alarms = deployed(alarmTopic, 'AWS::CloudWatch::Alarm');
+    assert.deepEqual(alarms.map(([id]) => id).sort(), [...ALARMS].sort());
+    for (const [id, p] of alarms) {
+      assert.deepEqual(p.AlarmActions, [TOPIC_ARN], id);
+      assert.deepEqual(p.OKActions, [TOPIC_ARN], id);
+    }
+    assert.deepEqual(deployed(alarmTopic, 'AWS::SNS::Topic'), []);
+    assert.deepEqual(deployed(alarmTopic, 'AWS::SNS::Subscription'), []);
+    assert.equal(deployedOutputs(alarmTopic).AlarmTopicArn, TOPIC_ARN);
+  });
+
+  test('alarms: with alarmEmail, the stack creates one topic that emails the address, and every alarm notifies it', () => {
+    const topics = deployed(alarmEmail, 'AWS::SNS::Topic');
+    assert.equal(topics.length, 1);
+    const topic = { Ref: topics[0]![0] };
+    const subscriptions = deployed(alarmEmail, 'AWS::SNS::Subscription').map(([, p]) => p);
+    assert.deepEqual(subscriptions, [{ TopicArn: topic, Protocol: 'email', Endpoint: EMAIL }]);
+    const alarms = deployed(alarmEmail, 'AWS::CloudWatch::Alarm');
+    assert.deepEqual(alarms.map(([id]) => id).sort(), [...ALARMS].sort());
+    for (const [id, p] of alarms) {
+      assert.deepEqual(p.AlarmActions, [topic], id);
+      assert.deepEqual(p.OKActions, [topic], id);
+    }
+    assert.deepEqual(deployedOutputs(alarmEmail).AlarmTopicArn, topic);
+  });
+
+  test('alarms: both params at once, a topic outside us-east-1 or two addresses fail packaging, saying why', () => {
+    for (const [name, { message }] of Object.entries(REFUSED_ALARM_PARAMS)) {
+      const run = refusedAlarmParams[name]!;
+      assert.notEqual(run.code, 0, `${name} must fail, got:\n${run.output}`);
+      assert.match(run.output, message, name);
+    }
+  });
+
   test('functions: nodejs22.x on arm64, small reserved concurrency, sane memory and timeouts, 30-day logs', () => {
     for (const id of [EVENT_FN, SWEEP_FN]) {
       const p = fn(plain, id);
@@ -381,6 +632,20 @@ describe('serverless package (offline, no credentials)', () => {
     assert.deepEqual(groups, [30, 30]);
   });
 
+  test('every condition tests a template parameter, never two constants (cfn-lint W8003)', () => {
+    for (const t of [plain, withBus]) {
+      const conditions = Object.entries(t.template.Conditions ?? {});
+      assert.ok(conditions.length > 0);
+      const equalsIn = (expr: Json): Json[][] =>
+        typeof expr !== 'object' || expr === null ? [] : 'Fn::Equals' in expr ? [expr['Fn::Equals']] : Object.values(expr).flatMap(equalsIn);
+      for (const [name, expr] of conditions) {
+        for (const operands of equalsIn(expr)) {
+          assert.ok(operands.some((o) => isParameter(t, o?.Ref)), `${name} compares ${JSON.stringify(operands)}: no template parameter`);
+        }
+      }
+    }
+  });
+
   test('environment: defaults, and params override them', () => {
     const defaults = {
       AUTO_PUBLISH_TAG_KEY: 'auto-publish',
@@ -392,16 +657,18 @@ describe('serverless package (offline, no credentials)', () => {
       POWERTOOLS_SERVICE_NAME: 'cloudfront-autopublish',
       POWERTOOLS_METRICS_NAMESPACE: 'CloudFrontAutoPublish',
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      TEST_CASES_BUCKETS: '',
     };
     for (const id of [EVENT_FN, SWEEP_FN]) {
-      const env = fn(plain, id).Environment.Variables;
+      const env = resolveParameters(plain, fn(plain, id).Environment.Variables);
       assert.deepEqual(Object.fromEntries(Object.keys(defaults).map((k) => [k, env[k]])), defaults, id);
       // Source maps are not shipped, so the flag would only cost start-up time.
       assert.ok(!String(env.NODE_OPTIONS ?? '').includes('source-maps'), id);
-      const overridden = fn(withBus, id).Environment.Variables;
+      const overridden = resolveParameters(withBus, fn(withBus, id).Environment.Variables);
       assert.equal(overridden.EVENT_BUS_NAME, 'my-bus', id);
       assert.equal(overridden.AUTO_PUBLISH_TAG_KEY, 'team-publish', id);
       assert.equal(overridden.AUTO_PUBLISH_TAG_VALUE, 'true', id);
+      assert.equal(overridden.TEST_CASES_BUCKETS, 'edge-tests,more.tests', id);
     }
   });
 
