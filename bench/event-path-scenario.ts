@@ -106,7 +106,7 @@ export async function runEventPathScenario(options: {
     // before the bus delivers the event (the bus delivers on a later turn; the handler has read nothing yet).
     const statusAfterUpdate = new Map<string, string>();
     let updating: string | undefined;
-    emulator.onCloudTrailEvent((event) => {
+    emulator.onCloudTrailEvent(() => {
       if (updating !== undefined && !statusAfterUpdate.has(updating)) {
         statusAfterUpdate.set(updating, emulator.state.snapshot().find((f) => f.name === updating)?.development.status ?? '?');
       }

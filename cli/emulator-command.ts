@@ -15,7 +15,7 @@ export async function runEmulator(options: EmulatorCommandOptions, io: Io): Prom
   // Checked here, not left to listen(): a port above 65535 is a bad option (exit 2), not a failure.
   if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) <= 65535)) throw new UsageError(`--port "${port}" is not a port number (0-65535)`);
   if (account !== undefined && !/^\d{12}$/.test(account)) throw new UsageError(`--account "${account}" is not a 12-digit account ID`);
-  let variants;
+  let variants: ReturnType<typeof parseVariantAssignments>;
   try {
     variants = parseVariantAssignments(variantAssignments);
   } catch (error) {

@@ -312,7 +312,7 @@ function findProfile(profile: string, env: NodeJS.ProcessEnv): { found: boolean;
     } catch {
       return [];
     }
-    return [...text.matchAll(/^\s*\[([^\[\]]+)\]\s*$/gm)].map((m) => (m[1] ?? '').trim());
+    return [...text.matchAll(/^\s*\[([^[\]]+)\]\s*$/gm)].map((m) => (m[1] ?? '').trim());
   };
   const configProfiles = sections(config).map((s) => (s === 'default' ? s : /^profile\s+(.+)$/.exec(s)?.[1]?.trim()));
   return { found: configProfiles.includes(profile) || sections(credentials).includes(profile), files: [config, credentials] };

@@ -106,7 +106,7 @@ function requestParameters(call: CallRecord): Record<string, unknown> | null {
         ...(call.operation === 'UpdateFunction' ? { ifMatch: call.ifMatch } : {}),
         functionConfig: call.config ? configElements(call.config) : undefined,
         functionCode: 'HIDDEN_DUE_TO_SECURITY_REASONS',
-        ...(call.tags && call.tags.length ? { tags: { items: call.tags.map((t) => ({ key: t.key, value: t.value })) } } : {}),
+        ...(call.tags?.length ? { tags: { items: call.tags.map((t) => ({ key: t.key, value: t.value })) } } : {}),
       };
     case 'PublishFunction':
     case 'DeleteFunction':

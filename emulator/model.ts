@@ -68,7 +68,7 @@ export interface Tag {
 }
 
 export { CloudFrontError, errors } from './errors';
-import { CloudFrontError, errors } from './errors';
+import { errors } from './errors';
 
 export interface ModelOptions {
   accountId?: string;

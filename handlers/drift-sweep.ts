@@ -35,5 +35,7 @@ function isFullSweep(event: unknown): boolean {
 let fromEnvironment: ReturnType<typeof makeDriftSweep> | undefined;
 
 /** The deployed entry point, wired from the Lambda's environment on the first invocation. */
-export const handler = async (event: unknown, context: Context): Promise<SweepSummary> =>
-  (fromEnvironment ??= makeDriftSweep(createRuntime(loadConfig(process.env))))(event, context);
+export const handler = async (event: unknown, context: Context): Promise<SweepSummary> => {
+  fromEnvironment ??= makeDriftSweep(createRuntime(loadConfig(process.env)));
+  return fromEnvironment(event, context);
+};

@@ -51,5 +51,7 @@ let fromEnvironment: ReturnType<typeof makeOnFunctionChange> | undefined;
  * The deployed entry point, wired from the Lambda's environment on the first invocation (a setting
  * we cannot parse fails that invocation, naming the variable, before any AWS call).
  */
-export const handler = async (event: unknown, context: Context): Promise<EventSummary> =>
-  (fromEnvironment ??= makeOnFunctionChange(createRuntime(loadConfig(process.env))))(event, context);
+export const handler = async (event: unknown, context: Context): Promise<EventSummary> => {
+  fromEnvironment ??= makeOnFunctionChange(createRuntime(loadConfig(process.env)));
+  return fromEnvironment(event, context);
+};

@@ -38,6 +38,7 @@ export const ACTIONS = [
 ] as const satisfies readonly Action[];
 // Compile-time completeness: an Action missing from ACTIONS fails here ("does not satisfy 'never'").
 type NoneMissing<Missing extends never> = Missing;
+// biome-ignore lint/correctness/noUnusedVariables: a compile-time check; nothing uses the type itself
 type ActionsComplete = NoneMissing<Exclude<Action, (typeof ACTIONS)[number]>>;
 
 export interface Observation {

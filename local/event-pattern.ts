@@ -31,7 +31,7 @@ export function matchesPattern(pattern: EventPattern, event: Json): boolean {
 function matchObject(pattern: Record<string, unknown>, event: Json, path: string): boolean {
   for (const [key, rule] of Object.entries(pattern)) {
     const here = path ? `${path}.${key}` : key;
-    const present = isPlainObject(event) && Object.prototype.hasOwnProperty.call(event, key);
+    const present = isPlainObject(event) && Object.hasOwn(event, key);
     const value = present ? (event as Record<string, unknown>)[key] : undefined;
     if (Array.isArray(rule)) {
       if (!matchAlternatives(rule, value, present, here)) return false;

@@ -73,9 +73,13 @@ function rulesOf(doc: unknown): ServerlessRulesResult {
     fn.events.forEach((event: unknown, index: number) => {
       if (!isObject(event) || !('eventBridge' in event)) return;
       const bridge = event.eventBridge;
-      if (!isObject(bridge)) return skipped.push({ functionName, index, reason: 'eventBridge is not an object' });
+      if (!isObject(bridge)) {
+        skipped.push({ functionName, index, reason: 'eventBridge is not an object' });
+        return;
+      }
       if (!isObject(bridge.pattern)) {
-        return skipped.push({ functionName, index, reason: bridge.schedule ? 'schedule, not a pattern' : 'pattern missing or not a literal object' });
+        skipped.push({ functionName, index, reason: bridge.schedule ? 'schedule, not a pattern' : 'pattern missing or not a literal object' });
+        return;
       }
       rules.push({
         name: `${functionName}-${index}`,

@@ -88,7 +88,9 @@ test('sweep on a terminal: one progress line on stderr, redrawn in place (done/t
   assert.ok(!progress[0]!.startsWith(REDRAW), 'the first line is drawn, not redrawn');
   for (const line of progress.slice(1)) assert.ok(line.startsWith(REDRAW), `redrawn over the line before: ${JSON.stringify(line)}`);
   const shown = progress.map((l) => l.replace(REDRAW, ''));
-  shown.forEach((line, i) => assert.match(line, new RegExp(`^sweep: ${i + 1}/5 candidates, \\d published, \\d blocked, \\d failed$`)));
+  shown.forEach((line, i) => {
+    assert.match(line, new RegExp(`^sweep: ${i + 1}/5 candidates, \\d published, \\d blocked, \\d failed$`));
+  });
   assert.equal(shown.at(-1), 'sweep: 5/5 candidates, 1 published, 1 blocked, 1 failed');
   // The failure line comes after the last progress line, on a line of its own.
   assert.equal(r.errLines.at(-1), 'cf-autopublish: 1 function(s) failed: pending-2');

@@ -2,10 +2,8 @@
 import {
   type CloudFrontClient,
   CreateFunctionCommand,
-  DescribeFunctionCommand,
   TagResourceCommand,
   UntagResourceCommand,
-  UpdateFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
 import { RECONCILER_ACTOR, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/local-stack';
 import { editFunction } from '../../local/console-edit';

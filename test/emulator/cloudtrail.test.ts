@@ -122,7 +122,7 @@ describe('CloudTrail events', () => {
     await cf.send(new DeleteFunctionCommand({ Name: 'f1', IfMatch: developmentEtag }));
     const [publish, tag, untag, del] = received.map((e) => e.detail);
     assert.deepEqual(publish?.requestParameters, { name: 'f1', ifMatch: developmentEtag });
-    assert.equal((publish?.responseElements as any).functionSummary.functionMetadata.stage, 'LIVE');
+    assert.equal((publish?.responseElements as any)?.functionSummary.functionMetadata.stage, 'LIVE');
     assert.deepEqual(tag?.requestParameters, { resource: ARN, tags: { items: [{ key: 'k', value: 'v' }] } });
     assert.deepEqual(untag?.requestParameters, { resource: ARN, tagKeys: { items: ['k'] } });
     assert.deepEqual(del?.requestParameters, { name: 'f1', ifMatch: developmentEtag });

@@ -3,7 +3,7 @@
 import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CloudFrontClient,
+  type CloudFrontClient,
   CreateFunctionCommand,
   DeleteFunctionCommand,
   DescribeFunctionCommand,

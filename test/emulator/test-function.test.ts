@@ -3,7 +3,7 @@
 // misbehaviour controls. Sources: docs/cloudfront-api.md#testfunction.
 import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CloudFrontClient, PublishFunctionCommand, TestFunctionCommand, UpdateFunctionCommand, type TestResult } from '@aws-sdk/client-cloudfront';
+import { type CloudFrontClient, PublishFunctionCommand, TestFunctionCommand, UpdateFunctionCommand, type TestResult } from '@aws-sdk/client-cloudfront';
 import { MAX_EVENT_OBJECT_BYTES, TIMEOUT_MESSAGE, type Emulator } from '../../emulator';
 import { emulatorForSuite, encode, errorOf } from './helpers';
 
