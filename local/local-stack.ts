@@ -1,9 +1,10 @@
 /**
- * The deployed stack, on a laptop: the emulator stands in for CloudFront (and CloudTrail), the local
- * bus for the us-east-1 default bus with the rules read from serverless.yml, and the real handlers
- * are its targets, invoked the way Lambda would, with a runtime built from `settings` (as a Lambda's
- * environment would hold them) and pointed at the emulator. Nothing is deployed, no AWS account is
- * needed, and nothing is written to process.env: several stacks can run in one process.
+ * The deployed stack, on a laptop: the emulator stands in for CloudFront (and CloudTrail, and S3 for
+ * the publish gate's test cases), the local bus for the us-east-1 default bus with the rules read
+ * from serverless.yml, and the real handlers are its targets, invoked the way Lambda would, with a
+ * runtime built from `settings` (as a Lambda's environment would hold them) and pointed at the
+ * emulator. Nothing is deployed, no AWS account is needed, and nothing is written to process.env:
+ * several stacks can run in one process.
  */
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { type EventPathOptions, type EventSummary, makeOnFunctionChange } from '../handlers/on-function-change';
@@ -112,7 +113,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let onFunctionChange: ReturnType<typeof makeOnFunctionChange>;
   let driftSweep: ReturnType<typeof makeDriftSweep>;
   try {
-    const config = loadConfig({ ...options.settings, CLOUDFRONT_ENDPOINT: emulator.endpoint });
+    // The emulator also answers S3 GetObject (the gate's test cases, when TEST_CASES_BUCKETS lists
+    // buckets); a caller's own S3_ENDPOINT wins.
+    const config = loadConfig({ S3_ENDPOINT: emulator.endpoint, ...options.settings, CLOUDFRONT_ENDPOINT: emulator.endpoint });
     runtime = createRuntime(config, {
       credentials,
       observability: createObservability({ quiet: true }),

@@ -1,6 +1,8 @@
 /**
  * Convergence and safety, property-based: fast-check generates histories of edits by other actors
- * (functions associated with a distribution among them), unreliable CloudTrail delivery and
+ * (functions associated with a distribution among them; versions that throw or run over the publish
+ * gate's compute maximum among the edits, so some opted-in functions must stay blocked), unreliable
+ * CloudTrail delivery and
  * CloudFront faults, each under one reading of the unconfirmed CloudFront behaviours (a combination
  * of emulator variants, emulator/VARIANTS.md); the real handlers run against the emulator;
  * then the faults stop, the bus settles, one final sweep runs (faults off: it must succeed at once),
@@ -21,7 +23,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ALL_VARIANTS, describeVariants, VARIANT_VALUES, type Variants } from '../../emulator';
 import { RECONCILER_ACTOR } from '../../local/local-stack';
-import { type History, type ModelCall, NAMES, Rig, type Step } from './harness';
+import { answerFailed, type CodeKind, codeKindOf, type History, type ModelCall, NAMES, Rig, type Step } from './harness';
 import { repeated, versionKey } from '../support/versions';
 
 const RUNS = Number(process.env.CONVERGENCE_RUNS ?? 300);
@@ -32,16 +34,26 @@ const REPEAT = Number(process.env.CONVERGENCE_REPEAT ?? 1);
 
 const fnIndex = fc.integer({ min: 0, max: NAMES.length - 1 });
 const tagValue = fc.constantFrom('true', 'TRUE', ' true ', 'false', 'yes', '');
+/**
+ * A version's code under the publish gate: mostly good; a throwing or too slow one blocks its publish.
+ * A slow one costs ~0.1 s per TestFunction (two for a function no distribution uses), and a blocked
+ * function is tested again by every later event and sweep, so slow ones are the rarest.
+ */
+const codeKind: fc.Arbitrary<CodeKind> = fc.oneof(
+  { weight: 8, arbitrary: fc.constant<CodeKind>('good') },
+  { weight: 3, arbitrary: fc.constant<CodeKind>('throws') },
+  { weight: 2, arbitrary: fc.constant<CodeKind>('slow') },
+);
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('create' as const), fn: fnIndex, tag: fc.option(tagValue, { nil: null }) }) },
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('update' as const), fn: fnIndex }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('create' as const), fn: fnIndex, tag: fc.option(tagValue, { nil: null }), code: codeKind }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('update' as const), fn: fnIndex, code: codeKind }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), fn: fnIndex }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('tag' as const), fn: fnIndex, value: tagValue }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('untag' as const), fn: fnIndex }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('tagOther' as const), fn: fnIndex }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('publishOther' as const), fn: fnIndex }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('race' as const), fn: fnIndex, writers: fc.integer({ min: 2, max: 3 }), publisher: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('race' as const), fn: fnIndex, writers: fc.integer({ min: 2, max: 3 }), publisher: fc.boolean(), mixed: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('sweep' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 6 }) }) },
   {
@@ -132,6 +144,9 @@ test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} agains
     t.diagnostic(`histories per variant value: ${JSON.stringify(s.variants)}`);
     t.diagnostic(
       `associations ${s.associations}, updates of associated functions ${s.associatedUpdates}, DEVELOPMENT read DEPLOYED while LIVE differed ${s.deployedWhileStale}, publishes while DEVELOPMENT said DEPLOYED ${s.publishesOfDeployed} (by a sweep ${s.sweepPublishesOfDeployed}), reads answered IN_PROGRESS ${s.inProgressReads}`,
+    );
+    t.diagnostic(
+      `publish gate: reconciler TestFunction calls ${s.reconcilerTests} ${JSON.stringify(s.testsByKind)}, answered failing ${s.failedTests}; opted-in functions left blocked at the end ${s.blockedAtEnd}; good versions starved ${s.starvedTests} (highest ComputeUtilization of a good version ${s.goodUtilizationMax}), final sweeps run again ${s.finalSweepRetries}; publishes that met a function deleted and created again since its test ${s.recreatedUnderPublish}`,
     );
     t.diagnostic(`steps: ${JSON.stringify(s.steps)}`);
     t.diagnostic(`slowest: ${JSON.stringify(s.slowest)}`);
@@ -237,4 +252,109 @@ test(`every variant combination (${ALL_VARIANTS.length}): an aimed history and a
     });
   }
   t.diagnostic(`${ALL_VARIANTS.length * 2} histories in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+});
+
+/**
+ * A history aimed at the publish gate: fn-a (opted in, associated: one viewer-request smoke case) is
+ * edited to throw, then fixed; fn-b (opted in, used by no distribution: both event types are tried)
+ * is edited to run over the compute maximum; fn_d (opted in) is edited to throw with its event lost,
+ * so only a sweep sees it; fn-ab (not opted in) is edited to throw. The reconciler is idle before each
+ * edit, so every verdict can be told apart.
+ */
+function gateHistory(v: Variants, seed: number): History {
+  const [a, b, ab, d] = [0, 1, 2, 3];
+  return {
+    seed,
+    variants: v,
+    dryRun: false,
+    guarded: false,
+    maxAttempts: 2,
+    bus: { delayMaxMs: 1, duplicate: 0, loss: 0, reorderWindow: 0 },
+    initial: [
+      { fn: a, tag: 'true', associate: true },
+      { fn: b, tag: 'true', associate: false },
+      { fn: ab, tag: null, associate: true },
+      { fn: d, tag: 'true', associate: false },
+    ],
+    steps: [
+      { kind: 'settle' },
+      { kind: 'update', fn: a, code: 'throws' },
+      { kind: 'settle' },
+      { kind: 'update', fn: b, code: 'slow' },
+      { kind: 'settle' },
+      { kind: 'update', fn: a, code: 'good' },
+      { kind: 'settle' },
+      { kind: 'loseNext' },
+      { kind: 'update', fn: d, code: 'throws' },
+      { kind: 'settle' },
+      { kind: 'update', fn: ab, code: 'throws' },
+      { kind: 'settle' },
+      { kind: 'sweep' },
+    ],
+  };
+}
+
+const GATE_READINGS: Variants[] = [
+  ALL_VARIANTS[0]!,
+  { ...ALL_VARIANTS[0]!, developmentStatusAfterAssociatedUpdate: 'DEPLOYED', statusAfterPublish: { kind: 'reads', reads: 2 } },
+];
+
+test('the publish gate in a history: bad versions are tested and never published, fixes are, and the final state says which is which', async (t) => {
+  for (const [i, v] of GATE_READINGS.entries()) {
+    await t.test(describeVariants(v), async () => {
+      const { violations } = await rig.run(gateHistory(v, 8_000 + i));
+      assert.deepEqual(violations, [], 'invariants');
+      const calls = [...rig.calls];
+      const ours = calls.filter((c) => c.actor === RECONCILER_ACTOR);
+      const writes = (name: string) => calls.filter((c) => (c.op === 'updateFunction' || c.op === 'createFunction') && c.ok && c.name === name);
+      const testsOf = (name: string, etag: string | undefined) => ours.filter((c) => c.op === 'testFunction' && c.ok && c.name === name && c.ifMatch === etag);
+      const publishesOf = (name: string, etag: string | undefined) => ours.filter((c) => c.op === 'publishFunction' && c.ok && c.name === name && c.etag === etag);
+      const state = (name: string) => rig.emulator.state.snapshot().find((f) => f.name === name)!;
+
+      // fn-a: the throwing edit was tested once by its event, failed, and never went live; the fix did.
+      const [aV1, aThrows, aFixed] = writes('fn-a');
+      assert.ok(aV1 && aThrows && aFixed);
+      assert.equal(codeKindOf(state('fn-a').development.code), 'good');
+      const aTests = testsOf('fn-a', aThrows.etag);
+      assert.equal(aTests.length, 1, 'one smoke case (viewer-request, from the association), run by the event');
+      assert.match(aTests[0]!.invocation ?? '', /^event-/);
+      assert.equal(answerFailed(aTests[0]!.answer), true);
+      assert.match(JSON.stringify(aTests[0]!.answer), /broken v/);
+      assert.deepEqual(publishesOf('fn-a', aThrows.etag), [], 'the throwing version never went live');
+      assert.equal(publishesOf('fn-a', aFixed.etag).length, 1, 'the fix went live');
+      assert.equal(state('fn-a').live?.etag, aFixed.etag);
+
+      // fn-b: over the compute maximum under both event types (no distribution uses it), every time.
+      const [bV1, bSlow] = writes('fn-b');
+      assert.ok(bV1 && bSlow);
+      const bTests = testsOf('fn-b', bSlow.etag);
+      assert.ok(bTests.length >= 4, `the event, the sweep and the final sweep each tried both event types (${bTests.length} tests)`);
+      assert.equal(bTests.length % 2, 0, 'both event types each time: neither passes');
+      for (const test of bTests) {
+        assert.ok(test.answer && 'computeUtilization' in test.answer);
+        assert.ok(Number(test.answer.computeUtilization) > 70 || test.answer.errorMessage !== '', JSON.stringify(test.answer));
+      }
+      assert.equal(state('fn-b').live?.etag, bV1.etag, 'LIVE unchanged');
+
+      // fn_d: its event lost, the sweep tested it and blocked it.
+      const [dV1, dThrows] = writes('fn_d');
+      assert.ok(dV1 && dThrows);
+      const dTests = testsOf('fn_d', dThrows.etag);
+      assert.ok(dTests.some((c) => /^sweep-/.test(c.invocation ?? '')), 'the sweep tested it');
+      assert.ok(!dTests.some((c) => /^event-/.test(c.invocation ?? '')), 'no event did: it was lost');
+      assert.equal(state('fn_d').live?.etag, dV1.etag, 'LIVE unchanged');
+
+      // fn-ab: not opted in, so never even tested.
+      assert.deepEqual(ours.filter((c) => c.op === 'testFunction' && c.name === 'fn-ab'), []);
+
+      // The final sweep (faults off) succeeded and says why the two are held back.
+      const final = rig.finalSweep;
+      assert.ok(final, 'the final sweep succeeded');
+      const byName = Object.fromEntries(final.outcomes.map((o) => [o.functionName, o]));
+      assert.equal(byName['fn-b']?.action, 'blocked');
+      assert.match(byName['fn-b']?.blocked?.reason ?? '', /ComputeUtilization \d+ is above the maximum 70/);
+      assert.equal(byName['fn_d']?.action, 'blocked');
+      assert.match(byName['fn_d']?.blocked?.reason ?? '', /threw: broken v/);
+    });
+  }
 });

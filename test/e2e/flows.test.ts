@@ -5,11 +5,12 @@
 import './support';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type CloudFrontClient, PublishFunctionCommand, DescribeFunctionCommand } from '@aws-sdk/client-cloudfront';
+import { type CloudFrontClient, CreateFunctionCommand, PublishFunctionCommand, DescribeFunctionCommand } from '@aws-sdk/client-cloudfront';
 import { type PublishSettling, variantCombinations } from '../../emulator';
 import { type LocalStack, RECONCILER_ACTOR } from '../../local/local-stack';
 import { associate, create, reconcilerPublishes, recordReconcilerCalls, stateOf, statusOf, tag, untag, update, withStack } from './support';
 import { repeated, versionKey } from '../support/versions';
+import { editFunction } from '../../local/console-edit';
 
 test('console-style update → CloudTrail event → bus → handler → published', () =>
   withStack({}, async (stack) => {
@@ -341,3 +342,236 @@ test('an associated function edited in the same millisecond as its last publish,
     assert.equal(stateOf(stack, 'same-ms').live, etag);
   });
 });
+
+// ------------------------------------------------------------------------------------ publish gate
+
+/**
+ * The publish gate end to end: PUBLISH_GATE=smoke (the default), TestFunction run for real by the
+ * emulator (a worker per run, against its compute budget), test cases read from the emulator's S3.
+ */
+const GOOD = (label: string) => `function handler(event) { /* ${label} */ return event.request; }`;
+const THROWS = (label: string) => `function handler(event) { throw new Error('broken by ${label}'); }`;
+/** A real busy loop, for `ms` of the budget: ComputeUtilization ≥ 100 × ms / budget. */
+const BUSY = (label: string, ms: number) => `function handler(event) { /* ${label} */ var end = Date.now() + ${ms}; while (Date.now() < end) {} return event.request; }`;
+
+async function createWith(client: CloudFrontClient, name: string, source: string, tags: Record<string, string> = { 'auto-publish': 'true' }): Promise<string> {
+  const out = await client.send(
+    new CreateFunctionCommand({
+      Name: name,
+      FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+      FunctionCode: new TextEncoder().encode(source),
+      Tags: { Items: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+    }),
+  );
+  return out.ETag as string;
+}
+
+const liveCode = (stack: LocalStack, name: string) => stack.emulator.state.snapshot().find((f) => f.name === name)?.live?.code;
+const outcomesOf = (stack: LocalStack, name: string) => stack.outcomes.filter((o) => o.functionName === name);
+
+test('gate: a console edit that makes an opted-in function throw is blocked, LIVE keeps the old code; the fix goes live', () =>
+  withStack({}, async (stack) => {
+    const console = stack.clientFor('console-user');
+    const v1 = await createWith(console, 'edge-auth', GOOD('v1'));
+    await stack.settle();
+    assert.equal(stateOf(stack, 'edge-auth').live, v1, 'the good first version went live');
+
+    const broken = await editFunction(console, 'edge-auth', THROWS('v2'));
+    await stack.settle();
+    assert.equal(stateOf(stack, 'edge-auth').live, v1, 'LIVE still holds v1');
+    assert.equal(liveCode(stack, 'edge-auth'), GOOD('v1'));
+    const blocked = outcomesOf(stack, 'edge-auth').at(-1);
+    assert.equal(blocked?.action, 'blocked');
+    assert.equal(blocked?.etag, broken);
+    assert.equal(blocked?.decidedBy, 'event');
+    // Used by no distribution: both smoke events were tried, and each failed; the first is named.
+    assert.equal(blocked?.blocked?.testCase, 'smoke viewer-request');
+    assert.match(blocked?.blocked?.reason ?? '', /smoke viewer-request: the function threw: broken by v2/);
+    assert.match(blocked?.blocked?.reason ?? '', /smoke viewer-response: the function threw: broken by v2/);
+    assert.equal(stack.emulator.controls.publishLog().filter((p) => p.etag === broken).length, 0, 'never published');
+
+    const fixed = await editFunction(console, 'edge-auth', GOOD('v3'));
+    await stack.settle();
+    assert.equal(stateOf(stack, 'edge-auth').live, fixed);
+    assert.equal(liveCode(stack, 'edge-auth'), GOOD('v3'));
+    assert.deepEqual(outcomesOf(stack, 'edge-auth').map((o) => o.action), ['published', 'blocked', 'published']);
+  }));
+
+test('gate: a function over the compute maximum (a busy loop) is blocked; under it, it is published', () =>
+  // A small budget keeps the run short: 400 ms, so the loop below reads ≥ 90 (maximum 70), while a
+  // function returning at once would need 280 ms to be blocked.
+  withStack({ emulator: { testFunctionBudgetMs: 400 } }, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    const tags = { 'auto-publish': 'true', 'auto-publish-event-type': 'viewer-request' };
+    const light = await createWith(ci, 'hot-path', BUSY('v1', 40), tags);
+    await stack.settle();
+    assert.equal(stateOf(stack, 'hot-path').live, light, 'a 40 ms loop reads ~10: published');
+
+    const heavy = await editFunction(ci, 'hot-path', BUSY('v2', 360));
+    await stack.settle();
+    assert.equal(stateOf(stack, 'hot-path').live, light, 'LIVE unchanged');
+    const blocked = outcomesOf(stack, 'hot-path').at(-1);
+    assert.equal(blocked?.action, 'blocked');
+    assert.equal(blocked?.etag, heavy);
+    assert.equal(blocked?.blocked?.testCase, 'smoke viewer-request', 'the tag names one event type: one case');
+    assert.ok((blocked?.blocked?.computeUtilization ?? 0) >= 90, `ComputeUtilization ${blocked?.blocked?.computeUtilization}`);
+    assert.match(blocked?.blocked?.reason ?? '', /ComputeUtilization \d+ is above the maximum 70/);
+  }));
+
+test('gate: a function a distribution uses as viewer-response is tested with the response smoke event only', () =>
+  withStack({}, async (stack) => {
+    const console = stack.clientFor('console-user');
+    // Passes only for a viewer-response event (it returns the response), throws for anything else.
+    const responseOnly = (label: string) =>
+      `function handler(event) { /* ${label} */ if (event.context.eventType !== 'viewer-response' || !event.response) throw new Error('got ' + event.context.eventType); return event.response; }`;
+    await createWith(console, 'add-headers', responseOnly('v1'));
+    await stack.settle();
+    assert.equal(stateOf(stack, 'add-headers').inSync, true, 'no distribution yet: the response alternative passed');
+    const d = stack.emulator.state.createDistribution({ comment: 'site' });
+    stack.emulator.state.associateFunction({ distributionId: d.id, functionArn: stack.emulator.state.model.arnFor('add-headers'), eventType: 'viewer-response' });
+
+    const calls = recordReconcilerCalls(stack);
+    const v2 = await editFunction(console, 'add-headers', responseOnly('v2'));
+    await stack.settle();
+    assert.equal(stateOf(stack, 'add-headers').live, v2);
+    assert.equal(outcomesOf(stack, 'add-headers').at(-1)?.action, 'published');
+    // One TestFunction: the response event, which is the only one this code passes. The emulator
+    // does not record the EventObject it was sent; the request event would have thrown ("got
+    // viewer-request") and been followed by a second call.
+    assert.equal(calls.filter((c) => c.operation === 'TestFunction').length, 1);
+
+    // And the other way round: code that passes a viewer-request event and throws on a response one
+    // is blocked on the response case, with no viewer-request alternative tried.
+    const requestOnly = `function handler(event) { if (event.context.eventType === 'viewer-response') throw new Error('no response handling'); return event.request; }`;
+    const wrong = await editFunction(console, 'add-headers', requestOnly);
+    await stack.settle();
+    assert.equal(stateOf(stack, 'add-headers').live, v2, 'LIVE unchanged');
+    const blocked = outcomesOf(stack, 'add-headers').at(-1);
+    assert.deepEqual([blocked?.action, blocked?.etag, blocked?.blocked?.testCase], ['blocked', wrong, 'smoke viewer-response']);
+    assert.match(blocked?.blocked?.reason ?? '', /^smoke viewer-response: the function threw: no response handling$/);
+    assert.equal(calls.filter((c) => c.operation === 'TestFunction').length, 2, 'one more TestFunction: no viewer-request alternative was tried');
+  }));
+
+/** A viewer-request event for a user's case. */
+const requestEvent = (uri: string) => ({
+  version: '1.0',
+  context: { eventType: 'viewer-request' },
+  viewer: { ip: '198.51.100.7' },
+  request: { method: 'GET', uri, querystring: {}, headers: { host: { value: 'www.example.com' } }, cookies: {} },
+});
+const REDIRECTS = (label: string) =>
+  `function handler(event) { /* ${label} */ if (event.request.uri === '/old') return { statusCode: 301, statusDescription: 'Moved', headers: { location: { value: '/new' } } }; return event.request; }`;
+const CASES = JSON.stringify([
+  { name: 'redirects /old', event: requestEvent('/old'), expect: { response: { statusCode: 301, headers: { location: { value: '/new' } } } } },
+  { name: 'passes /index.html through', event: requestEvent('/index.html'), expect: { request: { uri: '/index.html' } } },
+]);
+
+test('gate: user cases from S3 (a listed bucket) with expect: passing cases publish, a failed expect blocks naming the case', () =>
+  withStack({ settings: { TEST_CASES_BUCKETS: 'gate-cases' } }, async (stack) => {
+    assert.equal(stack.runtime.config.s3Endpoint, stack.emulator.endpoint, 'S3_ENDPOINT is the emulator');
+    stack.emulator.state.putObject('gate-cases', 'redirects/cases.json', CASES, { contentType: 'application/json' });
+    const ci = stack.clientFor('ci-job');
+    const tags = { 'auto-publish': 'true', 'auto-publish-tests': 's3://gate-cases/redirects/cases.json' };
+    const v1 = await createWith(ci, 'redirects', REDIRECTS('v1'), tags);
+    await stack.settle();
+    assert.equal(stateOf(stack, 'redirects').live, v1, 'both cases passed');
+    assert.ok((stack.emulator.controls.calls().GetObject ?? 0) >= 1, 'the cases were read from S3');
+    assert.equal(stack.emulator.controls.calls().TestFunction, 2, 'one TestFunction per case');
+
+    // An edit that drops the redirect: smoke would pass it; the user's case does not.
+    const v2 = await editFunction(ci, 'redirects', GOOD('v2 no redirect'));
+    await stack.settle();
+    assert.equal(stateOf(stack, 'redirects').live, v1, 'LIVE unchanged');
+    const blocked = outcomesOf(stack, 'redirects').at(-1);
+    assert.deepEqual([blocked?.action, blocked?.etag, blocked?.blocked?.testCase], ['blocked', v2, 'redirects /old']);
+    assert.match(blocked?.blocked?.reason ?? '', /^redirects \/old: expect failed at \.response/);
+  }));
+
+test('gate: cases in a bucket not listed in TEST_CASES_BUCKETS block the publish, and the object is never read', () =>
+  withStack({ settings: { TEST_CASES_BUCKETS: 'gate-cases' } }, async (stack) => {
+    stack.emulator.state.putObject('other-team', 'cases.json', CASES);
+    const ci = stack.clientFor('ci-job');
+    const etag = await createWith(ci, 'redirects', REDIRECTS('v1'), { 'auto-publish': 'true', 'auto-publish-tests': 's3://other-team/cases.json' });
+    await stack.settle();
+    assert.equal(stateOf(stack, 'redirects').live, undefined, 'never published, though the code is fine');
+    const blocked = outcomesOf(stack, 'redirects').at(-1);
+    assert.deepEqual([blocked?.action, blocked?.etag, blocked?.blocked?.testCase], ['blocked', etag, 'auto-publish-tests']);
+    assert.match(blocked?.blocked?.reason ?? '', /bucket other-team is not in TEST_CASES_BUCKETS/);
+    assert.equal(stack.emulator.controls.calls().GetObject ?? 0, 0);
+    assert.equal(stack.emulator.controls.calls().TestFunction ?? 0, 0);
+  }));
+
+test('gate: a dry run tests too: would-publish for a passing version, blocked for a failing one, and nothing is published', () =>
+  withStack({ settings: { DRY_RUN: 'true' } }, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    const good = await createWith(ci, 'fine', GOOD('v1'));
+    const bad = await createWith(ci, 'broken', THROWS('v1'));
+    await stack.settle();
+    await stack.sweep();
+    for (const decidedBy of ['event', 'sweep'] as const) {
+      const by = (name: string) => stack.outcomes.filter((o) => o.functionName === name && o.decidedBy === decidedBy).map((o) => [o.action, o.etag]);
+      assert.deepEqual(by('fine'), [['would-publish', good]], decidedBy);
+      assert.deepEqual(by('broken'), [['blocked', bad]], decidedBy);
+    }
+    assert.ok((stack.emulator.controls.calls().TestFunction ?? 0) >= 4, 'both functions tested by the event path and by the sweep');
+    assert.equal(stack.emulator.controls.calls().PublishFunction ?? 0, 0, 'not even a refused publish');
+    assert.equal(stateOf(stack, 'fine').live, undefined);
+    assert.equal(stateOf(stack, 'broken').live, undefined);
+  }));
+
+test('gate: the sweep blocks too, and a blocked function does not fail the sweep', () =>
+  withStack({}, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    const fine1 = await createWith(ci, 'fine', GOOD('v1'));
+    const broken1 = await createWith(ci, 'broken', GOOD('v1'));
+    await stack.settle();
+    assert.equal(stateOf(stack, 'fine').live, fine1);
+    assert.equal(stateOf(stack, 'broken').live, broken1);
+    // Both edits' events are lost: only the sweep sees them.
+    stack.loseNext((e) => e.detail.eventName.startsWith('UpdateFunction'));
+    stack.loseNext((e) => e.detail.eventName.startsWith('UpdateFunction'));
+    const fine2 = await editFunction(ci, 'fine', GOOD('v2'));
+    const broken2 = await editFunction(ci, 'broken', THROWS('v2'));
+    await stack.settle();
+    const summary = await stack.sweep(); // resolves: a blocked function is no failure
+    assert.deepEqual(summary.failed, []);
+    assert.deepEqual(summary.counts, { published: 1, blocked: 1 });
+    const byName = Object.fromEntries(summary.outcomes.map((o) => [o.functionName, o]));
+    assert.deepEqual([byName.fine?.action, byName.fine?.etag], ['published', fine2]);
+    assert.deepEqual([byName.broken?.action, byName.broken?.etag], ['blocked', broken2]);
+    assert.match(byName.broken?.blocked?.reason ?? '', /the function threw: broken by v2/);
+    assert.equal(stateOf(stack, 'fine').live, fine2);
+    assert.equal(stateOf(stack, 'broken').live, broken1, 'LIVE unchanged');
+    assert.equal(liveCode(stack, 'broken'), GOOD('v1'));
+  }));
+
+/**
+ * Known gap, found by the convergence property (invariant 6) and reported rather than fixed here
+ * (lib/ belongs to others): every function's first version has the same ETag, so when a function is
+ * deleted and created again between the gate's TestFunction and the PublishFunction, the publish's
+ * IfMatch matches the new function's version 1, and CloudFront publishes code that was never tested,
+ * here code that throws, on a function that is not even opted in. The API cannot make a publish
+ * conditional on anything but the ETag; re-reading DEVELOPMENT (its CreatedTime) between the test
+ * and the publish would narrow the window, not close it. Marked todo: it runs and reports, without
+ * failing the suite.
+ */
+test('gate: a function deleted and created again between its test and its publish does not get the untested code published', { todo: 'lib: PublishFunction is conditional on the ETag only, and a re-created function starts again at the same first ETag' }, () =>
+  withStack({}, async (stack) => {
+    const ci = stack.clientFor('ci-job');
+    const model = stack.emulator.state.model;
+    let recreated = false;
+    stack.emulator.controls.setAuthorizer((request) => {
+      if (request.operation === 'PublishFunction' && request.actor === RECONCILER_ACTOR && !recreated) {
+        recreated = true;
+        const current = model.describeFunction('swapped', 'DEVELOPMENT');
+        model.deleteFunction('swapped', current.etag);
+        model.createFunction({ name: 'swapped', config: { comment: '', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] }, code: Buffer.from(THROWS('the new function')) });
+      }
+      return true;
+    });
+    await createWith(ci, 'swapped', GOOD('v1'));
+    await stack.settle();
+    assert.ok(recreated);
+    assert.deepEqual(stateOf(stack, 'swapped').tags, {}, 'the new function is not opted in');
+    assert.notEqual(liveCode(stack, 'swapped'), THROWS('the new function'), 'untested, throwing code went live');
+  }));
