@@ -63,8 +63,10 @@ export interface BundlesReport {
 
 /** Stubs for the clients whose cost is measured: the names lib/ imports from each package. */
 const STUBS: Record<string, string> = {
-  '@aws-sdk/client-s3': 'export class S3Client { constructor(config) { this.config = config; } send() { throw new Error("stub"); } }\nexport class GetObjectCommand { constructor(input) { this.input = input; } }\n',
-  '@aws-sdk/client-sqs': 'export class SQSClient { constructor(config) { this.config = config; } send() { throw new Error("stub"); } }\nexport class SendMessageCommand { constructor(input) { this.input = input; } }\n',
+  '@aws-sdk/client-s3':
+    'export class S3Client { constructor(config) { this.config = config; } send() { throw new Error("stub"); } }\nexport class GetObjectCommand { constructor(input) { this.input = input; } }\n',
+  '@aws-sdk/client-sqs':
+    'export class SQSClient { constructor(config) { this.config = config; } send() { throw new Error("stub"); } }\nexport class SendMessageCommand { constructor(input) { this.input = input; } }\n',
 };
 /** The builds measured against the shipped one, each without these packages. */
 const WITHOUT: string[][] = [['@aws-sdk/client-s3'], ['@aws-sdk/client-sqs'], ['@aws-sdk/client-s3', '@aws-sdk/client-sqs']];

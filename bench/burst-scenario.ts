@@ -86,7 +86,10 @@ export async function runBurstScenario(options: {
     }
     const random = new SeededRandom(SEED);
     const associated = [...pick(n, Math.round(n * 0.3), () => random.next())].sort((a, b) => a - b);
-    associateAll(emulator, associated.map((i) => emulator.state.model.arnFor(names[i]!)));
+    associateAll(
+      emulator,
+      associated.map((i) => emulator.state.model.arnFor(names[i]!)),
+    );
 
     const ci = stack.clientFor('ci-job', { retryMode: 'adaptive', maxAttempts: 20 });
     const updater = instrument(ci);

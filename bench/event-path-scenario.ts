@@ -75,7 +75,10 @@ export async function runEventPathScenario(options: {
       for (const o of summary.outcomes) perEvent.push({ name: o.functionName, calls: reconciler.total() - calls, ms });
       return summary;
     });
-    queue = turn.then(() => undefined, () => undefined);
+    queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
     return turn;
   };
   const { stack, reconciler } = await startBenchStack({
@@ -100,7 +103,10 @@ export async function runEventPathScenario(options: {
       const tags: Record<string, string> = kindOf(name) === 'not-opted-in' ? { team: 'edge' } : { 'auto-publish': 'true', team: 'edge' };
       etags.set(name, emulator.state.seed({ name, code: `${FUNCTION_CODE} // ${name}`, tags, publish: true }).developmentEtag);
     }
-    associateAll(emulator, names.filter((n) => kindOf(n) === 'associated-edit').map((n) => emulator.state.model.arnFor(n)));
+    associateAll(
+      emulator,
+      names.filter((n) => kindOf(n) === 'associated-edit').map((n) => emulator.state.model.arnFor(n)),
+    );
 
     // DEVELOPMENT's status right after each update: the listener runs as the answer is written,
     // before the bus delivers the event (the bus delivers on a later turn; the handler has read nothing yet).
@@ -180,7 +186,11 @@ export async function runEventPathScenario(options: {
       publishes: emulator.controls.publishLog().filter((p) => p.actor === RECONCILER_ACTOR).length,
       throttled: reconciler.throttled(),
       failures:
-        bus.deadLetters().length + stack.failureQueue.length + outcomes.filter((o) => o.action === 'failed').length + (measured.length - perEvent.length) + (warmedUp ? 0 : 1),
+        bus.deadLetters().length +
+        stack.failureQueue.length +
+        outcomes.filter((o) => o.action === 'failed').length +
+        (measured.length - perEvent.length) +
+        (warmedUp ? 0 : 1),
       inSync,
       actions,
     };

@@ -68,6 +68,11 @@ export function countedCloudFrontClient(
   config: Config,
   credentials: { accessKeyId: string; secretAccessKey: string },
 ): { client: CloudFrontClient; counter: Counter } {
-  const client = createCloudFrontClient({ endpoint: config.cloudFrontEndpoint, maxAttempts: config.maxAttempts, maxCallsPerSecond: config.maxCallsPerSecond, credentials });
+  const client = createCloudFrontClient({
+    endpoint: config.cloudFrontEndpoint,
+    maxAttempts: config.maxAttempts,
+    maxCallsPerSecond: config.maxCallsPerSecond,
+    credentials,
+  });
   return { client, counter: instrument(client) };
 }

@@ -117,7 +117,10 @@ function planFleet(n: number): Fleet {
   const published = all.filter((i) => !neverPublished.has(i));
   const associated = new Set([...pick(published.length, Math.round(published.length * 0.3), next)].map((j) => published[j]!));
   const editedAssociated = choose([...associated], Math.round(n * 0.015));
-  const editedUnassociated = choose(published.filter((i) => !associated.has(i)), Math.round(n * 0.015));
+  const editedUnassociated = choose(
+    published.filter((i) => !associated.has(i)),
+    Math.round(n * 0.015),
+  );
   return { names, opted, neverPublished, associated, editedAssociated, editedUnassociated };
 }
 
@@ -155,7 +158,8 @@ function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) 
   const toPublish = opted.filter(differs);
   const publishes = toPublish.length;
   // The gate, smoke cases only: the bench fleet carries no auto-publish-tests tag (checked below).
-  if (gate.on && toPublish.some((f) => f.tags[TEST_CASES_TAG] !== undefined)) throw new Error('bench fleet: the bound counts smoke cases only, not a function\'s own');
+  if (gate.on && toPublish.some((f) => f.tags[TEST_CASES_TAG] !== undefined))
+    throw new Error("bench fleet: the bound counts smoke cases only, not a function's own");
   const casesOf = (f: FunctionSnapshot) => (f.tags[EVENT_TYPE_TAG] !== undefined ? 1 : Math.max(1, gate.eventTypesOf(f).size));
   const tests = gate.on ? toPublish.reduce((sum, f) => sum + casesOf(f), 0) : 0;
   const needsEventType = gate.on && toPublish.some((f) => f.tags[EVENT_TYPE_TAG] === undefined);
@@ -223,7 +227,12 @@ export async function runSweepScenario(options: {
 
   /** A fresh emulator holding the fleet, its edits strictly later (in ms) than every seed publish. */
   const seedFleet = async () => {
-    const emulator = await startEmulator({ functionQuota: n + 10, latency: LATENCY_MS, rateLimit: RATE, ...(options.variants ? { variants: options.variants } : {}) });
+    const emulator = await startEmulator({
+      functionQuota: n + 10,
+      latency: LATENCY_MS,
+      rateLimit: RATE,
+      ...(options.variants ? { variants: options.variants } : {}),
+    });
     const etags = new Map<number, string>();
     const arn = (i: number) => emulator.state.model.arnFor(plan.names[i]!);
     for (let i = 0; i < n; i++) {
@@ -279,7 +288,9 @@ export async function runSweepScenario(options: {
         let message: Record<string, unknown> | undefined;
         proc.on('message', (m) => (message = m as Record<string, unknown>));
         proc.on('error', reject);
-        proc.on('exit', (code) => (message && !message.fatal ? resolve(message) : reject(new Error(`sweep child (${mode}) exited ${code}: ${String(message?.fatal ?? '')}`))));
+        proc.on('exit', (code) =>
+          message && !message.fatal ? resolve(message) : reject(new Error(`sweep child (${mode}) exited ${code}: ${String(message?.fatal ?? '')}`)),
+        );
       });
       const emulatorCalls = Object.values(emulator.controls.calls()).reduce((a, b) => a + b, 0);
       const outOfSyncAfter = emulator.state.snapshot().filter((f) => isOpted(f) && f.live?.etag !== f.development.etag).length;

@@ -14,6 +14,8 @@ if (existsSync(join(__dirname, 'main.ts'))) {
 } else {
   // npm builds a package from a git URL with `prepare` only, which we do not have (it would run on
   // every npm ci): such an install has no dist/. Say so rather than print a module-not-found trace.
-  process.stderr.write('cf-autopublish: this install has no dist/cli.js (it was not built); install a tarball made by `npm pack` instead (README, "The CLI")\n');
+  process.stderr.write(
+    'cf-autopublish: this install has no dist/cli.js (it was not built); install a tarball made by `npm pack` instead (README, "The CLI")\n',
+  );
   process.exitCode = 1;
 }

@@ -28,13 +28,26 @@ async function update(client: CloudFrontClient, name: string, body: string): Pro
 
 /** The story, in order. Each edit leaves DEVELOPMENT ahead of LIVE. */
 const EDITS: readonly Edit[] = [
-  { who: 'console user', what: 'updates url-rewrite (tagged)', run: ({ console: c }) => update(c, 'url-rewrite', "event.request.uri = event.request.uri.replace(/\\/$/, '/index.html');") },
+  {
+    who: 'console user',
+    what: 'updates url-rewrite (tagged)',
+    run: ({ console: c }) => update(c, 'url-rewrite', "event.request.uri = event.request.uri.replace(/\\/$/, '/index.html');"),
+  },
   { who: 'CI job', what: 'updates geo-redirect (tagged)', run: ({ ci }) => update(ci, 'geo-redirect', '// v2: redirect by country') },
   {
     who: 'CI job',
     what: 'creates security-headers with the tag',
     run: ({ ci }) =>
-      ci.send(new CreateFunctionCommand({ Name: 'security-headers', FunctionConfig: { Comment: 'HSTS and friends', Runtime: 'cloudfront-js-2.0' }, FunctionCode: code('// adds headers on the response'), Tags: { Items: [TAG] } })).then(() => undefined),
+      ci
+        .send(
+          new CreateFunctionCommand({
+            Name: 'security-headers',
+            FunctionConfig: { Comment: 'HSTS and friends', Runtime: 'cloudfront-js-2.0' },
+            FunctionCode: code('// adds headers on the response'),
+            Tags: { Items: [TAG] },
+          }),
+        )
+        .then(() => undefined),
   },
   { who: 'console user', what: 'updates ab-test (not tagged)', run: ({ console: c }) => update(c, 'ab-test', '// experiment 7') },
   { who: 'CI job', what: 'updates auth-check (not tagged yet)', run: ({ ci }) => update(ci, 'auth-check', '// v3: check the JWT') },
@@ -92,7 +105,11 @@ export interface DemoOptions {
 export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): Promise<number> {
   const started = Date.now();
   // A 200 ms TestFunction budget (the emulator's default is 1,000) keeps the over-budget function quick.
-  const stack = await startLocalStack({ ...stackOptions, emulator: { testFunctionBudgetMs: DEMO_TEST_BUDGET_MS }, bus: { seed: 7, delayMs: { min: 5, max: 50 } } });
+  const stack = await startLocalStack({
+    ...stackOptions,
+    emulator: { testFunctionBudgetMs: DEMO_TEST_BUDGET_MS },
+    bus: { seed: 7, delayMs: { min: 5, max: 50 } },
+  });
   try {
     io.out(`CloudFront emulator on ${stack.emulator.endpoint}; rules from serverless.yml wired to the real handlers.\n`);
     seed(stack);

@@ -79,7 +79,7 @@ function parse(argv: readonly string[]) {
   try {
     return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message.split('\n')[0] ?? 'bad option' : String(error));
+    throw new UsageError(error instanceof Error ? (error.message.split('\n')[0] ?? 'bad option') : String(error));
   }
 }
 
@@ -102,14 +102,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await reconcileOne(rest[0] as string, runtimeFrom(parsed, io.env), parsed, io);
       case 'test':
         if (rest.length !== 1) throw new UsageError('test takes exactly one function name');
-        return await runTest(rest[0] as string, runtimeFrom(parsed, io.env), {
-          cases: parsed.values.cases,
-          eventType: parsed.values['event-type'],
-          stage: parsed.values.stage,
-          json: parsed.values.json,
-          // An s3:// --cases is read from the same endpoint (the emulator serves S3 path-style too).
-          s3: s3Gateway(createS3Client({ endpoint: parsed.values.endpoint, ...clientOptions(parsed, io.env, parsed.values.endpoint ?? io.env.CLOUDFRONT_ENDPOINT) })),
-        }, io);
+        return await runTest(
+          rest[0] as string,
+          runtimeFrom(parsed, io.env),
+          {
+            cases: parsed.values.cases,
+            eventType: parsed.values['event-type'],
+            stage: parsed.values.stage,
+            json: parsed.values.json,
+            // An s3:// --cases is read from the same endpoint (the emulator serves S3 path-style too).
+            s3: s3Gateway(
+              createS3Client({ endpoint: parsed.values.endpoint, ...clientOptions(parsed, io.env, parsed.values.endpoint ?? io.env.CLOUDFRONT_ENDPOINT) }),
+            ),
+          },
+          io,
+        );
       case 'emulator':
         return await runEmulator({ port: parsed.values.port, account: parsed.values.account, variants: parsed.values.variant }, io);
       case 'demo':

@@ -36,11 +36,15 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
   const tags = await cloudfront.readTags(described.arn);
   if (tags === 'gone') throw new CommandError(`no function named ${name}`);
   // The gate is on here whatever PUBLISH_GATE says: running it is what was asked.
-  const gate = runtime.publishGate(cloudfront, {
-    stage: stage as Stage,
-    ...(cases ? { cases } : {}),
-    ...(options.eventType ? { eventType: options.eventType as EventType } : {}),
-  }, { force: true });
+  const gate = runtime.publishGate(
+    cloudfront,
+    {
+      stage: stage as Stage,
+      ...(cases ? { cases } : {}),
+      ...(options.eventType ? { eventType: options.eventType as EventType } : {}),
+    },
+    { force: true },
+  );
   const verdict = await gate!.test({ name, arn: described.arn }, described.etag, tags);
   if (verdict === 'gone') throw new CommandError(`no function named ${name}`);
   if (verdict === 'precondition-failed') throw new CommandError(`${name} changed while it was being tested; run it again`);
@@ -48,11 +52,21 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
   if (options.json) {
     io.out(JSON.stringify({ function: name, stage, etag: described.etag, ...verdict }, null, 2));
   } else {
-    io.out(table(
-      ['CASE', 'EVENT TYPE', 'RESULT', 'COMPUTE', 'DETAIL'],
-      verdict.cases.map((c) => [c.testCase, c.eventType, c.passed ? 'pass' : 'FAIL', c.computeUtilization === undefined ? '-' : String(c.computeUtilization), c.passed ? '' : c.reason.replace(`${c.testCase}: `, '')]),
-    ));
-    io.out(verdict.passed ? `${name} (${stage} ${described.etag}) passes the gate.` : `${name} (${stage} ${described.etag}) would be blocked: ${verdict.reason}`);
+    io.out(
+      table(
+        ['CASE', 'EVENT TYPE', 'RESULT', 'COMPUTE', 'DETAIL'],
+        verdict.cases.map((c) => [
+          c.testCase,
+          c.eventType,
+          c.passed ? 'pass' : 'FAIL',
+          c.computeUtilization === undefined ? '-' : String(c.computeUtilization),
+          c.passed ? '' : c.reason.replace(`${c.testCase}: `, ''),
+        ]),
+      ),
+    );
+    io.out(
+      verdict.passed ? `${name} (${stage} ${described.etag}) passes the gate.` : `${name} (${stage} ${described.etag}) would be blocked: ${verdict.reason}`,
+    );
   }
   return verdict.passed ? 0 : 1;
 }

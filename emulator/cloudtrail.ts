@@ -92,7 +92,12 @@ function configElements(config: FunctionConfig): Record<string, unknown> {
     comment: config.comment,
     runtime: config.runtime,
     ...(config.keyValueStoreArns.length
-      ? { keyValueStoreAssociations: { quantity: config.keyValueStoreArns.length, items: config.keyValueStoreArns.map((keyValueStoreARN) => ({ keyValueStoreARN })) } }
+      ? {
+          keyValueStoreAssociations: {
+            quantity: config.keyValueStoreArns.length,
+            items: config.keyValueStoreArns.map((keyValueStoreARN) => ({ keyValueStoreARN })),
+          },
+        }
       : {}),
   };
 }

@@ -186,7 +186,8 @@ function str(value: unknown, name: string): string {
 }
 
 function strings(value: unknown, name: string): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ControlError(400, 'InvalidRequest', `${name} must be an array of strings.`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new ControlError(400, 'InvalidRequest', `${name} must be an array of strings.`);
   return value as string[];
 }
 

@@ -24,11 +24,7 @@ export class CloudFrontError extends Error {
 export const errors = {
   noSuchFunction: (name: string) => new CloudFrontError('NoSuchFunctionExists', 404, `The function does not exist: ${name}`),
   preconditionFailed: () =>
-    new CloudFrontError(
-      'PreconditionFailed',
-      412,
-      "The request failed because it didn't meet the preconditions in one or more request-header fields.",
-    ),
+    new CloudFrontError('PreconditionFailed', 412, "The request failed because it didn't meet the preconditions in one or more request-header fields."),
   invalidIfMatch: () => new CloudFrontError('InvalidIfMatchVersion', 400, 'The If-Match version is missing or not valid for the resource.'),
   invalidArgument: (message: string) => new CloudFrontError('InvalidArgument', 400, message),
   invalidTagging: (message: string) => new CloudFrontError('InvalidTagging', 400, message),

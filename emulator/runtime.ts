@@ -128,7 +128,12 @@ export function runFunction(code: string, eventJson: string, options: RunOptions
           return;
         }
         const elapsed = typeof message.elapsed === 'number' ? message.elapsed : budget;
-        finish({ output: String(message.output ?? ''), errorMessage: String(message.errorMessage ?? ''), logs, computeUtilization: utilization(elapsed, budget) });
+        finish({
+          output: String(message.output ?? ''),
+          errorMessage: String(message.errorMessage ?? ''),
+          logs,
+          computeUtilization: utilization(elapsed, budget),
+        });
       }
     });
     worker.on('error', (error) => broken(`The function runner failed: ${error.message}`));

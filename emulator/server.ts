@@ -257,7 +257,11 @@ export class EmulatorServer {
       const body = await readBody(req, MAX_CONTROL_BODY);
       const reply =
         body === undefined
-          ? { status: 413, headers: { 'Content-Type': 'application/json' }, body: `${JSON.stringify({ code: 'EntityTooLarge', message: `The body is over ${MAX_CONTROL_BODY} bytes.` })}\n` }
+          ? {
+              status: 413,
+              headers: { 'Content-Type': 'application/json' },
+              body: `${JSON.stringify({ code: 'EntityTooLarge', message: `The body is over ${MAX_CONTROL_BODY} bytes.` })}\n`,
+            }
           : await handleControl({ model: this.model, s3: this.s3 }, req.method ?? 'GET', url, body, headerValue(req.headers['content-type']));
       this.send(res, reply, requestId);
       return;
@@ -281,10 +285,11 @@ export class EmulatorServer {
     try {
       if (operation === 'Unknown') throw errors.unsupported(`The emulator does not implement ${req.method} ${url.pathname}.`);
       const target = name ?? url.searchParams.get('Resource') ?? undefined;
-      if (this.authorizer && !this.authorizer({ operation, accessKeyId: caller.accessKeyId, actor: caller.actor, ...(target === undefined ? {} : { target }) })) {
-        throw errors.accessDenied(
-          `User: arn:aws:iam::${this.model.accountId}:user/${caller.actor} is not authorized to perform: cloudfront:${operation}`,
-        );
+      if (
+        this.authorizer &&
+        !this.authorizer({ operation, accessKeyId: caller.accessKeyId, actor: caller.actor, ...(target === undefined ? {} : { target }) })
+      ) {
+        throw errors.accessDenied(`User: arn:aws:iam::${this.model.accountId}:user/${caller.actor} is not authorized to perform: cloudfront:${operation}`);
       }
       if (this.bucket && !this.bucket.tryTake()) throw errors.throttling();
       fault = this.faults?.decide();
@@ -328,7 +333,8 @@ export class EmulatorServer {
     await readBody(req, MAX_BODY, true);
     const method = req.method ?? 'GET';
     const target = parseS3Path(url.pathname);
-    const operation: Operation = target?.key !== undefined && method === 'GET' ? 'GetObject' : target?.key !== undefined && method === 'HEAD' ? 'HeadObject' : 'Unknown';
+    const operation: Operation =
+      target?.key !== undefined && method === 'GET' ? 'GetObject' : target?.key !== undefined && method === 'HEAD' ? 'HeadObject' : 'Unknown';
     this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
     const caller = this.callerOf(req);
     const hostId = Buffer.from(requestId).toString('base64');
@@ -368,7 +374,14 @@ export class EmulatorServer {
     res.end(body);
   }
 
-  private async dispatch(operation: Operation, name: string, query: URLSearchParams, headers: http.IncomingHttpHeaders, body: string, trail: Trail): Promise<Reply> {
+  private async dispatch(
+    operation: Operation,
+    name: string,
+    query: URLSearchParams,
+    headers: http.IncomingHttpHeaders,
+    body: string,
+    trail: Trail,
+  ): Promise<Reply> {
     const ifMatch = headerValue(headers['if-match']);
     const m = this.model;
     switch (operation) {

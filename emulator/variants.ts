@@ -58,11 +58,7 @@ export type VariantValues = { readonly [K in VariantName]: readonly Variants[K][
 export const VARIANT_VALUES: VariantValues = Object.freeze({
   developmentStatusAfterAssociatedUpdate: Object.freeze(['UNPUBLISHED', 'DEPLOYED'] as const),
   liveLastModifiedTime: Object.freeze(['publish-time', 'copied-from-development'] as const),
-  statusAfterPublish: Object.freeze([
-    { kind: 'immediate' },
-    { kind: 'reads', reads: 2 },
-    { kind: 'duration', ms: 200 },
-  ] as const),
+  statusAfterPublish: Object.freeze([{ kind: 'immediate' }, { kind: 'reads', reads: 2 }, { kind: 'duration', ms: 200 }] as const),
   validationError: Object.freeze(['MalformedXML', 'InvalidArgument'] as const),
 });
 

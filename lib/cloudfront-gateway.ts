@@ -85,10 +85,13 @@ export function createCloudFrontClient(options: CloudFrontClientOptions = {}): C
   if (options.maxCallsPerSecond !== undefined && options.maxCallsPerSecond > 0) {
     const pacer = new Pacer(options.maxCallsPerSecond, options.burst ?? Math.max(1, Math.floor(options.maxCallsPerSecond)));
     // finalizeRequest, low priority: inside the retry middleware, so every attempt waits its turn.
-    client.middlewareStack.add((next) => async (args) => {
-      await pacer.take();
-      return next(args);
-    }, { step: 'finalizeRequest', priority: 'low', name: 'cloudFrontPacer' });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        await pacer.take();
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'cloudFrontPacer' },
+    );
   }
   return client;
 }
@@ -248,7 +251,9 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
         const next = out.DistributionList?.IsTruncated ? out.DistributionList.NextMarker : undefined;
         if (!next) return associations;
         if (markersSeen.has(next) || next === marker || pages >= MAX_LIST_PAGES) {
-          throw new CloudFrontAnswerError(`ListDistributions: page ${pages} answered NextMarker "${next.slice(0, 64)}" again or too many pages; it would never end`);
+          throw new CloudFrontAnswerError(
+            `ListDistributions: page ${pages} answered NextMarker "${next.slice(0, 64)}" again or too many pages; it would never end`,
+          );
         }
         markersSeen.add(next);
         marker = next;

@@ -104,7 +104,8 @@ function changedFunction(event: Json, detail: Json): FunctionRef {
   const metadata = isObject(summary.functionMetadata) ? summary.functionMetadata : {};
 
   const name = firstPresent(params.name, summary.name);
-  if (name === undefined) throw new BadEventError(`${String(detail.eventName)} record has no function name (requestParameters.name or responseElements.functionSummary.name)`);
+  if (name === undefined)
+    throw new BadEventError(`${String(detail.eventName)} record has no function name (requestParameters.name or responseElements.functionSummary.name)`);
   if (!isFunctionName(name)) {
     throw new BadEventError(`${String(detail.eventName)} names ${describe(name)}, which is not a valid function name`);
   }

@@ -112,9 +112,7 @@ export function loadConfig(env: Env): Config {
     allowedNames,
     sweepReserveMs: integer(env, 'SWEEP_RESERVE_MS', DEFAULTS.sweepReserveMs, 0, 900_000),
     maxAttempts: integer(env, 'CLOUDFRONT_MAX_ATTEMPTS', DEFAULTS.maxAttempts, 1, 20),
-    maxCallsPerSecond: optional(env, 'CLOUDFRONT_MAX_CALLS_PER_SECOND') === undefined
-      ? undefined
-      : integer(env, 'CLOUDFRONT_MAX_CALLS_PER_SECOND', 0, 1, 1000),
+    maxCallsPerSecond: optional(env, 'CLOUDFRONT_MAX_CALLS_PER_SECOND') === undefined ? undefined : integer(env, 'CLOUDFRONT_MAX_CALLS_PER_SECOND', 0, 1, 1000),
     publishGate,
     maxComputeUtilization: integer(env, 'PUBLISH_GATE_MAX_COMPUTE', DEFAULTS.maxComputeUtilization, 1, 100),
     testCasesBuckets,

@@ -29,7 +29,12 @@ export interface FailureRecord {
   readonly responsePayload: { readonly errorType: string; readonly errorMessage: string };
 }
 
-export function failureRecord(event: unknown, error: Error, context: { awsRequestId: string; invokedFunctionArn: string; functionVersion?: string }, now = new Date()): FailureRecord {
+export function failureRecord(
+  event: unknown,
+  error: Error,
+  context: { awsRequestId: string; invokedFunctionArn: string; functionVersion?: string },
+  now = new Date(),
+): FailureRecord {
   return {
     version: '1.0',
     timestamp: now.toISOString(),
@@ -56,7 +61,8 @@ export function sqsFailureQueue(client: SQSClient, queueUrl: string): FailureQue
   return {
     async send(record) {
       const body = JSON.stringify(record);
-      if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) throw new FailureQueueError(`failure record is ${Buffer.byteLength(body)} bytes, over the SQS limit of ${MAX_MESSAGE_BYTES}`);
+      if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES)
+        throw new FailureQueueError(`failure record is ${Buffer.byteLength(body)} bytes, over the SQS limit of ${MAX_MESSAGE_BYTES}`);
       await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     },
   };

@@ -66,7 +66,12 @@ export type GateVerdict =
 export function smokeRequestEvent(): Record<string, unknown> {
   return {
     version: '1.0',
-    context: { distributionDomainName: 'd111111abcdef8.cloudfront.net', distributionId: 'EDFDVBD6EXAMPLE', eventType: 'viewer-request', requestId: 'cf-autopublish-smoke' },
+    context: {
+      distributionDomainName: 'd111111abcdef8.cloudfront.net',
+      distributionId: 'EDFDVBD6EXAMPLE',
+      eventType: 'viewer-request',
+      requestId: 'cf-autopublish-smoke',
+    },
     viewer: { ip: '198.51.100.10' },
     request: {
       method: 'GET',
@@ -137,9 +142,16 @@ export function parseTestCases(text: string): WrittenCase[] {
     const name = c.name.slice(0, 128);
     if (typeof c.event !== 'object' || c.event === null || Array.isArray(c.event)) throw new TestCasesError(`case "${name}" has no event object`);
     const declared = c.eventType ?? (c.event as { context?: { eventType?: unknown } }).context?.eventType;
-    if (declared !== undefined && !EVENT_TYPES.includes(declared as EventType)) throw new TestCasesError(`case "${name}": eventType must be viewer-request or viewer-response`);
+    if (declared !== undefined && !EVENT_TYPES.includes(declared as EventType))
+      throw new TestCasesError(`case "${name}": eventType must be viewer-request or viewer-response`);
     if (c.error !== undefined && typeof c.error !== 'boolean') throw new TestCasesError(`case "${name}": error must be true or false`);
-    return { name, eventType: declared as EventType | undefined, event: c.event, ...(c.expect !== undefined ? { expect: c.expect } : {}), ...(c.error ? { error: true } : {}) };
+    return {
+      name,
+      eventType: declared as EventType | undefined,
+      event: c.event,
+      ...(c.expect !== undefined ? { expect: c.expect } : {}),
+      ...(c.error ? { error: true } : {}),
+    };
   });
 }
 

@@ -49,7 +49,12 @@ const UNMEASURED_RETRIES = 2;
 
 const blocked = (testCase: string, reason: string): GateVerdict => ({ passed: false, testCase, reason, computeUtilization: undefined, cases: [] });
 
-export function createPublishGate(cloudfront: CloudFrontGateway, s3: S3Gateway | undefined, settings: GateSettings, overrides: GateOverrides = {}): PublishGate {
+export function createPublishGate(
+  cloudfront: CloudFrontGateway,
+  s3: S3Gateway | undefined,
+  settings: GateSettings,
+  overrides: GateOverrides = {},
+): PublishGate {
   let associations: ReturnType<CloudFrontGateway['listFunctionAssociations']> | undefined;
   const associationsOf = async (arn: string, signal?: AbortSignal) => {
     associations ??= cloudfront.listFunctionAssociations(signal);
@@ -62,16 +67,26 @@ export function createPublishGate(cloudfront: CloudFrontGateway, s3: S3Gateway |
   };
 
   /** The event types the function runs on: the tag, else its associations, else unknown (both). */
-  async function eventTypes(fn: FunctionRef, tags: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<readonly EventType[] | { blocked: string }> {
+  async function eventTypes(
+    fn: FunctionRef,
+    tags: Readonly<Record<string, string>>,
+    signal?: AbortSignal,
+  ): Promise<readonly EventType[] | { blocked: string }> {
     if (overrides.eventType) return [overrides.eventType];
     const tagged = tags[EVENT_TYPE_TAG];
     if (tagged !== undefined) {
-      return EVENT_TYPES.includes(tagged.trim() as EventType) ? [tagged.trim() as EventType] : { blocked: `tag ${EVENT_TYPE_TAG}="${tagged}" is not viewer-request or viewer-response` };
+      return EVENT_TYPES.includes(tagged.trim() as EventType)
+        ? [tagged.trim() as EventType]
+        : { blocked: `tag ${EVENT_TYPE_TAG}="${tagged}" is not viewer-request or viewer-response` };
     }
     return [...((await associationsOf(fn.arn, signal)) ?? [])].sort();
   }
 
-  async function userCases(fn: FunctionRef, tags: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<readonly TestCase[] | undefined | { blocked: string }> {
+  async function userCases(
+    fn: FunctionRef,
+    tags: Readonly<Record<string, string>>,
+    signal?: AbortSignal,
+  ): Promise<readonly TestCase[] | undefined | { blocked: string }> {
     let written: readonly WrittenCase[];
     let source = 'the given cases';
     if (overrides.cases) written = overrides.cases;

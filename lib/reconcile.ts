@@ -72,7 +72,12 @@ export class ReconcileError extends AutoPublishError {
 export class PublishConflictError extends ReconcileError {
   override name = 'PublishConflictError';
   constructor(functionName: string, progress: ReconcileProgress) {
-    super(functionName, progress, undefined, `${functionName}: PublishFunction answered 412 PreconditionFailed ${MAX_PUBLISH_ATTEMPTS} times; DEVELOPMENT keeps changing under us`);
+    super(
+      functionName,
+      progress,
+      undefined,
+      `${functionName}: PublishFunction answered 412 PreconditionFailed ${MAX_PUBLISH_ATTEMPTS} times; DEVELOPMENT keeps changing under us`,
+    );
   }
 }
 
@@ -130,9 +135,10 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
           seen = { ...seen, tags: await cloudfront.readTags(fn.arn) };
           break;
         case 'read':
-          seen = step.stage === 'DEVELOPMENT'
-            ? { ...seen, development: await cloudfront.describe(fn.name, 'DEVELOPMENT') }
-            : { ...seen, live: await cloudfront.describe(fn.name, 'LIVE') };
+          seen =
+            step.stage === 'DEVELOPMENT'
+              ? { ...seen, development: await cloudfront.describe(fn.name, 'DEVELOPMENT') }
+              : { ...seen, live: await cloudfront.describe(fn.name, 'LIVE') };
           break;
         case 'test': {
           if (!options.gate) throw new TypeError('reconcile: the policy asks for the publish gate, but no gate was given');

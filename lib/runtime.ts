@@ -81,12 +81,12 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     : undefined;
   const failureQueue =
     clients.failureQueue ??
-    (config.failureQueueUrl ? sqsFailureQueue(clients.sqs ?? createSqsClient({ endpoint: config.sqsEndpoint, ...credentials }), config.failureQueueUrl) : undefined);
+    (config.failureQueueUrl
+      ? sqsFailureQueue(clients.sqs ?? createSqsClient({ endpoint: config.sqsEndpoint, ...credentials }), config.failureQueueUrl)
+      : undefined);
   const observability = clients.observability ?? createObservability();
   // Only a function that names its own cases needs S3, and only from the listed buckets.
-  const s3 = config.testCasesBuckets.length > 0
-    ? s3Gateway(clients.s3 ?? createS3Client({ endpoint: config.s3Endpoint, ...credentials }))
-    : undefined;
+  const s3 = config.testCasesBuckets.length > 0 ? s3Gateway(clients.s3 ?? createS3Client({ endpoint: config.s3Endpoint, ...credentials })) : undefined;
   const gateSettings = { maxCompute: config.maxComputeUtilization, testCasesBuckets: config.testCasesBuckets };
   return {
     config,

@@ -70,7 +70,10 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   // be reconciled and no alarm would fire.
   const atStart = remainingMs();
   if (atStart <= reserveMs) {
-    throw new ConfigError('SWEEP_RESERVE_MS', `${reserveMs} ms leaves the sweep no time (${Math.floor(atStart)} ms left at its start); set it well below the sweep's timeout`);
+    throw new ConfigError(
+      'SWEEP_RESERVE_MS',
+      `${reserveMs} ms leaves the sweep no time (${Math.floor(atStart)} ms left at its start); set it well below the sweep's timeout`,
+    );
   }
 
   const deadline = new AbortController();
@@ -135,7 +138,11 @@ async function listInto(cloudfront: CloudFrontGateway, stage: Stage, into: Funct
 }
 
 /** One function's failure must not stop the others: it becomes a `failed` outcome. */
-async function reconcileOrFail(fn: FunctionListing, options: Omit<ReconcileOptions, 'eagerDevelopment'>, stopped: (error: unknown) => boolean): Promise<Outcome | 'interrupted'> {
+async function reconcileOrFail(
+  fn: FunctionListing,
+  options: Omit<ReconcileOptions, 'eagerDevelopment'>,
+  stopped: (error: unknown) => boolean,
+): Promise<Outcome | 'interrupted'> {
   if (!isFunctionName(fn.name)) {
     return failedOutcome(fn, 'sweep', options.policy.dryRun, new ListingError('DEVELOPMENT', `invalid function name ${JSON.stringify(fn.name)}`));
   }
@@ -249,7 +256,9 @@ export class SweepStalledError extends AutoPublishError {
   override name = 'SweepStalledError';
   readonly retryable = true;
   constructor(deferred: number, listingComplete: boolean) {
-    super(`sweep deferred all ${deferred} candidates${listingComplete ? '' : ' and could not finish the listing'} and reconciled none: the listing took the time, or SWEEP_RESERVE_MS is too close to the timeout`);
+    super(
+      `sweep deferred all ${deferred} candidates${listingComplete ? '' : ' and could not finish the listing'} and reconciled none: the listing took the time, or SWEEP_RESERVE_MS is too close to the timeout`,
+    );
   }
 }
 

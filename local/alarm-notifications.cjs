@@ -21,7 +21,9 @@ module.exports = async ({ resolveVariable }) => {
     );
   }
   if (topicArn && !TOPIC_ARN.test(topicArn)) {
-    throw refuse(`alarmTopicArn ${JSON.stringify(topicArn)} is not a standard SNS topic in us-east-1 (arn:aws:sns:us-east-1:<account>:<name>); alarms can notify only topics in their own region`);
+    throw refuse(
+      `alarmTopicArn ${JSON.stringify(topicArn)} is not a standard SNS topic in us-east-1 (arn:aws:sns:us-east-1:<account>:<name>); alarms can notify only topics in their own region`,
+    );
   }
   if (email && !EMAIL.test(email)) throw refuse(`alarmEmail ${JSON.stringify(email)} is not one email address`);
   return { topicArn, email };

@@ -151,7 +151,6 @@ export class LocalBus {
     return [...this.dead];
   }
 
-
   /** Drops everything still scheduled; for test teardown. */
   dispose(): void {
     for (const timer of this.timers) clearTimeout(timer);

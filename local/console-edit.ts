@@ -16,6 +16,8 @@ export function deployFunction(client: CloudFrontClient, name: string, code: str
 }
 
 async function update(client: CloudFrontClient, name: string, code: string, ifMatch: string | undefined, config: FunctionConfig | undefined): Promise<string> {
-  const out = await client.send(new UpdateFunctionCommand({ Name: name, IfMatch: ifMatch, FunctionConfig: config, FunctionCode: new TextEncoder().encode(code) }));
+  const out = await client.send(
+    new UpdateFunctionCommand({ Name: name, IfMatch: ifMatch, FunctionConfig: config, FunctionCode: new TextEncoder().encode(code) }),
+  );
   return out.ETag as string;
 }

@@ -66,9 +66,23 @@ function matchOperator(rule: Record<string, unknown>, value: Json, path: string)
   const arg = rule[op];
   switch (op) {
     case 'prefix':
-      return stringOperand(arg, value, path, op, (v, a) => v.startsWith(a), (v, a) => v.toLowerCase().startsWith(a.toLowerCase()));
+      return stringOperand(
+        arg,
+        value,
+        path,
+        op,
+        (v, a) => v.startsWith(a),
+        (v, a) => v.toLowerCase().startsWith(a.toLowerCase()),
+      );
     case 'suffix':
-      return stringOperand(arg, value, path, op, (v, a) => v.endsWith(a), (v, a) => v.toLowerCase().endsWith(a.toLowerCase()));
+      return stringOperand(
+        arg,
+        value,
+        path,
+        op,
+        (v, a) => v.endsWith(a),
+        (v, a) => v.toLowerCase().endsWith(a.toLowerCase()),
+      );
     case 'equals-ignore-case':
       if (typeof arg !== 'string') throw new PatternError(`"${op}" at "${path}" needs a string`);
       return typeof value === 'string' && value.toLowerCase() === arg.toLowerCase();
@@ -117,8 +131,7 @@ function numeric(arg: unknown, value: Json, path: string): boolean {
     const op = arg[i];
     const n = arg[i + 1];
     if (typeof n !== 'number') throw new PatternError(`"numeric" at "${path}" needs numbers`);
-    const ok =
-      op === '=' ? value === n : op === '<' ? value < n : op === '<=' ? value <= n : op === '>' ? value > n : op === '>=' ? value >= n : undefined;
+    const ok = op === '=' ? value === n : op === '<' ? value < n : op === '<=' ? value <= n : op === '>' ? value > n : op === '>=' ? value >= n : undefined;
     if (ok === undefined) throw new PatternError(`"numeric" at "${path}" has unknown comparison "${String(op)}"`);
     if (!ok) return false;
   }

@@ -170,7 +170,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // The daily full sweep is invoked with its schedule's constant input, as EventBridge does.
       const scheduled = sweepOptions.full
         ? { full: true }
-        : { version: '0', id: `sweep-${Date.now()}`, 'detail-type': 'Scheduled Event', source: 'aws.events', account, region: 'us-east-1', resources: [], detail: {} };
+        : {
+            version: '0',
+            id: `sweep-${Date.now()}`,
+            'detail-type': 'Scheduled Event',
+            source: 'aws.events',
+            account,
+            region: 'us-east-1',
+            resources: [],
+            detail: {},
+          };
       const summary = (await driftSweep(scheduled, lambdaContext('driftSweep', account, options.sweepTimeoutMs ?? 600_000))) as SweepSummary;
       outcomes.push(...summary.outcomes.map((o) => ({ ...o, decidedBy: 'sweep' as const })));
       return summary;

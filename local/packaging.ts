@@ -55,9 +55,7 @@ export function packageService(scratch: string, name: string, args: readonly str
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ code, output, seconds: (performance.now() - started) / 1000, projectDir, outDir: join(projectDir, '.serverless') }),
-    );
+    child.on('close', (code) => resolve({ code, output, seconds: (performance.now() - started) / 1000, projectDir, outDir: join(projectDir, '.serverless') }));
   });
 }
 
@@ -99,9 +97,25 @@ export function zipEntries(file: string): ZipEntry[] {
 
 // serverless-esbuild's own options: it removes these before handing the rest to esbuild.
 const PLUGIN_OPTIONS = new Set([
-  'concurrency', 'zipConcurrency', 'exclude', 'nativeZip', 'packager', 'packagePath', 'watch', 'keepOutputDirectory', 'packagerOptions',
-  'installExtraArgs', 'outputFileExtension', 'outputBuildFolder', 'outputWorkFolder', 'nodeExternals', 'skipBuild', 'skipRebuild',
-  'skipBuildExcludeFns', 'stripEntryResolveExtensions', 'disposeContext',
+  'concurrency',
+  'zipConcurrency',
+  'exclude',
+  'nativeZip',
+  'packager',
+  'packagePath',
+  'watch',
+  'keepOutputDirectory',
+  'packagerOptions',
+  'installExtraArgs',
+  'outputFileExtension',
+  'outputBuildFolder',
+  'outputWorkFolder',
+  'nodeExternals',
+  'skipBuild',
+  'skipRebuild',
+  'skipBuildExcludeFns',
+  'stripEntryResolveExtensions',
+  'disposeContext',
 ]);
 
 /**

@@ -31,7 +31,25 @@ export interface ServerlessRulesResult {
 
 // CloudFormation short-form tags (!Sub, !GetAtt, ...) would make plain js-yaml throw; they load as
 // the long form CloudFormation would see (`!Ref X` → {Ref: X}, `!GetAtt A.B` → {Fn::GetAtt: [A, B]}).
-const CFN_TAGS = ['Ref', 'Sub', 'GetAtt', 'Join', 'If', 'Equals', 'Not', 'And', 'Or', 'Select', 'Split', 'FindInMap', 'ImportValue', 'GetAZs', 'Base64', 'Condition', 'Cidr'];
+const CFN_TAGS = [
+  'Ref',
+  'Sub',
+  'GetAtt',
+  'Join',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Select',
+  'Split',
+  'FindInMap',
+  'ImportValue',
+  'GetAZs',
+  'Base64',
+  'Condition',
+  'Cidr',
+];
 const cfnSchema = yaml.DEFAULT_SCHEMA.extend(
   CFN_TAGS.flatMap((tag) =>
     (['scalar', 'sequence', 'mapping'] as const).map(
@@ -105,11 +123,7 @@ export function readServerlessRules(path = SERVERLESS_YML): ServerlessRulesResul
  * Bus rules for the functions given a target; the Lambda retry count comes from serverless.yml.
  * Functions without a target are left out, so a test can wire just the handler it exercises.
  */
-export function busRulesFromServerless(
-  result: ServerlessRulesResult,
-  targets: Record<string, BusRule['target']>,
-  retryDelayMs = 10,
-): BusRule[] {
+export function busRulesFromServerless(result: ServerlessRulesResult, targets: Record<string, BusRule['target']>, retryDelayMs = 10): BusRule[] {
   return result.rules
     .filter((r) => targets[r.functionName])
     .map((r) => {

@@ -45,7 +45,10 @@ test('skips are not announced; dry run announces Would Publish; failures Publish
   settings = { ...settings, DRY_RUN: 'true' };
   cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
   await captureLogs(async () => eventHandler(updateEvent('f'), lambdaContext()));
-  assert.deepEqual(sent().map((e) => e.DetailType), ['CloudFront Function Would Publish']);
+  assert.deepEqual(
+    sent().map((e) => e.DetailType),
+    ['CloudFront Function Would Publish'],
+  );
   assert.equal(JSON.parse(sent()[0]?.Detail ?? '{}').dryRun, true);
   cf.restore();
 
@@ -55,7 +58,10 @@ test('skips are not announced; dry run announces Would Publish; failures Publish
   cf.hooks.PublishFunction = () => cf.update('f');
   const r = await captureLogs(async () => eventHandler(updateEvent('f'), lambdaContext()));
   assert.ok(r.error);
-  assert.deepEqual(sent().map((e) => e.DetailType), ['CloudFront Function Publish Failed']);
+  assert.deepEqual(
+    sent().map((e) => e.DetailType),
+    ['CloudFront Function Publish Failed'],
+  );
 });
 
 test('a sweep announces in calls of at most 10 entries', async () => {
@@ -74,7 +80,10 @@ test('failed entries (FailedEntryCount) are sent again, and only they', async ()
   eb.on(PutEventsCommand).callsFake(async (input: { Entries: PutEventsRequestEntry[] }) => {
     round++;
     if (round === 1) {
-      return { FailedEntryCount: 1, Entries: input.Entries.map((_e, i) => (i === 1 ? { ErrorCode: 'InternalFailure', ErrorMessage: 'x' } : { EventId: 'ok' })) };
+      return {
+        FailedEntryCount: 1,
+        Entries: input.Entries.map((_e, i) => (i === 1 ? { ErrorCode: 'InternalFailure', ErrorMessage: 'x' } : { EventId: 'ok' })),
+      };
     }
     return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'ok' })) };
   });

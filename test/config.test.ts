@@ -44,12 +44,15 @@ for (const [variable, value, message] of [
   ['AUTO_PUBLISH_ALLOWED_NAMES', 'ok,../etc', /AUTO_PUBLISH_ALLOWED_NAMES: "..\/etc"/],
 ] as const) {
   test(`${variable}=${value.slice(0, 20)} stops start-up naming the variable`, () => {
-    assert.throws(() => loadConfig({ [variable]: value }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(error.variable, variable);
-      assert.match(error.message, message);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.variable, variable);
+        assert.match(error.message, message);
+        return true;
+      },
+    );
   });
 }
 
@@ -80,12 +83,15 @@ test('EVENT_BUS_NAME takes a name, not an ARN (IAM is scoped to event-bus/<name>
 // the guard turned itself off. A non-empty value that holds no pattern is a typo, never "allow all".
 for (const value of [',', ' , ', ',,,', '\t,\n']) {
   test(`AUTO_PUBLISH_ALLOWED_NAMES=${JSON.stringify(value)} (separators only) stops start-up instead of disabling the guard`, () => {
-    assert.throws(() => loadConfig({ AUTO_PUBLISH_ALLOWED_NAMES: value }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(error.variable, 'AUTO_PUBLISH_ALLOWED_NAMES');
-      assert.match(error.message, /holds no name pattern/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ AUTO_PUBLISH_ALLOWED_NAMES: value }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.variable, 'AUTO_PUBLISH_ALLOWED_NAMES');
+        assert.match(error.message, /holds no name pattern/);
+        return true;
+      },
+    );
   });
 }
 
@@ -102,10 +108,20 @@ test('SWEEP_RESERVE_MS, CLOUDFRONT_MAX_ATTEMPTS and CLOUDFRONT_MAX_CALLS_PER_SEC
   const set = loadConfig({ SWEEP_RESERVE_MS: '0', CLOUDFRONT_MAX_ATTEMPTS: '20', CLOUDFRONT_MAX_CALLS_PER_SECOND: '24' });
   assert.deepEqual([set.sweepReserveMs, set.maxAttempts, set.maxCallsPerSecond], [0, 20, 24]);
   for (const [variable, value] of [
-    ['SWEEP_RESERVE_MS', '-1'], ['SWEEP_RESERVE_MS', '900001'], ['SWEEP_RESERVE_MS', '10s'],
-    ['CLOUDFRONT_MAX_ATTEMPTS', '0'], ['CLOUDFRONT_MAX_ATTEMPTS', '21'], ['CLOUDFRONT_MAX_ATTEMPTS', 'eight'],
-    ['CLOUDFRONT_MAX_CALLS_PER_SECOND', '0'], ['CLOUDFRONT_MAX_CALLS_PER_SECOND', '1001'], ['CLOUDFRONT_MAX_CALLS_PER_SECOND', '2.5'],
+    ['SWEEP_RESERVE_MS', '-1'],
+    ['SWEEP_RESERVE_MS', '900001'],
+    ['SWEEP_RESERVE_MS', '10s'],
+    ['CLOUDFRONT_MAX_ATTEMPTS', '0'],
+    ['CLOUDFRONT_MAX_ATTEMPTS', '21'],
+    ['CLOUDFRONT_MAX_ATTEMPTS', 'eight'],
+    ['CLOUDFRONT_MAX_CALLS_PER_SECOND', '0'],
+    ['CLOUDFRONT_MAX_CALLS_PER_SECOND', '1001'],
+    ['CLOUDFRONT_MAX_CALLS_PER_SECOND', '2.5'],
   ] as const) {
-    assert.throws(() => loadConfig({ [variable]: value }), (e: unknown) => e instanceof ConfigError && e.variable === variable, `${variable}=${value}`);
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (e: unknown) => e instanceof ConfigError && e.variable === variable,
+      `${variable}=${value}`,
+    );
   }
 });

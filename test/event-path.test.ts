@@ -95,7 +95,13 @@ describe('event path: never publish what is not ours to publish', () => {
   });
 
   test('tag value is compared case-insensitively after trimming; other values do not opt in', async () => {
-    for (const [value, expected] of [[' TRUE ', 'published'], ['True', 'published'], ['yes', 'skipped-not-opted-in'], ['false', 'skipped-not-opted-in'], ['', 'skipped-not-opted-in']] as const) {
+    for (const [value, expected] of [
+      [' TRUE ', 'published'],
+      ['True', 'published'],
+      ['yes', 'skipped-not-opted-in'],
+      ['false', 'skipped-not-opted-in'],
+      ['', 'skipped-not-opted-in'],
+    ] as const) {
       cf = fakeCloudFront({ f: { tags: { 'auto-publish': value }, devEtag: 'E2' } });
       assert.equal(actionOf(await invoke(updateEvent('f'))), expected, `tag value ${JSON.stringify(value)}`);
       cf.restore();
@@ -111,7 +117,10 @@ describe('event path: never publish what is not ours to publish', () => {
     });
     assert.equal(actionOf(await invoke(updateEvent('a'))), 'published');
     assert.equal(actionOf(await invoke(updateEvent('b'))), 'skipped-not-opted-in');
-    assert.deepEqual(cf.publishes.map((p) => p.name), ['a']);
+    assert.deepEqual(
+      cf.publishes.map((p) => p.name),
+      ['a'],
+    );
   });
 
   test('an in-sync function (status UNASSOCIATED) is not published: LIVE is read, ETags compared, no no-op publish', async () => {
@@ -125,7 +134,10 @@ describe('event path: never publish what is not ours to publish', () => {
   test('DEPLOYED in sync: LIVE is read and the ETags agree, nothing published', async () => {
     cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E2', status: 'DEPLOYED' } });
     assert.equal(actionOf(await invoke(updateEvent('f'))), 'skipped-in-sync');
-    assert.deepEqual(cf.calls.filter((c) => c.op === 'DescribeFunction').map((c) => c.input.Stage), ['DEVELOPMENT', 'LIVE']);
+    assert.deepEqual(
+      cf.calls.filter((c) => c.op === 'DescribeFunction').map((c) => c.input.Stage),
+      ['DEVELOPMENT', 'LIVE'],
+    );
   });
 
   // The unconfirmed reading: DEVELOPMENT of an associated function keeps saying DEPLOYED after an
@@ -143,7 +155,10 @@ describe('event path: never publish what is not ours to publish', () => {
   test('an unknown status reads LIVE and compares ETags (two round trips before the publish)', async () => {
     cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1', status: 'IN_PROGRESS' } });
     assert.equal(actionOf(await invoke(updateEvent('f'))), 'published');
-    assert.deepEqual(cf.calls.filter((c) => c.op === 'DescribeFunction').map((c) => c.input.Stage), ['DEVELOPMENT', 'LIVE']);
+    assert.deepEqual(
+      cf.calls.filter((c) => c.op === 'DescribeFunction').map((c) => c.input.Stage),
+      ['DEVELOPMENT', 'LIVE'],
+    );
 
     cf.restore();
     cf = fakeCloudFront({ g: { tags: opted, devEtag: 'E2', liveEtag: 'E2', status: 'IN_PROGRESS' } });
@@ -183,7 +198,10 @@ describe('event path: 412 races', () => {
     assert.equal(actionOf(r), 'published');
     const fresh = cf.functions.get('f')?.devEtag;
     assert.notEqual(fresh, 'E2');
-    assert.deepEqual(cf.calls.filter((c) => c.op === 'PublishFunction').map((c) => c.input.IfMatch), ['E2', fresh]);
+    assert.deepEqual(
+      cf.calls.filter((c) => c.op === 'PublishFunction').map((c) => c.input.IfMatch),
+      ['E2', fresh],
+    );
     assert.equal(r.result?.outcomes[0]?.etag, fresh);
     assert.equal(r.result?.outcomes[0]?.publishAttempts, 2);
   });
@@ -283,7 +301,12 @@ describe('event path: duplicates, gone and failures', () => {
 
 describe('event path: what is ignored and what is rejected', () => {
   const ignored = {
-    'a failed call': apiCall('UpdateFunction2020_05_31', { errorCode: 'PreconditionFailed', errorMessage: 'x', requestParameters: null, responseElements: null }),
+    'a failed call': apiCall('UpdateFunction2020_05_31', {
+      errorCode: 'PreconditionFailed',
+      errorMessage: 'x',
+      requestParameters: null,
+      responseElements: null,
+    }),
     'TagResource on a distribution': tagEvent('arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL'),
     'TagResource on a KeyValueStore': tagEvent('arn:aws:cloudfront::123456789012:key-value-store/0f4c1a2b'),
     PublishFunction: apiCall('PublishFunction2020_05_31', { requestParameters: { name: 'f', ifMatch: 'E2' } }),
@@ -371,12 +394,27 @@ test('an ignored event is counted (ignored-event), so an EMF line is always writ
 describe('event path: reading LIVE eagerly (the measured alternative)', () => {
   const policy = { optedIn: (t: Readonly<Record<string, string>>) => t['auto-publish'] === 'true', nameAllowed: () => true, dryRun: false, gate: false };
   const gateway = () => cloudFrontGateway(createCloudFrontClient({ maxAttempts: 1, credentials: TEST_CREDENTIALS }));
-  for (const [status, live, expected] of [['DEPLOYED', 'E2', 'published'], ['UNPUBLISHED', 'E2', 'published'], ['DEPLOYED', 'E3', 'skipped-in-sync']] as const) {
+  for (const [status, live, expected] of [
+    ['DEPLOYED', 'E2', 'published'],
+    ['UNPUBLISHED', 'E2', 'published'],
+    ['DEPLOYED', 'E3', 'skipped-in-sync'],
+  ] as const) {
     test(`eagerLive reads tags, DEVELOPMENT and LIVE in one round trip (${status}, LIVE ${live} → ${expected})`, async () => {
       cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E3', liveEtag: live, status } });
-      const outcome = await reconcile({ name: 'f', arn: arnOf('f') }, 'UpdateFunction', { cloudfront: gateway(), policy, eagerDevelopment: true, eagerLive: true });
+      const outcome = await reconcile({ name: 'f', arn: arnOf('f') }, 'UpdateFunction', {
+        cloudfront: gateway(),
+        policy,
+        eagerDevelopment: true,
+        eagerLive: true,
+      });
       assert.equal(outcome.action, expected);
-      assert.deepEqual(cf.calls.slice(0, 3).map((c) => c.op).sort(), ['DescribeFunction', 'DescribeFunction', 'ListTagsForResource']);
+      assert.deepEqual(
+        cf.calls
+          .slice(0, 3)
+          .map((c) => c.op)
+          .sort(),
+        ['DescribeFunction', 'DescribeFunction', 'ListTagsForResource'],
+      );
       assert.equal(cf.count(), expected === 'published' ? 4 : 3);
     });
   }

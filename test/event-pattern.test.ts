@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { matchesPattern, PatternError } from '../local/event-pattern';
 import { SHARED_DOC_PATTERN as rule } from './support/rule-pattern';
 
-
 const event = (eventName: string, extra: Record<string, unknown> = {}) => ({
   source: 'aws.cloudfront',
   'detail-type': 'AWS API Call via CloudTrail',

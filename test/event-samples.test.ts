@@ -26,7 +26,10 @@ function rulePattern(): EventPattern {
   const { rules, skipped } = readServerlessRules();
   const patterns = rules.filter((r) => r.functionName === 'onFunctionChange').map((r) => r.pattern);
   assert.equal(patterns.length, 1, 'onFunctionChange has exactly one eventBridge pattern');
-  assert.deepEqual(skipped.filter((s) => s.functionName === 'onFunctionChange'), []);
+  assert.deepEqual(
+    skipped.filter((s) => s.functionName === 'onFunctionChange'),
+    [],
+  );
   // A variable would be resolved by the framework: then this file would not show what gets deployed.
   assert.ok(!JSON.stringify(patterns[0]).includes('${'), 'the pattern must be literal');
   return patterns[0] as EventPattern;
@@ -34,13 +37,15 @@ function rulePattern(): EventPattern {
 
 const pattern = rulePattern();
 const index = JSON.parse(readFileSync(join(eventsDir, 'index.json'), 'utf8')) as Record<string, IndexEntry>;
-const files = readdirSync(eventsDir).filter((f) => f.endsWith('.json') && f !== 'index.json').sort();
+const files = readdirSync(eventsDir)
+  .filter((f) => f.endsWith('.json') && f !== 'index.json')
+  .sort();
 const load = (file: string): Json => JSON.parse(readFileSync(join(eventsDir, file), 'utf8'));
 const isCloudTrail = (event: Json) => event['detail-type'] === 'AWS API Call via CloudTrail';
 const baseName = (eventName: string) => eventName.replace(/\d{4}_\d{2}_\d{2}$/, '');
 
 test('TRIGGERING_OPERATIONS and the rule in serverless.yml name the same operations', () => {
-  const prefixes = ((pattern.detail as { eventName: { prefix: string }[] }).eventName).map((p) => p.prefix);
+  const prefixes = (pattern.detail as { eventName: { prefix: string }[] }).eventName.map((p) => p.prefix);
   assert.deepEqual([...prefixes].sort(), [...TRIGGERING_OPERATIONS].sort());
 });
 
@@ -61,10 +66,7 @@ describe('events/ samples', () => {
 
     test(`${file} is a well-formed EventBridge event`, () => {
       const event = load(file);
-      assert.deepEqual(
-        Object.keys(event).sort(),
-        ['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version'],
-      );
+      assert.deepEqual(Object.keys(event).sort(), ['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version']);
       assert.equal(event.version, '0');
       assert.match(event.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       assert.equal(event.account, ACCOUNT);
@@ -76,9 +78,25 @@ describe('events/ samples', () => {
 
       const d = event.detail;
       assert.equal(event.source, 'aws.cloudfront');
-      for (const key of ['eventVersion', 'userIdentity', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress',
-        'userAgent', 'requestParameters', 'responseElements', 'requestID', 'eventID', 'readOnly', 'eventType',
-        'managementEvent', 'recipientAccountId', 'eventCategory']) {
+      for (const key of [
+        'eventVersion',
+        'userIdentity',
+        'eventTime',
+        'eventSource',
+        'eventName',
+        'awsRegion',
+        'sourceIPAddress',
+        'userAgent',
+        'requestParameters',
+        'responseElements',
+        'requestID',
+        'eventID',
+        'readOnly',
+        'eventType',
+        'managementEvent',
+        'recipientAccountId',
+        'eventCategory',
+      ]) {
         assert.ok(key in d, `${file}: detail.${key} missing`);
       }
       assert.equal(d.eventSource, 'cloudfront.amazonaws.com');
@@ -115,10 +133,19 @@ describe('events/ samples', () => {
   test('the samples cover the scenarios the handler must tell apart', () => {
     const cloudTrail = files.map((f) => [f, load(f)] as const).filter(([, e]) => isCloudTrail(e));
     const names = cloudTrail.map(([, e]) => e.detail.eventName as string);
-    assert.ok(names.some((n) => /\d{4}_\d{2}_\d{2}$/.test(n)), 'a suffixed eventName');
-    assert.ok(names.some((n) => !/\d{4}_\d{2}_\d{2}$/.test(n)), 'a plain eventName');
+    assert.ok(
+      names.some((n) => /\d{4}_\d{2}_\d{2}$/.test(n)),
+      'a suffixed eventName',
+    );
+    assert.ok(
+      names.some((n) => !/\d{4}_\d{2}_\d{2}$/.test(n)),
+      'a plain eventName',
+    );
     for (const base of ['CreateFunction', 'UpdateFunction', 'TagResource', 'PublishFunction']) {
-      assert.ok(names.some((n) => baseName(n) === base), `a ${base} sample`);
+      assert.ok(
+        names.some((n) => baseName(n) === base),
+        `a ${base} sample`,
+      );
     }
     const resources = cloudTrail.map(([, e]) => e.detail.requestParameters?.resource ?? '');
     assert.ok(resources.some((r) => r.includes(':function/')) && resources.some((r) => r.includes(':distribution/')));

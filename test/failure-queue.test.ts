@@ -17,7 +17,8 @@ const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/cloudfront-autop
 const opted = { 'auto-publish': 'true' };
 const sqs = mockClient(SQSClient);
 let cf: FakeCloudFront;
-const sentRecords = () => sqs.commandCalls(SendMessageCommand).map((c) => ({ url: c.args[0].input.QueueUrl, body: JSON.parse(c.args[0].input.MessageBody ?? '{}') }));
+const sentRecords = () =>
+  sqs.commandCalls(SendMessageCommand).map((c) => ({ url: c.args[0].input.QueueUrl, body: JSON.parse(c.args[0].input.MessageBody ?? '{}') }));
 const invoke = (event: unknown) => captureLogs(async () => eventHandlerWith({ FAILURE_QUEUE_URL: QUEUE })(event, lambdaContext()));
 
 beforeEach(() => {
@@ -40,7 +41,10 @@ test('an event we cannot understand goes to the queue at once, in the destinatio
   assert.match(record?.body.responsePayload.errorMessage, /not a JSON object/);
   assert.equal(cf.count(), 0);
   assert.ok(r.lines.some((l) => l.message === 'sent to the failure queue without retries' && l.errorName === 'BadEventError'));
-  assert.ok(r.lines.some((l) => l['sent-to-failure-queue'] === 1), 'counted');
+  assert.ok(
+    r.lines.some((l) => l['sent-to-failure-queue'] === 1),
+    'counted',
+  );
 });
 
 test('a refused call (AccessDenied) is not retried either: the failed outcome is reported, the event queued', async () => {

@@ -18,18 +18,35 @@ before(async () => {
 });
 after(() => emulator.close());
 
-function invoke(which: string, event: unknown, env: Record<string, string>): Promise<{ result?: { outcomes?: { action: string }[]; counts?: Record<string, number> }; error?: { name: string; message: string } }> {
+function invoke(
+  which: string,
+  event: unknown,
+  env: Record<string, string>,
+): Promise<{ result?: { outcomes?: { action: string }[]; counts?: Record<string, number> }; error?: { name: string; message: string } }> {
   const { NODE_TEST_CONTEXT: _runner, ...inherited } = process.env;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', fixture, which, JSON.stringify(event)], {
-      env: { ...inherited, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'x', CLOUDFRONT_MAX_ATTEMPTS: '1', ...env },
-      encoding: 'utf8',
-      timeout: 60_000,
-    }, (error, stdout) => {
-      const line = stdout.trim().split('\n').at(-1);
-      if (!line) reject(error ?? new Error('no output'));
-      else resolve(JSON.parse(line));
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', fixture, which, JSON.stringify(event)],
+      {
+        env: {
+          ...inherited,
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+          AWS_ACCESS_KEY_ID: 'AKIDENV',
+          AWS_SECRET_ACCESS_KEY: 'x',
+          CLOUDFRONT_MAX_ATTEMPTS: '1',
+          ...env,
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+      (error, stdout) => {
+        const line = stdout.trim().split('\n').at(-1);
+        if (!line) reject(error ?? new Error('no output'));
+        else resolve(JSON.parse(line));
+      },
+    );
   });
 }
 

@@ -22,7 +22,10 @@ let cf: FakeCloudFront;
 let settings: Settings = {};
 const invoke = (name = 'f') => captureLogs<EventSummary>(async () => eventHandlerWith(settings)(updateEvent(name), lambdaContext()));
 const outcomeOf = (r: { result?: EventSummary }) => r.result?.outcomes[0];
-const tested = () => cf.calls.filter((c) => c.op === 'TestFunction').map((c) => JSON.parse(new TextDecoder().decode(c.input.EventObject as Uint8Array)).context.eventType as string);
+const tested = () =>
+  cf.calls
+    .filter((c) => c.op === 'TestFunction')
+    .map((c) => JSON.parse(new TextDecoder().decode(c.input.EventObject as Uint8Array)).context.eventType as string);
 const s3Object = (text: string) => ({ Body: { transformToString: async () => text } }) as never;
 
 beforeEach(() => {
@@ -46,13 +49,19 @@ test('a function that throws is blocked: not published, the invocation succeeds,
   assert.equal(outcome?.action, 'blocked');
   assert.equal(cf.count('PublishFunction'), 0);
   assert.equal(cf.functions.get('f')?.liveEtag, 'E1', 'the old code stays live');
-  assert.match(outcome?.blocked?.reason ?? '', /^no event type passed: smoke viewer-request: the function threw: TypeError.*; smoke viewer-response: the function threw/);
+  assert.match(
+    outcome?.blocked?.reason ?? '',
+    /^no event type passed: smoke viewer-request: the function threw: TypeError.*; smoke viewer-response: the function threw/,
+  );
   const line = r.lines.find((l) => l.message === 'outcome');
   assert.equal(line?.action, 'blocked');
   assert.equal(typeof line?.testCase, 'string');
   assert.ok('computeUtilization' in (line ?? {}));
   assert.equal(line?.level, 'WARN');
-  assert.ok(r.lines.some((l) => l.blocked === 1), 'counted in an EMF metric');
+  assert.ok(
+    r.lines.some((l) => l.blocked === 1),
+    'counted in an EMF metric',
+  );
   const entry = eb.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
   assert.equal(entry?.DetailType, 'CloudFront Function Publish Blocked');
   const detail = JSON.parse(entry?.Detail ?? '{}');
@@ -127,7 +136,8 @@ test("the function's own cases from S3 replace the smoke events; expect is a par
     { name: 'rejects garbage', eventType: 'viewer-request', event: { request: {} }, error: true },
   ];
   s3.on(GetObjectCommand, { Bucket: 'edge-tests', Key: 'f.json' }).resolves(s3Object(JSON.stringify(cases)));
-  const redirect = (e: { request?: { uri?: string } }) => (e.request?.uri === '/old' ? { output: JSON.stringify({ response: { statusCode: 302, statusDescription: 'Found' } }) } : { error: 'Error: bad' });
+  const redirect = (e: { request?: { uri?: string } }) =>
+    e.request?.uri === '/old' ? { output: JSON.stringify({ response: { statusCode: 302, statusDescription: 'Found' } }) } : { error: 'Error: bad' };
   world({ tags: { ...opted, 'auto-publish-tests': 's3://edge-tests/f.json' }, test: redirect as FakeFunction['test'] });
   assert.equal(outcomeOf(await invoke())?.action, 'published');
   assert.equal(cf.count('TestFunction'), 2);
@@ -205,8 +215,19 @@ test('PUBLISH_GATE=off publishes untested; the settings refuse what they cannot 
   assert.equal(loadConfig({}).publishGate, 'smoke');
   assert.equal(loadConfig({}).maxComputeUtilization, 70);
   assert.deepEqual(loadConfig({ TEST_CASES_BUCKETS: 'a-bucket, b.bucket' }).testCasesBuckets, ['a-bucket', 'b.bucket']);
-  for (const [variable, value] of [['PUBLISH_GATE', 'strict'], ['PUBLISH_GATE_MAX_COMPUTE', '0'], ['PUBLISH_GATE_MAX_COMPUTE', '101'], ['PUBLISH_GATE_MAX_COMPUTE', '7.5'], ['TEST_CASES_BUCKETS', 'Not_A_Bucket'], ['TEST_CASES_BUCKETS', ',']] as const) {
-    assert.throws(() => loadConfig({ [variable]: value }), (e: unknown) => e instanceof ConfigError && e.variable === variable, `${variable}=${value}`);
+  for (const [variable, value] of [
+    ['PUBLISH_GATE', 'strict'],
+    ['PUBLISH_GATE_MAX_COMPUTE', '0'],
+    ['PUBLISH_GATE_MAX_COMPUTE', '101'],
+    ['PUBLISH_GATE_MAX_COMPUTE', '7.5'],
+    ['TEST_CASES_BUCKETS', 'Not_A_Bucket'],
+    ['TEST_CASES_BUCKETS', ','],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (e: unknown) => e instanceof ConfigError && e.variable === variable,
+      `${variable}=${value}`,
+    );
   }
 });
 

@@ -22,14 +22,23 @@ for (const [label, otherActorPublishes, expected] of [
   test(`412 after a publish: ${label} → ${expected}`, () =>
     withEmulator({}, async (emulator) => {
       const admin = clientFor(emulator, { accessKeyId: 'console-user' });
-      const created = await admin.send(new CreateFunctionCommand({
-        Name: 'f', FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: encode('function handler(e) { return e.request; }'),
-        Tags: { Items: [{ Key: 'auto-publish', Value: 'true' }] },
-      }));
+      const created = await admin.send(
+        new CreateFunctionCommand({
+          Name: 'f',
+          FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+          FunctionCode: encode('function handler(e) { return e.request; }'),
+          Tags: { Items: [{ Key: 'auto-publish', Value: 'true' }] },
+        }),
+      );
       await admin.send(new PublishFunctionCommand({ Name: 'f', IfMatch: created.ETag }));
-      const updated = await admin.send(new UpdateFunctionCommand({
-        Name: 'f', IfMatch: created.ETag, FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: encode('function handler(e) { /* v2 */ return e.request; }'),
-      }));
+      const updated = await admin.send(
+        new UpdateFunctionCommand({
+          Name: 'f',
+          IfMatch: created.ETag,
+          FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+          FunctionCode: encode('function handler(e) { /* v2 */ return e.request; }'),
+        }),
+      );
       // Our first PublishFunction either commits and is answered 503 (after commit), or meets a
       // publish of the same version by another actor just before it; every other call is clean.
       let first = true;
@@ -40,9 +49,13 @@ for (const [label, otherActorPublishes, expected] of [
         emulator.controls.setFaults(ourFirstPublish && !otherActorPublishes ? { probability: 1, afterCommitShare: 1, seed: 1 } : undefined);
         return true;
       });
-      const cloudfront = cloudFrontGateway(createCloudFrontClient({
-        endpoint: emulator.endpoint, maxAttempts: 3, credentials: { accessKeyId: 'reconciler', secretAccessKey: 'x' },
-      }));
+      const cloudfront = cloudFrontGateway(
+        createCloudFrontClient({
+          endpoint: emulator.endpoint,
+          maxAttempts: 3,
+          credentials: { accessKeyId: 'reconciler', secretAccessKey: 'x' },
+        }),
+      );
       const outcome = await reconcile({ name: 'f', arn: emulator.state.model.arnFor('f') }, 'UpdateFunction', { cloudfront, policy, eagerDevelopment: true });
       assert.equal(outcome.action, expected);
       assert.equal(outcome.etag, updated.ETag);
@@ -62,7 +75,9 @@ async function scriptedPublish(script: [number, string][]) {
     req.resume();
     const [status, code] = script[Math.min(attempt++, script.length - 1)] as [number, string];
     res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': `r${attempt}` });
-    res.end(`<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${code}</Message></Error><RequestId>r${attempt}</RequestId></ErrorResponse>`);
+    res.end(
+      `<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${code}</Message></Error><RequestId>r${attempt}</RequestId></ErrorResponse>`,
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -80,7 +95,9 @@ for (const [first, expected] of [
   test(`publish: ${first[1]}, then PreconditionFailed → ${expected}`, async () => {
     const target = await scriptedPublish([[...first], [412, 'PreconditionFailed']]);
     try {
-      const gateway = cloudFrontGateway(createCloudFrontClient({ endpoint: target.endpoint, maxAttempts: 3, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } }));
+      const gateway = cloudFrontGateway(
+        createCloudFrontClient({ endpoint: target.endpoint, maxAttempts: 3, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } }),
+      );
       assert.equal(await gateway.publish('f', 'E2'), expected);
       assert.equal(target.attempts(), first[0] === 412 ? 1 : 2);
     } finally {

@@ -27,9 +27,5 @@ if (files.length === 0) {
 // Powertools' supported way to watch its output: in dev mode Logger and Metrics write to the global
 // console, which test/support/lambda.ts captures. Metrics are off in dev mode unless said otherwise.
 const env = { ...process.env, POWERTOOLS_DEV: 'true', POWERTOOLS_METRICS_DISABLED: 'false', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...flags, ...files],
-  { stdio: 'inherit', env },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...flags, ...files], { stdio: 'inherit', env });
 process.exit(result.status ?? 1);

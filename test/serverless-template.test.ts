@@ -27,7 +27,12 @@ const SWEEP_FN = 'DriftSweepLambdaFunction';
 type Json = any; // CloudFormation is untyped JSON; the assertions below do the checking.
 type Resources = Record<string, { Type: string; Condition?: string; Properties: Json; DependsOn?: unknown }>;
 interface Packaged {
-  template: { Resources: Resources; Conditions?: Record<string, Json>; Parameters?: Record<string, { Type: string; Default?: string }>; Outputs?: Record<string, Json> };
+  template: {
+    Resources: Resources;
+    Conditions?: Record<string, Json>;
+    Parameters?: Record<string, { Type: string; Default?: string }>;
+    Outputs?: Record<string, Json>;
+  };
   state: Json;
   dir: string;
   seconds: number;
@@ -59,7 +64,10 @@ const EMAIL = 'ops@example.com';
 /** alarmTopicArn / alarmEmail values packaging must refuse, and what its message must say. */
 const REFUSED_ALARM_PARAMS = {
   'alarm-both': { args: [`--param=alarmTopicArn=${TOPIC_ARN}`, `--param=alarmEmail=${EMAIL}`], message: /set alarmTopicArn or alarmEmail, not both/ },
-  'alarm-topic-elsewhere': { args: ['--param=alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:ops-alarms'], message: /alarmTopicArn .* is not a standard SNS topic in us-east-1/ },
+  'alarm-topic-elsewhere': {
+    args: ['--param=alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:ops-alarms'],
+    message: /alarmTopicArn .* is not a standard SNS topic in us-east-1/,
+  },
   'alarm-two-emails': { args: ['--param=alarmEmail=a@example.com,b@example.com'], message: /alarmEmail .* is not one email address/ },
 } as const;
 
@@ -68,7 +76,13 @@ before(
     const refused = Object.entries(REFUSED_ALARM_PARAMS);
     const [a, b, c, d, e, ...f] = await Promise.all([
       packageService(scratch, 'default'),
-      packageService(scratch, 'with-bus', ['--stage', 'prod', '--param=eventBusName=my-bus', '--param=tagKey=team-publish', '--param=testCasesBuckets=edge-tests,more.tests']),
+      packageService(scratch, 'with-bus', [
+        '--stage',
+        'prod',
+        '--param=eventBusName=my-bus',
+        '--param=tagKey=team-publish',
+        '--param=testCasesBuckets=edge-tests,more.tests',
+      ]),
       packageService(scratch, 'eu-west-1', ['--region', 'eu-west-1']),
       packageService(scratch, 'alarm-topic', [`--param=alarmTopicArn=${TOPIC_ARN}`]),
       packageService(scratch, 'alarm-email', [`--param=alarmEmail=${EMAIL}`]),
@@ -193,9 +207,10 @@ function lambdaRoleId(t: Packaged): string {
   const ids = [EVENT_FN, SWEEP_FN].map((id) => {
     const role = fn(t, id).Role;
     // { "Fn::GetAtt": [X, "Arn"] } or { "Fn::Sub": "${X.Arn}" }; anything else is not a role of this stack.
-    const logicalId = Array.isArray(role?.['Fn::GetAtt']) && role['Fn::GetAtt'][1] === 'Arn'
-      ? role['Fn::GetAtt'][0]
-      : /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(typeof role?.['Fn::Sub'] === 'string' ? role['Fn::Sub'] : '')?.[1];
+    const logicalId =
+      Array.isArray(role?.['Fn::GetAtt']) && role['Fn::GetAtt'][1] === 'Arn'
+        ? role['Fn::GetAtt'][0]
+        : /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(typeof role?.['Fn::Sub'] === 'string' ? role['Fn::Sub'] : '')?.[1];
     assert.ok(typeof logicalId === 'string', `${id}: Role is ${JSON.stringify(role)}, not a role of this stack`);
     return logicalId;
   });
@@ -345,7 +360,10 @@ describe('serverless package (offline, no credentials)', () => {
     assert.deepEqual(rule.EventPattern, RULE_PATTERN);
     assert.ok(rule.EventBusName === undefined || rule.EventBusName === 'default', `rule on bus ${JSON.stringify(rule.EventBusName)}`);
     assert.equal(rule.State, 'ENABLED');
-    assert.deepEqual(rule.Targets.map((x: Json) => x.Arn), [{ 'Fn::GetAtt': [EVENT_FN, 'Arn'] }]);
+    assert.deepEqual(
+      rule.Targets.map((x: Json) => x.Arn),
+      [{ 'Fn::GetAtt': [EVENT_FN, 'Arn'] }],
+    );
     assert.ok(!JSON.stringify(rule.EventPattern).includes('PublishFunction'));
   });
 
@@ -354,7 +372,10 @@ describe('serverless package (offline, no credentials)', () => {
     assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression).sort(), ['rate(1 day)', 'rate(15 minutes)']);
     for (const [, r] of schedules) {
       const targets = r.Properties.Targets as Json[];
-      assert.deepEqual(targets.map((x) => x.Arn), [{ 'Fn::GetAtt': [SWEEP_FN, 'Arn'] }]);
+      assert.deepEqual(
+        targets.map((x) => x.Arn),
+        [{ 'Fn::GetAtt': [SWEEP_FN, 'Arn'] }],
+      );
       const input = targets[0].Input === undefined ? undefined : JSON.parse(targets[0].Input);
       assert.deepEqual(input, r.Properties.ScheduleExpression === 'rate(1 day)' ? { full: true } : undefined);
     }
@@ -373,26 +394,45 @@ describe('serverless package (offline, no credentials)', () => {
       }
     }
     const cloudfront = statements.flatMap((s) => s.Action.filter((a) => a.startsWith('cloudfront:')).map((a) => [a, s.Resource] as const));
-    assert.deepEqual(
-      [...new Set(cloudfront.map(([a]) => a))].sort(),
-      ['cloudfront:DescribeFunction', 'cloudfront:ListDistributions', 'cloudfront:ListFunctions', 'cloudfront:ListTagsForResource', 'cloudfront:PublishFunction', 'cloudfront:TestFunction'],
-    );
+    assert.deepEqual([...new Set(cloudfront.map(([a]) => a))].sort(), [
+      'cloudfront:DescribeFunction',
+      'cloudfront:ListDistributions',
+      'cloudfront:ListFunctions',
+      'cloudfront:ListTagsForResource',
+      'cloudfront:PublishFunction',
+      'cloudfront:TestFunction',
+    ]);
     const UNSCOPED = ['cloudfront:ListDistributions', 'cloudfront:ListFunctions'];
     for (const [action, resources] of cloudfront) {
       assert.deepEqual(resources, UNSCOPED.includes(action) ? ['*'] : [FUNCTION_ARN], `resources of ${action}`);
     }
     const starResources = statements.filter((s) => s.Resource.includes('*'));
-    assert.deepEqual(starResources.flatMap((s) => s.Action).sort(), UNSCOPED, 'only ListFunctions and ListDistributions (no resource scoping) may use Resource "*"');
+    assert.deepEqual(
+      starResources.flatMap((s) => s.Action).sort(),
+      UNSCOPED,
+      'only ListFunctions and ListDistributions (no resource scoping) may use Resource "*"',
+    );
   });
 
-  test('IAM: the gate may test any of this account\'s functions, and read objects only from the listed test-case buckets', () => {
-    assert.deepEqual(statementsFor(plain, 'cloudfront:TestFunction').flatMap((s) => s.Resource), [FUNCTION_ARN]);
-    assert.deepEqual(effectiveStatements(plain).flatMap((s) => s.Action.filter((a) => a.startsWith('s3:'))), [], 'no S3 at all without buckets');
+  test("IAM: the gate may test any of this account's functions, and read objects only from the listed test-case buckets", () => {
+    assert.deepEqual(
+      statementsFor(plain, 'cloudfront:TestFunction').flatMap((s) => s.Resource),
+      [FUNCTION_ARN],
+    );
+    assert.deepEqual(
+      effectiveStatements(plain).flatMap((s) => s.Action.filter((a) => a.startsWith('s3:'))),
+      [],
+      'no S3 at all without buckets',
+    );
     const get = statementsFor(withBus, 's3:GetObject');
     assert.equal(get.length, 1);
     assert.deepEqual(get[0]!.Action, ['s3:GetObject']);
     assert.deepEqual(get[0]!.Resource.flatMap((r) => literal(r)).sort(), ['arn:aws:s3:::edge-tests/*', 'arn:aws:s3:::more.tests/*']);
-    assert.deepEqual(effectiveStatements(withBus).flatMap((s) => s.Action.filter((a) => a.startsWith('s3:'))), ['s3:GetObject'], 'no other S3 action');
+    assert.deepEqual(
+      effectiveStatements(withBus).flatMap((s) => s.Action.filter((a) => a.startsWith('s3:'))),
+      ['s3:GetObject'],
+      'no other S3 action',
+    );
   });
 
   test('IAM: both functions run as one role of this stack, which only Lambda can assume', () => {
@@ -410,7 +450,7 @@ describe('serverless package (offline, no credentials)', () => {
     }
   });
 
-  test('IAM: logs only CreateLogStream/PutLogEvents, on exactly the two functions\' own log groups', () => {
+  test("IAM: logs only CreateLogStream/PutLogEvents, on exactly the two functions' own log groups", () => {
     for (const t of [plain, withBus]) {
       const groups = functionLogGroupIds(t).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
       const logs = effectiveStatements(t).filter((s) => s.Action.some((a) => a.startsWith('logs:')));
@@ -421,7 +461,10 @@ describe('serverless package (offline, no credentials)', () => {
       assert.ok(!actions.includes('logs:TagResource'), 'no logs:TagResource');
       assert.deepEqual([...new Set(actions)].sort(), ['logs:CreateLogStream', 'logs:PutLogEvents']);
       for (const s of logs) {
-        assert.ok(s.Action.every((a) => a.startsWith('logs:')), `logs mixed with other services: ${s.Action}`);
+        assert.ok(
+          s.Action.every((a) => a.startsWith('logs:')),
+          `logs mixed with other services: ${s.Action}`,
+        );
         for (const r of s.Resource) assert.ok(!/log-group:[^:"]*\*/.test(JSON.stringify(r)), `wildcard log-group name in ${JSON.stringify(r)}`);
       }
       for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
@@ -512,11 +555,15 @@ describe('serverless package (offline, no credentials)', () => {
   });
 
   test('dashboard: every action has a graph, and so does each invocation metric', () => {
-    const graphed = new Set(graphedMetrics(plain).filter((m) => m.namespace === METRICS_NAMESPACE).map((m) => m.name));
+    const graphed = new Set(
+      graphedMetrics(plain)
+        .filter((m) => m.namespace === METRICS_NAMESPACE)
+        .map((m) => m.name),
+    );
     for (const name of EMITTED) assert.ok(graphed.has(name), `no graph of ${name}`);
   });
 
-  test('dashboard: the sweep\'s duration, both functions\' errors and throttles, the failure queue\'s depth; its URL is an output', () => {
+  test("dashboard: the sweep's duration, both functions' errors and throttles, the failure queue's depth; its URL is an output", () => {
     const metrics = graphedMetrics(plain);
     const names = [EVENT_FN, SWEEP_FN].map((id) => fn(plain, id).FunctionName as string);
     const has = (namespace: string, name: string, dimensions: Record<string, string>) =>
@@ -524,18 +571,24 @@ describe('serverless package (offline, no credentials)', () => {
     for (const functionName of names) {
       for (const metric of ['Errors', 'Throttles']) assert.ok(has('AWS/Lambda', metric, { FunctionName: functionName }), `${metric} of ${functionName}`);
     }
-    assert.ok(has('AWS/Lambda', 'Duration', { FunctionName: names[1]! }), 'the sweep\'s duration');
-    assert.ok(has('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: `queue-name-of-${queueLogicalId(plain)}` }), 'the failure queue\'s depth');
-    for (const m of metrics.filter((m) => m.namespace === 'AWS/Lambda')) assert.ok(names.includes(m.dimensions.FunctionName!), `${m.widget}: ${JSON.stringify(m.dimensions)}`);
+    assert.ok(has('AWS/Lambda', 'Duration', { FunctionName: names[1]! }), "the sweep's duration");
+    assert.ok(has('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: `queue-name-of-${queueLogicalId(plain)}` }), "the failure queue's depth");
+    for (const m of metrics.filter((m) => m.namespace === 'AWS/Lambda'))
+      assert.ok(names.includes(m.dimensions.FunctionName!), `${m.widget}: ${JSON.stringify(m.dimensions)}`);
 
     const alarmWidgets = (dashboardBody(plain).widgets as Json[]).filter((w) => w.type === 'alarm');
     assert.deepEqual(
       alarmWidgets.flatMap((w) => w.properties.alarms).sort(),
-      ofType(plain, 'AWS::CloudWatch::Alarm').map(([id]) => subValue(plain, `${id}.Arn`)).sort(),
+      ofType(plain, 'AWS::CloudWatch::Alarm')
+        .map(([id]) => subValue(plain, `${id}.Arn`))
+        .sort(),
       'the alarm widget shows every alarm',
     );
 
-    for (const [t, stage] of [[plain, 'dev'], [withBus, 'prod']] as const) {
+    for (const [t, stage] of [
+      [plain, 'dev'],
+      [withBus, 'prod'],
+    ] as const) {
       const [id, dashboard] = ofType(t, 'AWS::CloudWatch::Dashboard')[0]!;
       assert.equal(dashboard.Properties.DashboardName, `cloudfront-autopublish-${stage}`);
       assert.deepEqual(t.template.Outputs?.DashboardUrl?.Value, { 'Fn::Sub': `${DASHBOARD_URL}\${${id}}` });
@@ -640,7 +693,10 @@ describe('serverless package (offline, no credentials)', () => {
         typeof expr !== 'object' || expr === null ? [] : 'Fn::Equals' in expr ? [expr['Fn::Equals']] : Object.values(expr).flatMap(equalsIn);
       for (const [name, expr] of conditions) {
         for (const operands of equalsIn(expr)) {
-          assert.ok(operands.some((o) => isParameter(t, o?.Ref)), `${name} compares ${JSON.stringify(operands)}: no template parameter`);
+          assert.ok(
+            operands.some((o) => isParameter(t, o?.Ref)),
+            `${name} compares ${JSON.stringify(operands)}: no template parameter`,
+          );
         }
       }
     }

@@ -37,8 +37,16 @@ test('follows NextMarker through every page and publishes every opted-in unpubli
   assert.equal(r.error, undefined);
   assert.equal(r.result?.listed, 250);
   assert.equal(cf.count('ListFunctions'), 6);
-  assert.deepEqual(cf.calls.filter((c) => c.op === 'ListFunctions').map((c) => c.input.Stage).sort(), [...Array(3).fill('DEVELOPMENT'), ...Array(3).fill('LIVE')]);
-  const expected = Object.entries(fleet(250)).filter(([, f]) => f.tags['auto-publish'] && f.liveEtag !== f.devEtag).map(([n]) => n);
+  assert.deepEqual(
+    cf.calls
+      .filter((c) => c.op === 'ListFunctions')
+      .map((c) => c.input.Stage)
+      .sort(),
+    [...Array(3).fill('DEVELOPMENT'), ...Array(3).fill('LIVE')],
+  );
+  const expected = Object.entries(fleet(250))
+    .filter(([, f]) => f.tags['auto-publish'] && f.liveEtag !== f.devEtag)
+    .map(([n]) => n);
   assert.deepEqual(cf.publishes.map((p) => p.name).sort(), expected.sort());
   for (const name of expected) assert.equal(cf.functions.get(name)?.liveEtag, cf.functions.get(name)?.devEtag);
 });
@@ -79,7 +87,10 @@ test('unknown statuses are candidates too; untouched UNASSOCIATED and DEPLOYED c
   });
   const r = await run();
   assert.equal(r.result?.candidates, 1);
-  assert.deepEqual(cf.publishes.map((p) => p.name), ['a']);
+  assert.deepEqual(
+    cf.publishes.map((p) => p.name),
+    ['a'],
+  );
   assert.equal(cf.count('ListTagsForResource'), 1);
 });
 
@@ -98,7 +109,10 @@ test('one failure does not stop the others; afterwards the sweep throws, naming 
   assert.equal(r.error.name, 'SweepFailedError');
   assert.match(r.error.message, /1 function\(s\): broken$/);
   assert.ok(r.lines.some((l) => l.action === 'failed' && l.function === 'broken' && /AccessDenied/.test(String(l.error))));
-  assert.ok(r.lines.some((l) => l.message === 'sweep finished'), 'the summary is logged before the error');
+  assert.ok(
+    r.lines.some((l) => l.message === 'sweep finished'),
+    'the summary is logged before the error',
+  );
 });
 
 test('dry run lists and decides, and publishes nothing', async () => {
@@ -225,7 +239,13 @@ test('the hard stop during listing: what was listed is deferred, the listing is 
     },
   };
   const deadline = Date.now() + 400;
-  const report = await sweep({ cloudfront: gateway, policy: policyFor(loadConfig({})), concurrency: 1, remainingMs: () => deadline - Date.now(), reserveMs: 200 });
+  const report = await sweep({
+    cloudfront: gateway,
+    policy: policyFor(loadConfig({})),
+    concurrency: 1,
+    remainingMs: () => deadline - Date.now(),
+    reserveMs: 200,
+  });
   assert.equal(report.listingComplete, false);
   assert.deepEqual(report.deferred, ['a']);
 });
@@ -233,10 +253,15 @@ test('the hard stop during listing: what was listed is deferred, the listing is 
 test('Pacer: a burst, then one call per 1/rate seconds, in arrival order', async () => {
   let now = 0;
   const slept: number[] = [];
-  const pacer = new Pacer(10, 3, () => now, async (ms) => {
-    slept.push(ms);
-    now += ms;
-  });
+  const pacer = new Pacer(
+    10,
+    3,
+    () => now,
+    async (ms) => {
+      slept.push(ms);
+      now += ms;
+    },
+  );
   const times: number[] = [];
   await Promise.all(Array.from({ length: 6 }, (_, i) => pacer.take().then(() => times.push(now) && i)));
   assert.deepEqual(times, [0, 0, 0, 100, 200, 300]);
@@ -262,7 +287,10 @@ test('a sweep that deferred every candidate and reconciled none fails, so the al
   assert.match(r.error.message, /deferred all \d+ candidates/);
   assert.match(r.error.message, /SWEEP_RESERVE_MS/);
   assert.equal(cf.count('PublishFunction'), 0);
-  assert.ok(r.lines.some((l) => l.message === 'sweep finished'), 'the summary is logged before the error');
+  assert.ok(
+    r.lines.some((l) => l.message === 'sweep finished'),
+    'the summary is logged before the error',
+  );
 });
 
 test('a full sweep ({"full": true}) takes every function as a candidate, whatever the listings say', async () => {
@@ -275,6 +303,9 @@ test('a full sweep ({"full": true}) takes every function as a candidate, whateve
   assert.equal(regular.result?.candidates, 0);
   const full = await captureLogs(async () => sweepHandlerWith(settings)({ full: true }, lambdaContext()));
   assert.equal(full.result?.candidates, 2);
-  assert.deepEqual(cf.publishes.map((p) => p.name), ['hidden']);
+  assert.deepEqual(
+    cf.publishes.map((p) => p.name),
+    ['hidden'],
+  );
   assert.equal(full.result?.counts['skipped-in-sync'], 1);
 });

@@ -43,16 +43,25 @@ test('--region sets the signing region (default us-east-1: CloudFront is global)
   }
 });
 
-test('--profile signs with that profile\'s keys (the SDK reads the shared files of the process: a child process)', async () => {
+test("--profile signs with that profile's keys (the SDK reads the shared files of the process: a child process)", async () => {
   const target = await recordingEndpoint();
   const dir = mkdtempSync(join(tmpdir(), 'cfap-profile-'));
   writeFileSync(join(dir, 'credentials'), '[ci]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = s\n');
   writeFileSync(join(dir, 'config'), '[profile ci]\nregion = us-east-1\n');
-  const env = { PATH: process.env.PATH, HOME: dir, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config'), CLOUDFRONT_MAX_ATTEMPTS: '1' };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+    AWS_CONFIG_FILE: join(dir, 'config'),
+    CLOUDFRONT_MAX_ATTEMPTS: '1',
+  };
   try {
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['cli/bin.cjs', 'status', '--endpoint', target.endpoint, '--profile', 'ci'], { env, encoding: 'utf8', timeout: 60_000 }, (error, _stdout, stderr) =>
-        resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stderr }),
+      execFile(
+        process.execPath,
+        ['cli/bin.cjs', 'status', '--endpoint', target.endpoint, '--profile', 'ci'],
+        { env, encoding: 'utf8', timeout: 60_000 },
+        (error, _stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }),
       );
     });
     assert.equal(run.code, 0, run.stderr);
@@ -71,16 +80,31 @@ test('emulator: serves CloudFront on the printed endpoint, prints each CloudTrai
   const endpoint = /listening on (http:\/\/\S+)/.exec(r.out[0] ?? '')?.[1];
   assert.match(r.out[0] ?? '', /\(account 210987654321\)/);
   const client = new CloudFrontClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDWATCH', secretAccessKey: 'x' }, maxAttempts: 1 });
-  await client.send(new CreateFunctionCommand({ Name: 'watched', FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: new TextEncoder().encode('function handler(e) { return e.request; }') }));
+  await client.send(
+    new CreateFunctionCommand({
+      Name: 'watched',
+      FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+      FunctionCode: new TextEncoder().encode('function handler(e) { return e.request; }'),
+    }),
+  );
   const listed = await client.send(new ListFunctionsCommand({}));
-  assert.deepEqual(listed.FunctionList?.Items?.map((i) => i.Name), ['watched']);
-  assert.ok(r.out.some((l) => /CreateFunction\S* watched$/.test(l)), r.out.join('\n'));
+  assert.deepEqual(
+    listed.FunctionList?.Items?.map((i) => i.Name),
+    ['watched'],
+  );
+  assert.ok(
+    r.out.some((l) => /CreateFunction\S* watched$/.test(l)),
+    r.out.join('\n'),
+  );
   stop();
   assert.equal(await running, 0);
 });
 
 test('emulator: a bad --port or --account is a usage error (exit 2)', async () => {
-  for (const args of [['--port', '99999'], ['--account', '12345']]) {
+  for (const args of [
+    ['--port', '99999'],
+    ['--account', '12345'],
+  ]) {
     const r = io();
     assert.equal(await main(['emulator', ...args], r.io), 2, args.join(' '));
     assert.match(r.err[0] ?? '', new RegExp(args[0] as string));

@@ -21,7 +21,8 @@ beforeEach(() => {
   emulator.state.reset();
   emulator.controls.clearPublishLog();
   emulator.controls.setAuthorizer(undefined);
-  const seed = (name: string, tags: Record<string, string>, publish: boolean) => emulator.state.seed({ name, code: 'function handler(e){return e.request}', tags, publish });
+  const seed = (name: string, tags: Record<string, string>, publish: boolean) =>
+    emulator.state.seed({ name, code: 'function handler(e){return e.request}', tags, publish });
   seed('in-sync', { 'auto-publish': 'true' }, true);
   seed('pending', { 'auto-publish': 'true' }, false);
   seed('untagged', {}, false);
@@ -57,7 +58,10 @@ test('status: a table with opted in, DEVELOPMENT status and ETag, LIVE ETag, in 
 test('status --json is machine-readable and honours --tag-key/--tag-value', async () => {
   const r = await cli('status', '--json', '--endpoint', emulator.endpoint, '--tag-key', 'team-publish', '--tag-value', 'YES');
   const states = JSON.parse(r.out) as { name: string; optedIn: boolean; liveEtag: string | null; developmentEtag: string }[];
-  assert.deepEqual(states.filter((s) => s.optedIn).map((s) => s.name), ['team-tagged']);
+  assert.deepEqual(
+    states.filter((s) => s.optedIn).map((s) => s.name),
+    ['team-tagged'],
+  );
   const inSync = states.find((s) => s.name === 'in-sync');
   assert.equal(inSync?.liveEtag, inSync?.developmentEtag);
 });
@@ -73,12 +77,20 @@ test('sweep --dry-run decides without publishing; sweep publishes only the opted
   assert.equal(real.code, 0, real.err);
   assert.match(real.out, /pending\s+published\s+E\w+\s+sweep/);
   assert.match(real.out, /untagged\s+skipped-not-opted-in/);
-  assert.deepEqual(emulator.controls.publishLog().map((p) => p.name), ['pending']);
+  assert.deepEqual(
+    emulator.controls.publishLog().map((p) => p.name),
+    ['pending'],
+  );
 });
 
 test('sweep on a terminal: one progress line on stderr, redrawn in place (done/total, publishes, blocked, failures)', async () => {
   emulator.state.seed({ name: 'pending-2', code: 'function handler(e){return e.request}', tags: { 'auto-publish': 'true' }, publish: false });
-  emulator.state.seed({ name: 'throws', code: 'function handler(e){return e.request.headers["x-none"].value}', tags: { 'auto-publish': 'true' }, publish: false });
+  emulator.state.seed({
+    name: 'throws',
+    code: 'function handler(e){return e.request.headers["x-none"].value}',
+    tags: { 'auto-publish': 'true' },
+    publish: false,
+  });
   emulator.controls.setAuthorizer((r) => !(r.operation === 'ListTagsForResource' && String(r.target).endsWith('/pending-2')));
   const r = await cliOn({ interactive: true }, 'sweep', '--endpoint', emulator.endpoint);
   assert.equal(r.code, 1);
@@ -187,10 +199,14 @@ async function withEndpoint(status: number, body: string, contentType: string, r
   }
 }
 
-const NGINX_404 = '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+const NGINX_404 =
+  '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
 test('an endpoint answering 404 or 403 with an empty body: the error names the HTTP status', async () => {
-  for (const [status, name] of [[404, 'NotFound'], [403, '']] as const) {
+  for (const [status, name] of [
+    [404, 'NotFound'],
+    [403, ''],
+  ] as const) {
     await withEndpoint(status, '', 'text/plain', async (endpoint) => {
       for (const command of [['status'], ['sweep'], ['reconcile', 'f1']]) {
         const r = await cli(...command, '--endpoint', endpoint);
@@ -252,7 +268,11 @@ test('the installed bin: no credentials against AWS is one clear line (process-l
 });
 
 test('the installed bin works against the emulator with no credentials at all', async () => {
-  const r = await bin(['status', '--endpoint', emulator.endpoint], { PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'cfap-home-')), AWS_EC2_METADATA_DISABLED: 'true' });
+  const r = await bin(['status', '--endpoint', emulator.endpoint], {
+    PATH: process.env.PATH,
+    HOME: mkdtempSync(join(tmpdir(), 'cfap-home-')),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^NAME\s+OPTED IN/);
 });

@@ -22,10 +22,15 @@ interface Run {
 
 function run(args: string[], cwd: string): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, args, { cwd, encoding: 'utf8', timeout: TIMEOUT_MS, env: { ...process.env, CLOUDFRONT_ENDPOINT: '' } }, (error, stdout, stderr) => {
-      const e = error as (Error & { code?: number | string; killed?: boolean; signal?: string }) | null;
-      done({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, timedOut: Boolean(e?.killed), stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      args,
+      { cwd, encoding: 'utf8', timeout: TIMEOUT_MS, env: { ...process.env, CLOUDFRONT_ENDPOINT: '' } },
+      (error, stdout, stderr) => {
+        const e = error as (Error & { code?: number | string; killed?: boolean; signal?: string }) | null;
+        done({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, timedOut: Boolean(e?.killed), stdout, stderr });
+      },
+    );
   });
 }
 

@@ -117,8 +117,17 @@ test('status, sweep and test against the emulator the installed package started'
   const client = new CloudFrontClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'package-test', secretAccessKey: 'local' } });
   const code = (body: string) => new TextEncoder().encode(`function handler(event) {\n  ${body}\n  return event.request;\n}`);
   const tags = { Items: [{ Key: 'auto-publish', Value: 'true' }] };
-  await client.send(new CreateFunctionCommand({ Name: 'pkg-good', FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: code('// fine'), Tags: tags }));
-  await client.send(new CreateFunctionCommand({ Name: 'pkg-throws', FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: code('event.request.headers["x-none"].value;'), Tags: tags }));
+  await client.send(
+    new CreateFunctionCommand({ Name: 'pkg-good', FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: code('// fine'), Tags: tags }),
+  );
+  await client.send(
+    new CreateFunctionCommand({
+      Name: 'pkg-throws',
+      FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+      FunctionCode: code('event.request.headers["x-none"].value;'),
+      Tags: tags,
+    }),
+  );
   client.destroy();
 
   const status = await cli('status', '--endpoint', endpoint);

@@ -12,7 +12,11 @@ before(async () => {
   emulator = await startEmulator({ accountId: '123456789012', testFunctionBudgetMs: 200 });
   emulator.state.seed({ name: 'good', code: 'function handler(event) { return event.request; }' });
   emulator.state.seed({ name: 'broken', code: 'function handler(event) { return event.request.headers["x-missing"].value; }' });
-  emulator.state.seed({ name: 'redirect', code: 'function handler(event) { return { statusCode: 302, statusDescription: "Found", headers: { location: { value: "/new" } } }; }', publish: true });
+  emulator.state.seed({
+    name: 'redirect',
+    code: 'function handler(event) { return { statusCode: 302, statusDescription: "Found", headers: { location: { value: "/new" } } }; }',
+    publish: true,
+  });
 });
 after(() => emulator.close());
 
@@ -41,21 +45,54 @@ test('a function that throws would be blocked: exit 1, the error in the row', as
 test('--cases FILE with expect, --stage LIVE, --json', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cfap-cases-'));
   const file = join(dir, 'cases.json');
-  writeFileSync(file, JSON.stringify([
-    { name: 'redirects', eventType: 'viewer-request', event: { version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '1.2.3.4' }, request: { method: 'GET', uri: '/old', querystring: {}, headers: {}, cookies: {} } }, expect: { response: { statusCode: 302 } } },
-    { name: 'says where', eventType: 'viewer-request', event: { version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '1.2.3.4' }, request: { method: 'GET', uri: '/old', querystring: {}, headers: {}, cookies: {} } }, expect: { response: { headers: { location: { value: '/elsewhere' } } } } },
-  ]));
+  writeFileSync(
+    file,
+    JSON.stringify([
+      {
+        name: 'redirects',
+        eventType: 'viewer-request',
+        event: {
+          version: '1.0',
+          context: { eventType: 'viewer-request' },
+          viewer: { ip: '1.2.3.4' },
+          request: { method: 'GET', uri: '/old', querystring: {}, headers: {}, cookies: {} },
+        },
+        expect: { response: { statusCode: 302 } },
+      },
+      {
+        name: 'says where',
+        eventType: 'viewer-request',
+        event: {
+          version: '1.0',
+          context: { eventType: 'viewer-request' },
+          viewer: { ip: '1.2.3.4' },
+          request: { method: 'GET', uri: '/old', querystring: {}, headers: {}, cookies: {} },
+        },
+        expect: { response: { headers: { location: { value: '/elsewhere' } } } },
+      },
+    ]),
+  );
   const r = await cli('test', 'redirect', '--endpoint', emulator.endpoint, '--cases', file, '--stage', 'LIVE', '--json');
   assert.equal(r.code, 1);
   const verdict = JSON.parse(r.out) as { stage: string; passed: boolean; testCase: string; cases: { testCase: string; passed: boolean }[] };
   assert.equal(verdict.stage, 'LIVE');
   assert.equal(verdict.passed, false);
   assert.equal(verdict.testCase, 'says where');
-  assert.deepEqual(verdict.cases.map((c) => [c.testCase, c.passed]), [['redirects', true], ['says where', false]]);
+  assert.deepEqual(
+    verdict.cases.map((c) => [c.testCase, c.passed]),
+    [
+      ['redirects', true],
+      ['says where', false],
+    ],
+  );
 });
 
 test('--cases s3://… reads the object from S3 (the emulator serves it path-style)', async () => {
-  emulator.state.putObject('edge-tests', 'good.json', JSON.stringify([{ name: 'echoes', eventType: 'viewer-request', event: { request: { uri: '/' } }, expect: { request: { uri: '/' } } }]));
+  emulator.state.putObject(
+    'edge-tests',
+    'good.json',
+    JSON.stringify([{ name: 'echoes', eventType: 'viewer-request', event: { request: { uri: '/' } }, expect: { request: { uri: '/' } } }]),
+  );
   const r = await cli('test', 'good', '--endpoint', emulator.endpoint, '--cases', 's3://edge-tests/good.json');
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /^echoes\s+viewer-request\s+pass/m);

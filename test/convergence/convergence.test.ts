@@ -53,7 +53,16 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('untag' as const), fn: fnIndex }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('tagOther' as const), fn: fnIndex }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('publishOther' as const), fn: fnIndex }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('race' as const), fn: fnIndex, writers: fc.integer({ min: 2, max: 3 }), publisher: fc.boolean(), mixed: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('race' as const),
+      fn: fnIndex,
+      writers: fc.integer({ min: 2, max: 3 }),
+      publisher: fc.boolean(),
+      mixed: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('sweep' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 6 }) }) },
   {
@@ -65,7 +74,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('faultsOff' as const) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('throttle' as const), burst: fc.integer({ min: 1, max: 3 }), ratePerSecond: fc.constantFrom(20, 100) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('throttle' as const), burst: fc.integer({ min: 1, max: 3 }), ratePerSecond: fc.constantFrom(20, 100) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('throttleOff' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('latency' as const), maxMs: fc.integer({ min: 2, max: 12 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('latencyOff' as const) }) },
@@ -114,7 +126,9 @@ after(async () => {
   await rig.close();
 });
 
-test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} against the emulator`, { timeout: TIME_LIMIT_MS ? TIME_LIMIT_MS + 120_000 : undefined }, async (t) => {
+test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} against the emulator`, {
+  timeout: TIME_LIMIT_MS ? TIME_LIMIT_MS + 120_000 : undefined,
+}, async (t) => {
   const started = performance.now();
   const property = fc.asyncProperty(history, async (h) => {
     for (let i = 0; i < (SEED !== undefined ? REPEAT : 1); i++) {
@@ -139,7 +153,9 @@ test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} agains
   } finally {
     const s = rig.stats;
     const seconds = (performance.now() - started) / 1000;
-    t.diagnostic(`${s.histories} histories in ${seconds.toFixed(1)} s (mean ${(s.ms / Math.max(1, s.histories)).toFixed(0)} ms); dry-run ${s.dryRun}, guarded ${s.guarded}`);
+    t.diagnostic(
+      `${s.histories} histories in ${seconds.toFixed(1)} s (mean ${(s.ms / Math.max(1, s.histories)).toFixed(0)} ms); dry-run ${s.dryRun}, guarded ${s.guarded}`,
+    );
     t.diagnostic(`histories with each step kind: ${JSON.stringify(s.historiesWith)}`);
     t.diagnostic(`histories per variant value: ${JSON.stringify(s.variants)}`);
     t.diagnostic(
@@ -211,11 +227,17 @@ test(`every variant combination (${ALL_VARIANTS.length}): an aimed history and a
       const publishesAfter = (c: ModelCall) => ours.filter((p) => p.op === 'publishFunction' && p.ok && p.name === c.name && p.seq > c.seq);
 
       // The setup did associate: every update of fn-a, fn-b and fn-ab landed on an associated function.
-      for (const name of ['fn-a', 'fn-b', 'fn-ab']) assert.ok(updates(name).length > 0 && updates(name).every((u) => u.associated), `${name} updated while associated`);
+      for (const name of ['fn-a', 'fn-b', 'fn-ab'])
+        assert.ok(updates(name).length > 0 && updates(name).every((u) => u.associated), `${name} updated while associated`);
       // The update whose event arrived was published by the event path.
       const [aFirst, aLost] = updates('fn-a');
       assert.ok(aFirst && aLost);
-      assert.ok(ours.some((p) => p.op === 'publishFunction' && p.ok && p.name === 'fn-a' && p.seq > aFirst.seq && p.seq < aLost.seq && p.invocation?.startsWith('event')), 'fn-a: the event path published the first edit');
+      assert.ok(
+        ours.some(
+          (p) => p.op === 'publishFunction' && p.ok && p.name === 'fn-a' && p.seq > aFirst.seq && p.seq < aLost.seq && p.invocation?.startsWith('event'),
+        ),
+        'fn-a: the event path published the first edit',
+      );
       // The updates whose events were lost were published by a sweep, once, while DEVELOPMENT's status
       // read as the variant says: with DEPLOYED, only the ETags told the reconciler they differed.
       for (const lost of [updates('fn-b')[0]!, aLost]) {
@@ -228,12 +250,18 @@ test(`every variant combination (${ALL_VARIANTS.length}): an aimed history and a
       assert.equal(ours.filter((p) => p.op === 'publishFunction' && p.name === 'fn-ab').length, 0);
       // The refused update answered the variant's error.
       const refused = calls.filter((c) => c.op === 'updateFunction' && c.name === 'fn_d' && !c.ok);
-      assert.deepEqual(refused.map((c) => c.error), [v.validationError]);
+      assert.deepEqual(
+        refused.map((c) => c.error),
+        [v.validationError],
+      );
       // No version published twice (IN_PROGRESS is not "differs"): keyed on function + ETag, since
       // fn-a, fn-b and fn_d share their version 1 ETag, and fn-a and fn-b their version 2 one.
       const attempts = ours.filter((p) => p.op === 'publishFunction').map((p) => versionKey(p.name, p.ifMatch));
       assert.deepEqual(repeated(attempts), [], 'a version the reconciler sent twice');
-      assert.ok(repeated(ours.filter((p) => p.op === 'publishFunction').map((p) => p.ifMatch ?? '')).length > 0, 'ETags repeat across functions here, so an ETag-only key would have cried "published twice"');
+      assert.ok(
+        repeated(ours.filter((p) => p.op === 'publishFunction').map((p) => p.ifMatch ?? '')).length > 0,
+        'ETags repeat across functions here, so an ETag-only key would have cried "published twice"',
+      );
 
       // Once the publishes have settled (the final sweep's two listings used up reads:2; duration: wait
       // it out), a sweep costs the in-sync associated functions no call: only fn-ab, updated but not
@@ -243,7 +271,10 @@ test(`every variant combination (${ALL_VARIANTS.length}): an aimed history and a
       const mark = rig.calls.length;
       await rig.sweep('quiet-sweep');
       const quiet = rig.calls.slice(mark).filter((c) => c.invocation?.startsWith('quiet-sweep'));
-      assert.deepEqual(quiet.map((c) => `${c.op} ${c.name}`), ['listTagsForResource fn-ab']);
+      assert.deepEqual(
+        quiet.map((c) => `${c.op} ${c.name}`),
+        ['listTagsForResource fn-ab'],
+      );
     });
     await t.test(`${describeVariants(v)}: sampled`, async () => {
       const [sampled] = fc.sample(history, { seed: 9_000 + i, numRuns: 1 });
@@ -308,7 +339,8 @@ test('the publish gate in a history: bad versions are tested and never published
       const ours = calls.filter((c) => c.actor === RECONCILER_ACTOR);
       const writes = (name: string) => calls.filter((c) => (c.op === 'updateFunction' || c.op === 'createFunction') && c.ok && c.name === name);
       const testsOf = (name: string, etag: string | undefined) => ours.filter((c) => c.op === 'testFunction' && c.ok && c.name === name && c.ifMatch === etag);
-      const publishesOf = (name: string, etag: string | undefined) => ours.filter((c) => c.op === 'publishFunction' && c.ok && c.name === name && c.etag === etag);
+      const publishesOf = (name: string, etag: string | undefined) =>
+        ours.filter((c) => c.op === 'publishFunction' && c.ok && c.name === name && c.etag === etag);
       const state = (name: string) => rig.emulator.state.snapshot().find((f) => f.name === name)!;
 
       // fn-a: the throwing edit was tested once by its event, failed, and never went live; the fix did.
@@ -340,12 +372,18 @@ test('the publish gate in a history: bad versions are tested and never published
       const [dV1, dThrows] = writes('fn_d');
       assert.ok(dV1 && dThrows);
       const dTests = testsOf('fn_d', dThrows.etag);
-      assert.ok(dTests.some((c) => /^sweep-/.test(c.invocation ?? '')), 'the sweep tested it');
+      assert.ok(
+        dTests.some((c) => /^sweep-/.test(c.invocation ?? '')),
+        'the sweep tested it',
+      );
       assert.ok(!dTests.some((c) => /^event-/.test(c.invocation ?? '')), 'no event did: it was lost');
       assert.equal(state('fn_d').live?.etag, dV1.etag, 'LIVE unchanged');
 
       // fn-ab: not opted in, so never even tested.
-      assert.deepEqual(ours.filter((c) => c.op === 'testFunction' && c.name === 'fn-ab'), []);
+      assert.deepEqual(
+        ours.filter((c) => c.op === 'testFunction' && c.name === 'fn-ab'),
+        [],
+      );
 
       // The final sweep (faults off) succeeded and says why the two are held back.
       const final = rig.finalSweep;

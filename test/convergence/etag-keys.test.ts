@@ -12,9 +12,15 @@ import { repeated, versionKey } from '../support/versions';
 const V2 = etagForVersion(2);
 const V3 = etagForVersion(3);
 let seq = 0;
-const call = (c: Partial<ModelCall> & Pick<ModelCall, 'op' | 'name'>): ModelCall => ({ seq: ++seq, actor: RECONCILER_ACTOR, invocation: 'event-1', ok: true, ...c });
+const call = (c: Partial<ModelCall> & Pick<ModelCall, 'op' | 'name'>): ModelCall => ({
+  seq: ++seq,
+  actor: RECONCILER_ACTOR,
+  invocation: 'event-1',
+  ok: true,
+  ...c,
+});
 
-test('invariant 3 is keyed on the function: a publish sent with another function\'s ETag is caught although this invocation read that ETag', () => {
+test("invariant 3 is keyed on the function: a publish sent with another function's ETag is caught although this invocation read that ETag", () => {
   // fn-b is at version 2, fn-a at version 3. The invocation publishes fn-a with V2: fn-a's own stale
   // version 2, and exactly the ETag it just read for fn-b.
   const calls = [
@@ -24,7 +30,9 @@ test('invariant 3 is keyed on the function: a publish sent with another function
   ];
   const publish = calls[2]!;
   // Keyed on the ETag alone ("IfMatch is an ETag this invocation read"), the check passes: fooled.
-  const readByEtagAlone = calls.some((c) => c.op === 'describeFunction' && c.invocation === publish.invocation && c.seq < publish.seq && c.etag === publish.ifMatch);
+  const readByEtagAlone = calls.some(
+    (c) => c.op === 'describeFunction' && c.invocation === publish.invocation && c.seq < publish.seq && c.etag === publish.ifMatch,
+  );
   assert.equal(readByEtagAlone, true, 'the ETag-only check finds V2 among the reads and is satisfied');
   // Keyed on function and invocation, it is not.
   const violations = etagUseViolations(publish, calls);
@@ -32,7 +40,7 @@ test('invariant 3 is keyed on the function: a publish sent with another function
   assert.match(violations[0]!, /publish #\d+ of fn-a sent IfMatch \w+, but its last DEVELOPMENT read \(#\d+\) said \w+/);
 });
 
-test('invariant 3 accepts the same publish when it carries fn-a\'s own ETag', () => {
+test("invariant 3 accepts the same publish when it carries fn-a's own ETag", () => {
   const calls = [
     call({ op: 'describeFunction', name: 'fn-b', stage: 'DEVELOPMENT', etag: V2 }),
     call({ op: 'describeFunction', name: 'fn-a', stage: 'DEVELOPMENT', etag: V3 }),
@@ -50,7 +58,9 @@ test('"no version published twice": two functions published at the same version 
   assert.deepEqual(repeated(publishes.map((p) => p.etag)), [etagForVersion(1)], 'keyed on the ETag alone: a false "published twice"');
   assert.deepEqual(repeated(publishes.map((p) => versionKey(p.name, p.etag))), []);
   // And a real repeat is still caught.
-  assert.deepEqual(repeated([...publishes, { name: 'fn-b', etag: etagForVersion(1) }].map((p) => versionKey(p.name, p.etag))), [versionKey('fn-b', etagForVersion(1))]);
+  assert.deepEqual(repeated([...publishes, { name: 'fn-b', etag: etagForVersion(1) }].map((p) => versionKey(p.name, p.etag))), [
+    versionKey('fn-b', etagForVersion(1)),
+  ]);
 });
 
 // ------------------------------------------------------------------------------ invariant 6 (the gate)
@@ -77,7 +87,11 @@ test('invariant 6 is keyed on invocation, function and ETag: a passed test of th
     call({ op: 'publishFunction', name: 'fn-a', ifMatch: V3, developmentEtag: V3, etag: V3, code: GOOD }),
   ];
   const publish = calls[2]!;
-  assert.equal(calls.some((c) => c.op === 'testFunction' && c.etag === publish.ifMatch), true, 'an ETag-only check finds a passed test of V3');
+  assert.equal(
+    calls.some((c) => c.op === 'testFunction' && c.etag === publish.ifMatch),
+    true,
+    'an ETag-only check finds a passed test of V3',
+  );
   const violations = gateViolations(publish, calls);
   assert.equal(violations.length, 1, violations.join('\n'));
   assert.match(violations[0]!, /^6: publish #\d+ of fn-a .* by event-1 without a TestFunction of fn-a before it$/);

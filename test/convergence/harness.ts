@@ -453,9 +453,17 @@ export class Rig {
   private wrapModel(): void {
     const model = this.emulator.state.model as unknown as Record<string, (...args: any[]) => any>;
     const original = Object.fromEntries(
-      ['createFunction', 'updateFunction', 'describeFunction', 'publishFunction', 'deleteFunction', 'tagResource', 'untagResource', 'listTagsForResource', 'prepareTest'].map(
-        (op) => [op, (model[op] as (...args: any[]) => any).bind(model)],
-      ),
+      [
+        'createFunction',
+        'updateFunction',
+        'describeFunction',
+        'publishFunction',
+        'deleteFunction',
+        'tagResource',
+        'untagResource',
+        'listTagsForResource',
+        'prepareTest',
+      ].map((op) => [op, (model[op] as (...args: any[]) => any).bind(model)]),
     );
     const tagsOf = (name: string): Record<string, string> | null => {
       try {
@@ -481,7 +489,8 @@ export class Rig {
           // A crashed Lambda makes no more calls: nothing of it reaches the state machine.
           throw new CloudFrontError('InternalError', 500, `caller ${invocation} crashed (injected)`);
         }
-        const name = op === 'createFunction' || op === 'updateFunction' ? String(args[0]?.name) : op.endsWith('Resource') ? nameOfArn(args[0]) : String(args[0]);
+        const name =
+          op === 'createFunction' || op === 'updateFunction' ? String(args[0]?.name) : op.endsWith('Resource') ? nameOfArn(args[0]) : String(args[0]);
         // prepareTest is TestFunction's model half (the If-Match check; the run follows, off the model).
         const call: ModelCall = { seq: ++this.seq, op: op === 'prepareTest' ? 'testFunction' : op, name, actor, invocation, ok: true };
         if (op === 'describeFunction') call.stage = args[1] ?? 'DEVELOPMENT';
@@ -574,7 +583,16 @@ export class Rig {
   /** One drift sweep, as the schedule would start it. */
   async sweep(prefix = 'sweep'): Promise<unknown> {
     const [id] = this.newInvocation(prefix);
-    const scheduled = { version: '0', id, 'detail-type': 'Scheduled Event', source: 'aws.events', account: this.emulator.accountId, region: 'us-east-1', resources: [], detail: {} };
+    const scheduled = {
+      version: '0',
+      id,
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: this.emulator.accountId,
+      region: 'us-east-1',
+      resources: [],
+      detail: {},
+    };
     const driftSweep = makeDriftSweep(this.runtime());
     return clientContext.run(id, () => driftSweep(scheduled, lambdaContext(600_000, this.emulator.accountId)));
   }
@@ -629,7 +647,13 @@ export class Rig {
     for (const [index, step] of steps.entries()) {
       kinds.add(step.kind);
       inc(this.stats.steps, step.kind);
-      await this.apply(step, history, index, () => ++version, (p) => sweeps.push(p.catch((e: unknown) => void sweepErrors.push(e))));
+      await this.apply(
+        step,
+        history,
+        index,
+        () => ++version,
+        (p) => sweeps.push(p.catch((e: unknown) => void sweepErrors.push(e))),
+      );
     }
     for (const kind of kinds) inc(this.stats.historiesWith, kind);
 
@@ -675,7 +699,9 @@ export class Rig {
     this.stats.deadLetters += bus.deadLetters().length;
     const ms = performance.now() - started;
     this.stats.ms += ms;
-    this.stats.slowest = [...this.stats.slowest, { ms: Math.round(ms), kinds: [...kinds].sort().join(','), maxAttempts: history.maxAttempts }].sort((a, b) => b.ms - a.ms).slice(0, 5);
+    this.stats.slowest = [...this.stats.slowest, { ms: Math.round(ms), kinds: [...kinds].sort().join(','), maxAttempts: history.maxAttempts }]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 5);
     bus.dispose();
     this.bus = undefined;
     return { violations, bus };
@@ -710,7 +736,11 @@ export class Rig {
     const name = 'fn' in step ? NAMES[step.fn % NAMES.length]! : '';
     const arn = emulator.state.model.arnFor(name);
     const actor = index % 2 === 0 ? this.clients.console : this.clients.ci;
-    const quietly = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
+    const quietly = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        () => undefined,
+      );
     // A console edit: read DEVELOPMENT, send new code with its ETag (a 412 when another writer got in between).
     const update = (kind: CodeKind = 'good') => editFunction(actor, name, source(nextVersion(), kind));
     switch (step.kind) {
@@ -774,7 +804,12 @@ export class Rig {
           (async () => {
             const d = await actor.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
             await actor.send(
-              new UpdateFunctionCommand({ Name: name, IfMatch: d.ETag, FunctionConfig: { Comment: 'x'.repeat(129), Runtime: 'cloudfront-js-2.0' }, FunctionCode: code(nextVersion()) }),
+              new UpdateFunctionCommand({
+                Name: name,
+                IfMatch: d.ETag,
+                FunctionConfig: { Comment: 'x'.repeat(129), Runtime: 'cloudfront-js-2.0' },
+                FunctionCode: code(nextVersion()),
+              }),
             );
           })(),
         );
@@ -880,9 +915,18 @@ export class Rig {
       this.stats.blockedAtEnd += 1;
       const written = this.calls.filter((c) => c.name === fn.name && c.ok && (c.op === 'createFunction' || c.op === 'updateFunction')).at(-1);
       const after = this.calls.filter(
-        (c) => c.actor === RECONCILER_ACTOR && c.op === 'publishFunction' && c.ok && c.name === fn.name && c.seq > (written?.seq ?? 0) && !recreatedSinceTest(c, this.calls),
+        (c) =>
+          c.actor === RECONCILER_ACTOR &&
+          c.op === 'publishFunction' &&
+          c.ok &&
+          c.name === fn.name &&
+          c.seq > (written?.seq ?? 0) &&
+          !recreatedSinceTest(c, this.calls),
       );
-      for (const p of after) v.push(`6: ${fn.name}'s DEVELOPMENT ${fn.development.etag} (${kind}, written #${written?.seq}) fails its test, yet the reconciler published #${p.seq} (${p.invocation}) after it`);
+      for (const p of after)
+        v.push(
+          `6: ${fn.name}'s DEVELOPMENT ${fn.development.etag} (${kind}, written #${written?.seq}) fails its test, yet the reconciler published #${p.seq} (${p.invocation}) after it`,
+        );
       const outcome = finalSweep?.outcomes.find((o) => o.functionName === fn.name);
       if (fn.live?.etag !== fn.development.etag && outcome && outcome.action !== 'blocked') {
         v.push(`6: the final sweep's outcome for ${fn.name} (DEVELOPMENT ${kind}) is ${outcome.action}, not blocked`);
@@ -897,7 +941,8 @@ export class Rig {
     const ours = all.filter((c) => c.invocation === undefined || this.invocations.has(c.invocation));
     for (const c of all.filter((x) => !ours.includes(x))) {
       this.stats.strayReads += 1;
-      if (!['listTagsForResource', 'describeFunction'].includes(c.op)) v.push(`${c.invocation} (an earlier history) made a ${c.op} of ${c.name} after it ended (#${c.seq})`);
+      if (!['listTagsForResource', 'describeFunction'].includes(c.op))
+        v.push(`${c.invocation} (an earlier history) made a ${c.op} of ${c.name} after it ended (#${c.seq})`);
     }
     for (const c of ours) {
       if (c.invocation === undefined && c.op !== 'listFunctions') v.push(`rig: reconciler call #${c.seq} ${c.op} ${c.name} not attributed to an invocation`);
@@ -905,7 +950,8 @@ export class Rig {
     // What of the variants the reconciler actually met (diagnostics, not invariants).
     for (const c of ours) {
       if (c.op === 'describeFunction' && c.ok && c.status === 'IN_PROGRESS') this.stats.inProgressReads += 1;
-      if (c.op === 'describeFunction' && c.ok && c.stage === 'DEVELOPMENT' && c.status === 'DEPLOYED' && c.liveEtag !== c.etag) this.stats.deployedWhileStale += 1;
+      if (c.op === 'describeFunction' && c.ok && c.stage === 'DEVELOPMENT' && c.status === 'DEPLOYED' && c.liveEtag !== c.etag)
+        this.stats.deployedWhileStale += 1;
       if (c.op === 'publishFunction' && c.ok && c.status === 'DEPLOYED') {
         this.stats.publishesOfDeployed += 1;
         if (c.invocation?.includes('sweep')) this.stats.sweepPublishesOfDeployed += 1;
@@ -924,7 +970,8 @@ export class Rig {
       // A bad version can never pass (its run only gets longer under load): the emulator or the rig
       // is wrong, and the invariants below would judge on a wrong premise. A good version that
       // failed was starved of CPU (see TEST_BUDGET_MS): the reconciler rightly blocked what it saw.
-      if (!failed && kind !== 'good') v.push(`rig: TestFunction #${t.seq} of ${t.name} (${kind ?? 'unmarked'} code) answered ${JSON.stringify(t.answer)}: a bad version passed`);
+      if (!failed && kind !== 'good')
+        v.push(`rig: TestFunction #${t.seq} of ${t.name} (${kind ?? 'unmarked'} code) answered ${JSON.stringify(t.answer)}: a bad version passed`);
       if (failed && kind === 'good') this.stats.starvedTests += 1;
     }
     this.stats.associatedUpdates += this.calls.filter((c) => c.op === 'updateFunction' && c.ok && c.associated && c.actor !== RECONCILER_ACTOR).length;
@@ -954,13 +1001,18 @@ export class Rig {
       const atRead = changes.filter((t) => t.seq <= lastTags.seq).at(-1);
       const window = [atRead?.tags ?? null, ...changes.filter((t) => t.seq > lastTags.seq && t.seq < p.seq).map((t) => t.tags)];
       if (!window.some((tags) => optedIn(tags))) {
-        v.push(`2: publish #${p.seq} of ${p.name}: the tag never matched between the tag read #${lastTags.seq} (${JSON.stringify(lastTags.tags)}) and the publish`);
+        v.push(
+          `2: publish #${p.seq} of ${p.name}: the tag never matched between the tag read #${lastTags.seq} (${JSON.stringify(lastTags.tags)}) and the publish`,
+        );
       }
     }
     // 5 (guard)
     if (history.guarded) {
       for (const c of ours) {
-        if (!allowed(c.name)) v.push(`5: guarded, yet the reconciler called ${c.op} for ${c.name} (#${c.seq}, ${c.invocation ?? 'unattributed'}${c.invocation && !this.invocations.has(c.invocation) ? ', an invocation of an earlier history' : ''})`);
+        if (!allowed(c.name))
+          v.push(
+            `5: guarded, yet the reconciler called ${c.op} for ${c.name} (#${c.seq}, ${c.invocation ?? 'unattributed'}${c.invocation && !this.invocations.has(c.invocation) ? ', an invocation of an earlier history' : ''})`,
+          );
       }
     }
 
@@ -973,7 +1025,8 @@ export class Rig {
     for (const r of bus.deliveries().filter((d) => d.status === 'failed')) {
       if (r.error?.startsWith(CRASH_PREFIX)) continue;
       const name = nameOf(r.event);
-      if (!name || !r.error?.includes(name)) v.push(`4: delivery of ${r.eventId} failed with an error that does not name ${name || 'its function'}: ${r.error}`);
+      if (!name || !r.error?.includes(name))
+        v.push(`4: delivery of ${r.eventId} failed with an error that does not name ${name || 'its function'}: ${r.error}`);
     }
     for (const d of bus.deadLetters()) {
       if (d.error.startsWith(CRASH_PREFIX)) continue;
@@ -986,7 +1039,8 @@ export class Rig {
     }
     for (const error of sweepErrors) {
       const message = error instanceof Error ? error.message : String(error);
-      if (!NAMES.some((n) => message.includes(n)) && !/ListFunctions/.test(message)) v.push(`4: a sweep failed with an error naming neither a function nor its call: ${message}`);
+      if (!NAMES.some((n) => message.includes(n)) && !/ListFunctions/.test(message))
+        v.push(`4: a sweep failed with an error naming neither a function nor its call: ${message}`);
     }
     return v;
   }
@@ -1000,9 +1054,12 @@ export class Rig {
  */
 export function etagUseViolations(p: ModelCall, calls: readonly ModelCall[]): string[] {
   const v: string[] = [];
-  const lastDev = calls.filter((c) => c.invocation === p.invocation && c.name === p.name && c.seq < p.seq && c.op === 'describeFunction' && c.stage === 'DEVELOPMENT' && c.ok).at(-1);
+  const lastDev = calls
+    .filter((c) => c.invocation === p.invocation && c.name === p.name && c.seq < p.seq && c.op === 'describeFunction' && c.stage === 'DEVELOPMENT' && c.ok)
+    .at(-1);
   if (!lastDev) v.push(`3: publish #${p.seq} of ${p.name} by ${p.invocation} without a DescribeFunction(DEVELOPMENT) before it`);
-  else if (p.ifMatch !== lastDev.etag) v.push(`3: publish #${p.seq} of ${p.name} sent IfMatch ${p.ifMatch}, but its last DEVELOPMENT read (#${lastDev.seq}) said ${lastDev.etag}`);
+  else if (p.ifMatch !== lastDev.etag)
+    v.push(`3: publish #${p.seq} of ${p.name} sent IfMatch ${p.ifMatch}, but its last DEVELOPMENT read (#${lastDev.seq}) said ${lastDev.etag}`);
   if (p.ok && (p.etag !== p.ifMatch || p.developmentEtag !== p.ifMatch)) {
     v.push(`3: publish #${p.seq} of ${p.name} put ${p.etag} live with IfMatch ${p.ifMatch} while DEVELOPMENT was ${p.developmentEtag}`);
   }

@@ -130,9 +130,7 @@ describe('names are validated before they reach a URL path', () => {
   const bad = ['../fn', 'fn%2Fpublish', 'fn/publish', 'a b', 'función', '', 'x'.repeat(65), 'fn\n', 'fn?Stage=LIVE', '.', '..'];
 
   test('the gateway refuses to describe or publish an invalid name without sending anything', async () => {
-    const gateway = cloudFrontGateway(
-      createCloudFrontClient({ endpoint: emulator.endpoint, maxAttempts: 1, credentials: TEST_CREDENTIALS }),
-    );
+    const gateway = cloudFrontGateway(createCloudFrontClient({ endpoint: emulator.endpoint, maxAttempts: 1, credentials: TEST_CREDENTIALS }));
     requests = [];
     emulator.controls.resetCalls();
     for (const name of bad) {

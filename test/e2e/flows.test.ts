@@ -26,11 +26,19 @@ test('console-style update → CloudTrail event → bus → handler → publishe
       ['CreateFunction2020_05_31', 'UpdateFunction2020_05_31'],
       'only Create and Update reach the handler; our own PublishFunction events do not',
     );
-    assert.deepEqual(reconcilerPublishes(stack).map((p) => p.etag).at(-1), etag);
-    assert.deepEqual(stack.outcomes.map((o) => [o.trigger, o.action, o.decidedBy]), [
-      ['CreateFunction', 'published', 'event'],
-      ['UpdateFunction', 'published', 'event'],
-    ]);
+    assert.deepEqual(
+      reconcilerPublishes(stack)
+        .map((p) => p.etag)
+        .at(-1),
+      etag,
+    );
+    assert.deepEqual(
+      stack.outcomes.map((o) => [o.trigger, o.action, o.decidedBy]),
+      [
+        ['CreateFunction', 'published', 'event'],
+        ['UpdateFunction', 'published', 'event'],
+      ],
+    );
   }));
 
 test('a tag added after the update publishes the function (TagResource event)', () =>
@@ -75,7 +83,12 @@ test('an update that lands during our publish: the 412 is re-read and the newest
       if (request.operation === 'PublishFunction' && request.actor === 'cf-autopublish' && !raced) {
         raced = true;
         const current = model.describeFunction('geo', 'DEVELOPMENT');
-        model.updateFunction({ name: 'geo', ifMatch: current.etag, config: { comment: '', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] }, code: Buffer.from('function handler(e){return e.request} // v3') });
+        model.updateFunction({
+          name: 'geo',
+          ifMatch: current.etag,
+          config: { comment: '', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] },
+          code: Buffer.from('function handler(e){return e.request} // v3'),
+        });
       }
       return true;
     });
@@ -84,7 +97,9 @@ test('an update that lands during our publish: the 412 is re-read and the newest
     assert.ok(raced);
     const state = stateOf(stack, 'geo');
     assert.equal(state.inSync, true, 'v3 (the racing write) is live');
-    const failedPublishes = stack.emulator.cloudTrailEvents().filter((e) => e.detail.eventName.startsWith('Publish') && e.detail.errorCode === 'PreconditionFailed');
+    const failedPublishes = stack.emulator
+      .cloudTrailEvents()
+      .filter((e) => e.detail.eventName.startsWith('Publish') && e.detail.errorCode === 'PreconditionFailed');
     assert.equal(failedPublishes.length, 1, 'exactly one 412, then a publish with the fresh ETag');
     assert.equal(stack.outcomes.at(-1)?.publishAttempts, 2);
   }));
@@ -154,7 +169,11 @@ test('untagged, untagged-later and wrongly tagged functions are never published 
     for (const name of ['plain', 'falsy', 'dropped']) await update(ci, name, 'v2');
     await stack.settle();
     await stack.sweep();
-    assert.deepEqual(reconcilerPublishes(stack).map((p) => p.name), ['dropped'], 'only while it was tagged');
+    assert.deepEqual(
+      reconcilerPublishes(stack).map((p) => p.name),
+      ['dropped'],
+      'only while it was tagged',
+    );
     assert.equal(stateOf(stack, 'plain').live, undefined);
     assert.equal(stateOf(stack, 'falsy').live, undefined);
     assert.equal(stateOf(stack, 'dropped').inSync, false);
@@ -210,11 +229,13 @@ for (const variants of ASSOCIATED_READINGS) {
       stack.release();
       await stack.settle();
       assert.equal(stateOf(stack, 'edge-auth').live, etag);
+      assert.deepEqual(stack.outcomes.map((o) => [o.trigger, o.action, o.decidedBy, o.etag]).at(-1), ['UpdateFunction', 'published', 'event', etag]);
       assert.deepEqual(
-        stack.outcomes.map((o) => [o.trigger, o.action, o.decidedBy, o.etag]).at(-1),
-        ['UpdateFunction', 'published', 'event', etag],
+        reconcilerPublishes(stack)
+          .map((p) => versionKey(p.name, p.etag))
+          .at(-1),
+        versionKey('edge-auth', etag),
       );
-      assert.deepEqual(reconcilerPublishes(stack).map((p) => versionKey(p.name, p.etag)).at(-1), versionKey('edge-auth', etag));
     }));
 
   test(`associated function edited with its CloudTrail event lost: the sweep finds and publishes it, and an untouched associated function costs no call [${reading}]`, () =>
@@ -237,7 +258,11 @@ for (const variants of ASSOCIATED_READINGS) {
       );
       assert.equal(stateOf(stack, 'edge-auth').live, etag);
       assert.equal(stateOf(stack, 'untouched').inSync, true);
-      assert.deepEqual(calls.filter((c) => c.name === 'untouched'), [], 'the untouched associated function: no per-function call');
+      assert.deepEqual(
+        calls.filter((c) => c.name === 'untouched'),
+        [],
+        'the untouched associated function: no per-function call',
+      );
       assert.ok(calls.some((c) => c.operation === 'PublishFunction' && c.name === 'edge-auth'));
     }));
 
@@ -255,7 +280,10 @@ for (const variants of ASSOCIATED_READINGS) {
       const summary = await stack.sweep();
       assert.equal(summary.listed, 2);
       assert.equal(summary.candidates, 0);
-      assert.deepEqual(calls, [{ operation: 'ListFunctions', name: '' }, { operation: 'ListFunctions', name: '' }]);
+      assert.deepEqual(calls, [
+        { operation: 'ListFunctions', name: '' },
+        { operation: 'ListFunctions', name: '' },
+      ]);
     }));
 }
 
@@ -281,7 +309,10 @@ for (const statusAfterPublish of IN_PROGRESS_WINDOWS) {
       // A sweep in the window: IN_PROGRESS is no known status, so the function is a candidate, but
       // LIVE's ETag equals DEVELOPMENT's: nothing to publish.
       const first = await stack.sweep();
-      assert.deepEqual(first.outcomes.map((o) => [o.functionName, o.action]), [['slow', 'skipped-in-sync']]);
+      assert.deepEqual(
+        first.outcomes.map((o) => [o.functionName, o.action]),
+        [['slow', 'skipped-in-sync']],
+      );
 
       // An edit inside the window: DEVELOPMENT is UNPUBLISHED, LIVE still IN_PROGRESS.
       const etag = await update(ci, 'slow', 'v2');
@@ -289,10 +320,15 @@ for (const statusAfterPublish of IN_PROGRESS_WINDOWS) {
       assert.equal(stateOf(stack, 'slow').live, etag);
       assert.equal(statusOf(stack, 'slow').live, 'IN_PROGRESS', 'the new publish opened a new window');
       const second = await stack.sweep();
-      assert.deepEqual(second.outcomes.map((o) => [o.functionName, o.action]), [['slow', 'skipped-in-sync']]);
+      assert.deepEqual(
+        second.outcomes.map((o) => [o.functionName, o.action]),
+        [['slow', 'skipped-in-sync']],
+      );
 
       // Once per version: two versions, two publishes, no attempt on a version already LIVE (the no-op 412).
-      const attempts = stack.emulator.cloudTrailEvents().filter((e) => e.detail.eventName.startsWith('PublishFunction') && e.detail.userIdentity.userName === RECONCILER_ACTOR);
+      const attempts = stack.emulator
+        .cloudTrailEvents()
+        .filter((e) => e.detail.eventName.startsWith('PublishFunction') && e.detail.userIdentity.userName === RECONCILER_ACTOR);
       assert.equal(attempts.filter((e) => e.detail.errorCode !== undefined).length, 0, 'no refused publish');
       const published = reconcilerPublishes(stack).map((p) => versionKey(p.name, p.etag));
       assert.equal(published.length, 2);
@@ -352,7 +388,8 @@ test('an associated function edited in the same millisecond as its last publish,
 const GOOD = (label: string) => `function handler(event) { /* ${label} */ return event.request; }`;
 const THROWS = (label: string) => `function handler(event) { throw new Error('broken by ${label}'); }`;
 /** A real busy loop, for `ms` of the budget: ComputeUtilization ≥ 100 × ms / budget. */
-const BUSY = (label: string, ms: number) => `function handler(event) { /* ${label} */ var end = Date.now() + ${ms}; while (Date.now() < end) {} return event.request; }`;
+const BUSY = (label: string, ms: number) =>
+  `function handler(event) { /* ${label} */ var end = Date.now() + ${ms}; while (Date.now() < end) {} return event.request; }`;
 
 async function createWith(client: CloudFrontClient, name: string, source: string, tags: Record<string, string> = { 'auto-publish': 'true' }): Promise<string> {
   const out = await client.send(
@@ -394,7 +431,10 @@ test('gate: a console edit that makes an opted-in function throw is blocked, LIV
     await stack.settle();
     assert.equal(stateOf(stack, 'edge-auth').live, fixed);
     assert.equal(liveCode(stack, 'edge-auth'), GOOD('v3'));
-    assert.deepEqual(outcomesOf(stack, 'edge-auth').map((o) => o.action), ['published', 'blocked', 'published']);
+    assert.deepEqual(
+      outcomesOf(stack, 'edge-auth').map((o) => o.action),
+      ['published', 'blocked', 'published'],
+    );
   }));
 
 test('gate: a function over the compute maximum (a busy loop) is blocked; under it, it is published', () =>
@@ -428,7 +468,11 @@ test('gate: a function a distribution uses as viewer-response is tested with the
     await stack.settle();
     assert.equal(stateOf(stack, 'add-headers').inSync, true, 'no distribution yet: the response alternative passed');
     const d = stack.emulator.state.createDistribution({ comment: 'site' });
-    stack.emulator.state.associateFunction({ distributionId: d.id, functionArn: stack.emulator.state.model.arnFor('add-headers'), eventType: 'viewer-response' });
+    stack.emulator.state.associateFunction({
+      distributionId: d.id,
+      functionArn: stack.emulator.state.model.arnFor('add-headers'),
+      eventType: 'viewer-response',
+    });
 
     const calls = recordReconcilerCalls(stack);
     const v2 = await editFunction(console, 'add-headers', responseOnly('v2'));
@@ -555,23 +599,31 @@ test('gate: the sweep blocks too, and a blocked function does not fail the sweep
  * and the publish would narrow the window, not close it. Marked todo: it runs and reports, without
  * failing the suite.
  */
-test('gate: a function deleted and created again between its test and its publish does not get the untested code published', { todo: 'lib: PublishFunction is conditional on the ETag only, and a re-created function starts again at the same first ETag' }, () =>
-  withStack({}, async (stack) => {
-    const ci = stack.clientFor('ci-job');
-    const model = stack.emulator.state.model;
-    let recreated = false;
-    stack.emulator.controls.setAuthorizer((request) => {
-      if (request.operation === 'PublishFunction' && request.actor === RECONCILER_ACTOR && !recreated) {
-        recreated = true;
-        const current = model.describeFunction('swapped', 'DEVELOPMENT');
-        model.deleteFunction('swapped', current.etag);
-        model.createFunction({ name: 'swapped', config: { comment: '', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] }, code: Buffer.from(THROWS('the new function')) });
-      }
-      return true;
-    });
-    await createWith(ci, 'swapped', GOOD('v1'));
-    await stack.settle();
-    assert.ok(recreated);
-    assert.deepEqual(stateOf(stack, 'swapped').tags, {}, 'the new function is not opted in');
-    assert.notEqual(liveCode(stack, 'swapped'), THROWS('the new function'), 'untested, throwing code went live');
-  }));
+test(
+  'gate: a function deleted and created again between its test and its publish does not get the untested code published',
+  { todo: 'lib: PublishFunction is conditional on the ETag only, and a re-created function starts again at the same first ETag' },
+  () =>
+    withStack({}, async (stack) => {
+      const ci = stack.clientFor('ci-job');
+      const model = stack.emulator.state.model;
+      let recreated = false;
+      stack.emulator.controls.setAuthorizer((request) => {
+        if (request.operation === 'PublishFunction' && request.actor === RECONCILER_ACTOR && !recreated) {
+          recreated = true;
+          const current = model.describeFunction('swapped', 'DEVELOPMENT');
+          model.deleteFunction('swapped', current.etag);
+          model.createFunction({
+            name: 'swapped',
+            config: { comment: '', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] },
+            code: Buffer.from(THROWS('the new function')),
+          });
+        }
+        return true;
+      });
+      await createWith(ci, 'swapped', GOOD('v1'));
+      await stack.settle();
+      assert.ok(recreated);
+      assert.deepEqual(stateOf(stack, 'swapped').tags, {}, 'the new function is not opted in');
+      assert.notEqual(liveCode(stack, 'swapped'), THROWS('the new function'), 'untested, throwing code went live');
+    }),
+);

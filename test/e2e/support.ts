@@ -1,10 +1,5 @@
 /** Helpers for the end-to-end tests: real SDK, real handlers, the emulator and its local bus. */
-import {
-  type CloudFrontClient,
-  CreateFunctionCommand,
-  TagResourceCommand,
-  UntagResourceCommand,
-} from '@aws-sdk/client-cloudfront';
+import { type CloudFrontClient, CreateFunctionCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-cloudfront';
 import { RECONCILER_ACTOR, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/local-stack';
 import { editFunction } from '../../local/console-edit';
 

@@ -45,7 +45,11 @@ describe('the AWS CLI against the emulator', { skip: hasAws ? false : 'aws CLI n
         DistributionList: { Items: Array<{ Id: string; CacheBehaviors: { Items?: Array<{ PathPattern: string; FunctionAssociations: unknown }> } }> };
       };
       const items = listed.DistributionList.Items;
-      assert.deepEqual(items.map((d) => d.Id), emulator.state.distributions().map((d) => d.id), 'the CLI followed NextMarker to the end');
+      assert.deepEqual(
+        items.map((d) => d.Id),
+        emulator.state.distributions().map((d) => d.id),
+        'the CLI followed NextMarker to the end',
+      );
       const withBehaviour = items.find((d) => d.Id === first.id);
       assert.deepEqual(withBehaviour?.CacheBehaviors.Items?.[0]?.FunctionAssociations, {
         Quantity: 1,
@@ -63,12 +67,43 @@ describe('the AWS CLI against the emulator', { skip: hasAws ? false : 'aws CLI n
       const dir = await mkdtemp(join(tmpdir(), 'emu-cli-'));
       try {
         const event = join(dir, 'event.json');
-        await writeFile(event, JSON.stringify({ version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '198.51.100.11' }, request: { method: 'GET', uri: '/docs/', querystring: {}, headers: {}, cookies: {} } }));
-        const ok = emulator.state.seed({ name: 'rewrite', code: 'function handler(e) { console.log("uri", e.request.uri); e.request.uri += "index.html"; return e.request; }' });
+        await writeFile(
+          event,
+          JSON.stringify({
+            version: '1.0',
+            context: { eventType: 'viewer-request' },
+            viewer: { ip: '198.51.100.11' },
+            request: { method: 'GET', uri: '/docs/', querystring: {}, headers: {}, cookies: {} },
+          }),
+        );
+        const ok = emulator.state.seed({
+          name: 'rewrite',
+          code: 'function handler(e) { console.log("uri", e.request.uri); e.request.uri += "index.html"; return e.request; }',
+        });
         const thrower = emulator.state.seed({ name: 'thrower', code: 'function handler(e) { throw new Error("boom"); }' });
         const hot = emulator.state.seed({ name: 'hot', code: 'function handler(e) { var t = Date.now(); while (Date.now() - t < 340) {} return e.request; }' });
-        const test = (name: string, etag: string) => awsCli(emulator.endpoint, ['cloudfront', 'test-function', '--name', name, '--if-match', etag, '--stage', 'DEVELOPMENT', '--event-object', `fileb://${event}`]);
-        type Out = { TestResult: { ComputeUtilization: string; FunctionExecutionLogs: string[]; FunctionErrorMessage: string; FunctionOutput: string; FunctionSummary: { Name: string } } };
+        const test = (name: string, etag: string) =>
+          awsCli(emulator.endpoint, [
+            'cloudfront',
+            'test-function',
+            '--name',
+            name,
+            '--if-match',
+            etag,
+            '--stage',
+            'DEVELOPMENT',
+            '--event-object',
+            `fileb://${event}`,
+          ]);
+        type Out = {
+          TestResult: {
+            ComputeUtilization: string;
+            FunctionExecutionLogs: string[];
+            FunctionErrorMessage: string;
+            FunctionOutput: string;
+            FunctionSummary: { Name: string };
+          };
+        };
 
         const fine = await test('rewrite', ok.developmentEtag);
         assert.ok(fine.ok, fine.ok ? '' : fine.stderr);

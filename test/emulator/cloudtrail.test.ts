@@ -28,11 +28,15 @@ describe('CloudTrail events', () => {
   let cf: CloudFrontClient;
   let received: CloudTrailEvent[];
 
-  emulatorForSuite({ actors: { AKIDALICE: 'alice' } }, (e, c) => {
-    emulator = e;
-    cf = c;
-    emulator.onCloudTrailEvent((event) => received.push(event));
-  }, { accessKeyId: 'AKIDALICE' });
+  emulatorForSuite(
+    { actors: { AKIDALICE: 'alice' } },
+    (e, c) => {
+      emulator = e;
+      cf = c;
+      emulator.onCloudTrailEvent((event) => received.push(event));
+    },
+    { accessKeyId: 'AKIDALICE' },
+  );
   beforeEach(() => {
     emulator.state.reset();
     emulator.clearCloudTrailEvents();
@@ -40,7 +44,9 @@ describe('CloudTrail events', () => {
   });
 
   it('one event per mutating call, suffixed eventName, none for reads and TestFunction', async () => {
-    const created = await cf.send(new CreateFunctionCommand({ Name: 'f1', FunctionConfig: config, FunctionCode: encode(CODE), Tags: { Items: [{ Key: 'a', Value: '1' }] } }));
+    const created = await cf.send(
+      new CreateFunctionCommand({ Name: 'f1', FunctionConfig: config, FunctionCode: encode(CODE), Tags: { Items: [{ Key: 'a', Value: '1' }] } }),
+    );
     const updated = await cf.send(new UpdateFunctionCommand({ Name: 'f1', IfMatch: created.ETag, FunctionConfig: config, FunctionCode: encode(CODE) }));
     await cf.send(new DescribeFunctionCommand({ Name: 'f1', Stage: 'DEVELOPMENT' }));
     await cf.send(new ListFunctionsCommand({}));
@@ -51,7 +57,14 @@ describe('CloudTrail events', () => {
     await cf.send(new DeleteFunctionCommand({ Name: 'f1', IfMatch: updated.ETag }));
     assert.deepEqual(
       received.map((e) => e.detail.eventName),
-      ['CreateFunction2020_05_31', 'UpdateFunction2020_05_31', 'PublishFunction2020_05_31', 'TagResource2020_05_31', 'UntagResource2020_05_31', 'DeleteFunction2020_05_31'],
+      [
+        'CreateFunction2020_05_31',
+        'UpdateFunction2020_05_31',
+        'PublishFunction2020_05_31',
+        'TagResource2020_05_31',
+        'UntagResource2020_05_31',
+        'DeleteFunction2020_05_31',
+      ],
     );
     assert.deepEqual(emulator.cloudTrailEvents(), received);
   });
@@ -89,7 +102,9 @@ describe('CloudTrail events', () => {
   });
 
   it('create/update carry camelCase parameters with redacted code and a functionSummary response', async () => {
-    const created = await cf.send(new CreateFunctionCommand({ Name: 'f1', FunctionConfig: config, FunctionCode: encode(CODE), Tags: { Items: [{ Key: 'a', Value: '1' }] } }));
+    const created = await cf.send(
+      new CreateFunctionCommand({ Name: 'f1', FunctionConfig: config, FunctionCode: encode(CODE), Tags: { Items: [{ Key: 'a', Value: '1' }] } }),
+    );
     const updated = await cf.send(new UpdateFunctionCommand({ Name: 'f1', IfMatch: created.ETag, FunctionConfig: config, FunctionCode: encode(CODE) }));
     const [create, update] = received;
     assert.deepEqual(create?.detail.requestParameters, {
@@ -143,7 +158,7 @@ describe('CloudTrail events', () => {
     assert.equal(tag?.errorCode, 'NoSuchResource');
   });
 
-  it("the documented rule pattern matches create/update/tag events and never publish", async () => {
+  it('the documented rule pattern matches create/update/tag events and never publish', async () => {
     const created = await cf.send(new CreateFunctionCommand({ Name: 'f1', FunctionConfig: config, FunctionCode: encode(CODE) }));
     await cf.send(new PublishFunctionCommand({ Name: 'f1', IfMatch: created.ETag }));
     await cf.send(new TagResourceCommand({ Resource: ARN, Tags: { Items: [{ Key: 'k', Value: 'v' }] } }));

@@ -38,8 +38,7 @@ describe('emulator conformance through the AWS SDK', () => {
     emulator.controls.setFunctionQuota(100);
   });
 
-  const create = (name: string, code = CODE) =>
-    cf.send(new CreateFunctionCommand({ Name: name, FunctionConfig: config, FunctionCode: encode(code) }));
+  const create = (name: string, code = CODE) => cf.send(new CreateFunctionCommand({ Name: name, FunctionConfig: config, FunctionCode: encode(code) }));
   const describeStage = (name: string, stage: 'DEVELOPMENT' | 'LIVE') => cf.send(new DescribeFunctionCommand({ Name: name, Stage: stage }));
 
   describe('ETag lifecycle (docs/cloudfront-api.md#stages-and-etags)', () => {
@@ -106,12 +105,16 @@ describe('emulator conformance through the AWS SDK', () => {
       const a = await create('a', 'function handler(e) { return "a"; }');
       const b = await create('b', 'function handler(e) { return "b"; }');
       assert.equal(a.ETag, b.ETag, 'version 1 of two functions with different code: same ETag');
-      const a2 = await cf.send(new UpdateFunctionCommand({ Name: 'a', IfMatch: a.ETag, FunctionConfig: config, FunctionCode: encode('function handler(e) { return 1; }') }));
+      const a2 = await cf.send(
+        new UpdateFunctionCommand({ Name: 'a', IfMatch: a.ETag, FunctionConfig: config, FunctionCode: encode('function handler(e) { return 1; }') }),
+      );
       assert.notEqual(a2.ETag, a.ETag);
       assert.match(a2.ETag ?? '', /^E[A-Z0-9]{12}$/);
       // b is still at version 1 while a is at version 2: an ETag names a version of one function only.
       assert.equal((await describeStage('b', 'DEVELOPMENT')).ETag, a.ETag);
-      const b2 = await cf.send(new UpdateFunctionCommand({ Name: 'b', IfMatch: b.ETag, FunctionConfig: config, FunctionCode: encode('function handler(e) { return 2; }') }));
+      const b2 = await cf.send(
+        new UpdateFunctionCommand({ Name: 'b', IfMatch: b.ETag, FunctionConfig: config, FunctionCode: encode('function handler(e) { return 2; }') }),
+      );
       assert.equal(b2.ETag, a2.ETag, 'version 2 of both: same ETag, different code');
       const a3 = await cf.send(new UpdateFunctionCommand({ Name: 'a', IfMatch: a2.ETag, FunctionConfig: config, FunctionCode: encode(CODE) }));
       assert.equal(new Set([a.ETag, a2.ETag, a3.ETag]).size, 3, 'versions of one function never repeat an ETag');
@@ -250,7 +253,10 @@ describe('emulator conformance through the AWS SDK', () => {
         assert.doesNotMatch(body, /RangeError/, reference);
       }
       const trail = emulator.cloudTrailEvents().map((e) => [e.detail.eventName, e.detail.errorCode]);
-      assert.deepEqual(trail, references.map(() => ['CreateFunction2020_05_31', 'InvalidArgument']));
+      assert.deepEqual(
+        trail,
+        references.map(() => ['CreateFunction2020_05_31', 'InvalidArgument']),
+      );
       // Valid references still decode.
       await cf.send(new CreateFunctionCommand({ Name: 'ok', FunctionConfig: { ...config, Comment: 'tab\there \u{1F600}' }, FunctionCode: encode(CODE) }));
       assert.equal((await describeStage('ok', 'DEVELOPMENT')).FunctionSummary?.FunctionConfig?.Comment, 'tab\there \u{1F600}');
@@ -262,7 +268,10 @@ describe('emulator conformance through the AWS SDK', () => {
       assert.match(raw.headers.get('content-type') ?? '', /xml/);
       const body = await raw.text();
       assert.match(body, /^<\?xml[^>]*>\s*<ErrorResponse xmlns="http:\/\/cloudfront.amazonaws.com\/doc\/2020-05-31\/">/);
-      assert.match(body, /<Error><Type>Sender<\/Type><Code>NoSuchFunctionExists<\/Code><Message>[^<]+<\/Message><\/Error><RequestId>[0-9a-f-]{36}<\/RequestId>/);
+      assert.match(
+        body,
+        /<Error><Type>Sender<\/Type><Code>NoSuchFunctionExists<\/Code><Message>[^<]+<\/Message><\/Error><RequestId>[0-9a-f-]{36}<\/RequestId>/,
+      );
     });
   });
 
@@ -324,8 +333,20 @@ describe('emulator conformance through the AWS SDK', () => {
 
   describe('tags (docs/cloudfront-api.md#tags)', () => {
     it('CreateFunction tags, TagResource merges, UntagResource removes, ListTagsForResource reads', async () => {
-      await cf.send(new CreateFunctionCommand({ Name: 'f1', FunctionConfig: config, FunctionCode: encode(CODE), Tags: { Items: [{ Key: 'autopublish', Value: 'true' }] } }));
-      const tagged = await cf.send(new TagResourceCommand({ Resource: arn('f1'), Tags: { Items: [{ Key: 'team', Value: 'edge' }, { Key: 'autopublish', Value: 'false' }] } }));
+      await cf.send(
+        new CreateFunctionCommand({ Name: 'f1', FunctionConfig: config, FunctionCode: encode(CODE), Tags: { Items: [{ Key: 'autopublish', Value: 'true' }] } }),
+      );
+      const tagged = await cf.send(
+        new TagResourceCommand({
+          Resource: arn('f1'),
+          Tags: {
+            Items: [
+              { Key: 'team', Value: 'edge' },
+              { Key: 'autopublish', Value: 'false' },
+            ],
+          },
+        }),
+      );
       assert.equal(tagged.$metadata.httpStatusCode, 204);
       let tags = await cf.send(new ListTagsForResourceCommand({ Resource: arn('f1') }));
       assert.deepEqual(tags.Tags?.Items, [
@@ -341,7 +362,17 @@ describe('emulator conformance through the AWS SDK', () => {
 
     it('an empty value, spaces, unicode letters and the allowed punctuation are valid', async () => {
       await create('f1');
-      await cf.send(new TagResourceCommand({ Resource: arn('f1'), Tags: { Items: [{ Key: 'a b_.:/=+-@', Value: '' }, { Key: 'Größe', Value: 'ß 1' }] } }));
+      await cf.send(
+        new TagResourceCommand({
+          Resource: arn('f1'),
+          Tags: {
+            Items: [
+              { Key: 'a b_.:/=+-@', Value: '' },
+              { Key: 'Größe', Value: 'ß 1' },
+            ],
+          },
+        }),
+      );
       const tags = await cf.send(new ListTagsForResourceCommand({ Resource: arn('f1') }));
       assert.equal(tags.Tags?.Items?.length, 2);
     });
@@ -388,8 +419,13 @@ describe('emulator conformance through the AWS SDK', () => {
 
   describe('TestFunction', () => {
     it('runs the handler in node:vm and returns its JSON output and console logs', async () => {
-      const created = await create('f1', 'function handler(event) { console.log("uri", event.request.uri); event.request.uri += "/index.html"; return event.request; }');
-      const out = await cf.send(new TestFunctionCommand({ Name: 'f1', IfMatch: created.ETag, Stage: 'DEVELOPMENT', EventObject: encode('{"request":{"uri":"/a"}}') }));
+      const created = await create(
+        'f1',
+        'function handler(event) { console.log("uri", event.request.uri); event.request.uri += "/index.html"; return event.request; }',
+      );
+      const out = await cf.send(
+        new TestFunctionCommand({ Name: 'f1', IfMatch: created.ETag, Stage: 'DEVELOPMENT', EventObject: encode('{"request":{"uri":"/a"}}') }),
+      );
       assert.equal(out.TestResult?.FunctionErrorMessage, '');
       assert.deepEqual(JSON.parse(out.TestResult?.FunctionOutput ?? ''), { request: { uri: '/a/index.html' } });
       assert.deepEqual(out.TestResult?.FunctionExecutionLogs, ['uri /a']);

@@ -49,7 +49,10 @@ describe('emulator controls', () => {
       const cf = clientFor(emulator, { maxAttempts: 8 });
       const attempts: number[] = [];
       for (let i = 0; i < 3; i++) attempts.push((await cf.send(new ListFunctionsCommand({}))).$metadata.attempts ?? 0);
-      assert.ok(attempts.some((a) => a > 1), `some call needed a retry: ${attempts}`);
+      assert.ok(
+        attempts.some((a) => a > 1),
+        `some call needed a retry: ${attempts}`,
+      );
       assert.ok((emulator.controls.calls().ListFunctions ?? 0) > 3);
       cf.destroy();
     });
@@ -92,7 +95,10 @@ describe('emulator controls', () => {
     assert.notDeepEqual(a, c, 'another seed, other faults');
     const faults = a.filter((o) => o !== 'ok');
     assert.ok(faults.length > 3 && faults.length < 25, `about 40% faults, got ${faults.length}/30`);
-    assert.ok(faults.every((f) => f === 'InternalError:500' || f === 'ServiceUnavailable:503'), faults.join());
+    assert.ok(
+      faults.every((f) => f === 'InternalError:500' || f === 'ServiceUnavailable:503'),
+      faults.join(),
+    );
   });
 
   it('faults before commit change nothing; after-commit faults keep the write (like a lost answer)', async () => {
@@ -104,7 +110,10 @@ describe('emulator controls', () => {
       emulator.controls.setFaults({ probability: 1, seed: 1, afterCommitShare: 1 });
       const error = await errorOf(() => cf.send(new CreateFunctionCommand({ Name: 'after', FunctionConfig: config, FunctionCode: encode(CODE) })));
       assert.equal(error.$fault, 'server');
-      assert.deepEqual(emulator.state.snapshot().map((f) => f.name), ['after']);
+      assert.deepEqual(
+        emulator.state.snapshot().map((f) => f.name),
+        ['after'],
+      );
       emulator.controls.setFaults(undefined);
       await cf.send(new ListFunctionsCommand({}));
       cf.destroy();
@@ -133,7 +142,9 @@ describe('emulator controls', () => {
       const b = emulator.state.seed({ name: 'b', code: CODE });
       await reconciler.send(new PublishFunctionCommand({ Name: 'a', IfMatch: a.developmentEtag }));
       await errorOf(() => reconciler.send(new PublishFunctionCommand({ Name: 'a', IfMatch: a.developmentEtag })));
-      const updated = await human.send(new UpdateFunctionCommand({ Name: 'b', IfMatch: b.developmentEtag, FunctionConfig: config, FunctionCode: encode(CODE) }));
+      const updated = await human.send(
+        new UpdateFunctionCommand({ Name: 'b', IfMatch: b.developmentEtag, FunctionConfig: config, FunctionCode: encode(CODE) }),
+      );
       await human.send(new PublishFunctionCommand({ Name: 'b', IfMatch: updated.ETag }));
       const log = emulator.controls.publishLog();
       assert.deepEqual(

@@ -111,13 +111,41 @@ describe('distributions and function associations', () => {
       emulator.state.seed({ name: 'f', code: CODE, publish: true });
       const d = emulator.state.createDistribution({ pathPatterns: ['/img/*'] });
       const cases: Array<[string, () => unknown, string]> = [
-        ['unpublished', () => emulator.state.associateFunction({ distributionId: d.id, functionArn: arn('draft'), eventType: 'viewer-request' }), 'InvalidFunctionAssociation'],
-        ['unknown function', () => emulator.state.associateFunction({ distributionId: d.id, functionArn: arn('ghost'), eventType: 'viewer-request' }), 'InvalidFunctionAssociation'],
-        ['other account', () => emulator.state.associateFunction({ distributionId: d.id, functionArn: arn('f', '999999999999'), eventType: 'viewer-request' }), 'InvalidFunctionAssociation'],
-        ['bare name', () => emulator.state.associateFunction({ distributionId: d.id, functionArn: 'f', eventType: 'viewer-request' }), 'InvalidFunctionAssociation'],
-        ['origin event', () => emulator.state.associateFunction({ distributionId: d.id, functionArn: arn('f'), eventType: 'origin-request' as never }), 'InvalidFunctionAssociation'],
-        ['unknown distribution', () => emulator.state.associateFunction({ distributionId: 'ENOPE', functionArn: arn('f'), eventType: 'viewer-request' }), 'NoSuchDistribution'],
-        ['unknown behaviour', () => emulator.state.associateFunction({ distributionId: d.id, functionArn: arn('f'), eventType: 'viewer-request', pathPattern: '/api/*' }), 'InvalidArgument'],
+        [
+          'unpublished',
+          () => emulator.state.associateFunction({ distributionId: d.id, functionArn: arn('draft'), eventType: 'viewer-request' }),
+          'InvalidFunctionAssociation',
+        ],
+        [
+          'unknown function',
+          () => emulator.state.associateFunction({ distributionId: d.id, functionArn: arn('ghost'), eventType: 'viewer-request' }),
+          'InvalidFunctionAssociation',
+        ],
+        [
+          'other account',
+          () => emulator.state.associateFunction({ distributionId: d.id, functionArn: arn('f', '999999999999'), eventType: 'viewer-request' }),
+          'InvalidFunctionAssociation',
+        ],
+        [
+          'bare name',
+          () => emulator.state.associateFunction({ distributionId: d.id, functionArn: 'f', eventType: 'viewer-request' }),
+          'InvalidFunctionAssociation',
+        ],
+        [
+          'origin event',
+          () => emulator.state.associateFunction({ distributionId: d.id, functionArn: arn('f'), eventType: 'origin-request' as never }),
+          'InvalidFunctionAssociation',
+        ],
+        [
+          'unknown distribution',
+          () => emulator.state.associateFunction({ distributionId: 'ENOPE', functionArn: arn('f'), eventType: 'viewer-request' }),
+          'NoSuchDistribution',
+        ],
+        [
+          'unknown behaviour',
+          () => emulator.state.associateFunction({ distributionId: d.id, functionArn: arn('f'), eventType: 'viewer-request', pathPattern: '/api/*' }),
+          'InvalidArgument',
+        ],
       ];
       for (const [label, call, code] of cases) assert.equal(controlError(call).code, code, label);
       assert.deepEqual(emulator.state.associationsOf('f'), [], 'failed calls associate nothing');
@@ -296,7 +324,11 @@ describe('distributions and function associations', () => {
       assert.equal(unpublished.status, 400);
       assert.equal(unpublished.body?.code, 'InvalidFunctionAssociation');
       await cf.send(new PublishFunctionCommand({ Name: 'f', IfMatch: etag }));
-      const associated = await control('PUT', 'distributions/EDIST1/associations', { functionArn: arn('f'), eventType: 'viewer-response', pathPattern: '/api/*' });
+      const associated = await control('PUT', 'distributions/EDIST1/associations', {
+        functionArn: arn('f'),
+        eventType: 'viewer-response',
+        pathPattern: '/api/*',
+      });
       assert.equal(associated.status, 200);
       assert.equal((await statuses('f')).live, 'DEPLOYED');
       const listed = await cf.send(new ListDistributionsCommand({}));

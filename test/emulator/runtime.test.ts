@@ -42,7 +42,14 @@ describe('XML subset', () => {
   it('decodes entities, character references and CDATA; skips declaration and comments', () => {
     const root = parseXml('<?xml version="1.0"?><!-- c --><A xmlns="x"><B>a &amp; &lt;b&gt; &#65;&#x42;</B><C><![CDATA[<raw>]]></C><D/></A>');
     assert.equal(root.name, 'A');
-    assert.deepEqual(root.children.map((c) => [c.name, c.text]), [['B', 'a & <b> AB'], ['C', '<raw>'], ['D', '']]);
+    assert.deepEqual(
+      root.children.map((c) => [c.name, c.text]),
+      [
+        ['B', 'a & <b> AB'],
+        ['C', '<raw>'],
+        ['D', ''],
+      ],
+    );
   });
 
   it('rejects malformed documents and DTDs', () => {

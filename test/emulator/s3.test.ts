@@ -144,7 +144,10 @@ describe('S3 GetObject through @aws-sdk/client-s3', () => {
     assert.equal(out.ContentType, 'application/json');
     assert.equal(out.ETag, created.etag);
     const listed = (await (await fetch(base)).json()) as Array<{ bucket: string; key: string }>;
-    assert.deepEqual(listed.map((o) => [o.bucket, o.key]), [['bucket-1', 'events/a b.json']]);
+    assert.deepEqual(
+      listed.map((o) => [o.bucket, o.key]),
+      [['bucket-1', 'events/a b.json']],
+    );
     assert.equal((await fetch(`${base}/bucket-1/events/a%20b.json`, { method: 'DELETE' })).status, 204);
     assert.equal((await errorOf(() => get('bucket-1', 'events/a b.json'))).name, 'NoSuchKey');
     assert.equal((await fetch(`${base}/bucket-1`, { method: 'PUT', body: '{"missingKey":"AccessDenied"}' })).status, 200);
@@ -161,6 +164,9 @@ describe('S3 GetObject through @aws-sdk/client-s3', () => {
     assert.match(await res.text(), /<ErrorResponse[^>]*><Error><Type>Sender<\/Type><Code>UnsupportedOperation<\/Code>/);
     const s3Error = await fetch(`${emulator.endpoint}/nobucket/k`);
     assert.equal(s3Error.status, 404);
-    assert.match(await s3Error.text(), /^<\?xml[^>]*>\n<Error><Code>NoSuchBucket<\/Code><Message>[^<]+<\/Message><BucketName>nobucket<\/BucketName><RequestId>/);
+    assert.match(
+      await s3Error.text(),
+      /^<\?xml[^>]*>\n<Error><Code>NoSuchBucket<\/Code><Message>[^<]+<\/Message><BucketName>nobucket<\/BucketName><RequestId>/,
+    );
   });
 });

@@ -24,7 +24,8 @@ const viewerResponse = () =>
   });
 const BUDGET_MS = 400;
 /** Busy for `share` of the budget on the runtime's own clock: elapsed can only be longer. */
-const busy = (share: number) => `function handler(event) { var t = Date.now(); while (Date.now() - t < ${Math.round(BUDGET_MS * share)}) {} return event.request; }`;
+const busy = (share: number) =>
+  `function handler(event) { var t = Date.now(); while (Date.now() - t < ${Math.round(BUDGET_MS * share)}) {} return event.request; }`;
 
 describe('TestFunction through the SDK', () => {
   let emulator: Emulator;
@@ -52,9 +53,15 @@ describe('TestFunction through the SDK', () => {
 
   describe('TestResult members', () => {
     it('a fine run: FunctionSummary of the tested stage, wrapped output, empty error message, logs, utilization a numeric string', async () => {
-      const result = await test('ok', 'function handler(event) { console.log("uri", event.request.uri); console.log({ n: 1 }); event.request.uri += "index.html"; return event.request; }', viewerRequest('/docs/'));
+      const result = await test(
+        'ok',
+        'function handler(event) { console.log("uri", event.request.uri); console.log({ n: 1 }); event.request.uri += "index.html"; return event.request; }',
+        viewerRequest('/docs/'),
+      );
       assert.equal(result.FunctionErrorMessage, '');
-      assert.deepEqual(JSON.parse(result.FunctionOutput ?? ''), { request: { method: 'GET', uri: '/docs/index.html', querystring: {}, headers: {}, cookies: {} } });
+      assert.deepEqual(JSON.parse(result.FunctionOutput ?? ''), {
+        request: { method: 'GET', uri: '/docs/index.html', querystring: {}, headers: {}, cookies: {} },
+      });
       assert.deepEqual(result.FunctionExecutionLogs, ['uri /docs/', '{"n":1}']);
       assert.equal(result.FunctionSummary?.Name, 'ok');
       assert.equal(result.FunctionSummary?.FunctionMetadata?.Stage, 'DEVELOPMENT');
@@ -62,7 +69,11 @@ describe('TestFunction through the SDK', () => {
     });
 
     it('a viewer-response function: output wrapped as {"response": …}', async () => {
-      const result = await test('resp', 'function handler(event) { event.response.headers["x-gate"] = { value: "1" }; return event.response; }', viewerResponse());
+      const result = await test(
+        'resp',
+        'function handler(event) { event.response.headers["x-gate"] = { value: "1" }; return event.response; }',
+        viewerResponse(),
+      );
       assert.deepEqual(Object.keys(JSON.parse(result.FunctionOutput ?? '{}') as object), ['response']);
       assert.deepEqual((JSON.parse(result.FunctionOutput ?? '{}') as { response: { headers: unknown } }).response.headers, { 'x-gate': { value: '1' } });
     });
@@ -84,7 +95,10 @@ describe('TestFunction through the SDK', () => {
     });
 
     it('logs stop at 10 KB (CloudFront truncates function logs there)', async () => {
-      const result = await test('chatty', 'function handler(event) { for (var i = 0; i < 30; i++) console.log(String(i).padEnd(1000, ".")); return event.request; }');
+      const result = await test(
+        'chatty',
+        'function handler(event) { for (var i = 0; i < 30; i++) console.log(String(i).padEnd(1000, ".")); return event.request; }',
+      );
       assert.equal(result.FunctionExecutionLogs?.length, 10);
       assert.equal(result.FunctionErrorMessage, '');
     });
@@ -140,7 +154,14 @@ describe('TestFunction through the SDK', () => {
   describe('request errors', () => {
     it('a stale If-Match → PreconditionFailed 412; none → InvalidIfMatchVersion 400', async () => {
       const { developmentEtag } = emulator.state.seed({ name: 'f1', code: 'function handler(e) { return e.request; }' });
-      await cf.send(new UpdateFunctionCommand({ Name: 'f1', IfMatch: developmentEtag, FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: encode('function handler(e) { return e.request; }') }));
+      await cf.send(
+        new UpdateFunctionCommand({
+          Name: 'f1',
+          IfMatch: developmentEtag,
+          FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+          FunctionCode: encode('function handler(e) { return e.request; }'),
+        }),
+      );
       const stale = await errorOf(() => cf.send(new TestFunctionCommand({ Name: 'f1', IfMatch: developmentEtag, EventObject: encode(viewerRequest()) })));
       assert.equal(stale.name, 'PreconditionFailed');
       assert.equal(stale.$metadata?.httpStatusCode, 412);
@@ -164,7 +185,12 @@ describe('TestFunction through the SDK', () => {
         return `${base.slice(0, -1)},"pad":"${'x'.repeat(pad)}"}`;
       };
       assert.equal(Buffer.byteLength(padded(MAX_EVENT_OBJECT_BYTES)), MAX_EVENT_OBJECT_BYTES);
-      for (const [label, event] of [['not JSON', 'not json'], ['an array', '[]'], ['empty', ''], ['over 40960 bytes', padded(MAX_EVENT_OBJECT_BYTES + 1)]] as const) {
+      for (const [label, event] of [
+        ['not JSON', 'not json'],
+        ['an array', '[]'],
+        ['empty', ''],
+        ['over 40960 bytes', padded(MAX_EVENT_OBJECT_BYTES + 1)],
+      ] as const) {
         const error = await errorOf(() => send(event));
         assert.equal(error.name, 'InvalidArgument', label);
         assert.equal(error.$metadata?.httpStatusCode, 400, label);
@@ -180,10 +206,16 @@ describe('TestFunction through the SDK', () => {
       const { developmentEtag: v1 } = emulator.state.seed({ name: 'f1', code: 'function handler(e) { console.log("v1"); return e.request; }' });
       await cf.send(new PublishFunctionCommand({ Name: 'f1', IfMatch: v1 }));
       const updated = await cf.send(
-        new UpdateFunctionCommand({ Name: 'f1', IfMatch: v1, FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: encode('function handler(e) { console.log("v2"); return e.request; }') }),
+        new UpdateFunctionCommand({
+          Name: 'f1',
+          IfMatch: v1,
+          FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+          FunctionCode: encode('function handler(e) { console.log("v2"); return e.request; }'),
+        }),
       );
       const v2 = updated.ETag!;
-      const run = (stage: 'DEVELOPMENT' | 'LIVE', etag: string) => cf.send(new TestFunctionCommand({ Name: 'f1', IfMatch: etag, Stage: stage, EventObject: encode(viewerRequest()) }));
+      const run = (stage: 'DEVELOPMENT' | 'LIVE', etag: string) =>
+        cf.send(new TestFunctionCommand({ Name: 'f1', IfMatch: etag, Stage: stage, EventObject: encode(viewerRequest()) }));
       const live = await run('LIVE', v1);
       assert.deepEqual(live.TestResult?.FunctionExecutionLogs, ['v1']);
       assert.equal(live.TestResult?.FunctionSummary?.FunctionMetadata?.Stage, 'LIVE');

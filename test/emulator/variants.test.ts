@@ -76,7 +76,10 @@ describe('variant enumeration', () => {
   });
 
   it('resolveVariants fills defaults and rejects bad values; parseVariantAssignments reads NAME=VALUE', () => {
-    assert.deepEqual(resolveVariants({ liveLastModifiedTime: 'copied-from-development' }), { ...DEFAULT_VARIANTS, liveLastModifiedTime: 'copied-from-development' });
+    assert.deepEqual(resolveVariants({ liveLastModifiedTime: 'copied-from-development' }), {
+      ...DEFAULT_VARIANTS,
+      liveLastModifiedTime: 'copied-from-development',
+    });
     assert.throws(() => resolveVariants({ validationError: 'Boom' as never }), RangeError);
     assert.throws(() => resolveVariants({ statusAfterPublish: { kind: 'reads', reads: 0 } }), RangeError);
     assert.deepEqual(parseVariantAssignments(['statusAfterPublish=duration:1500', 'developmentStatusAfterAssociatedUpdate=DEPLOYED']), {
@@ -105,7 +108,9 @@ describe('variant: developmentStatusAfterAssociatedUpdate', () => {
         const used = emulator.state.seed({ name: 'used', code: CODE, publish: true });
         const spare = emulator.state.seed({ name: 'spare', code: CODE, publish: true });
         emulator.state.associateFunction({ distributionId: emulator.state.createDistribution().id, functionArn: arn('used'), eventType: 'viewer-request' });
-        const updated = await cf.send(new UpdateFunctionCommand({ Name: 'used', IfMatch: used.developmentEtag, FunctionConfig: config(), FunctionCode: encode(CODE) }));
+        const updated = await cf.send(
+          new UpdateFunctionCommand({ Name: 'used', IfMatch: used.developmentEtag, FunctionConfig: config(), FunctionCode: encode(CODE) }),
+        );
         assert.equal(updated.FunctionSummary?.Status, value);
         assert.equal(await status(cf, 'used', 'DEVELOPMENT'), value);
         assert.equal(await status(cf, 'used', 'LIVE'), 'DEPLOYED');
@@ -133,7 +138,9 @@ describe('variant: liveLastModifiedTime (and ListFunctions per stage)', () => {
       await withClient({ now: clock.now, variants: { liveLastModifiedTime: value } }, async (emulator, cf) => {
         const created = await cf.send(new CreateFunctionCommand({ Name: 'f', FunctionConfig: config('v1'), FunctionCode: encode(CODE) }));
         clock.advance(2000);
-        const updated = await cf.send(new UpdateFunctionCommand({ Name: 'f', IfMatch: created.ETag, FunctionConfig: config('v2'), FunctionCode: encode(CODE) }));
+        const updated = await cf.send(
+          new UpdateFunctionCommand({ Name: 'f', IfMatch: created.ETag, FunctionConfig: config('v2'), FunctionCode: encode(CODE) }),
+        );
         clock.advance(1000);
         await cf.send(new PublishFunctionCommand({ Name: 'f', IfMatch: updated.ETag }));
         const live = await cf.send(new DescribeFunctionCommand({ Name: 'f', Stage: 'LIVE' }));
@@ -198,7 +205,9 @@ describe('variant: statusAfterPublish', () => {
     await withClient({ now: clock.now, variants: { statusAfterPublish: { kind: 'duration', ms: 1000 } } }, async (emulator, cf) => {
       const seeded = emulator.state.seed({ name: 'f', code: CODE, publish: true });
       emulator.state.associateFunction({ distributionId: emulator.state.createDistribution().id, functionArn: arn('f'), eventType: 'viewer-request' });
-      const updated = await cf.send(new UpdateFunctionCommand({ Name: 'f', IfMatch: seeded.developmentEtag, FunctionConfig: config(), FunctionCode: encode(CODE) }));
+      const updated = await cf.send(
+        new UpdateFunctionCommand({ Name: 'f', IfMatch: seeded.developmentEtag, FunctionConfig: config(), FunctionCode: encode(CODE) }),
+      );
       const out = await cf.send(new PublishFunctionCommand({ Name: 'f', IfMatch: updated.ETag }));
       assert.equal(out.FunctionSummary?.Status, 'IN_PROGRESS');
       clock.advance(999);
@@ -234,14 +243,18 @@ describe('variant: validationError (invalid name, Comment over 128 characters)',
           assert.equal(error.name, value, name);
           assert.equal(error.$metadata?.httpStatusCode, 400);
         }
-        const long = await errorOf(() => cf.send(new CreateFunctionCommand({ Name: 'f', FunctionConfig: config('c'.repeat(129)), FunctionCode: encode(CODE) })));
+        const long = await errorOf(() =>
+          cf.send(new CreateFunctionCommand({ Name: 'f', FunctionConfig: config('c'.repeat(129)), FunctionCode: encode(CODE) })),
+        );
         assert.equal(long.name, value);
         assert.equal(long.$metadata?.httpStatusCode, 400);
         assert.equal(emulator.state.snapshot().length, 0, 'nothing was created');
 
         const created = await cf.send(new CreateFunctionCommand({ Name: 'x'.repeat(64), FunctionConfig: config('c'.repeat(128)), FunctionCode: encode(CODE) }));
         const update = await errorOf(() =>
-          cf.send(new UpdateFunctionCommand({ Name: 'x'.repeat(64), IfMatch: created.ETag, FunctionConfig: config('d'.repeat(129)), FunctionCode: encode(CODE) })),
+          cf.send(
+            new UpdateFunctionCommand({ Name: 'x'.repeat(64), IfMatch: created.ETag, FunctionConfig: config('d'.repeat(129)), FunctionCode: encode(CODE) }),
+          ),
         );
         assert.equal(update.name, value);
         assert.equal(update.$metadata?.httpStatusCode, 400);
@@ -263,16 +276,42 @@ describe('TestFunction FunctionOutput is wrapped as the real API wraps it', () =
       ...(eventType === 'viewer-response' ? { response: { statusCode: 200, statusDescription: 'OK', headers: {}, cookies: {} } } : {}),
     });
   const cases: Array<[string, string | undefined, string, string, unknown]> = [
-    ['viewer-request returning the request', 'viewer-request', 'function handler(e) { e.request.uri += "x"; return e.request; }', 'request', { method: 'GET', uri: '/ax', querystring: {}, headers: {}, cookies: {} }],
-    ['viewer-response returning the response', 'viewer-response', 'function handler(e) { e.response.headers["x-a"] = { value: "1" }; return e.response; }', 'response', { statusCode: 200, statusDescription: 'OK', headers: { 'x-a': { value: '1' } }, cookies: {} }],
-    ['viewer-request answering the viewer (a redirect)', 'viewer-request', 'function handler(e) { return { statusCode: 302, statusDescription: "Found", headers: { location: { value: "/b" } } }; }', 'response', { statusCode: 302, statusDescription: 'Found', headers: { location: { value: '/b' } } }],
-    ['an event without context (treated as viewer-request)', undefined, 'function handler(e) { return e.request; }', 'request', { method: 'GET', uri: '/a', querystring: {}, headers: {}, cookies: {} }],
+    [
+      'viewer-request returning the request',
+      'viewer-request',
+      'function handler(e) { e.request.uri += "x"; return e.request; }',
+      'request',
+      { method: 'GET', uri: '/ax', querystring: {}, headers: {}, cookies: {} },
+    ],
+    [
+      'viewer-response returning the response',
+      'viewer-response',
+      'function handler(e) { e.response.headers["x-a"] = { value: "1" }; return e.response; }',
+      'response',
+      { statusCode: 200, statusDescription: 'OK', headers: { 'x-a': { value: '1' } }, cookies: {} },
+    ],
+    [
+      'viewer-request answering the viewer (a redirect)',
+      'viewer-request',
+      'function handler(e) { return { statusCode: 302, statusDescription: "Found", headers: { location: { value: "/b" } } }; }',
+      'response',
+      { statusCode: 302, statusDescription: 'Found', headers: { location: { value: '/b' } } },
+    ],
+    [
+      'an event without context (treated as viewer-request)',
+      undefined,
+      'function handler(e) { return e.request; }',
+      'request',
+      { method: 'GET', uri: '/a', querystring: {}, headers: {}, cookies: {} },
+    ],
   ];
   it('{"request": …} for viewer-request, {"response": …} for viewer-response; a failed run stays empty', async () => {
     await withClient({}, async (emulator, cf) => {
       for (const [i, [label, eventType, code, key, expected]] of cases.entries()) {
         const { developmentEtag } = emulator.state.seed({ name: `f${i}`, code });
-        const out = await cf.send(new TestFunctionCommand({ Name: `f${i}`, IfMatch: developmentEtag, Stage: 'DEVELOPMENT', EventObject: encode(event(eventType)) }));
+        const out = await cf.send(
+          new TestFunctionCommand({ Name: `f${i}`, IfMatch: developmentEtag, Stage: 'DEVELOPMENT', EventObject: encode(event(eventType)) }),
+        );
         assert.equal(out.TestResult?.FunctionErrorMessage, '', label);
         const output = JSON.parse(out.TestResult?.FunctionOutput ?? 'null') as Record<string, unknown>;
         assert.deepEqual(Object.keys(output), [key], label);

@@ -32,16 +32,23 @@ describe('local bus', () => {
     bus.put({ id: 'e3', source: 'aws.s3', detail: { eventName: 'UpdateFunction2020_05_31' } });
     await bus.idle();
     const records = bus.deliveries();
-    assert.deepEqual(records.map((r) => [r.rule, r.eventId, r.status, r.result, r.attempt]), [['updates', 'e1', 'delivered', 'handled e1', 1]]);
+    assert.deepEqual(
+      records.map((r) => [r.rule, r.eventId, r.status, r.result, r.attempt]),
+      [['updates', 'e1', 'delivered', 'handled e1', 1]],
+    );
     assert.deepEqual(bus.matchingRules(ev(9)), ['updates']);
   });
 
   it('put() never runs a target synchronously', async () => {
     const bus = new LocalBus();
     let ran = false;
-    bus.addRule({ name: 'r', pattern: PATTERN, target: async () => {
-      ran = true;
-    } });
+    bus.addRule({
+      name: 'r',
+      pattern: PATTERN,
+      target: async () => {
+        ran = true;
+      },
+    });
     bus.put(ev(1));
     assert.equal(ran, false);
     await bus.idle();
@@ -54,20 +61,29 @@ describe('local bus', () => {
 
   it('keeps order without reordering or delay', async () => {
     const { order } = await arrivals({}, 10);
-    assert.deepEqual(order, Array.from({ length: 10 }, (_, i) => `e${i}`));
+    assert.deepEqual(
+      order,
+      Array.from({ length: 10 }, (_, i) => `e${i}`),
+    );
   });
 
   it('duplication and loss at probability 1', async () => {
     const dup = await arrivals({ duplicateProbability: 1 }, 3);
     assert.deepEqual(dup.order, ['e0', 'e0', 'e1', 'e1', 'e2', 'e2']);
-    assert.deepEqual(dup.bus.deliveries().map((r) => r.copy), [0, 1, 0, 1, 0, 1]);
+    assert.deepEqual(
+      dup.bus.deliveries().map((r) => r.copy),
+      [0, 1, 0, 1, 0, 1],
+    );
     const lost = await arrivals({ lossProbability: 1 }, 3);
     assert.deepEqual(lost.order, []);
-    assert.deepEqual(lost.bus.deliveries().map((r) => [r.eventId, r.status, r.attempt]), [
-      ['e0', 'lost', 0],
-      ['e1', 'lost', 0],
-      ['e2', 'lost', 0],
-    ]);
+    assert.deepEqual(
+      lost.bus.deliveries().map((r) => [r.eventId, r.status, r.attempt]),
+      [
+        ['e0', 'lost', 0],
+        ['e1', 'lost', 0],
+        ['e2', 'lost', 0],
+      ],
+    );
   });
 
   it('partial duplication/loss is deterministic by seed', async () => {
@@ -113,9 +129,13 @@ describe('local bus', () => {
     const bus = new LocalBus({ delayMs: { min: 60, max: 80 } });
     const started = performance.now();
     let at = 0;
-    bus.addRule({ name: 'r', pattern: PATTERN, target: async () => {
-      at = performance.now() - started;
-    } });
+    bus.addRule({
+      name: 'r',
+      pattern: PATTERN,
+      target: async () => {
+        at = performance.now() - started;
+      },
+    });
     bus.put(ev(1));
     await bus.idle();
     // The lower bound is the contract; the upper one only says "not never" (a loaded machine is slow).
@@ -137,7 +157,11 @@ describe('local bus', () => {
     bus.addRule({ name: 'broken', pattern: PATTERN, target: async () => Promise.reject(new Error('always')), retry: { maxRetries: 1, delayMs: 1 } });
     bus.put(ev(1));
     await bus.idle();
-    const byRule = (rule: string) => bus.deliveries().filter((r) => r.rule === rule).map((r) => [r.attempt, r.status]);
+    const byRule = (rule: string) =>
+      bus
+        .deliveries()
+        .filter((r) => r.rule === rule)
+        .map((r) => [r.attempt, r.status]);
     assert.deepEqual(byRule('flaky'), [
       [1, 'failed'],
       [2, 'failed'],
@@ -147,15 +171,27 @@ describe('local bus', () => {
       [1, 'failed'],
       [2, 'failed'],
     ]);
-    assert.deepEqual(bus.deadLetters().map((d) => [d.rule, d.attempts, d.error]), [['broken', 2, 'always']]);
+    assert.deepEqual(
+      bus.deadLetters().map((d) => [d.rule, d.attempts, d.error]),
+      [['broken', 2, 'always']],
+    );
   });
 
   it('without a retry policy a failure goes straight to the dead letters', async () => {
     const bus = new LocalBus();
-    bus.addRule({ name: 'r', pattern: PATTERN, target: () => { throw new Error('sync throw'); } });
+    bus.addRule({
+      name: 'r',
+      pattern: PATTERN,
+      target: () => {
+        throw new Error('sync throw');
+      },
+    });
     bus.put(ev(1));
     await bus.idle();
-    assert.deepEqual(bus.deadLetters().map((d) => [d.attempts, d.error]), [[1, 'sync throw']]);
+    assert.deepEqual(
+      bus.deadLetters().map((d) => [d.attempts, d.error]),
+      [[1, 'sync throw']],
+    );
   });
 });
 
@@ -168,12 +204,16 @@ describe('serverless.yml rules', () => {
     await withEmulator({}, async (emulator) => {
       const bus = new LocalBus();
       const handled: string[] = [];
-      for (const r of busRulesFromServerless(result, { [rule.functionName]: async (e) => void handled.push(String((e.detail as { eventName: string }).eventName)) })) {
+      for (const r of busRulesFromServerless(result, {
+        [rule.functionName]: async (e) => void handled.push(String((e.detail as { eventName: string }).eventName)),
+      })) {
         bus.addRule(r);
       }
       emulator.onCloudTrailEvent((e) => bus.put(e));
       const cf = clientFor(emulator);
-      const created = await cf.send(new CreateFunctionCommand({ Name: 'f', FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: encode(CODE) }));
+      const created = await cf.send(
+        new CreateFunctionCommand({ Name: 'f', FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: encode(CODE) }),
+      );
       await cf.send(new PublishFunctionCommand({ Name: 'f', IfMatch: created.ETag }));
       await cf.send(new TagResourceCommand({ Resource: 'arn:aws:cloudfront::123456789012:function/f', Tags: { Items: [{ Key: 'k', Value: 'v' }] } }));
       await bus.drain();
@@ -219,7 +259,10 @@ describe('serverless.yml rules', () => {
         ['b-0', 'b', 2, 'custom', { source: ['custom.app'] }],
       ],
     );
-    assert.deepEqual(result.skipped.map((s) => [s.functionName, s.index]), [['a', 2]]);
+    assert.deepEqual(
+      result.skipped.map((s) => [s.functionName, s.index]),
+      [['a', 2]],
+    );
     assert.deepEqual(parseServerlessRules('service: empty').rules, []);
   });
 });

@@ -6,13 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  CreateFunctionCommand,
-  DescribeFunctionCommand,
-  TagResourceCommand,
-  UpdateFunctionCommand,
-  type CloudFrontClient,
-} from '@aws-sdk/client-cloudfront';
+import { CreateFunctionCommand, DescribeFunctionCommand, TagResourceCommand, UpdateFunctionCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { RECONCILER_ACTOR, startLocalStack, type LocalStack } from '../../local/local-stack';
 import type { AuthorizationRequest } from '../../emulator';
 
@@ -56,7 +50,10 @@ test('event path: created with the tag, tagged afterwards, updated: only the all
   assert.equal(publishedByUs('auth-login').length, 1);
   for (const name of ['auth-login-2', 'rogue', 'sneaky']) {
     assert.deepEqual(publishedByUs(name), [], `${name} was published`);
-    assert.ok(stack.outcomes.some((o) => o.functionName === name && o.action === 'skipped-not-allowed' && o.decidedBy === 'event'), `${name}: skipped-not-allowed`);
+    assert.ok(
+      stack.outcomes.some((o) => o.functionName === name && o.action === 'skipped-not-allowed' && o.decidedBy === 'event'),
+      `${name}: skipped-not-allowed`,
+    );
   }
   const snapshot = Object.fromEntries(stack.emulator.state.snapshot().map((f) => [f.name, f]));
   assert.equal(snapshot.rogue?.live, undefined, 'rogue never went LIVE');

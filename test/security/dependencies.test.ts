@@ -27,7 +27,9 @@ test('package.json has no install lifecycle scripts', () => {
 test('package-lock.json is committed and lists exactly the dependencies of package.json', () => {
   const tracked = execFileSync('git', ['ls-files', '--error-unmatch', 'package-lock.json'], { cwd: root, encoding: 'utf8' });
   assert.equal(tracked.trim(), 'package-lock.json');
-  const lock = JSON.parse(readFileSync(new URL('package-lock.json', root), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string>; devDependencies?: Record<string, string> }> };
+  const lock = JSON.parse(readFileSync(new URL('package-lock.json', root), 'utf8')) as {
+    packages: Record<string, { dependencies?: Record<string, string>; devDependencies?: Record<string, string> }>;
+  };
   assert.deepEqual(lock.packages['']?.dependencies ?? {}, pkg.dependencies ?? {});
   assert.deepEqual(lock.packages['']?.devDependencies ?? {}, pkg.devDependencies ?? {});
 });

@@ -25,14 +25,22 @@ const update = (name: unknown, extra: Record<string, unknown> = {}) =>
   });
 
 const EVENTS: Record<string, unknown> = {
-  'published': update('opted'),
+  published: update('opted'),
   'skipped (not opted in)': update('plain'),
   'failed (AccessDenied)': update('denied'),
-  'gone': update('missing'),
+  gone: update('missing'),
   'ignored (failed call)': update('opted', { errorCode: 'AccessDenied', errorMessage: CODE }),
-  'ignored (other account)': apiCall('UpdateFunction', { requestParameters: { name: 'opted', functionCode: CODE }, recipientAccountId: '999999999999' }, { account: '999999999999' }),
+  'ignored (other account)': apiCall(
+    'UpdateFunction',
+    { requestParameters: { name: 'opted', functionCode: CODE }, recipientAccountId: '999999999999' },
+    { account: '999999999999' },
+  ),
   'rejected (invalid name)': update('bad name'),
-  'rejected (detail is the record as a string, code first)': { source: 'aws.cloudfront', 'detail-type': 'AWS API Call via CloudTrail', detail: JSON.stringify({ functionCode: CODE, name: 'opted' }) },
+  'rejected (detail is the record as a string, code first)': {
+    source: 'aws.cloudfront',
+    'detail-type': 'AWS API Call via CloudTrail',
+    detail: JSON.stringify({ functionCode: CODE, name: 'opted' }),
+  },
   'rejected (the event is the code itself)': CODE,
   'rejected (event is a JSON string)': JSON.stringify(update('opted')),
 };
@@ -44,7 +52,11 @@ beforeEach(() => {
     denied: { tags: { 'auto-publish': 'true' }, devEtag: 'E2' },
   });
   cf.hooks.PublishFunction = (input) => {
-    if (input.Name === 'denied') throw new AccessDenied({ message: "User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: cloudfront:PublishFunction", $metadata: { httpStatusCode: 403 } });
+    if (input.Name === 'denied')
+      throw new AccessDenied({
+        message: 'User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: cloudfront:PublishFunction',
+        $metadata: { httpStatusCode: 403 },
+      });
   };
 });
 afterEach(() => cf.restore());

@@ -66,8 +66,7 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
   const nextEtag = () => `E${(versions++).toString(36).toUpperCase()}`;
 
   const statusOf = (f: FakeFunction) => f.status ?? (f.liveEtag === f.devEtag ? 'UNASSOCIATED' : 'UNPUBLISHED');
-  const missing = (name: string) =>
-    new NoSuchFunctionExists({ message: `The function ${name} does not exist.`, ...meta });
+  const missing = (name: string) => new NoSuchFunctionExists({ message: `The function ${name} does not exist.`, ...meta });
   const record = async (op: Op, input: Record<string, unknown>) => {
     calls.push({ op, input });
     await hooks[op]?.(input, calls.filter((c) => c.op === op).length);
@@ -97,7 +96,8 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
     if (!f) throw missing(input.Name);
     const stale = input.IfMatch !== f.devEtag;
     const noOp = noOpPublish412 && f.liveEtag === f.devEtag;
-    if (stale || noOp) throw new PreconditionFailed({ message: 'The precondition given in one or more of the request header fields evaluated to false.', ...meta });
+    if (stale || noOp)
+      throw new PreconditionFailed({ message: 'The precondition given in one or more of the request header fields evaluated to false.', ...meta });
     f.liveEtag = f.devEtag;
     f.liveModified = clock++;
     delete f.status;
@@ -127,7 +127,8 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
     const f = functions.get(input.Name);
     if (!f) throw missing(input.Name);
     const etag = input.Stage === 'LIVE' ? f.liveEtag : f.devEtag;
-    if (input.IfMatch !== etag) throw new PreconditionFailed({ message: 'The precondition given in one or more of the request header fields evaluated to false.', ...meta });
+    if (input.IfMatch !== etag)
+      throw new PreconditionFailed({ message: 'The precondition given in one or more of the request header fields evaluated to false.', ...meta });
     const event = JSON.parse(new TextDecoder().decode(input.EventObject)) as { context?: { eventType?: string }; request?: unknown; response?: unknown };
     const key = event.context?.eventType === 'viewer-response' ? 'response' : 'request';
     const answer = f.test?.(event) ?? {};
@@ -145,7 +146,12 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
     const associated = [...functions.entries()].filter(([, f]) => f.associations?.length);
     const Items = associated.map(([name, f], i) => ({
       Id: `E${i}`,
-      DefaultCacheBehavior: { FunctionAssociations: { Quantity: f.associations?.length ?? 0, Items: (f.associations ?? []).map((EventType) => ({ FunctionARN: arnOf(name), EventType })) } },
+      DefaultCacheBehavior: {
+        FunctionAssociations: {
+          Quantity: f.associations?.length ?? 0,
+          Items: (f.associations ?? []).map((EventType) => ({ FunctionARN: arnOf(name), EventType })),
+        },
+      },
     }));
     return { DistributionList: { Marker: '', MaxItems: 100, IsTruncated: false, Quantity: Items.length, Items } } as never;
   });
