@@ -42,6 +42,13 @@ test('a function that throws would be blocked: exit 1, the error in the row', as
   assert.match(r.out, /would be blocked: smoke viewer-request: the function threw/);
 });
 
+const oldPathRequest = {
+  version: '1.0',
+  context: { eventType: 'viewer-request' },
+  viewer: { ip: '1.2.3.4' },
+  request: { method: 'GET', uri: '/old', querystring: {}, headers: {}, cookies: {} },
+};
+
 test('--cases FILE with expect, --stage LIVE, --json', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cfap-cases-'));
   const file = join(dir, 'cases.json');
@@ -51,23 +58,13 @@ test('--cases FILE with expect, --stage LIVE, --json', async () => {
       {
         name: 'redirects',
         eventType: 'viewer-request',
-        event: {
-          version: '1.0',
-          context: { eventType: 'viewer-request' },
-          viewer: { ip: '1.2.3.4' },
-          request: { method: 'GET', uri: '/old', querystring: {}, headers: {}, cookies: {} },
-        },
+        event: oldPathRequest,
         expect: { response: { statusCode: 302 } },
       },
       {
         name: 'says where',
         eventType: 'viewer-request',
-        event: {
-          version: '1.0',
-          context: { eventType: 'viewer-request' },
-          viewer: { ip: '1.2.3.4' },
-          request: { method: 'GET', uri: '/old', querystring: {}, headers: {}, cookies: {} },
-        },
+        event: oldPathRequest,
         expect: { response: { headers: { location: { value: '/elsewhere' } } } },
       },
     ]),

@@ -181,16 +181,18 @@ test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} agains
  * and a sweep runs. Only a sweep can publish the two lost updates; under
  * developmentStatusAfterAssociatedUpdate=DEPLOYED the status does not say they differ.
  */
+/**
+ * What the aimed histories share: no dry run, no guard, and a bus that neither loses nor duplicates on
+ * its own (two copies of one event handled at once may both, rightly, try the same publish).
+ */
+function aimed(v: Variants, seed: number): Pick<History, 'seed' | 'variants' | 'dryRun' | 'guarded' | 'maxAttempts' | 'bus'> {
+  return { seed, variants: v, dryRun: false, guarded: false, maxAttempts: 2, bus: { delayMaxMs: 1, duplicate: 0, loss: 0, reorderWindow: 0 } };
+}
+
 function aimedHistory(v: Variants, seed: number): History {
   const [a, b, ab, d] = [0, 1, 2, 3];
   return {
-    seed,
-    variants: v,
-    dryRun: false,
-    guarded: false,
-    maxAttempts: 2,
-    // No duplicates: two copies of one event handled at once may both (rightly) try the same publish.
-    bus: { delayMaxMs: 1, duplicate: 0, loss: 0, reorderWindow: 0 },
+    ...aimed(v, seed),
     initial: [
       { fn: a, tag: 'true', associate: true },
       { fn: b, tag: 'true', associate: true },
@@ -295,12 +297,7 @@ test(`every variant combination (${ALL_VARIANTS.length}): an aimed history and a
 function gateHistory(v: Variants, seed: number): History {
   const [a, b, ab, d] = [0, 1, 2, 3];
   return {
-    seed,
-    variants: v,
-    dryRun: false,
-    guarded: false,
-    maxAttempts: 2,
-    bus: { delayMaxMs: 1, duplicate: 0, loss: 0, reorderWindow: 0 },
+    ...aimed(v, seed),
     initial: [
       { fn: a, tag: 'true', associate: true },
       { fn: b, tag: 'true', associate: false },
