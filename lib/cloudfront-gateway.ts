@@ -178,16 +178,15 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
     },
 
     async *listFunctions(stage, signal) {
-      // An endpoint whose NextMarker never advances, or cycles, would make a listing that never ends or
-      // one that repeats functions and silently misses others: refuse any marker seen before, cap the
-      // pages, and list each name once.
-      const markersSeen = new Set<string>();
+      // A name repeated across pages (a marker that did not advance) is listed once.
       const namesSeen = new Set<string>();
-      let marker: string | undefined;
-      for (let pages = 1; ; pages++) {
+      const pages = pagesOf(`ListFunctions (${stage})`, async (marker) => {
         const out = await client.send(new ListFunctionsCommand({ Stage: stage, MaxItems: 100, Marker: marker }), sendOptions(signal));
+        return { items: out.FunctionList?.Items ?? [], next: out.FunctionList?.NextMarker };
+      });
+      for await (const items of pages) {
         const page: FunctionListing[] = [];
-        for (const item of out.FunctionList?.Items ?? []) {
+        for (const item of items) {
           const arn = item.FunctionMetadata?.FunctionARN;
           if (!item.Name || !arn || namesSeen.has(item.Name)) continue;
           namesSeen.add(item.Name);
@@ -201,14 +200,6 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
           });
         }
         yield page;
-        const next = out.FunctionList?.NextMarker;
-        if (!next) return;
-        if (markersSeen.has(next) || next === marker) {
-          throw new ListingError(stage, `page ${pages} answered NextMarker "${next.slice(0, 64)}", a marker already seen in this listing: it would never end`);
-        }
-        if (pages >= MAX_LIST_PAGES) throw new ListingError(stage, `more than ${MAX_LIST_PAGES} pages; refusing to list on`);
-        markersSeen.add(next);
-        marker = next;
       }
     },
 
@@ -236,11 +227,12 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
 
     async listFunctionAssociations(signal) {
       const associations = new Map<string, Set<EventType>>();
-      const markersSeen = new Set<string>();
-      let marker: string | undefined;
-      for (let pages = 1; ; pages++) {
+      const pages = pagesOf('ListDistributions', async (marker) => {
         const out = await client.send(new ListDistributionsCommand({ MaxItems: 100, Marker: marker }), sendOptions(signal));
-        for (const distribution of out.DistributionList?.Items ?? []) {
+        return { items: out.DistributionList?.Items ?? [], next: out.DistributionList?.IsTruncated ? out.DistributionList.NextMarker : undefined };
+      });
+      for await (const distributions of pages) {
+        for (const distribution of distributions) {
           const behaviours = [distribution.DefaultCacheBehavior, ...(distribution.CacheBehaviors?.Items ?? [])];
           for (const association of behaviours.flatMap((b) => b?.FunctionAssociations?.Items ?? [])) {
             const type = association.EventType;
@@ -248,16 +240,8 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
             associations.set(association.FunctionARN, (associations.get(association.FunctionARN) ?? new Set<EventType>()).add(type));
           }
         }
-        const next = out.DistributionList?.IsTruncated ? out.DistributionList.NextMarker : undefined;
-        if (!next) return associations;
-        if (markersSeen.has(next) || next === marker || pages >= MAX_LIST_PAGES) {
-          throw new CloudFrontAnswerError(
-            `ListDistributions: page ${pages} answered NextMarker "${next.slice(0, 64)}" again or too many pages; it would never end`,
-          );
-        }
-        markersSeen.add(next);
-        marker = next;
       }
+      return associations;
     },
   };
 }
@@ -268,15 +252,37 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
  */
 export const MAX_LIST_PAGES = 1_000;
 
-/** The endpoint's paging is broken: asking again gets the same loop. */
+/**
+ * Follows NextMarker to the end of a listing. An endpoint whose marker never advances, or cycles,
+ * would make a listing that never ends, or one that repeats some items and silently misses others:
+ * any marker seen before in this listing, or more than MAX_LIST_PAGES pages, fails it.
+ */
+async function* pagesOf<T>(call: string, fetch: (marker: string | undefined) => Promise<{ items: T[]; next: string | undefined }>): AsyncGenerator<T[]> {
+  const markersSeen = new Set<string>();
+  let marker: string | undefined;
+  for (let pages = 1; ; pages++) {
+    const { items, next } = await fetch(marker);
+    yield items;
+    if (!next) return;
+    if (markersSeen.has(next) || next === marker) {
+      throw new ListingError(call, `page ${pages} answered NextMarker "${next.slice(0, 64)}", a marker already seen in this listing: it would never end`);
+    }
+    if (pages >= MAX_LIST_PAGES) throw new ListingError(call, `more than ${MAX_LIST_PAGES} pages; refusing to list on`);
+    markersSeen.add(next);
+    marker = next;
+  }
+}
+
+/** The endpoint's paging (or a listed item) is broken: asking again gets the same answer. */
 export class ListingError extends AutoPublishError {
   override name = 'ListingError';
   readonly retryable = false;
   constructor(
-    readonly stage: Stage,
+    /** The call and what it listed, e.g. "ListFunctions (DEVELOPMENT)". */
+    readonly call: string,
     detail: string,
   ) {
-    super(`ListFunctions (${stage}): ${detail}`);
+    super(`${call}: ${detail}`);
   }
 }
 

@@ -6,6 +6,8 @@
  * candidates, and the event path can pre-read DEVELOPMENT in parallel with the tags.
  */
 
+import type { GateVerdict } from './gate';
+
 export type Stage = 'DEVELOPMENT' | 'LIVE';
 
 export interface StageView {
@@ -56,7 +58,7 @@ export interface Observation {
    */
   readonly ownPublishMayHaveLanded?: string;
   /** The publish gate's verdict on one DEVELOPMENT ETag (only that version: a newer one is untested). */
-  readonly tested?: { readonly etag: string; readonly passed: boolean };
+  readonly tested?: { readonly etag: string; readonly verdict: GateVerdict };
 }
 
 export interface Policy {
@@ -127,7 +129,7 @@ export function decide(name: string, seen: Observation, policy: Policy): Step {
     case 'differs':
       // The gate runs in a dry run too: what would be published must pass what would be tested.
       if (policy.gate && seen.tested?.etag !== etag) return { kind: 'test', etag };
-      if (policy.gate && !seen.tested?.passed) return { kind: 'done', action: 'blocked', etag };
+      if (policy.gate && !seen.tested?.verdict.passed) return { kind: 'done', action: 'blocked', etag };
       return policy.dryRun ? { kind: 'done', action: 'would-publish', etag } : { kind: 'publish', etag };
   }
 }

@@ -6,7 +6,6 @@ import type { CloudFrontGateway } from './cloudfront-gateway';
 import { type Action, decide, type Observation, type Policy } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
 import type { FunctionRef } from './function-ref';
-import type { GateVerdict } from './gate';
 import type { PublishGate } from './publish-gate';
 
 export interface Outcome {
@@ -90,19 +89,22 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
   let seen: Observation = {};
   let attempts = 0;
   let conflicts = 0;
-  let verdict: GateVerdict | undefined;
-  const outcome = (action: Action, etag?: string): Outcome => ({
-    functionName: fn.name,
-    functionArn: fn.arn,
-    trigger,
-    action,
-    ...(etag !== undefined ? { etag } : {}),
-    dryRun: policy.dryRun,
-    publishAttempts: attempts,
-    ...(action === 'blocked' && verdict && !verdict.passed
-      ? { blocked: { reason: verdict.reason, testCase: verdict.testCase, computeUtilization: verdict.computeUtilization } }
-      : {}),
-  });
+  const outcome = (action: Action, etag?: string): Outcome => {
+    // A block is explained by the verdict on the version it blocked, the one `seen` still holds.
+    const verdict = action === 'blocked' ? seen.tested?.verdict : undefined;
+    return {
+      functionName: fn.name,
+      functionArn: fn.arn,
+      trigger,
+      action,
+      ...(etag !== undefined ? { etag } : {}),
+      dryRun: policy.dryRun,
+      publishAttempts: attempts,
+      ...(verdict && !verdict.passed
+        ? { blocked: { reason: verdict.reason, testCase: verdict.testCase, computeUtilization: verdict.computeUtilization } }
+        : {}),
+    };
+  };
   // Every 412-like answer (publish or test) re-reads tags and both stages before anything else is
   // decided; a verdict stays only while DEVELOPMENT still holds the version it was given for.
   const reread = async (extra: Partial<Observation>): Promise<Observation> => {
@@ -145,11 +147,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
           const result = await options.gate.test(fn, step.etag, seen.tags as Readonly<Record<string, string>>);
           if (result === 'gone') return outcome('gone', step.etag);
           // DEVELOPMENT moved on from the version we meant to test: decide again on the present.
-          if (result === 'precondition-failed') seen = await reread({});
-          else {
-            verdict = result;
-            seen = { ...seen, tested: { etag: step.etag, passed: result.passed } };
-          }
+          seen = result === 'precondition-failed' ? await reread({}) : { ...seen, tested: { etag: step.etag, verdict: result } };
           break;
         }
         case 'publish': {

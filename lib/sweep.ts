@@ -144,7 +144,12 @@ async function reconcileOrFail(
   stopped: (error: unknown) => boolean,
 ): Promise<Outcome | 'interrupted'> {
   if (!isFunctionName(fn.name)) {
-    return failedOutcome(fn, 'sweep', options.policy.dryRun, new ListingError('DEVELOPMENT', `invalid function name ${JSON.stringify(fn.name)}`));
+    return failedOutcome(
+      fn,
+      'sweep',
+      options.policy.dryRun,
+      new ListingError('ListFunctions (DEVELOPMENT)', `invalid function name ${JSON.stringify(fn.name)}`),
+    );
   }
   try {
     return await reconcile(fn, 'sweep', { ...options, eagerDevelopment: false });

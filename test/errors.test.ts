@@ -15,12 +15,12 @@ const denied = new AccessDenied({ message: 'denied by SCP', $metadata: { httpSta
 test('the retry class of each failure', () => {
   assert.equal(isRetryable(new BadEventError('event has no detail')), false, 'a bad event reads the same way next time');
   assert.equal(isRetryable(new ConfigError('DRY_RUN', '"maybe" is not true or false')), false);
-  assert.equal(isRetryable(new ListingError('DEVELOPMENT', 'loop')), false);
+  assert.equal(isRetryable(new ListingError('ListFunctions (DEVELOPMENT)', 'loop')), false);
   assert.equal(isRetryable(new ReconcileError('f', { publishAttempts: 0 }, throttled)), true, 'throttling that persisted may pass');
   assert.equal(isRetryable(new ReconcileError('f', { publishAttempts: 0 }, denied)), false, 'a refusal meets the same answer');
   assert.equal(isRetryable(new PublishConflictError('f', { publishAttempts: 3, etag: 'E3' })), true);
   assert.equal(isRetryable(new SweepListingError('LIVE', throttled)), true);
-  assert.equal(isRetryable(new SweepListingError('LIVE', new ListingError('LIVE', 'loop'))), false);
+  assert.equal(isRetryable(new SweepListingError('LIVE', new ListingError('ListFunctions (LIVE)', 'loop'))), false);
   assert.equal(isRetryable(new TypeError('a bug')), true, 'unknown errors are retried, never dropped');
 });
 

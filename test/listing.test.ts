@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ListFunctionsCommand, type ListFunctionsCommandInput } from '@aws-sdk/client-cloudfront';
+import { ListDistributionsCommand, ListFunctionsCommand, type ListFunctionsCommandInput } from '@aws-sdk/client-cloudfront';
 import { arnOf, fakeCloudFront, type FakeCloudFront } from './support/fake-cloudfront';
 import { captureLogs, lambdaContext, sweepHandlerWith, TEST_CREDENTIALS } from './support/lambda';
 import { cloudFrontGateway, createCloudFrontClient, MAX_LIST_PAGES } from '../lib/cloudfront-gateway';
@@ -92,4 +92,14 @@ test('a listing that never ends is capped at MAX_LIST_PAGES pages', { timeout: 1
 test('status (lib/inspect) shares the protection: a cycling marker rejects instead of looping', { timeout: 10_000 }, async () => {
   pages({ '': { names: ['a'], next: 'A' }, A: { names: ['b'], next: 'B' }, B: { names: ['c'], next: 'A' } });
   await assert.rejects(inspectFunctions(gateway(), { optedIn: () => true }), /ListFunctions.*NextMarker "A"/);
+});
+
+test('ListDistributions pages through the same protection: a marker seen before fails the read', { timeout: 10_000 }, async () => {
+  let n = 0;
+  cf.mock.on(ListDistributionsCommand).callsFake(async () => {
+    n += 1;
+    return { DistributionList: { Marker: '', MaxItems: 100, IsTruncated: true, NextMarker: n % 2 ? 'A' : 'B', Quantity: 0, Items: [] } } as never;
+  });
+  await assert.rejects(gateway().listFunctionAssociations(), /ListDistributions: page 3 answered NextMarker "A"/);
+  assert.equal(n, 3);
 });
