@@ -1,10 +1,51 @@
 /**
- * The offline serverless.yml reader's small variable resolver (`${param:}`, `${self:}`,
- * `${sls:stage}`, `${opt:, fallback}`, `functions` as a list that osls merges).
+ * The offline serverless.yml reader in both modes: the rule on the default bus (single account) and on
+ * the central bus (organisation mode), and the small variable resolver behind it (`${param:}`,
+ * `${self:}`, `${sls:stage}`, `${opt:, fallback}`, `functions` as a list that osls merges).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseServerlessRules, readServerlessRules } from '../../local/serverless-rules';
+import { SHARED_DOC_PATTERN } from '../support/rule-pattern';
+
+describe("serverless.yml's rules, per mode", () => {
+  it('single account (the default): onFunctionChange on the default bus, nothing skipped', () => {
+    for (const result of [readServerlessRules(), readServerlessRules(undefined, { organizationMode: false })]) {
+      assert.deepEqual(result.skipped, []);
+      assert.deepEqual(
+        result.rules.map((r) => [r.name, r.functionName, r.handler, r.maximumRetryAttempts, r.eventBus]),
+        [['onFunctionChange-0', 'onFunctionChange', 'handlers/on-function-change.handler', 2, undefined]],
+      );
+      assert.ok(!('eventBus' in result.rules[0]!), 'no eventBus key: the default bus');
+      assert.deepEqual(result.rules[0]!.pattern, SHARED_DOC_PATTERN);
+    }
+  });
+
+  it("organisation mode: the same rule, on the central bus, named as it deploys (the stage's)", () => {
+    const org = readServerlessRules(undefined, { organizationMode: true });
+    assert.deepEqual(org.skipped, []);
+    assert.deepEqual(
+      org.rules.map((r) => [r.name, r.functionName, r.handler, r.maximumRetryAttempts, r.eventBus]),
+      [['onFunctionChange-0', 'onFunctionChange', 'handlers/on-function-change.handler', 2, 'cloudfront-autopublish-dev']],
+    );
+    assert.deepEqual(org.rules[0]!.pattern, SHARED_DOC_PATTERN);
+    // The params record says the same, and the stage names the bus.
+    const prod = readServerlessRules(undefined, { params: { organizationMode: 'true' }, stage: 'prod' });
+    assert.deepEqual(
+      prod.rules.map((r) => r.eventBus),
+      ['cloudfront-autopublish-prod'],
+    );
+    // organizationMode wins over params.
+    assert.equal(readServerlessRules(undefined, { params: { organizationMode: 'true' }, organizationMode: false }).rules[0]!.eventBus, undefined);
+  });
+
+  it('an organizationMode that is neither true nor false leaves the rule out, saying why', () => {
+    const result = readServerlessRules(undefined, { params: { organizationMode: 'yes' } });
+    assert.deepEqual(result.rules, []);
+    assert.equal(result.skipped.length, 1);
+    assert.match(result.skipped[0]!.reason, /eventBus .* cannot be resolved offline/);
+  });
+});
 
 describe('the variable resolver', () => {
   const YML = [
