@@ -1,7 +1,9 @@
 /**
  * Packages the service for real (osls + serverless-esbuild, offline, no AWS credentials) and checks the
  * compiled CloudFormation template: the rule, the schedule, least-privilege IAM, failure handling,
- * concurrency, runtime, environment, and the size of each handler zip.
+ * concurrency, runtime, environment, and the size of each handler zip; then organisation mode
+ * (`--param=organizationMode=true`): the central bus, the sweep queue and its worker, and IAM that
+ * reaches CloudFront only through the member accounts' roles.
  *
  * Each packaging runs in its own snapshot of the project (node_modules symlinked), so the parallel runs
  * never share `.esbuild/` or `.serverless/`, and nothing is written to the working tree.
@@ -9,10 +11,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { builtinModules } from 'node:module';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PackageRun, packageService, zipEntries } from '../local/packaging';
+import { PROJECT_ROOT, type PackageRun, packageService, zipEntries } from '../local/packaging';
 import { SHARED_DOC_PATTERN as RULE_PATTERN } from './support/rule-pattern';
 import { ACTIONS } from '../lib/decide';
 import { INVOCATION_METRICS, METRICS_NAMESPACE, SERVICE } from '../lib/report';
@@ -23,6 +25,7 @@ const ZIP_LIMIT = 250 * 1024;
 const OPTIONAL_REQUIRES = new Set(['@aws-sdk/signature-v4-crt']);
 const EVENT_FN = 'OnFunctionChangeLambdaFunction';
 const SWEEP_FN = 'DriftSweepLambdaFunction';
+const WORKER_FN = 'SweepAccountLambdaFunction';
 
 type Json = any; // CloudFormation is untyped JSON; the assertions below do the checking.
 type Resources = Record<string, { Type: string; Condition?: string; Properties: Json; DependsOn?: unknown }>;
@@ -58,6 +61,9 @@ let otherRegion: PackageRun;
 let alarmTopic: Packaged;
 let alarmEmail: Packaged;
 let refusedAlarmParams: Record<string, PackageRun>;
+let org: Packaged;
+let orgAccounts: Packaged;
+let refusedOrganizationParams: Record<string, PackageRun>;
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:ops-alarms';
 const EMAIL = 'ops@example.com';
@@ -71,10 +77,39 @@ const REFUSED_ALARM_PARAMS = {
   'alarm-two-emails': { args: ['--param=alarmEmail=a@example.com,b@example.com'], message: /alarmEmail .* is not one email address/ },
 } as const;
 
+const ORGANIZATION_ID = 'o-abc123def4';
+const ORG_ARGS = ['--param=organizationMode=true', `--param=organizationId=${ORGANIZATION_ID}`];
+const MEMBER_ACCOUNTS = '111122223333,444455556666';
+const MEMBER_ROLE_ARN = 'arn:aws:iam::*:role/cloudfront-autopublish-member';
+/** Organisation-mode params packaging must refuse, and what its message must say. */
+const REFUSED_ORGANIZATION_PARAMS = {
+  'org-without-id': { args: ['--param=organizationMode=true'], message: /organizationMode=true needs organizationId/ },
+  'org-malformed-id': {
+    args: ['--param=organizationMode=true', '--param=organizationId=abc123', `--param=memberAccounts=${MEMBER_ACCOUNTS}`],
+    message: /organizationId "abc123" is not an organization ID/,
+  },
+  'org-params-single-account': { args: [`--param=organizationId=${ORGANIZATION_ID}`], message: /take effect only with organizationMode=true/ },
+} as const;
+
+/**
+ * handlers/sweep-account.ts is written in parallel with these templates: until it is in the tree, the
+ * organisation-mode packagings get a stub in their snapshot (never in the working tree), and the test
+ * that needs the real bundle says so.
+ */
+const WORKER_STUBBED = !existsSync(join(PROJECT_ROOT, 'handlers', 'sweep-account.ts'));
+function packageOrganization(name: string, args: string[]): Promise<PackageRun> {
+  if (WORKER_STUBBED) {
+    mkdirSync(join(scratch, name, 'handlers'), { recursive: true });
+    writeFileSync(join(scratch, name, 'handlers', 'sweep-account.ts'), 'export const handler = async () => ({ batchItemFailures: [] });\n');
+  }
+  return packageService(scratch, name, args);
+}
+
 before(
   async () => {
     const refused = Object.entries(REFUSED_ALARM_PARAMS);
-    const [a, b, c, d, e, ...f] = await Promise.all([
+    const refusedOrg = Object.entries(REFUSED_ORGANIZATION_PARAMS);
+    const [a, b, c, d, e, g, h, ...f] = await Promise.all([
       packageService(scratch, 'default'),
       packageService(scratch, 'with-bus', [
         '--stage',
@@ -86,16 +121,22 @@ before(
       packageService(scratch, 'eu-west-1', ['--region', 'eu-west-1']),
       packageService(scratch, 'alarm-topic', [`--param=alarmTopicArn=${TOPIC_ARN}`]),
       packageService(scratch, 'alarm-email', [`--param=alarmEmail=${EMAIL}`]),
+      packageOrganization('organization', ORG_ARGS),
+      packageOrganization('organization-accounts', [...ORG_ARGS, `--param=memberAccounts=${MEMBER_ACCOUNTS}`]),
       ...refused.map(([name, { args }]) => packageService(scratch, name, args)),
+      ...refusedOrg.map(([name, { args }]) => packageService(scratch, name, [...args])),
     ]);
     plain = readPackaged(a!);
     withBus = readPackaged(b!);
     otherRegion = c!;
     alarmTopic = readPackaged(d!);
     alarmEmail = readPackaged(e!);
+    org = readPackaged(g!);
+    orgAccounts = readPackaged(h!);
     refusedAlarmParams = Object.fromEntries(refused.map(([name], i) => [name, f[i]!]));
+    refusedOrganizationParams = Object.fromEntries(refusedOrg.map(([name], i) => [name, f[refused.length + i]!]));
   },
-  { timeout: 180_000 },
+  { timeout: 240_000 },
 );
 
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -202,9 +243,14 @@ interface Statement {
   NotResource?: unknown;
 }
 
-/** The one role both functions run as (from each function's `Role`), a role defined in this template. */
+/** The functions of the template: the two, and the sweep worker in organisation mode. */
+function functionIds(t: Packaged): string[] {
+  return ofType(t, 'AWS::Lambda::Function').map(([id]) => id);
+}
+
+/** The one role every function runs as (from each function's `Role`), a role defined in this template. */
 function lambdaRoleId(t: Packaged): string {
-  const ids = [EVENT_FN, SWEEP_FN].map((id) => {
+  const ids = functionIds(t).map((id) => {
     const role = fn(t, id).Role;
     // { "Fn::GetAtt": [X, "Arn"] } or { "Fn::Sub": "${X.Arn}" }; anything else is not a role of this stack.
     const logicalId =
@@ -214,7 +260,8 @@ function lambdaRoleId(t: Packaged): string {
     assert.ok(typeof logicalId === 'string', `${id}: Role is ${JSON.stringify(role)}, not a role of this stack`);
     return logicalId;
   });
-  assert.equal(ids[0], ids[1], 'both functions run as the same role');
+  assert.ok(ids.length >= 2);
+  assert.deepEqual(new Set(ids), new Set([ids[0]]), 'every function runs as the same role');
   assert.equal(t.template.Resources[ids[0]!]?.Type, 'AWS::IAM::Role', `${ids[0]} is not an AWS::IAM::Role of the template`);
   return ids[0]!;
 }
@@ -238,9 +285,9 @@ function effectiveStatements(t: Packaged): Statement[] {
   );
 }
 
-/** The logical ids of the log groups the two functions write to (`/aws/lambda/<FunctionName>`). */
+/** The logical ids of the log groups the functions write to (`/aws/lambda/<FunctionName>`). */
 function functionLogGroupIds(t: Packaged): string[] {
-  return [EVENT_FN, SWEEP_FN].map((id) => {
+  return functionIds(t).map((id) => {
     const name = `/aws/lambda/${fn(t, id).FunctionName}`;
     const groups = ofType(t, 'AWS::Logs::LogGroup').filter(([, r]) => r.Properties.LogGroupName === name);
     assert.equal(groups.length, 1, `one log group named ${name}`);
@@ -686,7 +733,7 @@ describe('serverless package (offline, no credentials)', () => {
   });
 
   test('every condition tests a template parameter, never two constants (cfn-lint W8003)', () => {
-    for (const t of [plain, withBus]) {
+    for (const t of [plain, withBus, org, orgAccounts]) {
       const conditions = Object.entries(t.template.Conditions ?? {});
       assert.ok(conditions.length > 0);
       const equalsIn = (expr: Json): Json[][] =>
@@ -752,5 +799,286 @@ describe('serverless package (offline, no credentials)', () => {
         assert.ok(!e.name.endsWith('.ts'), `${name}.zip ships ${e.name}`);
       }
     }
+  });
+});
+
+// ---------------------------------------------------------------- organisation mode
+
+/** The rules with an event pattern (not the schedules). */
+function patternRules(t: Packaged): [string, Json][] {
+  return ofType(t, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern);
+}
+
+function resourceOfType(t: Packaged, id: string, type: string): Json {
+  const resource = t.template.Resources[id];
+  assert.ok(resource, `${id} missing from the template`);
+  assert.equal(resource.Type, type, id);
+  assert.equal(resource.Condition, undefined, `${id} is conditional`);
+  return resource.Properties;
+}
+
+const ORG_ENV = ['ORGANIZATION_MODE', 'MEMBER_ROLE_NAME', 'MEMBER_ACCOUNTS', 'SWEEP_QUEUE_URL'];
+const ORG_RESOURCES = ['CentralEventBus', 'SweepQueue', 'SweepDeadLetterQueue', 'SweepDeadLetterAlarm', 'SweepWorkerErrorsAlarm', WORKER_FN];
+const ORG_OUTPUTS = ['ReconcilerRoleArn', 'CentralEventBusArn', 'SweepQueueUrl'];
+
+describe('organisation mode (--param=organizationMode=true)', () => {
+  test('single account, the default, has none of it: no bus, worker, sweep queue, outputs or environment of organisation mode', () => {
+    for (const t of [plain, withBus, alarmTopic, alarmEmail]) {
+      for (const id of ORG_RESOURCES) assert.equal(t.template.Resources[id], undefined, id);
+      assert.deepEqual(functionIds(t).sort(), [SWEEP_FN, EVENT_FN]);
+      assert.deepEqual(ofType(t, 'AWS::Events::EventBus'), []);
+      assert.deepEqual(ofType(t, 'AWS::Lambda::EventSourceMapping'), []);
+      for (const name of ORG_OUTPUTS) assert.equal(t.template.Outputs?.[name], undefined, name);
+      for (const name of ['OrganizationId', 'MemberAccounts']) assert.equal(t.template.Parameters?.[name], undefined, name);
+      for (const id of functionIds(t)) {
+        const env = fn(t, id).Environment.Variables;
+        for (const name of ORG_ENV) assert.equal(env[name], undefined, `${id}: ${name}`);
+      }
+      const actions = effectiveStatements(t).flatMap((s) => s.Action);
+      assert.ok(!actions.some((a) => /^(sts|organizations):/.test(a)), `single account: ${actions.join(', ')}`);
+    }
+  });
+
+  test('both packagings succeed; a missing or malformed organizationId, or organisation params without it, fail packaging, saying why', () => {
+    assert.equal(org.state.service.provider.region, 'us-east-1');
+    for (const [name, { message }] of Object.entries(REFUSED_ORGANIZATION_PARAMS)) {
+      const run = refusedOrganizationParams[name]!;
+      assert.notEqual(run.code, 0, `${name} must fail, got:\n${run.output}`);
+      assert.match(run.output, message, name);
+    }
+    // CloudFormation refuses the same values (OrganizationId given to it directly, say).
+    const pattern = new RegExp(org.template.Parameters!.OrganizationId!['AllowedPattern' as never] as string);
+    assert.ok(pattern.test(ORGANIZATION_ID));
+    assert.ok(!pattern.test('') && !pattern.test('abc123'), 'OrganizationId is required and must be o-...');
+    assert.equal(parameterValue(org, 'OrganizationId'), ORGANIZATION_ID);
+  });
+
+  test('the CloudTrail rule moves to the central bus with the same pattern: no rule on the default bus', () => {
+    for (const t of [org, orgAccounts]) {
+      const rules = patternRules(t);
+      assert.equal(rules.length, 1, 'one pattern rule, none left on the default bus');
+      const rule = rules[0]![1].Properties;
+      assert.deepEqual(rule.EventPattern, RULE_PATTERN);
+      assert.deepEqual(rule.EventPattern, patternRules(plain)[0]![1].Properties.EventPattern, "the single-account rule's pattern");
+      assert.deepEqual(rule.EventBusName, { 'Fn::GetAtt': ['CentralEventBus', 'Name'] });
+      assert.equal(rule.State, 'ENABLED');
+      assert.deepEqual(
+        rule.Targets.map((x: Json) => x.Arn),
+        [{ 'Fn::GetAtt': [EVENT_FN, 'Arn'] }],
+      );
+      // Lambda lets EventBridge invoke the handler for the rule on that bus (rule/<bus>/<rule>).
+      const permissions = ofType(t, 'AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.SourceArn).includes(rule.Name));
+      assert.equal(permissions.length, 1);
+      assert.ok(JSON.stringify(permissions[0]![1].Properties.SourceArn).includes('{"Fn::GetAtt":["CentralEventBus","Name"]}'));
+      // The schedules stay on the default bus.
+      for (const [, r] of ofType(t, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression)) assert.equal(r.Properties.EventBusName, undefined);
+    }
+  });
+
+  test("the central bus admits PutEvents only from the organisation's principals", () => {
+    const bus = resourceOfType(org, 'CentralEventBus', 'AWS::Events::EventBus');
+    assert.equal(bus.Name, 'cloudfront-autopublish-dev');
+    const policy = resolveParameters(org, bus.Policy);
+    const statements = asArray<Json>(policy.Statement);
+    assert.equal(statements.length, 1);
+    const [s] = statements;
+    assert.equal(s.Effect, 'Allow');
+    assert.equal(s.Principal, '*');
+    assert.deepEqual(asArray(s.Action), ['events:PutEvents']);
+    assert.deepEqual(asArray(s.Resource), [{ 'Fn::Sub': 'arn:aws:events:us-east-1:${AWS::AccountId}:event-bus/cloudfront-autopublish-dev' }]);
+    assert.deepEqual(s.Condition, { StringEquals: { 'aws:PrincipalOrgID': ORGANIZATION_ID } });
+    assert.equal(s.NotPrincipal ?? s.NotAction ?? s.NotResource, undefined);
+  });
+
+  test('the sweep worker: SQS event source with partial batch failures and maximum concurrency, the sweep timeout, the same role', (t) => {
+    if (WORKER_STUBBED) t.diagnostic('handlers/sweep-account.ts is not in the tree yet: packaged with a stub handler');
+    const worker = fn(org, WORKER_FN);
+    assert.equal(worker.Handler, 'handlers/sweep-account.handler');
+    assert.equal(worker.Timeout, 600);
+    assert.equal(worker.Runtime, 'nodejs22.x');
+    assert.deepEqual(worker.Architectures, ['arm64']);
+    assert.equal(lambdaRoleId(org), 'ReconcilerRole');
+    const mappings = ofType(org, 'AWS::Lambda::EventSourceMapping');
+    assert.equal(mappings.length, 1);
+    const m = mappings[0]![1].Properties;
+    assert.deepEqual(m.EventSourceArn, { 'Fn::GetAtt': ['SweepQueue', 'Arn'] });
+    assert.deepEqual(m.FunctionName, { 'Fn::GetAtt': [WORKER_FN, 'Arn'] });
+    assert.deepEqual(m.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    assert.equal(m.BatchSize, 10);
+    assert.deepEqual(m.ScalingConfig, { MaximumConcurrency: 10 });
+    assert.equal(m.Enabled, true);
+    // Nothing invokes it but the queue: no schedule, no rule, no async retries of its own.
+    assert.ok(!JSON.stringify(ofType(org, 'AWS::Events::Rule')).includes(WORKER_FN));
+    assert.ok(!ofType(org, 'AWS::Lambda::EventInvokeConfig').some(([, r]) => r.Properties.FunctionName.Ref === WORKER_FN));
+  });
+
+  test('the sweep queue: encrypted, visibility 6 x the worker timeout, dead-lettered after 3 receives to an encrypted 14-day queue', () => {
+    const queue = resourceOfType(org, 'SweepQueue', 'AWS::SQS::Queue');
+    const dlq = resourceOfType(org, 'SweepDeadLetterQueue', 'AWS::SQS::Queue');
+    assert.equal(queue.SqsManagedSseEnabled, true);
+    assert.ok(queue.VisibilityTimeout >= 6 * fn(org, WORKER_FN).Timeout, `visibility ${queue.VisibilityTimeout} s`);
+    assert.ok(queue.MessageRetentionPeriod >= 3600 && queue.MessageRetentionPeriod < dlq.MessageRetentionPeriod, 'a dead letter outlives its queue');
+    assert.deepEqual(queue.RedrivePolicy, { deadLetterTargetArn: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'Arn'] }, maxReceiveCount: 3 });
+    assert.equal(dlq.SqsManagedSseEnabled, true);
+    assert.equal(dlq.MessageRetentionPeriod, 1209600);
+    assert.equal(dlq.RedrivePolicy, undefined);
+  });
+
+  test('alarms: the first dead letter, and the worker errors, with the same actions as every other alarm', () => {
+    const sqsAlarms = ofType(org, 'AWS::CloudWatch::Alarm')
+      .map(([id, r]) => [id, r.Properties] as const)
+      .filter(([, p]) => p.Namespace === 'AWS/SQS');
+    assert.deepEqual(sqsAlarms.map(([id]) => id).sort(), ['FailedInvocationsAlarm', 'SweepDeadLetterAlarm']);
+    const dead = resourceOfType(org, 'SweepDeadLetterAlarm', 'AWS::CloudWatch::Alarm');
+    assert.equal(dead.MetricName, 'ApproximateNumberOfMessagesVisible');
+    assert.deepEqual(dead.Dimensions, [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'QueueName'] } }]);
+    assert.equal(dead.Threshold, 1);
+    assert.equal(dead.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+    assert.equal(dead.TreatMissingData, 'notBreaching');
+    const errors = resourceOfType(org, 'SweepWorkerErrorsAlarm', 'AWS::CloudWatch::Alarm');
+    assert.equal(errors.Namespace, 'AWS/Lambda');
+    assert.equal(errors.MetricName, 'Errors');
+    assert.deepEqual(errors.Dimensions, [{ Name: 'FunctionName', Value: { Ref: WORKER_FN } }]);
+    assert.equal(errors.Threshold, 1);
+    const reference = org.template.Resources.FailedInvocationsAlarm!.Properties;
+    assert.ok(reference.AlarmActions, 'the reference alarm has its actions');
+    for (const [id, p] of [
+      ['SweepDeadLetterAlarm', dead],
+      ['SweepWorkerErrorsAlarm', errors],
+    ] as const) {
+      assert.deepEqual(p.AlarmActions, reference.AlarmActions, id);
+      assert.deepEqual(p.OKActions, reference.OKActions, id);
+    }
+  });
+
+  test('IAM: no CloudFront permission at all; sts:AssumeRole on exactly the member role name; ListAccounts only without memberAccounts', () => {
+    for (const t of [org, orgAccounts]) {
+      const statements = effectiveStatements(t);
+      for (const s of statements) {
+        assert.equal(s.Effect, 'Allow');
+        assert.equal(s.NotAction, undefined);
+        assert.equal(s.NotResource, undefined);
+        for (const action of s.Action) {
+          assert.ok(!action.includes('*'), `wildcard action ${action}`);
+          assert.match(action, /^(logs|sqs|sts|organizations|events|s3):/, `unexpected service in ${action}`);
+        }
+      }
+      assert.deepEqual(
+        statements.flatMap((s) => s.Action.filter((a) => a.startsWith('cloudfront:'))),
+        [],
+        'the central role acts on CloudFront only through member roles',
+      );
+      const sts = statements.filter((s) => s.Action.some((a) => a.startsWith('sts:')));
+      assert.equal(sts.length, 1);
+      assert.deepEqual(sts[0]!.Action, ['sts:AssumeRole']);
+      assert.deepEqual(sts[0]!.Resource, [MEMBER_ROLE_ARN]);
+      assert.equal((sts[0] as Json).Condition, undefined);
+      const organizations = statements.filter((s) => s.Action.some((a) => a.startsWith('organizations:')));
+      if (t === org) {
+        assert.equal(organizations.length, 1);
+        assert.deepEqual(organizations[0]!.Action, ['organizations:ListAccounts']);
+        assert.deepEqual(organizations[0]!.Resource, ['*']);
+      } else {
+        assert.deepEqual(organizations, [], 'with memberAccounts, no organizations:ListAccounts');
+      }
+      const star = statements.filter((s) => s.Resource.includes('*'));
+      assert.deepEqual(
+        star.flatMap((s) => s.Action),
+        t === org ? ['organizations:ListAccounts'] : [],
+        'only ListAccounts (no resource scoping) may use Resource "*"',
+      );
+    }
+  });
+
+  test('IAM: SQS sends to the failure queue and the sweep queue, reads and deletes only from the sweep queue; logs on the three log groups', () => {
+    const statements = effectiveStatements(org);
+    const sqs = statements.filter((s) => s.Action.some((a) => a.startsWith('sqs:')));
+    const grants = sqs.flatMap((s) => s.Action.flatMap((a) => s.Resource.map((r) => `${a} ${JSON.stringify(r)}`))).sort();
+    const failure = JSON.stringify({ 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] });
+    const sweep = JSON.stringify({ 'Fn::GetAtt': ['SweepQueue', 'Arn'] });
+    assert.deepEqual(
+      grants,
+      [
+        `sqs:DeleteMessage ${sweep}`,
+        `sqs:GetQueueAttributes ${sweep}`,
+        `sqs:ReceiveMessage ${sweep}`,
+        `sqs:SendMessage ${failure}`,
+        `sqs:SendMessage ${sweep}`,
+      ].sort(),
+    );
+    const groups = functionLogGroupIds(org).map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
+    assert.equal(groups.length, 3);
+    const logs = statements.filter((s) => s.Action.some((a) => a.startsWith('logs:')));
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+      const resources = logs.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map((r) => JSON.stringify(r)));
+      assert.deepEqual(resources.sort(), [...groups].sort(), action);
+    }
+    assert.deepEqual([...new Set(logs.flatMap((s) => s.Action))].sort(), ['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  test('environment: every function knows the mode, the member role, the member accounts and the sweep queue', () => {
+    for (const [t, accounts] of [
+      [org, ''],
+      [orgAccounts, MEMBER_ACCOUNTS],
+    ] as const) {
+      assert.deepEqual(functionIds(t).sort(), [SWEEP_FN, EVENT_FN, WORKER_FN].sort());
+      for (const id of functionIds(t)) {
+        const env = resolveParameters(t, fn(t, id).Environment.Variables);
+        assert.deepEqual(
+          Object.fromEntries(ORG_ENV.map((k) => [k, env[k]])),
+          { ORGANIZATION_MODE: 'true', MEMBER_ROLE_NAME: 'cloudfront-autopublish-member', MEMBER_ACCOUNTS: accounts, SWEEP_QUEUE_URL: { Ref: 'SweepQueue' } },
+          id,
+        );
+        assert.equal(env.AUTO_PUBLISH_TAG_KEY, 'auto-publish', `${id}: the shared environment too`);
+      }
+      assert.deepEqual(fn(t, EVENT_FN).Environment.Variables.FAILURE_QUEUE_URL, { Ref: 'FailedInvocationsQueue' });
+      const pattern = new RegExp(t.template.Parameters!.MemberAccounts!['AllowedPattern' as never] as string);
+      assert.ok(pattern.test('') && pattern.test(MEMBER_ACCOUNTS) && !pattern.test('1234') && !pattern.test('111122223333, 444455556666'));
+    }
+  });
+
+  test('outputs: the reconciler role (the member template trusts it), the central bus and the sweep queue', () => {
+    const outputs = deployedOutputs(org);
+    assert.deepEqual(outputs.ReconcilerRoleArn, { 'Fn::GetAtt': ['ReconcilerRole', 'Arn'] });
+    assert.deepEqual(outputs.CentralEventBusArn, { 'Fn::GetAtt': ['CentralEventBus', 'Arn'] });
+    assert.deepEqual(outputs.SweepQueueUrl, { Ref: 'SweepQueue' });
+    for (const name of ORG_OUTPUTS) assert.equal(org.template.Outputs![name]!.Export, undefined, `${name} is not exported`);
+  });
+
+  test("dashboard: the worker's invocations, errors, throttles and duration, the sweep queue and its dead letters, every alarm", () => {
+    const metrics = graphedMetrics(org);
+    const names = functionIds(org).map((id) => fn(org, id).FunctionName as string);
+    const worker = fn(org, WORKER_FN).FunctionName as string;
+    const has = (namespace: string, name: string, dimensions: Record<string, string>) =>
+      metrics.some((m) => m.namespace === namespace && m.name === name && JSON.stringify(m.dimensions) === JSON.stringify(dimensions));
+    for (const metric of ['Invocations', 'Errors', 'Throttles', 'Duration']) assert.ok(has('AWS/Lambda', metric, { FunctionName: worker }), metric);
+    for (const queue of ['SweepQueue', 'SweepDeadLetterQueue'])
+      assert.ok(has('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: `queue-name-of-${queue}` }), queue);
+    for (const m of metrics.filter((m) => m.namespace === 'AWS/Lambda'))
+      assert.ok(names.includes(m.dimensions.FunctionName!), `${m.widget}: ${JSON.stringify(m.dimensions)}`);
+    for (const m of metrics.filter((m) => m.namespace === METRICS_NAMESPACE)) assert.ok(EMITTED.has(m.name), m.name);
+    const alarmWidgets = (dashboardBody(org).widgets as Json[]).filter((w) => w.type === 'alarm');
+    assert.deepEqual(
+      alarmWidgets.flatMap((w) => w.properties.alarms).sort(),
+      ofType(org, 'AWS::CloudWatch::Alarm')
+        .map(([id]) => subValue(org, `${id}.Arn`))
+        .sort(),
+      'the alarm widget shows every alarm',
+    );
+  });
+
+  test('the worker is its own bundled zip of at most 250 KB', (t) => {
+    if (WORKER_STUBBED) t.diagnostic('handlers/sweep-account.ts is not in the tree yet: the zip holds a stub');
+    const zip = join(org.dir, 'sweepAccount.zip');
+    assert.ok(existsSync(zip), `${zip} missing`);
+    const size = statSync(zip).size;
+    t.diagnostic(`sweepAccount.zip: ${(size / 1024).toFixed(1)} KB zipped`);
+    assert.ok(size <= ZIP_LIMIT, `sweepAccount.zip is ${size} bytes`);
+    const entries = zipEntries(zip);
+    assert.ok(
+      entries.some((e) => e.name === 'handlers/sweep-account.js'),
+      entries.map((e) => e.name).join(', '),
+    );
+    for (const e of entries) assert.ok(!e.name.includes('node_modules/') && !e.name.endsWith('.map'), e.name);
   });
 });
