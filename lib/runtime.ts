@@ -60,6 +60,8 @@ export interface RuntimeClients {
   readonly s3?: S3Client;
   /** A failure queue other than SQS (the local stack keeps failures in memory). */
   readonly failureQueue?: FailureQueue;
+  /** Organisation mode: a sweep queue other than SQS (the local stack's in-memory queue). */
+  readonly sweepQueue?: MessageQueue<SweepRequest>;
   /** Credentials for the clients the runtime builds; default: the SDK's credential chain. */
   readonly credentials?: CloudFrontClientConfig['credentials'];
   /** A named profile of the shared config files (the CLI's --profile). */
@@ -146,7 +148,8 @@ function organizationOf(org: OrganizationConfig, clients: RuntimeClients, creden
         });
   return {
     members,
-    sweepQueue: org.sweepQueueUrl ? sqsMessageQueue<SweepRequest>(sqsClient(), org.sweepQueueUrl, (request) => request.account) : undefined,
+    sweepQueue:
+      clients.sweepQueue ?? (org.sweepQueueUrl ? sqsMessageQueue<SweepRequest>(sqsClient(), org.sweepQueueUrl, (request) => request.account) : undefined),
   };
 }
 

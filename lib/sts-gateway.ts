@@ -22,7 +22,7 @@ export const SESSION_SECONDS = 3600;
 
 /**
  * Fresh credentials are fetched when the cached ones have less than this left. The SDK asks its
- * credential provider again when credentials are within 5 minutes of expiry, so a shorter window
+ * credential provider again when credentials are within 5 minutes of expiry (docs/cloudfront-api.md#many-accounts), so a shorter window
  * would hand it the same nearly-expired credentials over and over.
  */
 export const REFRESH_BEFORE_MS = 5 * 60_000;
