@@ -54,6 +54,8 @@ export const s3Errors = {
   noSuchBucket: (bucket: string) => new S3Error('NoSuchBucket', 404, 'The specified bucket does not exist', { BucketName: bucket }),
   noSuchKey: (key: string) => new S3Error('NoSuchKey', 404, 'The specified key does not exist.', { Key: key }),
   accessDenied: () => new S3Error('AccessDenied', 403, 'Access Denied'),
+  /** S3's own wording and status (400, not the 403 other services answer). */
+  expiredToken: () => new S3Error('ExpiredToken', 400, 'The provided token has expired.'),
   notImplemented: () => new S3Error('NotImplemented', 501, 'A header you provided implies functionality that is not implemented'),
 };
 
