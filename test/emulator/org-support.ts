@@ -16,7 +16,10 @@ export interface Keys {
   sessionToken?: string;
 }
 
-const base = (emulator: Emulator, credentials: Keys) => ({
+/** Only the endpoint is needed, so a standalone emulator (the CLI's) works too. */
+type Target = Pick<Emulator, 'endpoint'>;
+
+const base = (emulator: Target, credentials: Keys) => ({
   endpoint: emulator.endpoint,
   region: 'us-east-1',
   credentials,
@@ -26,13 +29,13 @@ const base = (emulator: Emulator, credentials: Keys) => ({
 /** A static key: the home account's IAM user of that name unless `iam.setPrincipal` bound it elsewhere. */
 export const staticKey = (accessKeyId: string): Keys => ({ accessKeyId, secretAccessKey: 'not-checked' });
 
-export const stsFor = (emulator: Emulator, credentials: Keys) => new STSClient(base(emulator, credentials));
-export const organizationsFor = (emulator: Emulator, credentials: Keys) => new OrganizationsClient(base(emulator, credentials));
-export const cloudFrontFor = (emulator: Emulator, credentials: Keys) => new CloudFrontClient(base(emulator, credentials));
+export const stsFor = (emulator: Target, credentials: Keys) => new STSClient(base(emulator, credentials));
+export const organizationsFor = (emulator: Target, credentials: Keys) => new OrganizationsClient(base(emulator, credentials));
+export const cloudFrontFor = (emulator: Target, credentials: Keys) => new CloudFrontClient(base(emulator, credentials));
 
 /** AssumeRole through the SDK; the issued keys (with their session token) as the SDK's credentials. */
 export async function assume(
-  emulator: Emulator,
+  emulator: Target,
   caller: Keys,
   roleArn: string,
   options: { sessionName?: string; durationSeconds?: number } = {},
