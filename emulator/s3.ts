@@ -1,6 +1,7 @@
 /**
  * A minimal S3 for what the reconciler reads: GetObject (and HeadObject), path-style, served by the
- * same HTTP server as CloudFront under every path outside `/2020-05-31/` and `/_emulator/`:
+ * same HTTP server as CloudFront under every path outside `/2020-05-31/` and `/_emulator/` (but for a
+ * `POST /` that STS or Organizations claims, emulator/ORGANIZATIONS.md):
  *
  *   GET  /{bucket}/{key}   → 200 the object's bytes (Content-Type, Content-Length, ETag, Last-Modified)
  *   HEAD /{bucket}/{key}   → the same headers, no body
