@@ -25,7 +25,12 @@ export class NotStartedError extends AutoPublishError {
   }
 }
 
-export function makeSweepAccount(runtime: Runtime) {
+export interface SweepAccountOptions {
+  /** Told each account's summary once it is reported (the local stack and the bench watch the sweep). */
+  readonly onAccountSwept?: (account: string, summary: SweepSummary) => void;
+}
+
+export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions = {}) {
   const { config, policy, organization } = runtime;
   if (!organization) throw new TypeError('the sweep worker runs in organisation mode only (ORGANIZATION_MODE=true)');
 
@@ -61,6 +66,7 @@ export function makeSweepAccount(runtime: Runtime) {
         }),
       );
       await reporter.sweepFinished(summary);
+      options.onAccountSwept?.(account, summary);
       const failure = sweepFailure(summary);
       if (failure) throw failure;
       return summary;
