@@ -25,10 +25,13 @@ export async function runEmulator(options: EmulatorCommandOptions, io: Io): Prom
   io.out(`CloudFront emulator listening on ${emulator.endpoint} (account ${emulator.accountId}). Ctrl-C to stop.`);
   io.out(`  variants: ${describeVariants(emulator.controls.variants())}`);
   io.out(`  aws cloudfront list-functions --endpoint-url ${emulator.endpoint}`);
-  // One line per CloudTrail record, so a person can watch the calls arrive.
+  // One line per CloudTrail record, so a person can watch the calls arrive. A role session has no
+  // user name, so its ARN stands in; once accounts were added (control API), each line says which.
   emulator.onCloudTrailEvent(({ detail: d }) => {
     const params = (d.requestParameters ?? {}) as { name?: string; resource?: string };
-    io.out(`${d.eventTime} ${d.userIdentity.userName} ${d.eventName} ${params.name ?? params.resource ?? ''}${d.errorCode ? ` -> ${d.errorCode}` : ''}`);
+    const who = d.userIdentity.userName ?? d.userIdentity.arn;
+    const where = emulator.accounts().length > 1 ? `${d.recipientAccountId} ` : '';
+    io.out(`${d.eventTime} ${where}${who} ${d.eventName} ${params.name ?? params.resource ?? ''}${d.errorCode ? ` -> ${d.errorCode}` : ''}`);
   });
   await (options.until ??
     new Promise<void>((resolve) => {

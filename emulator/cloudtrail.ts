@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FunctionConfig, FunctionSummary, Tag } from './model';
+import { principalIdFor, type Principal } from './iam';
 
 export const MUTATING_OPERATIONS = ['CreateFunction', 'UpdateFunction', 'PublishFunction', 'DeleteFunction', 'TagResource', 'UntagResource'] as const;
 export type MutatingOperation = (typeof MUTATING_OPERATIONS)[number];
@@ -19,12 +20,18 @@ export function isMutating(operation: string): operation is MutatingOperation {
 export interface CloudTrailDetail {
   eventVersion: string;
   userIdentity: {
-    type: 'IAMUser';
+    type: 'IAMUser' | 'AssumedRole';
     principalId: string;
     arn: string;
     accountId: string;
     accessKeyId: string;
-    userName: string;
+    /** IAM users only: a role session names its role in sessionContext.sessionIssuer instead. */
+    userName?: string;
+    /** Assumed roles only. */
+    sessionContext?: {
+      sessionIssuer: { type: 'Role'; principalId: string; arn: string; accountId: string; userName: string };
+      attributes: { creationDate: string; mfaAuthenticated: 'false' };
+    };
   };
   eventTime: string;
   eventSource: 'cloudfront.amazonaws.com';
@@ -63,6 +70,8 @@ export interface Caller {
   actor: string;
   sourceIp: string;
   userAgent: string;
+  /** The principal behind the key; absent = the IAM user `actor` of the recipient account. */
+  identity?: Principal;
 }
 
 /** What the server knows about one finished call, in model terms. */
@@ -156,14 +165,7 @@ export function cloudTrailEvent(call: CallRecord, accountId: string, partition =
     resources: [],
     detail: {
       eventVersion: '1.09',
-      userIdentity: {
-        type: 'IAMUser',
-        principalId: principalIdFor(call.caller.actor),
-        arn: `arn:${partition}:iam::${accountId}:user/${call.caller.actor}`,
-        accountId,
-        accessKeyId: call.caller.accessKeyId,
-        userName: call.caller.actor,
-      },
+      userIdentity: userIdentity(call.caller, accountId, partition),
       eventTime,
       eventSource: 'cloudfront.amazonaws.com',
       // Real 2024 records carry the API version suffix; the emulator always does.
@@ -185,9 +187,28 @@ export function cloudTrailEvent(call: CallRecord, accountId: string, partition =
   };
 }
 
-/** A stable, IAM-looking principal id per actor, so records of one actor agree with each other. */
-function principalIdFor(actor: string): string {
-  let h = 2166136261;
-  for (const ch of actor) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619) >>> 0;
-  return `AIDA${h.toString(36).toUpperCase().padStart(8, '0')}EMULATOR`;
+/** Shaped like the records of events/*.json: an IAM user, or a role session with its issuer. */
+function userIdentity(caller: Caller, accountId: string, partition: string): CloudTrailDetail['userIdentity'] {
+  const id = caller.identity;
+  if (id?.kind === 'session') {
+    return {
+      type: 'AssumedRole',
+      principalId: id.principalId,
+      arn: id.arn,
+      accountId,
+      accessKeyId: caller.accessKeyId,
+      sessionContext: {
+        sessionIssuer: { type: 'Role', principalId: id.roleId, arn: id.roleArn, accountId, userName: id.roleName },
+        attributes: { creationDate: trailTime(id.issuedAt), mfaAuthenticated: 'false' },
+      },
+    };
+  }
+  return {
+    type: 'IAMUser',
+    principalId: id?.principalId ?? principalIdFor(caller.actor),
+    arn: id?.arn ?? `arn:${partition}:iam::${accountId}:user/${caller.actor}`,
+    accountId,
+    accessKeyId: caller.accessKeyId,
+    userName: id?.userName ?? caller.actor,
+  };
 }

@@ -16,10 +16,27 @@
  *   DELETE /_emulator/s3/{bucket}/{key…}                  → 204
  *   DELETE /_emulator/s3/{bucket}                         → 204 (the bucket and its objects)
  *
+ * Organisation mode (emulator/ORGANIZATIONS.md):
+ *
+ *   GET    /_emulator/accounts                            → 200 [{accountId, name, email, state, joined}…] (home first)
+ *   POST   /_emulator/accounts                            {accountId, name?, email?, state?} → 201 account
+ *   PUT    /_emulator/accounts/{id}                       {state: "ACTIVE" | "SUSPENDED"} → 200 account
+ *   GET    /_emulator/roles                               → 200 [{arn, trustedPrincipalArns}…]
+ *   POST   /_emulator/roles                               {account, roleName, trustedPrincipalArns} → 201 role
+ *   DELETE /_emulator/roles/{account}/{roleName}          → 204
+ *   PUT    /_emulator/principals/{accessKeyId}            {arn} → 200 {accessKeyId, arn, account}
+ *   GET    /_emulator/functions                           → 200 [function snapshot…]
+ *   POST   /_emulator/functions                           {name, code, comment?, runtime?, tags?, publish?} → 201 {developmentEtag, liveEtag?}
+ *
+ * `?account=ID` aims the functions, distributions and variants routes at that account (default: the
+ * home account; for PUT variants, every account, as the JS API's top-level setVariants does).
+ *
  * Errors: `{"code", "message"}` with the status the same call through the JS API would carry.
  */
 import { CloudFrontError } from './errors';
 import type { CloudFrontModel } from './model';
+import { type Account, type AccountRegistry, ACCOUNT_STATUSES, type AccountStatus } from './accounts';
+import type { Iam } from './iam';
 import { parseS3Path, type S3Store } from './s3';
 import type { FunctionEventType } from './distributions';
 import { parseVariantAssignments, VARIANT_NAMES, type Variants } from './variants';
@@ -43,7 +60,8 @@ class ControlError extends Error {
 }
 
 export interface ControlTargets {
-  model: CloudFrontModel;
+  accounts: AccountRegistry;
+  iam: Iam;
   s3: S3Store;
 }
 
@@ -58,7 +76,17 @@ export async function handleControl(targets: ControlTargets, method: string, url
         throw error;
       }
     }
-    return route(targets.model, method, url, body.toString('utf8'));
+    const [resource] = url.pathname.slice(CONTROL_PREFIX.length).split('/');
+    if (resource === 'accounts' || resource === 'roles' || resource === 'principals') {
+      try {
+        return organisationRoute(targets, method, url, body.toString('utf8'));
+      } catch (error) {
+        // A bad account id, role name or ARN: the JS API's RangeErrors, as a bad request.
+        if (error instanceof RangeError) throw new ControlError(400, 'InvalidRequest', error.message);
+        throw error;
+      }
+    }
+    return route(targets.accounts, method, url, body.toString('utf8'));
   } catch (error) {
     if (error instanceof CloudFrontError) return json(error.status, { code: error.code, message: error.message });
     if (error instanceof ControlError) return json(error.status, { code: error.code, message: error.message });
@@ -68,12 +96,34 @@ export async function handleControl(targets: ControlTargets, method: string, url
   }
 }
 
-function route(model: CloudFrontModel, method: string, url: URL, body: string): ControlReply {
+function route(accounts: AccountRegistry, method: string, url: URL, body: string): ControlReply {
   const parts = url.pathname.slice(CONTROL_PREFIX.length).split('/').map(decodeURIComponent);
   const [resource, id, sub, extra] = parts;
+  const accountParam = url.searchParams.get('account');
+  const model: CloudFrontModel = accountOf(accounts, accountParam).model;
   if (resource === 'variants' && id === undefined) {
     if (method === 'GET') return json(200, model.variants);
-    if (method === 'PUT') return json(200, model.setVariants(variantsFrom(parseJson(body))));
+    if (method === 'PUT') {
+      const variants = variantsFrom(parseJson(body));
+      return json(200, accountParam === null ? accounts.setVariants(variants) : model.setVariants(variants));
+    }
+  } else if (resource === 'functions' && id === undefined) {
+    if (method === 'GET') return json(200, model.snapshot());
+    if (method === 'POST') {
+      const o = object(parseJson(body));
+      const tags = o.tags === undefined ? undefined : stringMap(o.tags, 'tags');
+      return json(
+        201,
+        model.seed({
+          name: str(o.name, 'name'),
+          code: str(o.code, 'code'),
+          ...(o.comment === undefined ? {} : { comment: str(o.comment, 'comment') }),
+          ...(o.runtime === undefined ? {} : { runtime: str(o.runtime, 'runtime') }),
+          ...(tags === undefined ? {} : { tags }),
+          publish: o.publish === true,
+        }),
+      );
+    }
   } else if (resource === 'distributions' && extra === undefined) {
     if (id === undefined && method === 'GET') return json(200, model.distributions());
     if (id === undefined && method === 'POST') {
@@ -120,6 +170,66 @@ function route(model: CloudFrontModel, method: string, url: URL, body: string): 
     }
   }
   throw new ControlError(404, 'NotFound', `No control route ${method} ${url.pathname}.`);
+}
+
+function organisationRoute(targets: ControlTargets, method: string, url: URL, body: string): ControlReply {
+  const { accounts, iam } = targets;
+  const [resource, id, sub, extra] = url.pathname.slice(CONTROL_PREFIX.length).split('/').map(decodeURIComponent);
+  if (resource === 'accounts' && sub === undefined) {
+    if (id === undefined && method === 'GET') return json(200, accounts.all().map(accountView));
+    if (id === undefined && method === 'POST') {
+      const o = object(parseJson(body));
+      const account = accounts.add(str(o.accountId, 'accountId'), {
+        ...(o.name === undefined ? {} : { name: str(o.name, 'name') }),
+        ...(o.email === undefined ? {} : { email: str(o.email, 'email') }),
+        ...(o.state === undefined ? {} : { state: accountStatus(o.state) }),
+      });
+      return json(201, accountView(account));
+    }
+    if (id !== undefined && method === 'PUT') {
+      const account = accountOf(accounts, id);
+      account.setStatus(accountStatus(object(parseJson(body)).state));
+      return json(200, accountView(account));
+    }
+  } else if (resource === 'roles') {
+    if (id === undefined && method === 'GET') return json(200, iam.roles());
+    if (id === undefined && method === 'POST') {
+      const o = object(parseJson(body));
+      return json(
+        201,
+        iam.createRole({
+          account: str(o.account, 'account'),
+          roleName: str(o.roleName, 'roleName'),
+          trustedPrincipalArns: strings(o.trustedPrincipalArns, 'trustedPrincipalArns'),
+        }),
+      );
+    }
+    if (id !== undefined && sub !== undefined && extra === undefined && method === 'DELETE') {
+      iam.deleteRole(id, sub);
+      return { status: 204 };
+    }
+  } else if (resource === 'principals' && id !== undefined && sub === undefined && method === 'PUT') {
+    const principal = iam.setPrincipal(id, str(object(parseJson(body)).arn, 'arn'));
+    return json(200, { accessKeyId: id, arn: principal.arn, account: principal.accountId });
+  }
+  throw new ControlError(404, 'NotFound', `No control route ${method} ${url.pathname}.`);
+}
+
+/** The account `?account=` names, the home account without one; 404 for an account not served. */
+function accountOf(accounts: AccountRegistry, id: string | null): Account {
+  if (id === null) return accounts.home;
+  const account = accounts.find(id);
+  if (!account) throw new ControlError(404, 'NoSuchAccount', `The emulator serves no account ${id}.`);
+  return account;
+}
+
+function accountView(a: Account): Record<string, unknown> {
+  return { accountId: a.accountId, name: a.name, email: a.email, state: a.status, joined: a.joined.toISOString() };
+}
+
+function accountStatus(value: unknown): AccountStatus {
+  if (!ACCOUNT_STATUSES.includes(value as AccountStatus)) throw new ControlError(400, 'InvalidRequest', 'state must be "ACTIVE" or "SUSPENDED".');
+  return value as AccountStatus;
 }
 
 function s3Route(s3: S3Store, method: string, url: URL, body: Buffer, contentType: string | undefined): ControlReply {
@@ -178,6 +288,17 @@ function parseJson(body: string): unknown {
   } catch {
     throw new ControlError(400, 'InvalidRequest', 'The body is not JSON.');
   }
+}
+
+function object(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ControlError(400, 'InvalidRequest', 'Expected a JSON object.');
+  return value as Record<string, unknown>;
+}
+
+function stringMap(value: unknown, name: string): Record<string, string> {
+  const o = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  if (!o || !Object.values(o).every((v) => typeof v === 'string')) throw new ControlError(400, 'InvalidRequest', `${name} must be an object of strings.`);
+  return o as Record<string, string>;
 }
 
 function str(value: unknown, name: string): string {

@@ -6,6 +6,11 @@
  *   cf.onCloudTrailEvent((e) => bus.put(e));
  *   ...
  *   await cf.close();
+ *
+ * Organisation mode (emulator/ORGANIZATIONS.md): `addAccount` adds member accounts, `iam` binds keys
+ * to principals and creates roles, STS AssumeRole hands out keys whose calls land in the role's
+ * account, Organizations ListAccounts lists them all. The home account (`accountId`) is the
+ * management account; `state`, `controls` and `accountId` keep meaning it.
  */
 import { EmulatorServer, type Authorizer, type PublishLogEntry, type ServerOptions } from './server';
 import type { CloudTrailEvent } from './cloudtrail';
@@ -14,23 +19,36 @@ import type { AssociationSnapshot, CloudFrontModel, FunctionSnapshot, SeedInput 
 import type { AssociateInput, CreateDistributionInput, DisassociateInput, DistributionView } from './distributions';
 import type { Variants } from './variants';
 import type { BucketOptions, PutObjectOptions, S3ObjectView } from './s3';
+import type { AccountStatus, AddAccountOptions } from './accounts';
+import type { RoleInput, RoleView } from './iam';
+import type { AssumeRoleCall } from './sts';
+import type { OrganizationAccount } from './organizations';
+import { accountControls, accountState } from './views';
 
 export type EmulatorOptions = ServerOptions;
 
 export interface EmulatorControls {
   /** Delay before every answer: fixed ms or a uniform {min,max} range; undefined = none. */
   setLatency(latency: Latency | undefined): void;
-  /** Token bucket per account; over the limit → 400 Throttling "Rate exceeded". undefined = off. */
+  /**
+   * Token bucket per account: the same limit for every account (and those added later), each with its
+   * own bucket. Over the limit → 400 Throttling "Rate exceeded". undefined = off.
+   */
   setRateLimit(limit: RateLimit | undefined): void;
   /** Seeded random 500 InternalError / 503 ServiceUnavailable. undefined = off. */
   setFaults(settings: FaultSettings | undefined): void;
+  /** Every account's (and those added later). */
   setFunctionQuota(quota: number): void;
+  /** Every account's (and those added later). */
   setMaxCodeBytes(bytes: number): void;
-  /** Publish of an in-sync function answers 412 (Terraform issue 49572). Default on. */
+  /** Publish of an in-sync function answers 412 (Terraform issue 49572). Default on. Every account's. */
   setNoopPublishPreconditionFailed(enabled: boolean): void;
-  /** The unconfirmed-behaviour variants in force (see emulator/VARIANTS.md). */
+  /** The unconfirmed-behaviour variants in force in the home account (see emulator/VARIANTS.md). */
   variants(): Variants;
-  /** Changes the given variants for the calls that follow; returns all of them. Throws RangeError on a bad value. */
+  /**
+   * Changes the given variants for the calls that follow, in every account (and those added later);
+   * returns the home account's. Throws RangeError on a bad value.
+   */
   setVariants(variants: Partial<Variants>): Variants;
   /**
    * TestFunction's compute budget per run in ms (default 1000): ComputeUtilization =
@@ -48,12 +66,31 @@ export interface EmulatorControls {
   setAuthorizer(authorizer: Authorizer | undefined): void;
   /** Name the actor behind an access key id (the default actor is the key id itself). */
   setActor(accessKeyId: string, actor: string): void;
-  /** Requests received per operation (throttled and faulted ones included). */
+  /**
+   * Requests received per operation (throttled and faulted ones included), every account's, STS and
+   * Organizations included.
+   */
   calls(): Record<string, number>;
+  /** Clears every count, the accounts' own included. */
   resetCalls(): void;
-  /** Every publish that changed LIVE, oldest first. */
+  /** Every publish that changed LIVE, oldest first, in every account (`account` says which). */
   publishLog(): PublishLogEntry[];
   clearPublishLog(): void;
+}
+
+/** One account's own controls: they override the top-level ones for this account alone. */
+export interface AccountControls {
+  /** This account's token bucket (undefined = no limit here), until the next top-level setRateLimit. */
+  setRateLimit(limit: RateLimit | undefined): void;
+  /** CloudFront requests made in this account, per operation (STS, Organizations and S3 not included). */
+  calls(): Record<string, number>;
+  resetCalls(): void;
+  /** This account's publishes. */
+  publishLog(): PublishLogEntry[];
+  clearPublishLog(): void;
+  /** Changes variants in this account only; returns its variants. */
+  setVariants(variants: Partial<Variants>): Variants;
+  variants(): Variants;
 }
 
 export interface EmulatorState {
@@ -61,7 +98,10 @@ export interface EmulatorState {
   snapshot(): FunctionSnapshot[];
   /** Creates (and with `publish: true` publishes) a function without HTTP and without CloudTrail. */
   seed(input: SeedInput): { developmentEtag: string; liveEtag?: string };
-  /** Drops every function, distribution and S3 bucket. Controls, variants, counters and logs are untouched. */
+  /**
+   * Drops every function and distribution of this account; the home account's reset also drops every
+   * S3 bucket (S3 is one store for all accounts). Controls, variants, counters and logs are untouched.
+   */
   reset(): void;
   /**
    * Stores an object for the emulated S3 (`GET /{bucket}/{key}`, path-style), creating the bucket if
@@ -98,6 +138,52 @@ export interface EmulatorState {
   readonly model: CloudFrontModel;
 }
 
+export interface EmulatorAccount {
+  readonly accountId: string;
+  /** This account's CloudFront state (S3 is shared: its helpers reach the one global store). */
+  readonly state: EmulatorState;
+  readonly controls: AccountControls;
+  /** Organizations' State (and Status) of the account; CloudFront keeps answering a SUSPENDED one. */
+  setState(state: AccountStatus): void;
+}
+
+export interface EmulatorIam {
+  /**
+   * Binds a static access key to a principal: `arn:aws:iam::<acct>:user/<name>`, `…:role/<name>` (a
+   * session of that role named after the key, which never expires) or
+   * `arn:aws:sts::<acct>:assumed-role/<role>/<session>`. Its calls then land in that account.
+   * RangeError for another ARN or an account the emulator does not serve.
+   */
+  setPrincipal(accessKeyId: string, principalArn: string): void;
+  /**
+   * A role STS can hand sessions of to the principals it trusts: exact principal ARNs (a role's ARN
+   * trusts its sessions) or `arn:aws:iam::<acct>:root` for any principal of that account. RangeError
+   * for an unknown account, a bad name, a bad ARN or an existing role.
+   */
+  createRole(input: RoleInput): RoleView;
+  /** Sessions already issued keep working until they expire. RangeError when there is no such role. */
+  deleteRole(account: string, roleName: string): void;
+  roles(): RoleView[];
+}
+
+export interface EmulatorSts {
+  /** The longest session AssumeRole grants (900-43200, default 3600); longer requests are cut to it. */
+  setMaxSessionSeconds(seconds: number): void;
+  maxSessionSeconds(): number;
+  /** Every AssumeRole that passed validation, oldest first. */
+  assumeRoleCalls(): AssumeRoleCall[];
+  clearAssumeRoleCalls(): void;
+}
+
+export interface EmulatorOrganization {
+  /** `o-` and 10 lowercase letters or digits (stable: derived from the home account), or `options.organizationId`. */
+  readonly id: string;
+  /** The home account. */
+  readonly managementAccountId: string;
+  /** What ListAccounts lists, in creation order. */
+  accounts(): OrganizationAccount[];
+}
+
 export interface Emulator {
   /**
    * e.g. http://127.0.0.1:43123 — pass as `endpoint` to CloudFrontClient or `--endpoint-url` to the CLI;
@@ -111,15 +197,45 @@ export interface Emulator {
   /** Every CloudTrail event produced so far. */
   cloudTrailEvents(): CloudTrailEvent[];
   clearCloudTrailEvents(): void;
-  readonly controls: EmulatorControls;
+  /** The home account's state; S3 helpers reach the one global store. */
   readonly state: EmulatorState;
+  readonly controls: EmulatorControls;
+  /** A member account: RangeError unless 12 digits or if it exists. */
+  addAccount(accountId: string, options?: AddAccountOptions): EmulatorAccount;
+  /** Any account the emulator serves, the home one included; RangeError for another. */
+  account(accountId: string): EmulatorAccount;
+  /** Every account id: the home account first, then in creation order. */
+  accounts(): string[];
+  /** `state.reset()` for every account (and S3). IAM roles, bound keys and issued sessions stay. */
+  resetAll(): void;
+  readonly iam: EmulatorIam;
+  readonly sts: EmulatorSts;
+  readonly organization: EmulatorOrganization;
   close(): Promise<void>;
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const server = new EmulatorServer(options);
   await server.listen();
+  const { accounts, iam, sts, organization } = server;
   const model = server.model;
+  // One view per account, made on first use, so account(id) always hands back the same object.
+  const views = new Map<string, EmulatorAccount>();
+  const view = (accountId: string): EmulatorAccount => {
+    const account = accounts.get(accountId);
+    let v = views.get(accountId);
+    if (!v) {
+      v = {
+        accountId,
+        state: accountState(server, account, account === accounts.home),
+        controls: accountControls(server, account),
+        setState: (state) => account.setStatus(state),
+      };
+      views.set(accountId, v);
+    }
+    return v;
+  };
+  const home = view(model.accountId);
   return {
     endpoint: server.endpoint,
     port: server.listeningPort,
@@ -131,17 +247,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       setLatency: (latency) => server.setLatency(latency),
       setRateLimit: (limit) => server.setRateLimit(limit),
       setFaults: (settings) => server.setFaults(settings),
-      setFunctionQuota: (quota) => {
-        model.functionQuota = quota;
-      },
-      setMaxCodeBytes: (bytes) => {
-        model.maxCodeBytes = bytes;
-      },
-      setNoopPublishPreconditionFailed: (enabled) => {
-        model.noopPublishPreconditionFailed = enabled;
-      },
+      setFunctionQuota: (quota) => accounts.configure({ functionQuota: quota }),
+      setMaxCodeBytes: (bytes) => accounts.configure({ maxCodeBytes: bytes }),
+      setNoopPublishPreconditionFailed: (enabled) => accounts.configure({ noopPublishPreconditionFailed: enabled }),
       variants: () => model.variants,
-      setVariants: (variants) => model.setVariants(variants),
+      setVariants: (variants) => accounts.setVariants(variants),
       setTestFunctionBudget: (ms) => server.setTestFunctionBudget(ms),
       testFunctionBudget: () => server.testFunctionBudget,
       setComputeUtilizationOverride: (value) => server.setComputeUtilizationOverride(value),
@@ -152,25 +262,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       publishLog: () => server.publishLog(),
       clearPublishLog: () => server.clearPublishLog(),
     },
-    state: {
-      snapshot: () => model.snapshot(),
-      seed: (input) => model.seed(input),
-      reset: () => {
-        model.reset();
-        server.s3.reset();
+    state: home.state,
+    addAccount: (accountId, accountOptions) => view(accounts.add(accountId, accountOptions).accountId),
+    account: view,
+    accounts: () => accounts.ids(),
+    resetAll: () => {
+      for (const account of accounts.all()) account.model.reset();
+      server.s3.reset();
+    },
+    iam: {
+      setPrincipal: (accessKeyId, principalArn) => {
+        iam.setPrincipal(accessKeyId, principalArn);
       },
-      putObject: (bucket, key, body, options) => server.s3.putObject(bucket, key, body, options),
-      deleteObject: (bucket, key) => server.s3.deleteObject(bucket, key),
-      createBucket: (bucket, options) => server.s3.createBucket(bucket, options),
-      deleteBucket: (bucket) => server.s3.deleteBucket(bucket),
-      objects: () => server.s3.list(),
-      createDistribution: (input) => model.createDistribution(input),
-      associateFunction: (input) => model.associateFunction(input),
-      disassociateFunction: (input) => model.disassociateFunction(input),
-      deleteDistribution: (id) => model.deleteDistribution(id),
-      distributions: () => model.distributions(),
-      associationsOf: (name) => model.associationsOf(name),
-      model,
+      createRole: (input) => iam.createRole(input),
+      deleteRole: (account, roleName) => iam.deleteRole(account, roleName),
+      roles: () => iam.roles(),
+    },
+    sts: {
+      setMaxSessionSeconds: (seconds) => sts.setMaxSessionSeconds(seconds),
+      maxSessionSeconds: () => sts.maxSessionSeconds,
+      assumeRoleCalls: () => sts.assumeRoleCalls(),
+      clearAssumeRoleCalls: () => sts.clearAssumeRoleCalls(),
+    },
+    organization: {
+      id: organization.id,
+      managementAccountId: organization.managementAccountId,
+      accounts: () => organization.listAccounts(),
     },
     close: () => server.close(),
   };
@@ -206,3 +323,7 @@ export { SeededRandom } from './faults';
 export { DEFAULT_BUDGET_MS, TIMEOUT_MESSAGE, LOG_LIMIT_CHARS } from './runtime';
 export { MAX_EVENT_OBJECT_BYTES } from './wire';
 export type { BucketOptions, PutObjectOptions, S3ObjectView } from './s3';
+export type { AccountStatus, AddAccountOptions } from './accounts';
+export type { RoleInput, RoleView } from './iam';
+export type { AssumeRoleCall } from './sts';
+export type { OrganizationAccount } from './organizations';

@@ -1,6 +1,7 @@
 /**
  * A minimal S3 for what the reconciler reads: GetObject (and HeadObject), path-style, served by the
- * same HTTP server as CloudFront under every path outside `/2020-05-31/` and `/_emulator/`:
+ * same HTTP server as CloudFront under every path outside `/2020-05-31/` and `/_emulator/` (but for a
+ * `POST /` that STS or Organizations claims, emulator/ORGANIZATIONS.md):
  *
  *   GET  /{bucket}/{key}   → 200 the object's bytes (Content-Type, Content-Length, ETag, Last-Modified)
  *   HEAD /{bucket}/{key}   → the same headers, no body
@@ -54,6 +55,8 @@ export const s3Errors = {
   noSuchBucket: (bucket: string) => new S3Error('NoSuchBucket', 404, 'The specified bucket does not exist', { BucketName: bucket }),
   noSuchKey: (key: string) => new S3Error('NoSuchKey', 404, 'The specified key does not exist.', { Key: key }),
   accessDenied: () => new S3Error('AccessDenied', 403, 'Access Denied'),
+  /** S3's own wording and status (400, not the 403 other services answer). */
+  expiredToken: () => new S3Error('ExpiredToken', 400, 'The provided token has expired.'),
   notImplemented: () => new S3Error('NotImplemented', 501, 'A header you provided implies functionality that is not implemented'),
 };
 

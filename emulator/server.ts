@@ -3,20 +3,27 @@
  * misbehaviour controls (latency, throttling, faults, access denial) in the order a real call
  * would meet them, writes the wire answer, then reports the call to CloudTrail subscribers.
  *
- * SigV4 signatures are never verified; the access key id is read from the Authorization header
- * only to attribute calls to an actor.
+ * The same port serves STS (query protocol, emulator/sts.ts) and Organizations (JSON 1.1,
+ * emulator/organizations.ts) on `POST /`, and S3 path-style on every other path.
+ *
+ * SigV4 signatures are never verified; the access key id is read from the Authorization header to
+ * find the principal, hence the account, a call is made in (emulator/iam.ts, emulator/accounts.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { CloudFrontError, CloudFrontModel, errors, type ModelOptions, type FunctionConfig, type FunctionSummary, type Tag } from './model';
+import { CloudFrontError, type CloudFrontModel, errors, type ModelOptions, type FunctionConfig, type FunctionSummary, type Tag } from './model';
 import { cloudTrailEvent, isMutating, type Caller, type CallRecord, type CloudTrailEvent } from './cloudtrail';
-import { FaultInjector, SeededRandom, TokenBucket, latencyMs, sleep, type FaultDecision, type FaultSettings, type Latency, type RateLimit } from './faults';
+import { FaultInjector, SeededRandom, latencyMs, sleep, type FaultDecision, type FaultSettings, type Latency, type RateLimit } from './faults';
 import { DEFAULT_BUDGET_MS, runFunction } from './runtime';
 import { S3Error, S3Store, parseS3Path, s3ErrorDocument, s3Errors } from './s3';
 import * as wire from './wire';
 import { child, childText } from './xml';
 import { CONTROL_PREFIX, handleControl } from './control-http';
+import { type Account, AccountRegistry } from './accounts';
+import { Iam, type Principal } from './iam';
+import { EXPIRED_TOKEN_MESSAGE, Sts, stsError } from './sts';
+import { ORGANIZATIONS_TARGET_PREFIX, Organization, organizationsError } from './organizations';
 
 export type Operation =
   | 'CreateFunction'
@@ -33,6 +40,9 @@ export type Operation =
   | 'ListDistributions'
   | 'GetObject'
   | 'HeadObject'
+  | 'AssumeRole'
+  | 'GetCallerIdentity'
+  | 'ListAccounts'
   | 'Unknown';
 
 export interface AuthorizationRequest {
@@ -41,18 +51,25 @@ export interface AuthorizationRequest {
   actor: string;
   /** Function name for function calls, ARN for tagging calls, `arn:aws:s3:::bucket/key` for S3 calls. */
   target?: string;
+  /** The account the call is made in (the home account for keys nobody bound). */
+  account: string;
+  /** The caller: `arn:aws:iam::<account>:user/<name>` or `arn:aws:sts::<account>:assumed-role/<role>/<session>`. */
+  principalArn: string;
 }
 
 /** Return false to answer AccessDenied (403). */
 export type Authorizer = (request: AuthorizationRequest) => boolean;
 
 export interface PublishLogEntry {
+  /** The account the function lives in. */
+  account: string;
   name: string;
   /** The ETag that went LIVE (equal to DEVELOPMENT's at that moment). */
   etag: string;
   time: Date;
   actor: string;
   accessKeyId: string;
+  principalArn: string;
   userAgent: string;
   requestId: string;
   /** True when an injected after-commit fault hid the success from the caller. */
@@ -72,6 +89,8 @@ export interface ServerOptions extends ModelOptions {
   authorizer?: Authorizer;
   /** TestFunction's compute budget per run, in ms (emulator/runtime.ts). Default 1000. */
   testFunctionBudgetMs?: number;
+  /** Organizations' id (`o-` and 10-32 lowercase letters or digits); default derived from `accountId`. */
+  organizationId?: string;
 }
 
 interface Route {
@@ -83,6 +102,14 @@ interface Reply {
   status: number;
   headers?: Record<string, string>;
   body?: string | Buffer;
+}
+
+/** A request's caller: who (the principal) and where (the account its calls land in). */
+interface ResolvedCaller extends Caller {
+  identity: Principal;
+  account: Account;
+  /** Signed with an issued key past its expiry. */
+  expired: boolean;
 }
 
 /** Details collected while handling, for CloudTrail and the publish log. */
@@ -123,11 +150,13 @@ function route(method: string, path: string, query: URLSearchParams): Route {
 const CREDENTIAL = /Credential=([^/,\s]+)\//;
 
 export class EmulatorServer {
-  readonly model: CloudFrontModel;
+  readonly accounts: AccountRegistry;
+  readonly iam: Iam;
+  readonly sts: Sts;
+  readonly organization: Organization;
   private readonly server: http.Server;
   private readonly latencyRandom: SeededRandom;
   private latency: Latency | undefined;
-  private bucket: TokenBucket | undefined;
   private faults: FaultInjector | undefined;
   private authorizer: Authorizer | undefined;
   private readonly actors = new Map<string, string>();
@@ -141,10 +170,14 @@ export class EmulatorServer {
   private port = 0;
 
   constructor(private readonly options: ServerOptions = {}) {
-    this.model = new CloudFrontModel(options);
+    this.accounts = new AccountRegistry(options);
+    const partition = this.model.partition;
+    const now = options.now ?? (() => new Date());
+    this.iam = new Iam(partition, (id) => this.accounts.has(id), now);
+    this.sts = new Sts(this.iam, now);
+    this.organization = new Organization(this.accounts, partition, options.organizationId);
     this.latency = options.latency;
     this.latencyRandom = new SeededRandom(options.latencySeed ?? 1);
-    this.setRateLimit(options.rateLimit);
     this.setFaults(options.faults);
     this.authorizer = options.authorizer;
     for (const [key, actor] of Object.entries(options.actors ?? {})) this.actors.set(key, actor);
@@ -185,14 +218,20 @@ export class EmulatorServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** The home account's model: the one the single-account API always meant. */
+  get model(): CloudFrontModel {
+    return this.accounts.home.model;
+  }
+
   // ---- controls ---------------------------------------------------------------------------
 
   setLatency(latency: Latency | undefined): void {
     this.latency = latency;
   }
 
+  /** The same limit for every account, each with its own bucket. */
   setRateLimit(limit: RateLimit | undefined): void {
-    this.bucket = limit ? new TokenBucket(limit) : undefined;
+    this.accounts.setRateLimit(limit);
   }
 
   setFaults(settings: FaultSettings | undefined): void {
@@ -228,16 +267,20 @@ export class EmulatorServer {
     return Object.fromEntries(this.counts);
   }
 
+  /** Every account's counts too: what was counted before the reset is gone everywhere. */
   resetCallCounts(): void {
     this.counts.clear();
+    for (const account of this.accounts.all()) account.counts.clear();
   }
 
-  publishLog(): PublishLogEntry[] {
-    return this.publishes.map((p) => ({ ...p }));
+  /** Every account's publishes, or one account's. */
+  publishLog(account?: string): PublishLogEntry[] {
+    return this.publishes.filter((p) => account === undefined || p.account === account).map((p) => ({ ...p }));
   }
 
-  clearPublishLog(): void {
-    this.publishes.length = 0;
+  clearPublishLog(account?: string): void {
+    const kept = account === undefined ? [] : this.publishes.filter((p) => p.account !== account);
+    this.publishes.splice(0, this.publishes.length, ...kept);
   }
 
   cloudTrailEvents(): CloudTrailEvent[] {
@@ -262,19 +305,45 @@ export class EmulatorServer {
               headers: { 'Content-Type': 'application/json' },
               body: `${JSON.stringify({ code: 'EntityTooLarge', message: `The body is over ${MAX_CONTROL_BODY} bytes.` })}\n`,
             }
-          : await handleControl({ model: this.model, s3: this.s3 }, req.method ?? 'GET', url, body, headerValue(req.headers['content-type']));
+          : await handleControl(
+              { accounts: this.accounts, iam: this.iam, s3: this.s3 },
+              req.method ?? 'GET',
+              url,
+              body,
+              headerValue(req.headers['content-type']),
+            );
       this.send(res, reply, requestId);
       return;
     }
     if (!url.pathname.startsWith(PREFIX)) {
-      await this.handleS3(req, res, url, requestId);
+      // Which service a `POST /` is for: Organizations names itself in X-Amz-Target, STS in the form body.
+      let body: Buffer | undefined;
+      if (req.method === 'POST' && url.pathname === '/') {
+        const target = headerValue(req.headers['x-amz-target']) ?? '';
+        body = (await readBody(req, MAX_BODY, true))!;
+        if (target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
+          await this.handleOrganizations(req, res, target, body.toString('utf8'), requestId);
+          return;
+        }
+        const form = /application\/x-www-form-urlencoded/i.test(headerValue(req.headers['content-type']) ?? '')
+          ? new URLSearchParams(body.toString('utf8'))
+          : undefined;
+        if (form?.has('Action')) {
+          await this.handleSts(req, res, form, requestId);
+          return;
+        }
+      }
+      await this.handleS3(req, res, url, requestId, body !== undefined);
       return;
     }
     const { operation, name } = route(req.method ?? 'GET', url.pathname, url.searchParams);
-    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
     // Past MAX_BODY the body is cut, so it fails to parse: a malformed request, as the service would see it.
     const body = (await readBody(req, MAX_BODY, true))!.toString('utf8');
     const caller = this.callerOf(req);
+    const account = caller.account;
+    const m = account.model;
+    this.count(operation);
+    account.count(operation);
     const time = new Date();
     const trail: Trail = {};
     let reply: Reply;
@@ -283,18 +352,17 @@ export class EmulatorServer {
 
     await sleep(latencyMs(this.latency, this.latencyRandom));
     try {
+      // Authentication comes before anything else, and a call that fails it never reaches CloudTrail.
+      if (caller.expired) throw new CloudFrontError('ExpiredToken', 403, EXPIRED_TOKEN_MESSAGE);
       if (operation === 'Unknown') throw errors.unsupported(`The emulator does not implement ${req.method} ${url.pathname}.`);
       const target = name ?? url.searchParams.get('Resource') ?? undefined;
-      if (
-        this.authorizer &&
-        !this.authorizer({ operation, accessKeyId: caller.accessKeyId, actor: caller.actor, ...(target === undefined ? {} : { target }) })
-      ) {
-        throw errors.accessDenied(`User: arn:aws:iam::${this.model.accountId}:user/${caller.actor} is not authorized to perform: cloudfront:${operation}`);
+      if (this.authorizer && !this.authorizer(this.authorizationRequest(operation, caller, target))) {
+        throw errors.accessDenied(`User: ${caller.identity.arn} is not authorized to perform: cloudfront:${operation}`);
       }
-      if (this.bucket && !this.bucket.tryTake()) throw errors.throttling();
+      if (!account.tryTake()) throw errors.throttling();
       fault = this.faults?.decide();
       if (fault && !fault.afterCommit) throw new CloudFrontError(fault.code, fault.status, fault.message);
-      reply = await this.dispatch(operation, name ?? '', url.searchParams, req.headers, body, trail);
+      reply = await this.dispatch(m, operation, name ?? '', url.searchParams, req.headers, body, trail);
       if (fault) {
         // The write landed but the caller is told otherwise, like a timeout after commit.
         reply = this.errorReply(new CloudFrontError(fault.code, fault.status, fault.message), requestId);
@@ -308,43 +376,67 @@ export class EmulatorServer {
 
     if (operation === 'PublishFunction' && !failure && trail.etag !== undefined) {
       this.publishes.push({
+        account: account.accountId,
         name: name ?? '',
         etag: trail.etag,
         time,
         actor: caller.actor,
         accessKeyId: caller.accessKeyId,
+        principalArn: caller.identity.arn,
         userAgent: caller.userAgent,
         requestId,
         faulted: fault !== undefined,
       });
     }
-    if (isMutating(operation)) {
+    if (isMutating(operation) && !caller.expired) {
       const record: CallRecord = { operation, caller, requestId, time, ...trail };
       if (failure) record.error = { code: failure.code, message: failure.message };
-      this.emit(cloudTrailEvent(record, this.model.accountId, this.model.partition));
+      this.emit(cloudTrailEvent(record, account.accountId, m.partition));
     }
+  }
+
+  /**
+   * STS (emulator/sts.ts): counted, subject to the latency, not to CloudFront's rate limit, faults or
+   * authorizer (the trust lists decide), and not in CloudTrail.
+   */
+  private async handleSts(req: http.IncomingMessage, res: http.ServerResponse, form: URLSearchParams, requestId: string): Promise<void> {
+    this.count(Sts.operationOf(form));
+    const caller = this.callerOf(req);
+    await sleep(latencyMs(this.latency, this.latencyRandom));
+    const reply = caller.expired ? stsError(403, 'ExpiredToken', EXPIRED_TOKEN_MESSAGE, requestId) : this.sts.handle(form, caller.identity, requestId);
+    this.send(res, xml(reply.status, reply.body), requestId);
+  }
+
+  /** Organizations (emulator/organizations.ts): treated as STS is. */
+  private async handleOrganizations(req: http.IncomingMessage, res: http.ServerResponse, target: string, body: string, requestId: string): Promise<void> {
+    this.count(Organization.operationOf(target));
+    const caller = this.callerOf(req);
+    await sleep(latencyMs(this.latency, this.latencyRandom));
+    const reply = caller.expired ? organizationsError('ExpiredTokenException', EXPIRED_TOKEN_MESSAGE) : this.organization.handle(target, body, caller.identity);
+    this.send(res, reply, requestId);
   }
 
   /**
    * The S3 side (emulator/s3.ts): counted per operation, subject to the latency and the authorizer,
    * not to CloudFront's rate limit or faults, and never in CloudTrail (GetObject is a data event).
    */
-  private async handleS3(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string): Promise<void> {
-    await readBody(req, MAX_BODY, true);
+  private async handleS3(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string, bodyRead = false): Promise<void> {
+    if (!bodyRead) await readBody(req, MAX_BODY, true);
     const method = req.method ?? 'GET';
     const target = parseS3Path(url.pathname);
     const operation: Operation =
       target?.key !== undefined && method === 'GET' ? 'GetObject' : target?.key !== undefined && method === 'HEAD' ? 'HeadObject' : 'Unknown';
-    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
+    this.count(operation);
     const caller = this.callerOf(req);
     const hostId = Buffer.from(requestId).toString('base64');
     const headers: Record<string, string> = { 'x-amz-request-id': requestId.replace(/-/g, '').slice(0, 16).toUpperCase(), 'x-amz-id-2': hostId };
     await sleep(latencyMs(this.latency, this.latencyRandom));
     let reply: Reply;
     try {
+      if (caller.expired) throw s3Errors.expiredToken();
       if (operation === 'Unknown' || !target || target.key === undefined) throw s3Errors.notImplemented();
       const arn = `arn:${this.model.partition}:s3:::${target.bucket}/${target.key}`;
-      if (this.authorizer && !this.authorizer({ operation, accessKeyId: caller.accessKeyId, actor: caller.actor, target: arn })) throw s3Errors.accessDenied();
+      if (this.authorizer && !this.authorizer(this.authorizationRequest(operation, caller, arn))) throw s3Errors.accessDenied();
       const object = this.s3.getObject(target.bucket, target.key);
       reply = {
         status: 200,
@@ -375,6 +467,7 @@ export class EmulatorServer {
   }
 
   private async dispatch(
+    m: CloudFrontModel,
     operation: Operation,
     name: string,
     query: URLSearchParams,
@@ -383,7 +476,6 @@ export class EmulatorServer {
     trail: Trail,
   ): Promise<Reply> {
     const ifMatch = headerValue(headers['if-match']);
-    const m = this.model;
     switch (operation) {
       case 'CreateFunction': {
         const root = wire.parseBody(body, 'CreateFunctionRequest');
@@ -471,19 +563,48 @@ export class EmulatorServer {
         );
       case 'GetObject':
       case 'HeadObject':
+      case 'AssumeRole':
+      case 'GetCallerIdentity':
+      case 'ListAccounts':
       case 'Unknown':
         throw errors.unsupported('Unknown operation.');
     }
   }
 
-  private callerOf(req: http.IncomingMessage): Caller {
+  /**
+   * The principal behind the request's access key and the account its calls land in. A key nobody
+   * bound is an IAM user of the home account named after its actor (the key itself by default).
+   */
+  private callerOf(req: http.IncomingMessage): ResolvedCaller {
     const accessKeyId = CREDENTIAL.exec(headerValue(req.headers.authorization) ?? '')?.[1] ?? 'ANONYMOUS';
+    const bound = this.iam.principalOf(accessKeyId);
+    // A bound key's actor is its user or session name, so publish-log filters by actor keep working.
+    const actor = this.actors.get(accessKeyId) ?? (bound ? (bound.kind === 'user' ? bound.userName : bound.sessionName) : accessKeyId);
+    const identity = bound ?? this.iam.user(this.accounts.home.accountId, actor);
     return {
       accessKeyId,
-      actor: this.actors.get(accessKeyId) ?? accessKeyId,
+      actor,
       sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
       userAgent: headerValue(req.headers['user-agent']) ?? headerValue(req.headers['x-amz-user-agent']) ?? '',
+      identity,
+      account: this.accounts.get(identity.accountId),
+      expired: this.iam.isExpired(identity),
     };
+  }
+
+  private authorizationRequest(operation: Operation, caller: ResolvedCaller, target: string | undefined): AuthorizationRequest {
+    return {
+      operation,
+      accessKeyId: caller.accessKeyId,
+      actor: caller.actor,
+      ...(target === undefined ? {} : { target }),
+      account: caller.account.accountId,
+      principalArn: caller.identity.arn,
+    };
+  }
+
+  private count(operation: Operation): void {
+    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
   }
 
   private errorReply(error: CloudFrontError, requestId: string): Reply {

@@ -137,7 +137,12 @@ export function el(name: string, ...content: XmlNode[]): XmlFragment {
 }
 
 export function document(rootName: string, ...content: XmlNode[]): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${rootName} xmlns="${CLOUDFRONT_XMLNS}">${render(content)}</${rootName}>`;
+  return namespacedDocument(CLOUDFRONT_XMLNS, rootName, ...content);
+}
+
+/** The same for another service's namespace (STS answers in its own). */
+export function namespacedDocument(namespace: string, rootName: string, ...content: XmlNode[]): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${rootName} xmlns="${namespace}">${render(content)}</${rootName}>`;
 }
 
 function render(content: XmlNode[]): string {

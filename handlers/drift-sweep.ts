@@ -1,7 +1,8 @@
 /** Sweep path: on a schedule, repair whatever the events missed. */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { loadConfig } from '../lib/config';
+import { ConfigError, loadConfig } from '../lib/config';
+import { type FanOutSummary, fanOutSweep } from '../lib/fan-out';
 import { reporting } from '../lib/middleware';
 import { accountOf, createRuntime, type Runtime } from '../lib/runtime';
 import { summariseSweep, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
@@ -27,15 +28,34 @@ export function makeDriftSweep(runtime: Runtime) {
   }).use(reporting(runtime));
 }
 
+/**
+ * Organisation mode's scheduled sweep: one message per member account on the sweep queue, which
+ * handlers/sweep-account.ts consumes. It sweeps nothing itself.
+ */
+export function makeSweepFanOut(runtime: Runtime) {
+  const { reporter, organization } = runtime;
+  const sweepQueue = organization?.sweepQueue;
+  if (!organization) throw new ConfigError('ORGANIZATION_MODE', 'the sweep fans out over member accounts only in organisation mode');
+  if (!sweepQueue) throw new ConfigError('SWEEP_QUEUE_URL', 'organisation mode fans the sweep out over this queue; it is not set');
+  return middy(async (event: unknown): Promise<FanOutSummary> => {
+    const fanOut = await fanOutSweep(organization.members, sweepQueue, isFullSweep(event));
+    reporter.sweepFannedOut(fanOut.accounts, fanOut.full);
+    return fanOut;
+  }).use(reporting(runtime));
+}
+
 /** The daily schedule's input is `{"full": true}` (serverless.yml); a plain schedule event is not. */
-function isFullSweep(event: unknown): boolean {
+export function isFullSweep(event: unknown): boolean {
   return typeof event === 'object' && event !== null && (event as { full?: unknown }).full === true;
 }
 
-let fromEnvironment: ReturnType<typeof makeDriftSweep> | undefined;
+let fromEnvironment: ((event: unknown, context: Context) => Promise<SweepSummary | FanOutSummary>) | undefined;
 
 /** The deployed entry point, wired from the Lambda's environment on the first invocation. */
-export const handler = async (event: unknown, context: Context): Promise<SweepSummary> => {
-  fromEnvironment ??= makeDriftSweep(createRuntime(loadConfig(process.env)));
+export const handler = async (event: unknown, context: Context): Promise<SweepSummary | FanOutSummary> => {
+  if (!fromEnvironment) {
+    const runtime = createRuntime(loadConfig(process.env));
+    fromEnvironment = runtime.organization ? makeSweepFanOut(runtime) : makeDriftSweep(runtime);
+  }
   return fromEnvironment(event, context);
 };

@@ -1,7 +1,7 @@
 /** Event path: a CloudTrail record of CreateFunction, UpdateFunction or TagResource → reconcile that function. */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { interpretEvent } from '../lib/cloudtrail';
+import { BadEventError, interpretEvent } from '../lib/cloudtrail';
 import { loadConfig } from '../lib/config';
 import { reporting } from '../lib/middleware';
 import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from '../lib/reconcile';
@@ -17,10 +17,21 @@ export interface EventSummary {
 export type EventPathOptions = Pick<ReconcileOptions, 'eagerLive'>;
 
 export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions = {}) {
-  const { policy, reporter } = runtime;
+  const { policy } = runtime;
   return middy(async (event: unknown, context: Context): Promise<EventSummary> => {
-    const account = accountOf(context);
+    // Organisation mode: the event came from a member account's bus, and names that account.
+    const account = runtime.organization ? accountOfEvent(event) : accountOf(context);
+    const reporter = runtime.reporterFor(account);
     const intent = interpretEvent(event, { account, partition: partitionOf(context) });
+    if (intent.kind === 'reconcile' && runtime.organization) {
+      if (account === undefined) throw new BadEventError(`${intent.trigger} event names no 12-digit account`);
+      // Before anything reaches STS: an event naming an account outside the list costs no AssumeRole.
+      if (!(await runtime.organization.members.isMember(account))) {
+        const reason = `account ${account} is not in the member list`;
+        reporter.ignored(reason, intent.trigger, eventIdOf(event));
+        return { trigger: intent.trigger, ignored: reason, outcomes: [] };
+      }
+    }
     if (intent.kind === 'ignore') {
       reporter.ignored(intent.reason, intent.trigger, eventIdOf(event));
       return { trigger: intent.trigger, ignored: intent.reason, outcomes: [] };
@@ -38,7 +49,13 @@ export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions
     }
     await reporter.outcomes([outcome]);
     return { trigger: intent.trigger, outcomes: [outcome] };
-  }).use(reporting(runtime, { failFast: true }));
+  }).use(reporting(runtime, { failFast: true, accountOf: runtime.organization ? accountOfEvent : undefined }));
+}
+
+/** The event's own `account` (EventBridge keeps the source account when a member bus forwards it). */
+function accountOfEvent(event: unknown): string | undefined {
+  const account = (event as { account?: unknown } | null)?.account;
+  return typeof account === 'string' && /^\d{12}$/.test(account) ? account : undefined;
 }
 
 function eventIdOf(event: unknown): unknown {

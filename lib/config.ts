@@ -34,6 +34,19 @@ export interface Config {
   /** Buckets the gate may read a function's own test cases from; empty: none. */
   readonly testCasesBuckets: readonly string[];
   readonly s3Endpoint: string | undefined;
+  /** Organisation mode: events arrive from member accounts, and each account is reached through its member role. */
+  readonly organization: OrganizationConfig | undefined;
+}
+
+export interface OrganizationConfig {
+  /** The role assumed in each member account (the member template creates it). */
+  readonly memberRoleName: string;
+  /** The member accounts; empty: every ACTIVE account that Organizations lists. */
+  readonly memberAccounts: readonly string[];
+  /** Where the scheduled sweep puts one message per member account (the drift sweep needs it). */
+  readonly sweepQueueUrl: string | undefined;
+  readonly stsEndpoint: string | undefined;
+  readonly organizationsEndpoint: string | undefined;
 }
 
 /** A setting we cannot parse: the same value fails the same way every time. */
@@ -55,7 +68,12 @@ export const DEFAULTS = {
   sweepReserveMs: 10_000,
   maxAttempts: 8,
   maxComputeUtilization: 70,
+  memberRoleName: 'cloudfront-autopublish-member',
 } as const;
+
+// IAM role names: 1-64 of letters, digits and +=,.@_-
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const ACCOUNT_ID = /^\d{12}$/;
 
 // S3 bucket names: 3–63 lower-case letters, digits, dots and hyphens, starting and ending alphanumeric.
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -117,6 +135,28 @@ export function loadConfig(env: Env): Config {
     maxComputeUtilization: integer(env, 'PUBLISH_GATE_MAX_COMPUTE', DEFAULTS.maxComputeUtilization, 1, 100),
     testCasesBuckets,
     s3Endpoint,
+    organization: boolean(env, 'ORGANIZATION_MODE', false) ? organizationConfig(env) : undefined,
+  };
+}
+
+/**
+ * Read only when ORGANIZATION_MODE=true: in single-account mode these settings mean nothing, and
+ * the deployment does not set them.
+ */
+function organizationConfig(env: Env): OrganizationConfig {
+  const memberRoleName = optional(env, 'MEMBER_ROLE_NAME') ?? DEFAULTS.memberRoleName;
+  if (!ROLE_NAME.test(memberRoleName))
+    throw new ConfigError('MEMBER_ROLE_NAME', `"${memberRoleName}" is not an IAM role name (1-64 letters, digits or +=,.@_-)`);
+  const memberAccounts = [...new Set(list(env, 'MEMBER_ACCOUNTS', 'account ID'))];
+  for (const account of memberAccounts) {
+    if (!ACCOUNT_ID.test(account)) throw new ConfigError('MEMBER_ACCOUNTS', `"${account}" is not a 12-digit account ID`);
+  }
+  return {
+    memberRoleName,
+    memberAccounts,
+    sweepQueueUrl: url(env, 'SWEEP_QUEUE_URL'),
+    stsEndpoint: url(env, 'STS_ENDPOINT'),
+    organizationsEndpoint: url(env, 'ORGANIZATIONS_ENDPOINT'),
   };
 }
 

@@ -1,11 +1,9 @@
 /**
- * The one module that talks to SQS: it puts an event the reconciler will never understand on the
- * failure queue at once, in the shape Lambda's on-failure destination uses, so one consumer (or a
- * person) reads both kinds of record alike. A retryable failure never comes here: Lambda retries it
- * and its destination sends it after the last retry.
+ * The failure queue's record: an event the reconciler will never understand goes there at once, in
+ * the shape Lambda's on-failure destination uses, so one consumer (or a person) reads both kinds of
+ * record alike. A retryable failure never comes here: Lambda retries it and its destination sends it
+ * after the last retry. lib/sqs-gateway.ts puts it on SQS.
  */
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type AwsClientOptions, awsClientConfig } from './aws-client';
 import { AutoPublishError } from './errors';
 
 export interface FailureQueue {
@@ -48,22 +46,4 @@ export function failureRecord(
 export class FailureQueueError extends AutoPublishError {
   override name = 'FailureQueueError';
   readonly retryable = true;
-}
-
-/** SQS takes at most 256 KiB per message; a bigger record could not be kept, so Lambda must keep it. */
-const MAX_MESSAGE_BYTES = 256 * 1024;
-
-export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
-  return new SQSClient(awsClientConfig(options, 5));
-}
-
-export function sqsFailureQueue(client: SQSClient, queueUrl: string): FailureQueue {
-  return {
-    async send(record) {
-      const body = JSON.stringify(record);
-      if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES)
-        throw new FailureQueueError(`failure record is ${Buffer.byteLength(body)} bytes, over the SQS limit of ${MAX_MESSAGE_BYTES}`);
-      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
-    },
-  };
 }

@@ -16,6 +16,8 @@ import type { Runtime } from './runtime';
 export interface ReportingOptions {
   /** Put non-retryable failures on the runtime's failure queue and succeed (the event path). */
   readonly failFast?: boolean;
+  /** Organisation mode: the account an event is about, for the failure lines. */
+  readonly accountOf?: ((event: unknown) => string | undefined) | undefined;
 }
 
 export function reporting(runtime: Runtime, options: ReportingOptions = {}): MiddlewareObj<unknown, unknown, Error, Context> {
@@ -29,19 +31,20 @@ export function reporting(runtime: Runtime, options: ReportingOptions = {}): Mid
     },
     onError: async (request) => {
       const error = request.error ?? new Error('unknown failure');
+      const reporter = runtime.reporterFor(options.accountOf?.(request.event));
       try {
         if (options.failFast && runtime.failureQueue && !isRetryable(error)) {
           try {
             await runtime.failureQueue.send(failureRecord(request.event, error, request.context));
-            runtime.reporter.sentToFailureQueue(error);
+            reporter.sentToFailureQueue(error);
             request.response = { failed: error.message, sentToFailureQueue: true };
             return;
           } catch (queueError) {
             // Not on the queue: fail the invocation so Lambda's retries and destination keep the event.
-            runtime.reporter.invocationFailed(queueError);
+            reporter.invocationFailed(queueError);
           }
         }
-        runtime.reporter.invocationFailed(error);
+        reporter.invocationFailed(error);
       } finally {
         metrics.publishStoredMetrics();
       }

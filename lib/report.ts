@@ -20,10 +20,12 @@ export const INVOCATION_METRICS = ['ignored-event', 'deferred', 'announce-failed
 
 type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
 
-/** The two calls the reporter and the middleware make of Powertools' Metrics. */
+/** The calls the reporter and the middleware make of Powertools' Metrics. */
 export interface MetricsSink {
   addMetric(name: string, unit: MetricUnitValue, value: number): unknown;
   publishStoredMetrics(): unknown;
+  /** A property of the next EMF record (not a dimension: 200 accounts would make 200 metrics of each). */
+  addMetadata?(key: string, value: string): unknown;
 }
 
 /** What a reporter writes through: Powertools' Logger and Metrics, or stand-ins with the same calls. */
@@ -64,13 +66,14 @@ const DETAIL_TYPES: Partial<Record<Action, string>> = {
   blocked: 'CloudFront Function Publish Blocked',
 };
 
-export function announcementFor(outcome: Outcome): Announcement | undefined {
+export function announcementFor(outcome: Outcome, account?: string): Announcement | undefined {
   const detailType = DETAIL_TYPES[outcome.action];
   if (!detailType) return undefined;
   return {
     detailType,
     resources: [outcome.functionArn],
     detail: {
+      ...(account ? { account } : {}),
       functionName: outcome.functionName,
       functionArn: outcome.functionArn,
       etag: outcome.etag ?? null,
@@ -101,18 +104,30 @@ export interface Reporter {
   invocationFailed(error: unknown): void;
   /** A failure no retry can mend, put on the failure queue at once; the invocation succeeds. */
   sentToFailureQueue(error: unknown): void;
+  /** Organisation mode: the scheduled sweep put one message per member account on the sweep queue. */
+  sweepFannedOut(accounts: number, full: boolean): void;
+  /** Organisation mode: one account's sweep failed; its message returns to the queue. */
+  accountSweepFailed(error: unknown): void;
 }
 
 export interface ReporterOptions extends Observability {
   readonly eventBridge?: EventBridgeGateway | undefined;
+  /** Organisation mode: the member account every line, count and announcement is about. */
+  readonly account?: string | undefined;
 }
 
-export function createReporter({ logger, metrics, eventBridge }: ReporterOptions): Reporter {
-  const errorFields = (error: unknown) => ({ error: describeError(error), errorName: error instanceof Error ? error.name : typeof error });
+export function createReporter({ logger, metrics, eventBridge, account }: ReporterOptions): Reporter {
+  const about = account ? { account } : {};
+  const errorFields = (error: unknown) => ({ ...about, error: describeError(error), errorName: error instanceof Error ? error.name : typeof error });
+  const count = (name: string, value: number) => {
+    if (account) metrics.addMetadata?.('account', account);
+    metrics.addMetric(name, MetricUnit.Count, value);
+  };
   const reporter: Reporter = {
     async outcomes(outcomes) {
       for (const outcome of outcomes) {
         const line = {
+          ...about,
           function: outcome.functionName,
           functionArn: outcome.functionArn,
           trigger: outcome.trigger,
@@ -125,9 +140,9 @@ export function createReporter({ logger, metrics, eventBridge }: ReporterOptions
         if (outcome.action === 'failed') logger.error('outcome', line);
         else if (outcome.action === 'blocked') logger.warn('outcome', line);
         else logger.info('outcome', line);
-        metrics.addMetric(outcome.action, MetricUnit.Count, 1);
+        count(outcome.action, 1);
       }
-      const announcements = outcomes.map(announcementFor).filter((a): a is Announcement => a !== undefined);
+      const announcements = outcomes.map((outcome) => announcementFor(outcome, account)).filter((a): a is Announcement => a !== undefined);
       if (!eventBridge || announcements.length === 0) return;
       try {
         await eventBridge.announce(announcements);
@@ -135,24 +150,30 @@ export function createReporter({ logger, metrics, eventBridge }: ReporterOptions
         // An announcement is a notification about a write already made; failing the invocation would
         // only re-run a reconcile that now finds nothing to do. Count it so an alarm can see it.
         logger.error('announcement failed', errorFields(error));
-        metrics.addMetric('announce-failed', MetricUnit.Count, announcements.length);
+        count('announce-failed', announcements.length);
       }
     },
     ignored(reason, trigger, eventId) {
-      logger.info('ignored event', { reason, trigger, eventId });
-      metrics.addMetric('ignored-event', MetricUnit.Count, 1);
+      logger.info('ignored event', { ...about, reason, trigger, eventId });
+      count('ignored-event', 1);
     },
     async sweepFinished(summary) {
       await reporter.outcomes(summary.outcomes);
-      metrics.addMetric('deferred', MetricUnit.Count, summary.deferred.length);
-      logger.info('sweep finished', { ...summary, outcomes: undefined });
+      count('deferred', summary.deferred.length);
+      logger.info('sweep finished', { ...about, ...summary, outcomes: undefined });
     },
     invocationFailed(error) {
       logger.error('invocation failed', errorFields(error));
     },
     sentToFailureQueue(error) {
       logger.error('sent to the failure queue without retries', errorFields(error));
-      metrics.addMetric('sent-to-failure-queue', MetricUnit.Count, 1);
+      count('sent-to-failure-queue', 1);
+    },
+    sweepFannedOut(accounts, full) {
+      logger.info('sweep fanned out', { accounts, full });
+    },
+    accountSweepFailed(error) {
+      logger.error('account sweep failed', errorFields(error));
     },
   };
   return reporter;

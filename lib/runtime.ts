@@ -7,25 +7,36 @@ import type { CloudFrontClient, CloudFrontClientConfig } from '@aws-sdk/client-c
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { cloudFrontGateway, type CloudFrontGateway, createCloudFrontClient } from './cloudfront-gateway';
-import { type Config, isOptedIn, nameGuard } from './config';
+import { type Config, isOptedIn, nameGuard, type OrganizationConfig } from './config';
 import type { Policy } from './decide';
 import { createEventBridgeClient, eventBridgeGateway } from './eventbridge-gateway';
-import { createSqsClient, type FailureQueue, sqsFailureQueue } from './failure-queue';
+import type { FailureQueue } from './failure-queue';
+import type { SweepRequest } from './fan-out';
+import { createOrganizationsClient, fixedMembers, type MemberDirectory, organizationMembers } from './organizations-gateway';
 import { createPublishGate, type GateOverrides, type PublishGate } from './publish-gate';
 import { createObservability, createReporter, type Observability, type Reporter } from './report';
 import { createS3Client, s3Gateway } from './s3-gateway';
+import { createSqsClient, type MessageQueue, sqsFailureQueue, sqsMessageQueue } from './sqs-gateway';
+import { createStsClient, memberCredentials } from './sts-gateway';
 
 export interface Runtime {
   readonly config: Config;
   readonly policy: Policy;
   readonly observability: Observability;
   readonly reporter: Reporter;
+  /** The reporter of one account's work: organisation mode puts the account on every line, count and announcement. */
+  reporterFor(account: string | undefined): Reporter;
   /**
-   * The gateway to an account's functions. One account today: the deployment's own, whatever is
-   * asked. Organisation mode adds a credential source per account behind this same call.
+   * The gateway to an account's functions. Single-account mode: the deployment's own, whatever is
+   * asked. Organisation mode: that member account's, through its member role (credentials cached per
+   * account; an account outside the member list fails with NotAMemberError before any STS call).
    */
   cloudfrontFor(account: string | undefined): CloudFrontGateway;
+  /** Organisation mode's member list and sweep queue; undefined in single-account mode. */
+  readonly organization: Organization | undefined;
   /** Where the event path puts failures no retry can mend; undefined: Lambda's retries keep them. */
   readonly failureQueue: FailureQueue | undefined;
   /**
@@ -33,6 +44,12 @@ export interface Runtime {
    * once); undefined when PUBLISH_GATE=off.
    */
   publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides, options?: { force?: boolean }): PublishGate | undefined;
+}
+
+export interface Organization {
+  readonly members: MemberDirectory;
+  /** Where the scheduled sweep sends one message per account; undefined without SWEEP_QUEUE_URL. */
+  readonly sweepQueue: MessageQueue<SweepRequest> | undefined;
 }
 
 /** What a caller may bring instead of what the runtime would build from the settings. */
@@ -43,6 +60,8 @@ export interface RuntimeClients {
   readonly s3?: S3Client;
   /** A failure queue other than SQS (the local stack keeps failures in memory). */
   readonly failureQueue?: FailureQueue;
+  /** Organisation mode: a sweep queue other than SQS (the local stack's in-memory queue). */
+  readonly sweepQueue?: MessageQueue<SweepRequest>;
   /** Credentials for the clients the runtime builds; default: the SDK's credential chain. */
   readonly credentials?: CloudFrontClientConfig['credentials'];
   /** A named profile of the shared config files (the CLI's --profile). */
@@ -50,7 +69,18 @@ export interface RuntimeClients {
   /** The signing region of the CloudFront client (CloudFront is global: us-east-1 by default). */
   readonly region?: string;
   readonly observability?: Observability;
+  readonly sts?: STSClient;
+  readonly organizations?: OrganizationsClient;
+  /** The clock credential expiry and the member list's cache are read against. */
+  readonly now?: () => number;
 }
+
+/**
+ * Member-account gateways kept at once. A worker that sweeps many accounts over its life would
+ * otherwise keep one SDK client per account ever seen; dropping one costs no AssumeRole (the
+ * credentials are cached apart).
+ */
+const MAX_MEMBER_GATEWAYS = 64;
 
 export function policyFor(config: Config): Policy {
   return {
@@ -66,37 +96,90 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     ...(clients.credentials ? { credentials: clients.credentials } : {}),
     ...(clients.profile ? { profile: clients.profile } : {}),
   };
-  const cloudfront = cloudFrontGateway(
-    clients.cloudFront ??
-      createCloudFrontClient({
-        endpoint: config.cloudFrontEndpoint,
-        maxAttempts: config.maxAttempts,
-        maxCallsPerSecond: config.maxCallsPerSecond,
-        ...(clients.region ? { region: clients.region } : {}),
-        ...credentials,
-      }),
-  );
+  const cloudFrontClientFor = (memberCredentials?: CloudFrontClientConfig['credentials']) =>
+    createCloudFrontClient({
+      endpoint: config.cloudFrontEndpoint,
+      maxAttempts: config.maxAttempts,
+      maxCallsPerSecond: config.maxCallsPerSecond,
+      ...(clients.region ? { region: clients.region } : {}),
+      ...(memberCredentials ? { credentials: memberCredentials } : credentials),
+    });
   const eventBridge = config.eventBusName
     ? eventBridgeGateway(clients.eventBridge ?? createEventBridgeClient({ endpoint: config.eventBridgeEndpoint, ...credentials }), config.eventBusName)
     : undefined;
-  const failureQueue =
-    clients.failureQueue ??
-    (config.failureQueueUrl
-      ? sqsFailureQueue(clients.sqs ?? createSqsClient({ endpoint: config.sqsEndpoint, ...credentials }), config.failureQueueUrl)
-      : undefined);
+  let sqs: SQSClient | undefined = clients.sqs;
+  const sqsClient = () => (sqs ??= createSqsClient({ endpoint: config.sqsEndpoint, ...credentials }));
+  const failureQueue = clients.failureQueue ?? (config.failureQueueUrl ? sqsFailureQueue(sqsClient(), config.failureQueueUrl) : undefined);
   const observability = clients.observability ?? createObservability();
   // Only a function that names its own cases needs S3, and only from the listed buckets.
   const s3 = config.testCasesBuckets.length > 0 ? s3Gateway(clients.s3 ?? createS3Client({ endpoint: config.s3Endpoint, ...credentials })) : undefined;
   const gateSettings = { maxCompute: config.maxComputeUtilization, testCasesBuckets: config.testCasesBuckets };
+  const org = config.organization;
+  const organization = org ? organizationOf(org, clients, credentials, sqsClient) : undefined;
+  const reporter = createReporter({ ...observability, eventBridge });
   return {
     config,
     policy: policyFor(config),
     observability,
-    reporter: createReporter({ ...observability, eventBridge }),
-    cloudfrontFor: () => cloudfront,
+    reporter,
+    reporterFor: (account) => (organization && account ? createReporter({ ...observability, eventBridge, account }) : reporter),
+    cloudfrontFor:
+      org && organization ? memberGateways(org, organization.members, clients, credentials, cloudFrontClientFor) : singleGateway(clients, cloudFrontClientFor),
+    organization,
     failureQueue,
     publishGate: (gateway, overrides, options) =>
       config.publishGate === 'smoke' || options?.force ? createPublishGate(gateway, s3, gateSettings, overrides) : undefined,
+  };
+}
+
+type ClientCredentials = { credentials?: CloudFrontClientConfig['credentials']; profile?: string };
+
+function singleGateway(clients: RuntimeClients, clientFor: () => CloudFrontClient): Runtime['cloudfrontFor'] {
+  const cloudfront = cloudFrontGateway(clients.cloudFront ?? clientFor());
+  return () => cloudfront;
+}
+
+function organizationOf(org: OrganizationConfig, clients: RuntimeClients, credentials: ClientCredentials, sqsClient: () => SQSClient): Organization {
+  const members =
+    org.memberAccounts.length > 0
+      ? fixedMembers(org.memberAccounts)
+      : organizationMembers(clients.organizations ?? createOrganizationsClient({ endpoint: org.organizationsEndpoint, ...credentials }), {
+          ...(clients.now ? { now: clients.now } : {}),
+        });
+  return {
+    members,
+    sweepQueue:
+      clients.sweepQueue ?? (org.sweepQueueUrl ? sqsMessageQueue<SweepRequest>(sqsClient(), org.sweepQueueUrl, (request) => request.account) : undefined),
+  };
+}
+
+/** One gateway per member account, each with its own client (its own pacing) and assumed-role credentials. */
+function memberGateways(
+  org: OrganizationConfig,
+  members: MemberDirectory,
+  clients: RuntimeClients,
+  credentials: ClientCredentials,
+  clientFor: (credentials: CloudFrontClientConfig['credentials']) => CloudFrontClient,
+): Runtime['cloudfrontFor'] {
+  const source = memberCredentials({
+    sts: clients.sts ?? createStsClient({ endpoint: org.stsEndpoint, ...credentials }),
+    roleName: org.memberRoleName,
+    isMember: (account) => members.isMember(account),
+    ...(clients.now ? { now: clients.now } : {}),
+  });
+  const gateways = new Map<string, CloudFrontGateway>();
+  return (account) => {
+    if (account === undefined) throw new TypeError('organisation mode reconciles in a named member account; none was given');
+    let gateway = gateways.get(account);
+    if (gateway) {
+      // Most recently used last, so the eviction below drops the least recently used.
+      gateways.delete(account);
+    } else {
+      gateway = cloudFrontGateway(clientFor(source.providerFor(account)));
+      if (gateways.size >= MAX_MEMBER_GATEWAYS) gateways.delete(gateways.keys().next().value as string);
+    }
+    gateways.set(account, gateway);
+    return gateway;
   };
 }
 

@@ -70,7 +70,7 @@ const CFN_TAGS = [
   'Condition',
   'Cidr',
 ];
-const cfnSchema = yaml.DEFAULT_SCHEMA.extend(
+export const cfnSchema = yaml.DEFAULT_SCHEMA.extend(
   CFN_TAGS.flatMap((tag) =>
     (['scalar', 'sequence', 'mapping'] as const).map(
       (kind) =>

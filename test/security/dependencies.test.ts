@@ -36,7 +36,7 @@ test('package-lock.json is committed and lists exactly the dependencies of packa
 
 test('dependencies are exactly the packages the handlers import at run time', async () => {
   const result = await build({
-    entryPoints: ['handlers/on-function-change.ts', 'handlers/drift-sweep.ts'].map((f) => new URL(f, root).pathname),
+    entryPoints: ['handlers/on-function-change.ts', 'handlers/drift-sweep.ts', 'handlers/sweep-account.ts'].map((f) => new URL(f, root).pathname),
     bundle: true,
     write: false,
     platform: 'node',

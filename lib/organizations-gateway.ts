@@ -1,0 +1,82 @@
+/**
+ * The one module that talks to AWS Organizations, and the member list built on it: MEMBER_ACCOUNTS
+ * when set, otherwise every ACTIVE account ListAccounts returns, cached for a few minutes so a burst
+ * of events costs one listing. Only the management account or a delegated administrator may call
+ * ListAccounts (README, "Organisation mode").
+ */
+import { OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
+import { type AwsClientOptions, awsClientConfig } from './aws-client';
+import { AutoPublishError, isPermanentAwsError } from './errors';
+
+/** How long a listing of the organisation's accounts is trusted. */
+export const MEMBER_LIST_TTL_MS = 5 * 60_000;
+
+export class MemberListError extends AutoPublishError {
+  override name = 'MemberListError';
+  readonly retryable: boolean;
+  constructor(cause: unknown) {
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`could not list the organisation's accounts (run from the management account or a delegated administrator, or set MEMBER_ACCOUNTS): ${why}`, {
+      cause,
+    });
+    this.retryable = !isPermanentAwsError(cause);
+  }
+}
+
+export interface MemberDirectory {
+  /** The member accounts, sorted. */
+  list(): Promise<readonly string[]>;
+  isMember(account: string): Promise<boolean>;
+}
+
+export function createOrganizationsClient(options: AwsClientOptions = {}): OrganizationsClient {
+  return new OrganizationsClient({ region: 'us-east-1', ...awsClientConfig(options, 5) });
+}
+
+/** Every account whose `State` is ACTIVE (`Status` is being retired; a SUSPENDED or closing account is left out). */
+export async function listActiveAccounts(client: OrganizationsClient): Promise<string[]> {
+  const active: string[] = [];
+  for await (const page of paginateListAccounts({ client }, {})) {
+    for (const account of page.Accounts ?? []) {
+      if (account.State === 'ACTIVE' && account.Id) active.push(account.Id);
+    }
+  }
+  return active.sort();
+}
+
+export function fixedMembers(accounts: readonly string[]): MemberDirectory {
+  const sorted = [...accounts].sort();
+  const set = new Set(sorted);
+  return { list: async () => sorted, isMember: async (account) => set.has(account) };
+}
+
+/**
+ * The organisation's ACTIVE accounts, listed at most once per `ttlMs` (concurrent callers share the
+ * listing). An account that joined since is picked up at the next listing, not on a miss: a forged
+ * event naming an unknown account must not make us list the organisation again.
+ */
+export function organizationMembers(client: OrganizationsClient, options: { ttlMs?: number; now?: () => number } = {}): MemberDirectory {
+  const ttlMs = options.ttlMs ?? MEMBER_LIST_TTL_MS;
+  const now = options.now ?? Date.now;
+  let cached: { at: number; accounts: Promise<Set<string>> } | undefined;
+  const members = (): Promise<Set<string>> => {
+    if (cached && now() - cached.at < ttlMs) return cached.accounts;
+    const entry = {
+      at: now(),
+      accounts: listActiveAccounts(client).then(
+        (accounts) => new Set(accounts),
+        (error: unknown) => {
+          // Not cached: the next caller lists again.
+          if (cached === entry) cached = undefined;
+          throw new MemberListError(error);
+        },
+      ),
+    };
+    cached = entry;
+    return entry.accounts;
+  };
+  return {
+    list: async () => [...(await members())],
+    isMember: async (account) => (await members()).has(account),
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Organisation mode end to end: the emulator's accounts, STS and Organizations; member buses that
+ * forward to the central bus by member/template.yml's rule; the central rule from serverless.yml; the
+ * real handlers and the worker draining a local sweep queue. What a test counts is what the emulator
+ * saw (its publish log per account, its AssumeRole log), never what our code says it did.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CreateFunctionCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { editFunction } from '../../local/console-edit';
+import { memberAccount, type OrganizationStack, type OrganizationStackOptions, startOrganizationStack } from '../../local/organization-stack';
+import { DEFAULTS } from '../../lib/config';
+import { SESSION_SECONDS } from '../../lib/sts-gateway';
+
+const TAG = { Key: 'auto-publish', Value: 'true' };
+const code = (v: string) => new TextEncoder().encode(`function handler(event) { // ${v}\n  return event.request;\n}`);
+
+async function withOrganization(options: OrganizationStackOptions, body: (stack: OrganizationStack) => Promise<void>): Promise<void> {
+  const stack = await startOrganizationStack({ ...options, settings: { PUBLISH_GATE: 'smoke', ...options.settings } });
+  try {
+    await body(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
+async function create(client: CloudFrontClient, name: string, tagged = true): Promise<void> {
+  await client.send(
+    new CreateFunctionCommand({
+      Name: name,
+      FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
+      FunctionCode: code('v1'),
+      ...(tagged ? { Tags: { Items: [TAG] } } : {}),
+    }),
+  );
+}
+
+const published = (stack: OrganizationStack, account: string) =>
+  stack.emulator
+    .account(account)
+    .controls.publishLog()
+    .map((p) => p.name);
+const liveEtag = (stack: OrganizationStack, account: string, name: string) =>
+  stack.emulator
+    .account(account)
+    .state.snapshot()
+    .find((f) => f.name === name)?.live?.etag;
+const developmentEtag = (stack: OrganizationStack, account: string, name: string) =>
+  stack.emulator
+    .account(account)
+    .state.snapshot()
+    .find((f) => f.name === name)?.development.etag;
+const assumedInto = (stack: OrganizationStack) => stack.emulator.sts.assumeRoleCalls().map((c) => c.roleArn.split(':')[4]);
+
+test('an edit in account A goes live in A, and nothing happens in B', () =>
+  withOrganization({ accounts: 2 }, async (stack) => {
+    const [a, b] = stack.members as [string, string];
+    // The same name in both accounts, both opted in.
+    stack.emulator.account(b).state.seed({ name: 'router', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' }, publish: true });
+    const userB = stack.clientFor(b, 'bob');
+    await create(stack.clientFor(a, 'alice'), 'router');
+    await stack.settle();
+    assert.deepEqual(published(stack, a), ['router']);
+    assert.equal(liveEtag(stack, a, 'router'), developmentEtag(stack, a, 'router'));
+    assert.deepEqual(published(stack, b), [], 'B was never published');
+    const bCalls = stack.emulator.account(b).controls.calls();
+    assert.equal(bCalls.PublishFunction ?? 0, 0);
+    assert.equal(bCalls.DescribeFunction ?? 0, 0, 'nothing in B was even read');
+    assert.deepEqual(assumedInto(stack), [a], 'only A was entered');
+    // B's own edit, later, goes live in B only.
+    await editFunction(userB, 'router', 'function handler(e) { return e.request; } // v2');
+    await stack.settle();
+    assert.deepEqual(published(stack, b), ['router']);
+    assert.deepEqual(published(stack, a), ['router'], 'A untouched by B');
+    assert.ok(stack.outcomes.every((o) => o.functionArn.includes(`::${o.account}:`)), 'each outcome is about a function of its own account');
+  }));
+
+test('an event from an account outside the member list is ignored, with no STS call', () =>
+  withOrganization({ accounts: 1, outsiders: 1 }, async (stack) => {
+    const [outside] = stack.outsiders as [string];
+    // The outsider's function really exists and is opted in: only the list keeps us out.
+    await create(stack.clientFor(outside, 'mallory'), 'forged');
+    const [record] = stack.emulator.cloudTrailEvents().filter((e) => e.account === outside);
+    assert.ok(record, 'the outsider has a CloudTrail record to forge from');
+    // Put straight onto the central bus, as a forged PutEvents from inside the organisation would.
+    stack.centralBus.put(record);
+    await stack.settle();
+    assert.deepEqual(stack.emulator.sts.assumeRoleCalls(), [], 'no AssumeRole');
+    assert.deepEqual(published(stack, outside), []);
+    assert.equal(stack.outcomes.length, 0);
+    const deliveries = stack.centralBus.deliveries().filter((d) => d.status === 'delivered');
+    assert.match(String((deliveries[0]?.result as { ignored?: string })?.ignored), new RegExp(`${outside} is not in the member list`));
+  }));
+
+test('a member without the member stack fails only its own sweep message, which ends in the dead-letter queue', () =>
+  withOrganization({ accounts: 3, withoutMemberStack: [memberAccount(2)] }, async (stack) => {
+    for (const account of stack.members) {
+      stack.emulator.account(account).state.seed({ name: 'edge', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
+    }
+    const sweep = await stack.sweep();
+    assert.equal(sweep.fanOut.accounts, 3);
+    assert.deepEqual(sweep.deadLetters, [memberAccount(2)]);
+    assert.deepEqual(published(stack, memberAccount(1)), ['edge']);
+    assert.deepEqual(published(stack, memberAccount(3)), ['edge']);
+    assert.deepEqual(published(stack, memberAccount(2)), []);
+    const denied = stack.emulator.sts.assumeRoleCalls().filter((c) => c.outcome === 'denied');
+    // maxReceiveCount 3: three receives, each one AssumeRole, then the dead-letter queue.
+    assert.equal(denied.length, 3);
+    assert.ok(denied.every((c) => c.roleArn === `arn:aws:iam::${memberAccount(2)}:role/${DEFAULTS.memberRoleName}`));
+  }));
+
+test('STS is called once per account per credential lifetime, however many events', async () => {
+  let clock = Date.parse('2026-11-28T12:00:00Z');
+  const now = () => clock;
+  await withOrganization({ accounts: 2, emulator: { now: () => new Date(clock) }, clients: { now } }, async (stack) => {
+    const [a, b] = stack.members as [string, string];
+    const alice = stack.clientFor(a, 'alice');
+    const bob = stack.clientFor(b, 'bob');
+    for (let i = 0; i < 3; i++) {
+      await create(alice, `fn-${i}`);
+      await create(bob, `fn-${i}`);
+    }
+    await stack.settle();
+    assert.deepEqual(published(stack, a).length, 3);
+    assert.deepEqual(published(stack, b).length, 3);
+    assert.deepEqual(assumedInto(stack).sort(), [a, b], 'one AssumeRole per account for six events');
+    const [first] = stack.emulator.sts.assumeRoleCalls();
+    assert.match(first?.sessionName ?? '', /^cloudfront-autopublish/, 'the session names the reconciler');
+
+    // Within the lifetime, less the refresh window: still the same credentials.
+    clock += (SESSION_SECONDS - 6 * 60) * 1000;
+    await editFunction(alice, 'fn-0', 'function handler(e) { return e.request; } // v2');
+    await stack.settle();
+    assert.equal(assumedInto(stack).length, 2);
+    // Inside the refresh window: fresh credentials before the old ones expire, then reused.
+    clock += 2 * 60 * 1000;
+    await editFunction(alice, 'fn-1', 'function handler(e) { return e.request; } // v2');
+    await editFunction(alice, 'fn-2', 'function handler(e) { return e.request; } // v2');
+    await stack.settle();
+    assert.deepEqual(assumedInto(stack).sort(), [a, a, b]);
+    assert.equal(published(stack, a).length, 6, 'no call failed on expired credentials');
+  });
+});
+
+test('a sweep over 20 accounts with one failing still publishes in the other 19', () =>
+  withOrganization({ accounts: 20, withoutMemberStack: [memberAccount(7)], workerConcurrency: 4 }, async (stack) => {
+    for (const account of stack.members) {
+      const state = stack.emulator.account(account).state;
+      state.seed({ name: 'headers', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
+      state.seed({ name: 'not-mine', code: 'function handler(e) { return e.request; }' });
+    }
+    const sweep = await stack.sweep();
+    assert.deepEqual(sweep.deadLetters, [memberAccount(7)]);
+    for (const account of stack.members) {
+      assert.deepEqual(published(stack, account), account === memberAccount(7) ? [] : ['headers'], account);
+    }
+    assert.equal(sweep.swept.size, 19);
+    // Each member entered once per receive; the failing one three times.
+    const perAccount = new Map<string, number>();
+    for (const account of assumedInto(stack)) perAccount.set(account ?? '', (perAccount.get(account ?? '') ?? 0) + 1);
+    assert.equal(perAccount.get(memberAccount(7)), 3);
+    assert.ok([...perAccount].filter(([account]) => account !== memberAccount(7)).every(([, n]) => n === 1));
+  }));
+
+test('with MEMBER_ACCOUNTS empty, the sweep covers the ACTIVE accounts Organizations lists, and no SUSPENDED one', () =>
+  withOrganization({ accounts: 3, memberList: 'organization' }, async (stack) => {
+    stack.emulator.account(memberAccount(3)).setState('SUSPENDED');
+    for (const account of stack.members) {
+      stack.emulator.account(account).state.seed({ name: 'edge', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
+    }
+    const sweep = await stack.sweep();
+    // The management account is ACTIVE too: it has no member stack, so its message fails alone.
+    assert.equal(sweep.fanOut.accounts, 3, 'central + members 1 and 2');
+    assert.deepEqual(sweep.deadLetters, [stack.central]);
+    assert.deepEqual(published(stack, memberAccount(1)), ['edge']);
+    assert.deepEqual(published(stack, memberAccount(2)), ['edge']);
+    assert.deepEqual(published(stack, memberAccount(3)), [], 'SUSPENDED: never listed, never entered');
+    assert.ok(!assumedInto(stack).includes(memberAccount(3)));
+    assert.ok((stack.emulator.controls.calls().ListAccounts ?? 0) >= 1);
+  }));

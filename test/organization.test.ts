@@ -1,0 +1,359 @@
+/**
+ * Organisation mode's decisions, with mocked AWS clients: which accounts get an AssumeRole (members
+ * only, once per credential lifetime), how the member list is read and cached, how the sweep fans
+ * out, and that one account's failure fails only its own SQS message. test/e2e/organization.test.ts
+ * runs the same code against the emulator's accounts, STS and Organizations.
+ */
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { type AccountState, type AccountStatus, ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { SQSEvent } from 'aws-lambda';
+import { ConfigError, loadConfig } from '../lib/config';
+import { memberCredentials, MemberRoleError, NotAMemberError, REFRESH_BEFORE_MS, ROLE_SESSION_NAME, SESSION_SECONDS } from '../lib/sts-gateway';
+import { fixedMembers, MEMBER_LIST_TTL_MS, MemberListError, organizationMembers } from '../lib/organizations-gateway';
+import { QueueSendError, sqsMessageQueue } from '../lib/sqs-gateway';
+import { BadSweepRequestError, parseSweepRequest } from '../lib/fan-out';
+import { makeOnFunctionChange } from '../handlers/on-function-change';
+import { makeSweepFanOut } from '../handlers/drift-sweep';
+import { makeSweepAccount } from '../handlers/sweep-account';
+import { fakeCloudFront, type FakeFunction } from './support/fake-cloudfront';
+import { apiCall } from './support/events';
+import { captureLogs, lambdaContext, type Settings, testRuntime } from './support/lambda';
+
+const A = '111111111111';
+const B = '222222222222';
+const OUTSIDE = '999999999999';
+const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/cloudfront-autopublish-sweep';
+const ORG: Settings = { ORGANIZATION_MODE: 'true', MEMBER_ACCOUNTS: `${A},${B}`, PUBLISH_GATE: 'off' };
+
+const sts = mockClient(STSClient);
+const orgs = mockClient(OrganizationsClient);
+const sqs = mockClient(SQSClient);
+
+let clock = 1_000_000;
+const now = () => clock;
+
+function issue(account: string, lifetimeMs = SESSION_SECONDS * 1000) {
+  return {
+    Credentials: {
+      AccessKeyId: `ASIA${account}`,
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: new Date(clock + lifetimeMs),
+    },
+  };
+}
+
+/** Issues credentials for the account the role ARN names. */
+function stsIssues() {
+  sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => issue(input.RoleArn.split(':')[4] ?? ''));
+}
+
+const assumedAccounts = () => sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn?.split(':')[4]);
+
+beforeEach(() => {
+  sts.reset();
+  orgs.reset();
+  sqs.reset();
+  clock = 1_000_000;
+});
+
+describe('settings', () => {
+  test('organisation mode is off by default, and then its settings mean nothing', () => {
+    assert.equal(loadConfig({}).organization, undefined);
+    assert.equal(loadConfig({ ORGANIZATION_MODE: 'false', MEMBER_ACCOUNTS: 'not checked' }).organization, undefined);
+  });
+
+  test('defaults: the member role name, and every ACTIVE account of the organisation', () => {
+    const org = loadConfig({ ORGANIZATION_MODE: 'true' }).organization;
+    assert.equal(org?.memberRoleName, 'cloudfront-autopublish-member');
+    assert.deepEqual(org?.memberAccounts, []);
+  });
+
+  test('a member list or role name we cannot parse names the setting', () => {
+    assert.throws(
+      () => loadConfig({ ORGANIZATION_MODE: 'yes' }),
+      (e: unknown) => e instanceof ConfigError && e.variable === 'ORGANIZATION_MODE',
+    );
+    for (const bad of ['12345678901', '1234567890123', '11111111111a', ',', `${A};${B}`]) {
+      assert.throws(
+        () => loadConfig({ ORGANIZATION_MODE: 'true', MEMBER_ACCOUNTS: bad }),
+        (e: unknown) => e instanceof ConfigError && e.variable === 'MEMBER_ACCOUNTS',
+        bad,
+      );
+    }
+    assert.throws(
+      () => loadConfig({ ORGANIZATION_MODE: 'true', MEMBER_ROLE_NAME: 'role/with/slash' }),
+      (e: unknown) => e instanceof ConfigError && e.variable === 'MEMBER_ROLE_NAME',
+    );
+    assert.deepEqual(loadConfig({ ORGANIZATION_MODE: 'true', MEMBER_ACCOUNTS: ` ${A}, ${B} ${A}` }).organization?.memberAccounts, [A, B]);
+  });
+});
+
+describe('member credentials', () => {
+  const source = (isMember: (account: string) => Promise<boolean> = async () => true) =>
+    memberCredentials({ sts: new STSClient({ region: 'us-east-1' }), roleName: 'member-role', isMember, now });
+
+  test('one AssumeRole per account per credential lifetime, shared by concurrent callers', async () => {
+    stsIssues();
+    const credentials = source();
+    const [first] = await Promise.all([credentials.providerFor(A)(), credentials.providerFor(A)(), credentials.providerFor(A)()]);
+    assert.equal(first.accessKeyId, `ASIA${A}`);
+    await credentials.providerFor(A)();
+    assert.deepEqual(assumedAccounts(), [A]);
+    const input = sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input;
+    assert.equal(input?.RoleArn, `arn:aws:iam::${A}:role/member-role`);
+    assert.equal(input?.RoleSessionName, ROLE_SESSION_NAME);
+    assert.equal(input?.DurationSeconds, SESSION_SECONDS);
+
+    await credentials.providerFor(B)();
+    assert.deepEqual(assumedAccounts(), [A, B], 'each account has its own credentials');
+  });
+
+  test('refreshed before they expire, not after', async () => {
+    stsIssues();
+    const credentials = source();
+    await credentials.providerFor(A)();
+    clock += SESSION_SECONDS * 1000 - REFRESH_BEFORE_MS - 1;
+    await credentials.providerFor(A)();
+    assert.equal(assumedAccounts().length, 1, 'still more than the refresh window left');
+    clock += 2;
+    const renewed = await credentials.providerFor(A)();
+    assert.equal(assumedAccounts().length, 2);
+    assert.ok((renewed.expiration?.getTime() ?? 0) > clock + REFRESH_BEFORE_MS);
+  });
+
+  test('an account outside the member list: NotAMemberError, and no STS call', async () => {
+    stsIssues();
+    const credentials = source(async (account) => account === A);
+    await assert.rejects(credentials.providerFor(OUTSIDE)(), NotAMemberError);
+    assert.equal(sts.commandCalls(AssumeRoleCommand).length, 0);
+  });
+
+  test('a refused AssumeRole is not retryable and not cached: the next call asks again', async () => {
+    sts.on(AssumeRoleCommand).rejectsOnce(Object.assign(new Error('not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }));
+    const credentials = source();
+    await assert.rejects(credentials.providerFor(A)(), (e: unknown) => {
+      assert.ok(e instanceof MemberRoleError);
+      assert.equal(e.retryable, false);
+      assert.match(e.message, /arn:aws:iam::111111111111:role\/member-role.*member stack/);
+      return true;
+    });
+    stsIssues();
+    assert.equal((await credentials.providerFor(A)()).accessKeyId, `ASIA${A}`);
+    assert.equal(sts.commandCalls(AssumeRoleCommand).length, 2);
+  });
+
+  test('throttling is retryable', async () => {
+    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    await assert.rejects(source().providerFor(A)(), (e: unknown) => e instanceof MemberRoleError && e.retryable);
+  });
+});
+
+describe('the member list', () => {
+  const account = (Id: string, State: string, Status = State) => ({
+    Id,
+    State: State as AccountState,
+    Status: Status as AccountStatus,
+    Arn: `arn:aws:organizations::${A}:account/o-x/${Id}`,
+  });
+
+  test('every ACTIVE account by State, over every page; SUSPENDED and closing accounts are left out', async () => {
+    orgs
+      .on(ListAccountsCommand)
+      .resolvesOnce({ Accounts: [account(B, 'ACTIVE'), account('333333333333', 'SUSPENDED')], NextToken: 'p2' })
+      .resolvesOnce({ Accounts: [account(A, 'ACTIVE'), account('444444444444', 'PENDING_CLOSURE', 'ACTIVE')] });
+    const members = organizationMembers(new OrganizationsClient({ region: 'us-east-1' }), { now });
+    assert.deepEqual(await members.list(), [A, B]);
+    assert.equal(orgs.commandCalls(ListAccountsCommand)[1]?.args[0].input.NextToken, 'p2');
+    assert.equal(await members.isMember('444444444444'), false, 'State, not the retiring Status, decides');
+  });
+
+  test('listed once per few minutes, however many events ask; an unknown account does not force a listing', async () => {
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [account(A, 'ACTIVE')] });
+    const members = organizationMembers(new OrganizationsClient({ region: 'us-east-1' }), { now });
+    await Promise.all([members.isMember(A), members.isMember(OUTSIDE), members.list()]);
+    assert.equal(await members.isMember(OUTSIDE), false);
+    assert.equal(orgs.commandCalls(ListAccountsCommand).length, 1);
+    clock += MEMBER_LIST_TTL_MS;
+    await members.isMember(A);
+    assert.equal(orgs.commandCalls(ListAccountsCommand).length, 2);
+  });
+
+  test('a failed listing names what to do, is not cached, and AccessDenied is not retryable', async () => {
+    orgs.on(ListAccountsCommand).rejectsOnce(Object.assign(new Error('You don’t have permissions'), { name: 'AccessDeniedException' }));
+    const members = organizationMembers(new OrganizationsClient({ region: 'us-east-1' }), { now });
+    await assert.rejects(members.list(), (e: unknown) => e instanceof MemberListError && !e.retryable && /MEMBER_ACCOUNTS/.test(e.message));
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [account(A, 'ACTIVE')] });
+    assert.deepEqual(await members.list(), [A]);
+  });
+
+  test('MEMBER_ACCOUNTS is the list as given, with no Organizations call', async () => {
+    const members = fixedMembers([B, A]);
+    assert.deepEqual(await members.list(), [A, B]);
+    assert.equal(await members.isMember(OUTSIDE), false);
+  });
+});
+
+describe('the sweep queue', () => {
+  const queue = () => sqsMessageQueue<{ account: string }>(new SQSClient({ region: 'us-east-1' }), QUEUE, (m) => m.account);
+  const accounts = (n: number) => Array.from({ length: n }, (_, i) => ({ account: String(100000000000 + i) }));
+
+  test('batches of 10, each message once', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    await queue().sendAll(accounts(23));
+    const batches = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries ?? []);
+    assert.deepEqual(
+      batches.map((b) => b.length),
+      [10, 10, 3],
+    );
+    const sent = batches.flat().map((e) => JSON.parse(e.MessageBody ?? '{}').account);
+    assert.deepEqual(
+      sent,
+      accounts(23).map((a) => a.account),
+    );
+  });
+
+  test('entries SQS refuses are sent once more; refused twice, the error names them', async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }] })
+      .resolvesOnce({ Failed: [] })
+      .resolvesOnce({ Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }] })
+      .resolvesOnce({ Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }] });
+    await assert.rejects(queue().sendAll(accounts(12)), (e: unknown) => e instanceof QueueSendError && /100000000010/.test(e.message));
+    const resent = sqs.commandCalls(SendMessageBatchCommand)[1]?.args[0].input.Entries?.map((e) => JSON.parse(e.MessageBody ?? '{}').account);
+    assert.deepEqual(resent, ['100000000001']);
+  });
+
+  test('a message we cannot read is not retryable and says why', () => {
+    assert.deepEqual(parseSweepRequest(JSON.stringify({ account: A, full: true })), { account: A, full: true });
+    assert.deepEqual(parseSweepRequest(JSON.stringify({ account: A })), { account: A, full: false });
+    for (const bad of ['{', '{}', JSON.stringify({ account: 1 }), JSON.stringify({ account: A, full: 'yes' })]) {
+      assert.throws(() => parseSweepRequest(bad), BadSweepRequestError, bad);
+    }
+  });
+});
+
+describe('the handlers in organisation mode', () => {
+  let cf: ReturnType<typeof fakeCloudFront>;
+  const opted: FakeFunction = { tags: { 'auto-publish': 'true' }, devEtag: 'E2', liveEtag: 'E1' };
+  const eventIn = (account: string, name: string) =>
+    apiCall(
+      'UpdateFunction2020_05_31',
+      {
+        recipientAccountId: account,
+        requestParameters: { name, ifMatch: 'E1' },
+        responseElements: {
+          functionSummary: { name, status: 'UNPUBLISHED', functionMetadata: { functionARN: `arn:aws:cloudfront::${account}:function/${name}` } },
+        },
+      },
+      { account },
+    );
+  afterEach(() => cf?.restore());
+
+  test('an event from an account outside the list is ignored, with a reason, and costs no AssumeRole', async () => {
+    cf = fakeCloudFront({ f: opted });
+    stsIssues();
+    const handler = makeOnFunctionChange(testRuntime(ORG, { now }));
+    const r = await captureLogs(() => handler(eventIn(OUTSIDE, 'f'), lambdaContext()));
+    assert.equal(r.error, undefined);
+    assert.match(String((r.result as { ignored?: string }).ignored), /999999999999 is not in the member list/);
+    assert.equal(sts.commandCalls(AssumeRoleCommand).length, 0);
+    assert.equal(cf.calls.length, 0);
+    const line = r.lines.find((l) => l.message === 'ignored event');
+    assert.equal(line?.account, OUTSIDE);
+  });
+
+  // aws-sdk-client-mock answers before the SDK signs, so it never asks for credentials: how often STS
+  // is called, and what a refused AssumeRole does, is tested against the emulator (test/e2e/organization.test.ts).
+  test('a member account: reconciled there, and every line, EMF record and announcement carries the account', async () => {
+    cf = fakeCloudFront({ f: opted, g: opted });
+    stsIssues();
+    const eventBridge = mockClient(EventBridgeClient);
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    try {
+      const handler = makeOnFunctionChange(testRuntime({ ...ORG, EVENT_BUS_NAME: 'ops' }, { now }));
+      const r = await captureLogs(async () => {
+        await handler(eventIn(A, 'f'), lambdaContext());
+        return handler(eventIn(A, 'g'), lambdaContext());
+      });
+      assert.equal(r.error, undefined);
+      assert.deepEqual(
+        cf.publishes.map((p) => p.name),
+        ['f', 'g'],
+      );
+      const outcomes = r.lines.filter((l) => l.message === 'outcome');
+      assert.equal(outcomes.length, 2);
+      for (const line of outcomes) assert.equal(line.account, A);
+      const metrics = r.lines.filter((l) => l._aws !== undefined);
+      assert.ok(metrics.length > 0);
+      for (const blob of metrics) assert.equal(blob.account, A, 'the EMF record carries the account');
+      const detail = JSON.parse(eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail ?? '{}');
+      assert.equal(detail.account, A);
+    } finally {
+      eventBridge.restore();
+    }
+  });
+
+  test('the scheduled sweep sends one message per member account, and sweeps nothing itself', async () => {
+    cf = fakeCloudFront({ f: opted });
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
+    const members = Array.from({ length: 12 }, (_, i) => String(300000000000 + i));
+    const handler = makeSweepFanOut(testRuntime({ ...ORG, MEMBER_ACCOUNTS: members.join(','), SWEEP_QUEUE_URL: QUEUE }));
+    const result = await handler({ full: true }, lambdaContext());
+    assert.deepEqual(result, { accounts: 12, full: true });
+    const bodies = sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    assert.deepEqual(
+      bodies.map((e) => JSON.parse(e.MessageBody ?? '{}')),
+      members.map((account) => ({ account, full: true })),
+    );
+    assert.equal(sqs.commandCalls(SendMessageBatchCommand).length, 2);
+    assert.equal(cf.calls.length, 0);
+    assert.equal(sts.commandCalls(AssumeRoleCommand).length, 0);
+  });
+
+  test('the fan-out refuses to start without its queue, naming the setting', () => {
+    assert.throws(
+      () => makeSweepFanOut(testRuntime(ORG)),
+      (e: unknown) => e instanceof ConfigError && e.variable === 'SWEEP_QUEUE_URL',
+    );
+  });
+
+  test('the worker: a message it cannot read, or for an account no longer a member, fails or ends alone', async () => {
+    cf = fakeCloudFront({ f: { ...opted, devEtag: 'E3', liveEtag: 'E1' } });
+    const record = (messageId: string, body: string) => ({ messageId, body }) as SQSEvent['Records'][number];
+    const event: SQSEvent = {
+      Records: [
+        record('m-bad', 'not json'),
+        record('m-a', JSON.stringify({ account: A, full: false })),
+        record('m-outside', JSON.stringify({ account: OUTSIDE, full: false })),
+      ],
+    };
+    const handler = makeSweepAccount(testRuntime(ORG, { now }));
+    const r = await captureLogs(() => handler(event, lambdaContext(60_000)));
+    assert.equal(r.error, undefined);
+    assert.deepEqual(r.result, { batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
+    assert.deepEqual(
+      cf.publishes.map((p) => p.name),
+      ['f'],
+      'the bad message before it did not stop account A',
+    );
+    assert.match(String(r.lines.find((l) => l.message === 'account sweep failed')?.error), /BadSweepRequestError: sweep message is not JSON/);
+    assert.equal(r.lines.find((l) => l.message === 'sweep finished')?.account, A);
+    assert.equal(r.lines.find((l) => l.message === 'ignored event')?.account, OUTSIDE);
+  });
+
+  test('the worker leaves an account it has no time for to the queue, without starting it', async () => {
+    cf = fakeCloudFront({ f: opted });
+    const handler = makeSweepAccount(testRuntime({ ...ORG, SWEEP_RESERVE_MS: '10000' }, { now }));
+    const r = await captureLogs(() => handler({ Records: [{ messageId: 'm-a', body: JSON.stringify({ account: A }) }] } as SQSEvent, lambdaContext(5_000)));
+    assert.deepEqual(r.result, { batchItemFailures: [{ itemIdentifier: 'm-a' }] });
+    assert.equal(cf.calls.length, 0);
+    assert.match(String(r.lines.find((l) => l.message === 'account sweep failed')?.error), /NotStartedError.*returns to the queue/);
+  });
+});
