@@ -11,10 +11,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { builtinModules } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT, type PackageRun, packageService, zipEntries } from '../local/packaging';
+import { type PackageRun, packageService, zipEntries } from '../local/packaging';
 import { SHARED_DOC_PATTERN as RULE_PATTERN } from './support/rule-pattern';
 import { ACTIONS } from '../lib/decide';
 import { INVOCATION_METRICS, METRICS_NAMESPACE, SERVICE } from '../lib/report';
@@ -91,20 +91,6 @@ const REFUSED_ORGANIZATION_PARAMS = {
   'org-params-single-account': { args: [`--param=organizationId=${ORGANIZATION_ID}`], message: /take effect only with organizationMode=true/ },
 } as const;
 
-/**
- * handlers/sweep-account.ts is written in parallel with these templates: until it is in the tree, the
- * organisation-mode packagings get a stub in their snapshot (never in the working tree), and the test
- * that needs the real bundle says so.
- */
-const WORKER_STUBBED = !existsSync(join(PROJECT_ROOT, 'handlers', 'sweep-account.ts'));
-function packageOrganization(name: string, args: string[]): Promise<PackageRun> {
-  if (WORKER_STUBBED) {
-    mkdirSync(join(scratch, name, 'handlers'), { recursive: true });
-    writeFileSync(join(scratch, name, 'handlers', 'sweep-account.ts'), 'export const handler = async () => ({ batchItemFailures: [] });\n');
-  }
-  return packageService(scratch, name, args);
-}
-
 before(
   async () => {
     const refused = Object.entries(REFUSED_ALARM_PARAMS);
@@ -121,8 +107,8 @@ before(
       packageService(scratch, 'eu-west-1', ['--region', 'eu-west-1']),
       packageService(scratch, 'alarm-topic', [`--param=alarmTopicArn=${TOPIC_ARN}`]),
       packageService(scratch, 'alarm-email', [`--param=alarmEmail=${EMAIL}`]),
-      packageOrganization('organization', ORG_ARGS),
-      packageOrganization('organization-accounts', [...ORG_ARGS, `--param=memberAccounts=${MEMBER_ACCOUNTS}`]),
+      packageService(scratch, 'organization', ORG_ARGS),
+      packageService(scratch, 'organization-accounts', [...ORG_ARGS, `--param=memberAccounts=${MEMBER_ACCOUNTS}`]),
       ...refused.map(([name, { args }]) => packageService(scratch, name, args)),
       ...refusedOrg.map(([name, { args }]) => packageService(scratch, name, [...args])),
     ]);
@@ -890,8 +876,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     assert.equal(s.NotPrincipal ?? s.NotAction ?? s.NotResource, undefined);
   });
 
-  test('the sweep worker: SQS event source with partial batch failures and maximum concurrency, the sweep timeout, the same role', (t) => {
-    if (WORKER_STUBBED) t.diagnostic('handlers/sweep-account.ts is not in the tree yet: packaged with a stub handler');
+  test('the sweep worker: SQS event source with partial batch failures and maximum concurrency, the sweep timeout, the same role', () => {
     const worker = fn(org, WORKER_FN);
     assert.equal(worker.Handler, 'handlers/sweep-account.handler');
     assert.equal(worker.Timeout, 600);
@@ -1068,7 +1053,6 @@ describe('organisation mode (--param=organizationMode=true)', () => {
   });
 
   test('the worker is its own bundled zip of at most 250 KB', (t) => {
-    if (WORKER_STUBBED) t.diagnostic('handlers/sweep-account.ts is not in the tree yet: the zip holds a stub');
     const zip = join(org.dir, 'sweepAccount.zip');
     assert.ok(existsSync(zip), `${zip} missing`);
     const size = statSync(zip).size;
