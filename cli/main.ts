@@ -16,6 +16,7 @@ import { isFunctionName } from '../lib/function-ref';
 import { createS3Client, s3Gateway } from '../lib/s3-gateway';
 import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
 import { runDemo } from './demo';
+import { runOrganizationDemo } from './org-demo';
 import { runEmulator } from './emulator-command';
 import { runTest } from './test-command';
 import { CommandError, type Io, UsageError } from './io';
@@ -37,7 +38,9 @@ Commands:
   emulator [--port N] [--account ID] [--variant NAME=VALUE ...]
                             run the embedded CloudFront emulator alone, printing each CloudTrail
                             record (variants: emulator/VARIANTS.md)
-  demo [--keep]             the whole flow on the embedded emulator (what \`npm start\` runs)
+  demo [--keep] [--accounts N]
+                            the whole flow on the embedded emulator (what \`npm start\` runs);
+                            --accounts N: organisation mode over N member accounts
 
 Options:
   --endpoint URL            CloudFront endpoint (e.g. the emulator's); default: AWS
@@ -63,6 +66,7 @@ const OPTIONS = {
   stage: { type: 'string' },
   variant: { type: 'string', multiple: true },
   keep: { type: 'boolean' },
+  accounts: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -120,6 +124,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'emulator':
         return await runEmulator({ port: parsed.values.port, account: parsed.values.account, variants: parsed.values.variant }, io);
       case 'demo':
+        if (parsed.values.accounts !== undefined) {
+          if (parsed.values.keep) throw new UsageError('--keep runs the single-account demo only');
+          return await runOrganizationDemo({ accounts: accountCount(parsed.values.accounts), io });
+        }
         return await runDemo({ keep: parsed.values.keep ?? false, io });
       default:
         throw new UsageError(`unknown command "${command}"`);
@@ -342,3 +350,9 @@ export function run(): void {
 }
 
 if (require.main === module) run();
+
+/** 1-50 member accounts: enough to show the fan-out, few enough for a laptop's terminal. */
+function accountCount(raw: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 50) throw new UsageError(`--accounts: "${raw}" is not a whole number from 1 to 50`);
+  return Number(raw);
+}

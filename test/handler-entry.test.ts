@@ -22,7 +22,10 @@ function invoke(
   which: string,
   event: unknown,
   env: Record<string, string>,
-): Promise<{ result?: { outcomes?: { action: string }[]; counts?: Record<string, number> }; error?: { name: string; message: string } }> {
+): Promise<{
+  result?: { outcomes?: { action: string }[]; counts?: Record<string, number>; batchItemFailures?: unknown[] };
+  error?: { name: string; message: string };
+}> {
   const { NODE_TEST_CONTEXT: _runner, ...inherited } = process.env;
   return new Promise((resolve, reject) => {
     execFile(
@@ -62,5 +65,39 @@ test('a setting it cannot parse fails the invocation naming the variable, before
   const out = await invoke('sweep-handler', { source: 'aws.events' }, { CLOUDFRONT_ENDPOINT: emulator.endpoint, DRY_RUN: 'maybe' });
   assert.equal(out.error?.name, 'ConfigError');
   assert.match(out.error?.message ?? '', /^DRY_RUN: "maybe" is not true or false/);
+  assert.deepEqual(emulator.controls.calls(), {});
+});
+
+test('organisation mode from the environment: the sweep worker assumes the member role and publishes there', async () => {
+  const member = '210000000001';
+  const central = 'arn:aws:iam::123456789012:role/central-reconciler';
+  emulator.addAccount(member);
+  emulator.iam.setPrincipal('AKIDCENTRAL', central);
+  emulator.iam.createRole({ account: member, roleName: 'cloudfront-autopublish-member', trustedPrincipalArns: [central] });
+  emulator.account(member).state.seed({ name: 'g', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
+  const out = await invoke(
+    'sweep-worker',
+    { Records: [{ messageId: 'm-1', body: JSON.stringify({ account: member, full: false }) }] },
+    {
+      AWS_ACCESS_KEY_ID: 'AKIDCENTRAL',
+      ORGANIZATION_MODE: 'true',
+      MEMBER_ACCOUNTS: member,
+      CLOUDFRONT_ENDPOINT: emulator.endpoint,
+      STS_ENDPOINT: emulator.endpoint,
+    },
+  );
+  assert.equal(out.error, undefined, JSON.stringify(out.error));
+  assert.deepEqual(out.result?.batchItemFailures, []);
+  const [publish] = emulator.account(member).controls.publishLog();
+  assert.equal(publish?.name, 'g');
+  assert.match(publish?.accessKeyId ?? '', /^ASIA/, 'published with the assumed role, not the central keys');
+  assert.match(emulator.sts.assumeRoleCalls()[0]?.callerArn ?? '', /^arn:aws:sts::123456789012:assumed-role\/central-reconciler\//);
+});
+
+test('organisation mode without SWEEP_QUEUE_URL: the scheduled sweep fails naming it, before any call', async () => {
+  emulator.controls.resetCalls();
+  const out = await invoke('sweep-handler', { source: 'aws.events' }, { CLOUDFRONT_ENDPOINT: emulator.endpoint, ORGANIZATION_MODE: 'true' });
+  assert.equal(out.error?.name, 'ConfigError');
+  assert.match(out.error?.message ?? '', /^SWEEP_QUEUE_URL: /);
   assert.deepEqual(emulator.controls.calls(), {});
 });

@@ -42,6 +42,30 @@ test('the demo runs from another working directory and exits 0', async () => {
   assert.match(r.stdout, /Opted-in functions not live: 0\./);
 });
 
+test('demo --accounts 3 (npm start -- --accounts 3): publishes in each of three member accounts, none outside the list', async () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'cfap-cwd-'));
+  const r = await run([join(ROOT, 'cli', 'bin.cjs'), 'demo', '--accounts', '3'], elsewhere);
+  assert.equal(r.timedOut, false, `the demo hung: ${r.stderr}`);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const perAccount = /Publishes by the reconciler per account: (.*?)\. AssumeRole calls: (\d+)/.exec(r.stdout);
+  assert.ok(perAccount, r.stdout);
+  const counts = perAccount[1]!.split('; ').map((entry) => Number(entry.split(': ')[1]));
+  assert.equal(counts.length, 3);
+  assert.ok(
+    counts.every((n) => n > 0),
+    perAccount[1],
+  );
+  assert.equal(perAccount[2], '3', 'one AssumeRole per member account');
+  assert.match(r.stdout, /900000000001: 0 publishes, 0 AssumeRole/);
+  assert.match(r.stdout, /Opted-in functions not live in member accounts: 0\./);
+});
+
+test('demo --accounts refuses a count it cannot use, naming the option', async () => {
+  const r = await run([join(ROOT, 'cli', 'bin.cjs'), 'demo', '--accounts', '0'], ROOT);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--accounts: "0" is not a whole number from 1 to 50/);
+});
+
 for (const [scenario, why] of [
   ['missing-serverless-yml', /ENOENT.*serverless\.yml/],
   ['reconciler-fails', /DRY_RUN/],

@@ -97,8 +97,15 @@ after(async () => {
 
 const cli = (...args: string[]) => run(process.execPath, [bin, ...args], { cwd: join(scratch, 'consumer'), env: cleanEnv() });
 
-test('the tarball holds the bin, the compiled bundle, serverless.yml and the README: no sources', () => {
-  assert.deepEqual(packed.files.map((f) => f.path).sort(), ['README.md', 'cli/bin.cjs', 'dist/cli.js', 'package.json', 'serverless.yml']);
+test('the tarball holds the bin, the compiled bundle, serverless.yml, the member template and the README: no sources', () => {
+  assert.deepEqual(packed.files.map((f) => f.path).sort(), [
+    'README.md',
+    'cli/bin.cjs',
+    'dist/cli.js',
+    'member/template.yml',
+    'package.json',
+    'serverless.yml',
+  ]);
   // The list above also keeps cli/main.ts out: beside the bin, it would make the bin load the sources.
   assert.ok(packed.size < 500_000, `tarball is ${packed.size} bytes`);
 });
@@ -111,6 +118,12 @@ test('the installed bin prints its help, with no warning on stderr, as the READM
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const quoted = /`cf-autopublish --help`:\n\n```\n([\s\S]*?)\n```/.exec(readme)?.[1];
   assert.equal(quoted, r.stdout.trimEnd(), 'README "The CLI" quotes --help: paste the new output there');
+});
+
+test('the installed package runs the organisation demo: it finds member/template.yml beside its bundle', async () => {
+  const r = await cli('demo', '--accounts', '2');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Opted-in functions not live in member accounts: 0\./);
 });
 
 test('status, sweep and test against the emulator the installed package started', async () => {

@@ -56,7 +56,9 @@ test('an edit in account A goes live in A, and nothing happens in B', () =>
   withOrganization({ accounts: 2 }, async (stack) => {
     const [a, b] = stack.members as [string, string];
     // The same name in both accounts, both opted in.
-    stack.emulator.account(b).state.seed({ name: 'router', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' }, publish: true });
+    stack.emulator
+      .account(b)
+      .state.seed({ name: 'router', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' }, publish: true });
     const userB = stack.clientFor(b, 'bob');
     await create(stack.clientFor(a, 'alice'), 'router');
     await stack.settle();
@@ -72,7 +74,10 @@ test('an edit in account A goes live in A, and nothing happens in B', () =>
     await stack.settle();
     assert.deepEqual(published(stack, b), ['router']);
     assert.deepEqual(published(stack, a), ['router'], 'A untouched by B');
-    assert.ok(stack.outcomes.every((o) => o.functionArn.includes(`::${o.account}:`)), 'each outcome is about a function of its own account');
+    assert.ok(
+      stack.outcomes.every((o) => o.functionArn.includes(`::${o.account}:`)),
+      'each outcome is about a function of its own account',
+    );
   }));
 
 test('an event from an account outside the member list is ignored, with no STS call', () =>
@@ -109,10 +114,11 @@ test('a member without the member stack fails only its own sweep message, which 
     assert.ok(denied.every((c) => c.roleArn === `arn:aws:iam::${memberAccount(2)}:role/${DEFAULTS.memberRoleName}`));
   }));
 
-test('STS is called once per account per credential lifetime, however many events', async () => {
-  let clock = Date.parse('2026-11-28T12:00:00Z');
-  const now = () => clock;
-  await withOrganization({ accounts: 2, emulator: { now: () => new Date(clock) }, clients: { now } }, async (stack) => {
+test('STS is called once per account per credential lifetime, however many events', (t) => {
+  // One clock for the emulator (which issues and expires the keys), the SDK (which asks its credential
+  // provider again near expiry) and our cache: Date itself, moved by the test.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+  return withOrganization({ accounts: 2 }, async (stack) => {
     const [a, b] = stack.members as [string, string];
     const alice = stack.clientFor(a, 'alice');
     const bob = stack.clientFor(b, 'bob');
@@ -128,17 +134,23 @@ test('STS is called once per account per credential lifetime, however many event
     assert.match(first?.sessionName ?? '', /^cloudfront-autopublish/, 'the session names the reconciler');
 
     // Within the lifetime, less the refresh window: still the same credentials.
-    clock += (SESSION_SECONDS - 6 * 60) * 1000;
+    t.mock.timers.setTime(Date.now() + (SESSION_SECONDS - 6 * 60) * 1000);
     await editFunction(alice, 'fn-0', 'function handler(e) { return e.request; } // v2');
     await stack.settle();
     assert.equal(assumedInto(stack).length, 2);
     // Inside the refresh window: fresh credentials before the old ones expire, then reused.
-    clock += 2 * 60 * 1000;
+    t.mock.timers.setTime(Date.now() + 2 * 60 * 1000);
     await editFunction(alice, 'fn-1', 'function handler(e) { return e.request; } // v2');
     await editFunction(alice, 'fn-2', 'function handler(e) { return e.request; } // v2');
     await stack.settle();
     assert.deepEqual(assumedInto(stack).sort(), [a, a, b]);
-    assert.equal(published(stack, a).length, 6, 'no call failed on expired credentials');
+    // Past the first credentials' expiry: had they been kept, the emulator would answer ExpiredToken.
+    t.mock.timers.setTime(Date.now() + 10 * 60 * 1000);
+    await editFunction(alice, 'fn-0', 'function handler(e) { return e.request; } // v3');
+    await stack.settle();
+    assert.deepEqual(assumedInto(stack).sort(), [a, a, b]);
+    assert.equal(published(stack, a).length, 7, 'no call failed on expired credentials');
+    assert.equal(stack.failureQueue.length, 0);
   });
 });
 
