@@ -146,8 +146,11 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
       outcomes.push(...summary.outcomes.map((o) => ({ ...o, account, decidedBy: 'event' as const })));
       return summary;
     };
-    const rules = busRulesFromServerless(readServerlessRules(options.serverlessYml ?? SERVERLESS_YML), { onFunctionChange: invoke });
-    if (rules.length === 0) throw new Error('serverless.yml declares no eventBridge rule for onFunctionChange');
+    // The rule serverless.yml puts on the central bus in organisation mode (not the default bus's).
+    const central = readServerlessRules(options.serverlessYml ?? SERVERLESS_YML, { organizationMode: true });
+    if (central.rules.some((rule) => rule.eventBus === undefined)) throw new Error('serverless.yml: in organisation mode a rule is still on the default bus');
+    const rules = busRulesFromServerless(central, { onFunctionChange: invoke });
+    if (rules.length === 0) throw new Error('serverless.yml declares no central-bus rule for onFunctionChange in organisation mode');
     for (const rule of rules) centralBus.addRule(rule);
   } catch (error) {
     centralBus.dispose();
