@@ -97,9 +97,10 @@ export function memberCredentials(options: MemberCredentialsOptions): MemberCred
   async function credentialsFor(account: string): Promise<AwsCredentialIdentity> {
     const cached = cache.get(account);
     if (cached) {
-      const credentials = await cached.catch(() => undefined);
-      if (credentials && fresh(credentials)) return credentials;
-      // Expiring, or the last attempt failed: only the first caller to get here starts a new one.
+      // Everyone waiting on one attempt shares its outcome, a refusal included (no second AssumeRole).
+      const credentials = await cached;
+      if (fresh(credentials)) return credentials;
+      // Expiring: only the first caller to get here starts a new one.
       if (cache.get(account) !== cached) return credentialsFor(account);
     }
     const pending = assume(account);

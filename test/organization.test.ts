@@ -148,6 +148,14 @@ describe('member credentials', () => {
     assert.equal(sts.commandCalls(AssumeRoleCommand).length, 2);
   });
 
+  test('callers waiting on one refused AssumeRole all get its refusal: no second call', async () => {
+    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
+    const credentials = source();
+    const results = await Promise.allSettled([credentials.providerFor(A)(), credentials.providerFor(A)(), credentials.providerFor(A)()]);
+    assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof MemberRoleError));
+    assert.equal(sts.commandCalls(AssumeRoleCommand).length, 1);
+  });
+
   test('throttling is retryable', async () => {
     sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     await assert.rejects(source().providerFor(A)(), (e: unknown) => e instanceof MemberRoleError && e.retryable);
