@@ -191,8 +191,15 @@ class WorkerPool {
     const id = this.nextId++;
     try {
       const result = await new Promise<Extract<FromWorker, { type: 'result' }>>((resolve) => {
+        const lost = (why: string) => resolve({ type: 'result', id, error: why, swept: 0, failedOutcomes: 0, published: 0 });
+        // A container that died fails the batch (the queue retries it), rather than leaving the drain waiting.
+        if (!proc.connected) return lost(`worker process ${proc.pid} is gone (exit ${proc.exitCode})`);
         this.pending.set(id, resolve);
-        proc.send({ type: 'invoke', id, event } satisfies ToWorker);
+        proc.send({ type: 'invoke', id, event } satisfies ToWorker, (error) => {
+          if (!error) return;
+          this.pending.delete(id);
+          lost(`could not reach worker process ${proc.pid}: ${error.message}`);
+        });
       });
       this.swept += result.swept;
       this.failedOutcomes += result.failedOutcomes;
@@ -298,8 +305,10 @@ export async function runOrgScenario(options: {
     const rounds = Math.ceil(count / w);
     const boundWallMs = rounds * perAccountMs;
     const definition =
-      `calls = sum over the ${count} accounts of (that account's single-account sweep bound, publish gate included: ${perAccount.calls} calls here, ` +
-      `see sweep.lowerBound.definition + 1 AssumeRole) = ${count} x (${perAccount.calls} + 1) = ${boundCalls}; ListAccounts is not in the bound ` +
+      `calls = sum over the ${count} accounts of (that account's bound as the single-account sweep's, sweep.lowerBound.definition, states it, publish gate ` +
+      `included: ${perAccount.calls} = ${perAccount.pages} ListFunctions + ${perAccount.candidates} ListTagsForResource + ` +
+      `${perAccount.optedCandidates + perAccount.liveReads} DescribeFunction + ${perAccount.tests} TestFunction + ${perAccount.distributionPages} ListDistributions + ` +
+      `${perAccount.publishes} PublishFunction here; + 1 AssumeRole) = ${count} x (${perAccount.calls} + 1) = ${boundCalls}; ListAccounts is not in the bound ` +
       `(MEMBER_ACCOUNTS could spare it); time = ceil(accounts / worker concurrency) x per-account time = ceil(${count}/${w}) x ` +
       `(${Math.round(perAccountMs - LATENCY_MS)} ms, that account's bound time at ${LATENCY_MS} ms/call and ${RATE.ratePerSecond}/s per account, + ${LATENCY_MS} ms ` +
       `for its AssumeRole, which precedes any call in it) = ${rounds} x ${Math.round(perAccountMs)} ms = ${Math.round(boundWallMs)} ms`;
