@@ -125,7 +125,7 @@ function planFleet(n: number): Fleet {
 }
 
 /** The sweep's candidate rule (issue 8), applied here to the emulator's own state, independently of lib/decide.ts. */
-function flagged(f: FunctionSnapshot): boolean {
+export function flagged(f: FunctionSnapshot): boolean {
   const known = ['UNPUBLISHED', 'UNASSOCIATED', 'DEPLOYED'];
   if (f.development.status === 'UNPUBLISHED' || !known.includes(f.development.status)) return true;
   if (!f.live) return true;
@@ -133,7 +133,7 @@ function flagged(f: FunctionSnapshot): boolean {
 }
 
 /** What the gate needs to know of the account, peeked from the emulator (no call). */
-interface GateView {
+export interface GateView {
   /** PUBLISH_GATE is not `off`. */
   on: boolean;
   distributions: number;
@@ -145,7 +145,7 @@ interface GateView {
 const EVENT_TYPE_TAG = 'auto-publish-event-type';
 const TEST_CASES_TAG = 'auto-publish-tests';
 
-function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) => boolean, gate: GateView): LowerBound {
+export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) => boolean, gate: GateView): LowerBound {
   const n = fleet.length;
   const published = fleet.filter((f) => f.live).length;
   const devPages = Math.max(1, Math.ceil(n / PAGE));
