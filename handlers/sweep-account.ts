@@ -11,6 +11,7 @@ import { loadConfig } from '../lib/config';
 import { AutoPublishError } from '../lib/errors';
 import { parseSweepRequest } from '../lib/fan-out';
 import { reporting } from '../lib/middleware';
+import { flushMetrics } from '../lib/report';
 import { createRuntime, type Runtime } from '../lib/runtime';
 import { summariseSweep, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
 
@@ -75,7 +76,7 @@ export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions 
       throw error;
     } finally {
       // One EMF record per account, so each carries its own account.
-      runtime.observability.metrics.publishStoredMetrics();
+      flushMetrics(runtime.observability.metrics);
     }
   }
 

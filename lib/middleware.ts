@@ -11,6 +11,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { isRetryable } from './errors';
 import { failureRecord } from './failure-queue';
+import { flushMetrics } from './report';
 import type { Runtime } from './runtime';
 
 export interface ReportingOptions {
@@ -27,7 +28,7 @@ export function reporting(runtime: Runtime, options: ReportingOptions = {}): Mid
       logger.addContext(context);
     },
     after: () => {
-      metrics.publishStoredMetrics();
+      flushMetrics(metrics);
     },
     onError: async (request) => {
       const error = request.error ?? new Error('unknown failure');
@@ -46,7 +47,7 @@ export function reporting(runtime: Runtime, options: ReportingOptions = {}): Mid
         }
         reporter.invocationFailed(error);
       } finally {
-        metrics.publishStoredMetrics();
+        flushMetrics(metrics);
       }
     },
   };

@@ -26,6 +26,16 @@ export interface MetricsSink {
   publishStoredMetrics(): unknown;
   /** A property of the next EMF record (not a dimension: 200 accounts would make 200 metrics of each). */
   addMetadata?(key: string, value: string): unknown;
+  hasStoredMetrics?(): boolean;
+}
+
+/**
+ * Flushes what was counted, and nothing when nothing was: Powertools warns on an empty flush, which
+ * the sweep worker (one flush per account, then the invocation's) would otherwise log every time.
+ */
+export function flushMetrics(metrics: MetricsSink): void {
+  if (metrics.hasStoredMetrics?.() === false) return;
+  metrics.publishStoredMetrics();
 }
 
 /** What a reporter writes through: Powertools' Logger and Metrics, or stand-ins with the same calls. */

@@ -356,6 +356,23 @@ describe('the handlers in organisation mode', () => {
     assert.equal(r.lines.find((l) => l.message === 'ignored event')?.account, OUTSIDE);
   });
 
+  test('the worker flushes one EMF record per account and never an empty one (Powertools would warn)', async (t) => {
+    cf = fakeCloudFront({ f: opted });
+    const texts: string[] = [];
+    for (const method of ['log', 'info', 'warn', 'error'] as const) {
+      t.mock.method(console, method, (...args: unknown[]) => void texts.push(args.map(String).join(' ')));
+    }
+    const handler = makeSweepAccount(testRuntime(ORG, { now }));
+    const records = [A, B].map((account, i) => ({ messageId: `m-${i}`, body: JSON.stringify({ account }) }));
+    await handler({ Records: records } as SQSEvent, lambdaContext(60_000));
+    const blobs = texts.filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(
+      blobs.map((b) => b.account),
+      [A, B],
+    );
+    assert.equal(texts.filter((line) => /No application metrics to publish/.test(line)).length, 0);
+  });
+
   test('the worker leaves an account it has no time for to the queue, without starting it', async () => {
     cf = fakeCloudFront({ f: opted });
     const handler = makeSweepAccount(testRuntime({ ...ORG, SWEEP_RESERVE_MS: '10000' }, { now }));
