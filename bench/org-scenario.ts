@@ -9,7 +9,7 @@
  *
  * The run: the real fan-out (makeSweepFanOut, in this process, sending to a LocalQueue), then W
  * worker containers draining the queue as an SQS event source with maximum concurrency W does, in
- * batches of 10. Each container is its own process (bench/org-child.ts, bundled), started before the
+ * one account per batch, as serverless.yml sets. Each container is its own process (bench/org-child.ts, bundled), started before the
  * clock (a warm container: process start-up and module loading are not the reconciler's cost, see
  * the bundles' cold starts) with its own runtime; its first invocation lists the organisation and
  * assumes roles from a cold cache, as a fresh container's does.
@@ -323,7 +323,7 @@ export async function runOrgScenario(options: {
       ORGANIZATIONS_ENDPOINT: emulator.endpoint,
     };
     const credentials = { accessKeyId: RECONCILER_KEY, secretAccessKey: 'bench' };
-    const queue = new LocalQueue<SweepRequest>({ batchSize: 10, maxReceiveCount: 3 });
+    const queue = new LocalQueue<SweepRequest>({ batchSize: 1, maxReceiveCount: 3 });
     const fanOut = makeSweepFanOut(
       createRuntime(loadConfig(orgSettings), { credentials, sweepQueue: queue, observability: createObservability({ quiet: true }) }),
     );

@@ -16,7 +16,7 @@ export const SERVICE = 'cloudfront-autopublish';
 export const METRICS_NAMESPACE = 'CloudFrontAutoPublish';
 
 /** The metric names the code emits besides one per Action (a dashboard must use exactly these). */
-export const INVOCATION_METRICS = ['ignored-event', 'deferred', 'announce-failed', 'sent-to-failure-queue'] as const;
+export const INVOCATION_METRICS = ['ignored-event', 'deferred', 'announce-failed', 'sent-to-failure-queue', 'account-sweep-failed'] as const;
 
 type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
 
@@ -184,6 +184,7 @@ export function createReporter({ logger, metrics, eventBridge, account }: Report
     },
     accountSweepFailed(error) {
       logger.error('account sweep failed', errorFields(error));
+      count('account-sweep-failed', 1);
     },
   };
   return reporter;

@@ -19,7 +19,7 @@ export interface QueuedMessage {
 export interface LocalQueueOptions {
   /** The redrive policy's maxReceiveCount (serverless.yml). Default 3. */
   readonly maxReceiveCount?: number;
-  /** The event source's batch size. Default 10. */
+  /** The event source's batch size. Default 1, as serverless.yml's (one account per invocation). */
   readonly batchSize?: number;
   readonly queueArn?: string;
 }
@@ -36,7 +36,7 @@ export class LocalQueue<T> implements MessageQueue<T> {
 
   constructor(options: LocalQueueOptions = {}) {
     this.maxReceiveCount = options.maxReceiveCount ?? 3;
-    this.batchSize = options.batchSize ?? 10;
+    this.batchSize = options.batchSize ?? 1;
     this.queueArn = options.queueArn ?? 'arn:aws:sqs:us-east-1:000000000000:local-sweep-queue';
   }
 

@@ -352,6 +352,10 @@ describe('the handlers in organisation mode', () => {
       'the bad message before it did not stop account A',
     );
     assert.match(String(r.lines.find((l) => l.message === 'account sweep failed')?.error), /BadSweepRequestError: sweep message is not JSON/);
+    assert.ok(
+      r.lines.some((l) => l['account-sweep-failed'] === 1),
+      'counted, for the alarm: the invocation itself succeeds',
+    );
     assert.equal(r.lines.find((l) => l.message === 'sweep finished')?.account, A);
     assert.equal(r.lines.find((l) => l.message === 'ignored event')?.account, OUTSIDE);
   });

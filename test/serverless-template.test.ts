@@ -804,7 +804,15 @@ function resourceOfType(t: Packaged, id: string, type: string): Json {
 }
 
 const ORG_ENV = ['ORGANIZATION_MODE', 'MEMBER_ROLE_NAME', 'MEMBER_ACCOUNTS', 'SWEEP_QUEUE_URL'];
-const ORG_RESOURCES = ['CentralEventBus', 'SweepQueue', 'SweepDeadLetterQueue', 'SweepDeadLetterAlarm', 'SweepWorkerErrorsAlarm', WORKER_FN];
+const ORG_RESOURCES = [
+  'CentralEventBus',
+  'SweepQueue',
+  'SweepDeadLetterQueue',
+  'SweepDeadLetterAlarm',
+  'AccountSweepFailedAlarm',
+  'SweepWorkerErrorsAlarm',
+  WORKER_FN,
+];
 const ORG_OUTPUTS = ['ReconcilerRoleArn', 'CentralEventBusArn', 'SweepQueueUrl'];
 
 describe('organisation mode (--param=organizationMode=true)', () => {
@@ -889,7 +897,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     assert.deepEqual(m.EventSourceArn, { 'Fn::GetAtt': ['SweepQueue', 'Arn'] });
     assert.deepEqual(m.FunctionName, { 'Fn::GetAtt': [WORKER_FN, 'Arn'] });
     assert.deepEqual(m.FunctionResponseTypes, ['ReportBatchItemFailures']);
-    assert.equal(m.BatchSize, 10);
+    assert.equal(m.BatchSize, 1, 'one account per invocation: a batch would share one timeout');
     assert.deepEqual(m.ScalingConfig, { MaximumConcurrency: 10 });
     assert.equal(m.Enabled, true);
     // Nothing invokes it but the queue: no schedule, no rule, no async retries of its own.
@@ -909,7 +917,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     assert.equal(dlq.RedrivePolicy, undefined);
   });
 
-  test('alarms: the first dead letter, and the worker errors, with the same actions as every other alarm', () => {
+  test('alarms: the first dead letter, a failed account sweep, and the worker errors, with the same actions as every other alarm', () => {
     const sqsAlarms = ofType(org, 'AWS::CloudWatch::Alarm')
       .map(([id, r]) => [id, r.Properties] as const)
       .filter(([, p]) => p.Namespace === 'AWS/SQS');
@@ -925,10 +933,19 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     assert.equal(errors.MetricName, 'Errors');
     assert.deepEqual(errors.Dimensions, [{ Name: 'FunctionName', Value: { Ref: WORKER_FN } }]);
     assert.equal(errors.Threshold, 1);
+    // The worker answers success with failed accounts in batchItemFailures: only our own count sees them at once.
+    const account = resourceOfType(org, 'AccountSweepFailedAlarm', 'AWS::CloudWatch::Alarm');
+    assert.equal(account.Namespace, METRICS_NAMESPACE);
+    assert.equal(account.MetricName, 'account-sweep-failed');
+    assert.ok((INVOCATION_METRICS as readonly string[]).includes(account.MetricName), 'a metric the code emits');
+    assert.deepEqual(account.Dimensions, [{ Name: 'service', Value: SERVICE }]);
+    assert.equal(account.Period, 300);
+    assert.equal(account.Threshold, 1);
     const reference = org.template.Resources.FailedInvocationsAlarm!.Properties;
     assert.ok(reference.AlarmActions, 'the reference alarm has its actions');
     for (const [id, p] of [
       ['SweepDeadLetterAlarm', dead],
+      ['AccountSweepFailedAlarm', account],
       ['SweepWorkerErrorsAlarm', errors],
     ] as const) {
       assert.deepEqual(p.AlarmActions, reference.AlarmActions, id);
