@@ -18,6 +18,9 @@ export const METRICS_NAMESPACE = 'CloudFrontAutoPublish';
 /** The metric names the code emits besides one per Action (a dashboard must use exactly these). */
 export const INVOCATION_METRICS = ['ignored-event', 'deferred', 'announce-failed', 'sent-to-failure-queue', 'account-sweep-failed'] as const;
 
+/** The part of INVOCATION_METRICS only organisation mode emits (its dashboard graphs them; single-account's need not). */
+export const ORGANIZATION_METRICS: readonly (typeof INVOCATION_METRICS)[number][] = ['account-sweep-failed'];
+
 type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /** The calls the reporter and the middleware make of Powertools' Metrics. */

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { type PackageRun, packageService, zipEntries } from '../local/packaging';
 import { SHARED_DOC_PATTERN as RULE_PATTERN } from './support/rule-pattern';
 import { ACTIONS } from '../lib/decide';
-import { INVOCATION_METRICS, METRICS_NAMESPACE, SERVICE } from '../lib/report';
+import { INVOCATION_METRICS, METRICS_NAMESPACE, ORGANIZATION_METRICS, SERVICE } from '../lib/report';
 
 const FUNCTION_ARN = { 'Fn::Sub': 'arn:aws:cloudfront::${AWS::AccountId}:function/*' };
 const ZIP_LIMIT = 250 * 1024;
@@ -593,7 +593,14 @@ describe('serverless package (offline, no credentials)', () => {
         .filter((m) => m.namespace === METRICS_NAMESPACE)
         .map((m) => m.name),
     );
-    for (const name of EMITTED) assert.ok(graphed.has(name), `no graph of ${name}`);
+    for (const name of [...EMITTED].filter((m) => !(ORGANIZATION_METRICS as readonly string[]).includes(m)))
+      assert.ok(graphed.has(name), `no graph of ${name}`);
+    const graphedInOrg = new Set(
+      graphedMetrics(org)
+        .filter((m) => m.namespace === METRICS_NAMESPACE)
+        .map((m) => m.name),
+    );
+    for (const name of EMITTED) assert.ok(graphedInOrg.has(name), `no graph of ${name} in organisation mode`);
   });
 
   test("dashboard: the sweep's duration, both functions' errors and throttles, the failure queue's depth; its URL is an output", () => {
