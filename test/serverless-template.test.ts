@@ -960,7 +960,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     }
   });
 
-  test('IAM: no CloudFront permission at all; sts:AssumeRole on exactly the member role name; ListAccounts only without memberAccounts', () => {
+  test('IAM: no CloudFront permission at all; sts:AssumeRole on exactly the member role name (in exactly the listed accounts, when listed); ListAccounts only without memberAccounts', () => {
     for (const t of [org, orgAccounts]) {
       const statements = effectiveStatements(t);
       for (const s of statements) {
@@ -980,7 +980,12 @@ describe('organisation mode (--param=organizationMode=true)', () => {
       const sts = statements.filter((s) => s.Action.some((a) => a.startsWith('sts:')));
       assert.equal(sts.length, 1);
       assert.deepEqual(sts[0]!.Action, ['sts:AssumeRole']);
-      assert.deepEqual(sts[0]!.Resource, [MEMBER_ROLE_ARN]);
+      const roles = sts[0]!.Resource.flatMap((r: Json) => asArray(literal(r)));
+      // Listed accounts: IAM holds the list too; otherwise the member role's name in any account.
+      assert.deepEqual(
+        roles,
+        t === org ? [MEMBER_ROLE_ARN] : MEMBER_ACCOUNTS.split(',').map((a) => `arn:aws:iam::${a}:role/cloudfront-autopublish-member`),
+      );
       assert.equal((sts[0] as Json).Condition, undefined);
       const organizations = statements.filter((s) => s.Action.some((a) => a.startsWith('organizations:')));
       if (t === org) {
