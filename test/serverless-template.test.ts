@@ -982,10 +982,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
       assert.deepEqual(sts[0]!.Action, ['sts:AssumeRole']);
       const roles = sts[0]!.Resource.flatMap((r: Json) => asArray(literal(r)));
       // Listed accounts: IAM holds the list too; otherwise the member role's name in any account.
-      assert.deepEqual(
-        roles,
-        t === org ? [MEMBER_ROLE_ARN] : MEMBER_ACCOUNTS.split(',').map((a) => `arn:aws:iam::${a}:role/cloudfront-autopublish-member`),
-      );
+      assert.deepEqual(roles, t === org ? [MEMBER_ROLE_ARN] : MEMBER_ACCOUNTS.split(',').map((a) => `arn:aws:iam::${a}:role/cloudfront-autopublish-member`));
       assert.equal((sts[0] as Json).Condition, undefined);
       const organizations = statements.filter((s) => s.Action.some((a) => a.startsWith('organizations:')));
       if (t === org) {
