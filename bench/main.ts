@@ -42,12 +42,10 @@ const burstFunctions = Number(args['burst-functions'] ?? (quick ? 50 : 200));
 const burstWindowMs = quick ? 5_000 : 20_000;
 const coldRuns = quick ? 7 : 20;
 // Organisation mode (issue 11): W worker containers (the SQS event source's maximum concurrency, the
-// deployment's default 10) over `accounts` accounts of ORG_FUNCTIONS functions each. The quick run
-// takes SQS_BATCH accounts per container, the fewest that give every container a full batch: with
-// fewer, only ceil(accounts / 10) containers get one and the others stay idle.
+// deployment's default 10) over `accounts` accounts of ORG_FUNCTIONS functions each, one account per
+// invocation (serverless.yml's batchSize). The quick run takes 3 accounts per container.
 const workerConcurrency = Number(args['worker-concurrency']);
-const SQS_BATCH = 10;
-const accounts = Number(args.accounts ?? (quick ? SQS_BATCH * workerConcurrency : 200));
+const accounts = Number(args.accounts ?? (quick ? 3 * workerConcurrency : 200));
 const ORG_FUNCTIONS = 100;
 // Event path: updates per kind (3 kinds), one every EVENT_GAP_MS: at most ~5 calls per update
 // (reconciler + CI job), so ~20 calls/s, under the 25/s limit: no call waits for the rate limit.
@@ -555,7 +553,7 @@ function orgLines(org: OrgResult): string[] {
     `Organisation sweep: ${org.accounts} accounts (the management account, with the member stack, and ${org.accounts - 1} members) x ${org.functionsPerAccount} functions ` +
       `(${org.fleet.optedIn} opted in; ${org.fleet.edited} edited since their last publish, ${org.fleet.editedOptedIn} of them opted in; no distributions); ` +
       `MEMBER_ACCOUNTS empty (ListAccounts), PUBLISH_GATE=smoke, no pacer; ${LATENCY_MS} ms/call, limit ${RATE.ratePerSecond}/s per account; ` +
-      `fan-out, then ${org.workerConcurrency} worker processes taking batches of ${SQS_BATCH}`,
+      `fan-out, then ${org.workerConcurrency} worker processes taking one account per invocation`,
     `  calls ${org.ours.calls} vs lower bound ${org.lowerBound.calls} (${x(org.ours.calls / org.lowerBound.calls)}): ` +
       Object.entries(org.callsByOperation)
         .map(([k, v]) => `${k} ${v}`)
@@ -574,9 +572,9 @@ function orgLines(org: OrgResult): string[] {
     `  worker peak RSS ${mb(org.ours.workerPeakRssBytes)} (max of ${org.workers.length}; min ${mb(Math.min(...rss))}); ` +
       `invocations per worker ${org.workers.map((w) => w.invocations).join('/')}`,
   ];
-  if (org.accounts < SQS_BATCH * org.workerConcurrency) {
+  if (org.accounts < org.workerConcurrency) {
     lines.push(
-      `  note: ${org.accounts} accounts make ${Math.ceil(org.accounts / SQS_BATCH)} batches of ${SQS_BATCH}, so only that many of the ${org.workerConcurrency} containers get work; the bound's time assumes all ${org.workerConcurrency} do`,
+      `  note: ${org.accounts} accounts keep only that many of the ${org.workerConcurrency} containers busy; the bound's time assumes all ${org.workerConcurrency} are`,
     );
   }
   return lines;
