@@ -150,19 +150,29 @@ export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): P
 }
 
 function stateTable(functions: readonly FunctionSnapshot[], outcomes: readonly DecidedOutcome[]): string {
-  const rows = functions.map((f) => {
-    const decisive = decisiveOutcome(outcomes.filter((o) => o.functionName === f.name));
-    return [
-      f.name,
-      f.tags['auto-publish'] ? `auto-publish=${f.tags['auto-publish']}` : '-',
-      f.development.etag,
-      f.live?.etag ?? '(none)',
-      f.live?.etag === f.development.etag ? 'yes' : 'NO',
-      decisive?.action ?? '-',
-      decisive ? (decisive.decidedBy === 'event' ? `event (${decisive.trigger})` : 'sweep') : '-',
-    ];
-  });
-  return table(['FUNCTION', 'TAG', 'DEVELOPMENT ETAG', 'LIVE ETAG', 'IN SYNC', 'OUTCOME', 'DECIDED BY'], rows);
+  return table(
+    STATE_COLUMNS,
+    functions.map((f) => stateRow(f, outcomes)),
+  );
+}
+
+/** The columns of a function's state after the reconciler (the organisation demo puts ACCOUNT first). */
+export const STATE_COLUMNS = ['FUNCTION', 'TAG', 'DEVELOPMENT ETAG', 'LIVE ETAG', 'IN SYNC', 'OUTCOME', 'DECIDED BY'];
+
+type Decision = Pick<DecidedOutcome, 'functionName' | 'action' | 'decidedBy' | 'trigger'>;
+
+/** One function's row, with the decision that mattered among `outcomes` (those of its account). */
+export function stateRow(f: FunctionSnapshot, outcomes: readonly Decision[]): string[] {
+  const decisive = decisiveOutcome(outcomes.filter((o) => o.functionName === f.name));
+  return [
+    f.name,
+    f.tags['auto-publish'] ? `auto-publish=${f.tags['auto-publish']}` : '-',
+    f.development.etag,
+    f.live?.etag ?? '(none)',
+    f.live?.etag === f.development.etag ? 'yes' : 'NO',
+    decisive?.action ?? '-',
+    decisive ? (decisive.decidedBy === 'event' ? `event (${decisive.trigger})` : 'sweep') : '-',
+  ];
 }
 
 /** A function may be decided several times (duplicates, races): show the decision that mattered. */
@@ -178,7 +188,7 @@ const RANK: Readonly<Record<Action, number>> = {
   gone: 6,
   'skipped-in-sync': 7,
 };
-function decisiveOutcome(outcomes: readonly DecidedOutcome[]): DecidedOutcome | undefined {
+function decisiveOutcome(outcomes: readonly Decision[]): Decision | undefined {
   return [...outcomes].sort((a, b) => RANK[a.action] - RANK[b.action])[0];
 }
 

@@ -7,7 +7,8 @@
  */
 import { CreateFunctionCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { editFunction } from '../local/console-edit';
-import { type AccountOutcome, type OrganizationStack, startOrganizationStack } from '../local/organization-stack';
+import { type OrganizationStack, startOrganizationStack } from '../local/organization-stack';
+import { STATE_COLUMNS, stateRow } from './demo';
 import type { Io } from './io';
 import { table } from './table';
 
@@ -85,28 +86,12 @@ function publishesIn(stack: OrganizationStack, account: string): number {
 }
 
 function stateTable(stack: OrganizationStack, accounts: readonly string[]): string {
-  const rows = accounts.flatMap((account) =>
-    stack.emulator
+  const rows = accounts.flatMap((account) => {
+    const outcomes = stack.outcomes.filter((o) => o.account === account);
+    return stack.emulator
       .account(account)
       .state.snapshot()
-      .map((f) => {
-        const decisive = decisiveOutcome(stack.outcomes.filter((o) => o.account === account && o.functionName === f.name));
-        return [
-          account,
-          f.name,
-          f.tags['auto-publish'] ? `auto-publish=${f.tags['auto-publish']}` : '-',
-          f.development.etag,
-          f.live?.etag ?? '(none)',
-          f.live?.etag === f.development.etag ? 'yes' : 'NO',
-          decisive?.action ?? '-',
-          decisive ? (decisive.decidedBy === 'event' ? `event (${decisive.trigger})` : 'sweep') : '-',
-        ];
-      }),
-  );
-  return table(['ACCOUNT', 'FUNCTION', 'TAG', 'DEVELOPMENT ETAG', 'LIVE ETAG', 'IN SYNC', 'OUTCOME', 'DECIDED BY'], rows);
-}
-
-/** The publish that mattered, else the latest decision. */
-function decisiveOutcome(outcomes: readonly AccountOutcome[]): AccountOutcome | undefined {
-  return outcomes.find((o) => o.action === 'published') ?? outcomes.at(-1);
+      .map((f) => [account, ...stateRow(f, outcomes)]);
+  });
+  return table(['ACCOUNT', ...STATE_COLUMNS], rows);
 }
