@@ -34,6 +34,7 @@ export interface SweepAccountOptions {
 export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions = {}) {
   const { config, policy, organization } = runtime;
   if (!organization) throw new TypeError('the sweep worker runs in organisation mode only (ORGANIZATION_MODE=true)');
+  const { members } = organization;
 
   async function sweepRecord(record: SQSRecord, context: Context) {
     let request: ReturnType<typeof parseSweepRequest>;
@@ -48,7 +49,7 @@ export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions 
     const reporter = runtime.reporterFor(account);
     try {
       // The list may have changed since the fan-out: never assume a role outside today's.
-      if (!(await organization!.members.isMember(account))) {
+      if (!(await members.isMember(account))) {
         const ignored = `account ${account} is no longer in the member list`;
         reporter.ignored(ignored, 'sweep', record.messageId);
         return { account, ignored };

@@ -71,8 +71,6 @@ export interface RuntimeClients {
   readonly observability?: Observability;
   readonly sts?: STSClient;
   readonly organizations?: OrganizationsClient;
-  /** The clock credential expiry and the member list's cache are read against. */
-  readonly now?: () => number;
 }
 
 /**
@@ -114,8 +112,8 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
   // Only a function that names its own cases needs S3, and only from the listed buckets.
   const s3 = config.testCasesBuckets.length > 0 ? s3Gateway(clients.s3 ?? createS3Client({ endpoint: config.s3Endpoint, ...credentials })) : undefined;
   const gateSettings = { maxCompute: config.maxComputeUtilization, testCasesBuckets: config.testCasesBuckets };
-  const org = config.organization;
-  const organization = org ? organizationOf(org, clients, credentials, sqsClient) : undefined;
+  const org = config.organization ? organizationWiring(config.organization, clients, credentials, sqsClient, cloudFrontClientFor) : undefined;
+  const organization = org?.organization;
   const reporter = createReporter({ ...observability, eventBridge });
   return {
     config,
@@ -123,8 +121,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     observability,
     reporter,
     reporterFor: (account) => (organization && account ? createReporter({ ...observability, eventBridge, account }) : reporter),
-    cloudfrontFor:
-      org && organization ? memberGateways(org, organization.members, clients, credentials, cloudFrontClientFor) : singleGateway(clients, cloudFrontClientFor),
+    cloudfrontFor: org ? org.cloudfrontFor : singleGateway(clients, cloudFrontClientFor),
     organization,
     failureQueue,
     publishGate: (gateway, overrides, options) =>
@@ -139,18 +136,21 @@ function singleGateway(clients: RuntimeClients, clientFor: () => CloudFrontClien
   return () => cloudfront;
 }
 
-function organizationOf(org: OrganizationConfig, clients: RuntimeClients, credentials: ClientCredentials, sqsClient: () => SQSClient): Organization {
+/** Organisation mode: the member list, the sweep queue, and one gateway per member account. */
+function organizationWiring(
+  org: OrganizationConfig,
+  clients: RuntimeClients,
+  credentials: ClientCredentials,
+  sqsClient: () => SQSClient,
+  clientFor: (credentials: CloudFrontClientConfig['credentials']) => CloudFrontClient,
+): { organization: Organization; cloudfrontFor: Runtime['cloudfrontFor'] } {
   const members =
     org.memberAccounts.length > 0
       ? fixedMembers(org.memberAccounts)
-      : organizationMembers(clients.organizations ?? createOrganizationsClient({ endpoint: org.organizationsEndpoint, ...credentials }), {
-          ...(clients.now ? { now: clients.now } : {}),
-        });
-  return {
-    members,
-    sweepQueue:
-      clients.sweepQueue ?? (org.sweepQueueUrl ? sqsMessageQueue<SweepRequest>(sqsClient(), org.sweepQueueUrl, (request) => request.account) : undefined),
-  };
+      : organizationMembers(clients.organizations ?? createOrganizationsClient({ endpoint: org.organizationsEndpoint, ...credentials }));
+  const sweepQueue =
+    clients.sweepQueue ?? (org.sweepQueueUrl ? sqsMessageQueue<SweepRequest>(sqsClient(), org.sweepQueueUrl, (request) => request.account) : undefined);
+  return { organization: { members, sweepQueue }, cloudfrontFor: memberGateways(org, members, clients, credentials, clientFor) };
 }
 
 /** One gateway per member account, each with its own client (its own pacing) and assumed-role credentials. */
@@ -165,7 +165,6 @@ function memberGateways(
     sts: clients.sts ?? createStsClient({ endpoint: org.stsEndpoint, ...credentials }),
     roleName: org.memberRoleName,
     isMember: (account) => members.isMember(account),
-    ...(clients.now ? { now: clients.now } : {}),
   });
   const gateways = new Map<string, CloudFrontGateway>();
   return (account) => {

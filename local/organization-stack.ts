@@ -166,11 +166,10 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
   });
 
   const settle = async () => {
-    // A member bus's delivery puts onto the central bus: drain the members first.
-    for (let round = 0; round < 2; round++) {
-      await Promise.all([...memberBuses.values()].map((bus) => bus.drain()));
-      await centralBus.drain();
-    }
+    // A member bus's delivery puts onto the central bus: drain the members first. The reconciler's
+    // own calls (PublishFunction) match no member rule, so nothing flows back.
+    await Promise.all([...memberBuses.values()].map((bus) => bus.drain()));
+    await centralBus.drain();
   };
 
   return {

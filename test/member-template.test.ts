@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../local/packaging';
 import { loadCloudFormationYaml, readServerlessConfig, readServerlessRules } from '../local/serverless-rules';
+import { RECONCILER_CLOUDFRONT_ACTIONS, UNSCOPED_CLOUDFRONT_ACTIONS } from './support/iam';
 import { SHARED_DOC_PATTERN } from './support/rule-pattern';
 
 type Json = any; // CloudFormation is untyped; the assertions below do the checking.
@@ -169,20 +170,9 @@ describe('member/template.yml', () => {
       assert.equal(s.Condition, undefined);
     }
     const pairs = granted.flatMap((s) => s.Action.map((a) => [a, s.Resource] as const));
-    assert.deepEqual(
-      pairs.map(([a]) => a).sort(),
-      [
-        'cloudfront:DescribeFunction',
-        'cloudfront:ListDistributions',
-        'cloudfront:ListFunctions',
-        'cloudfront:ListTagsForResource',
-        'cloudfront:PublishFunction',
-        'cloudfront:TestFunction',
-      ],
-      'exactly these actions, once each',
-    );
+    assert.deepEqual(pairs.map(([a]) => a).sort(), [...RECONCILER_CLOUDFRONT_ACTIONS], 'exactly these actions, once each');
     for (const [action, resource] of pairs) {
-      assert.deepEqual(resource, ['cloudfront:ListFunctions', 'cloudfront:ListDistributions'].includes(action) ? ['*'] : [FUNCTION_ARN], action);
+      assert.deepEqual(resource, UNSCOPED_CLOUDFRONT_ACTIONS.includes(action) ? ['*'] : [FUNCTION_ARN], action);
     }
     // The same statements as the single-account ReconcilerRole's CloudFront ones in serverless.yml.
     const config = readServerlessConfig() as Json;

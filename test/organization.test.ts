@@ -267,7 +267,7 @@ describe('the handlers in organisation mode', () => {
   test('an event from an account outside the list is ignored, with a reason, and costs no AssumeRole', async () => {
     cf = fakeCloudFront({ f: opted });
     stsIssues();
-    const handler = makeOnFunctionChange(testRuntime(ORG, { now }));
+    const handler = makeOnFunctionChange(testRuntime(ORG));
     const r = await captureLogs(() => handler(eventIn(OUTSIDE, 'f'), lambdaContext()));
     assert.equal(r.error, undefined);
     assert.match(String((r.result as { ignored?: string }).ignored), /999999999999 is not in the member list/);
@@ -285,7 +285,7 @@ describe('the handlers in organisation mode', () => {
     const eventBridge = mockClient(EventBridgeClient);
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
     try {
-      const handler = makeOnFunctionChange(testRuntime({ ...ORG, EVENT_BUS_NAME: 'ops' }, { now }));
+      const handler = makeOnFunctionChange(testRuntime({ ...ORG, EVENT_BUS_NAME: 'ops' }));
       const r = await captureLogs(async () => {
         await handler(eventIn(A, 'f'), lambdaContext());
         return handler(eventIn(A, 'g'), lambdaContext());
@@ -342,7 +342,7 @@ describe('the handlers in organisation mode', () => {
         record('m-outside', JSON.stringify({ account: OUTSIDE, full: false })),
       ],
     };
-    const handler = makeSweepAccount(testRuntime(ORG, { now }));
+    const handler = makeSweepAccount(testRuntime(ORG));
     const r = await captureLogs(() => handler(event, lambdaContext(60_000)));
     assert.equal(r.error, undefined);
     assert.deepEqual(r.result, { batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
@@ -366,7 +366,7 @@ describe('the handlers in organisation mode', () => {
     for (const method of ['log', 'info', 'warn', 'error'] as const) {
       t.mock.method(console, method, (...args: unknown[]) => void texts.push(args.map(String).join(' ')));
     }
-    const handler = makeSweepAccount(testRuntime(ORG, { now }));
+    const handler = makeSweepAccount(testRuntime(ORG));
     const records = [A, B].map((account, i) => ({ messageId: `m-${i}`, body: JSON.stringify({ account }) }));
     await handler({ Records: records } as SQSEvent, lambdaContext(60_000));
     const blobs = texts.filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -379,7 +379,7 @@ describe('the handlers in organisation mode', () => {
 
   test('the worker leaves an account it has no time for to the queue, without starting it', async () => {
     cf = fakeCloudFront({ f: opted });
-    const handler = makeSweepAccount(testRuntime({ ...ORG, SWEEP_RESERVE_MS: '10000' }, { now }));
+    const handler = makeSweepAccount(testRuntime({ ...ORG, SWEEP_RESERVE_MS: '10000' }));
     const r = await captureLogs(() => handler({ Records: [{ messageId: 'm-a', body: JSON.stringify({ account: A }) }] } as SQSEvent, lambdaContext(5_000)));
     assert.deepEqual(r.result, { batchItemFailures: [{ itemIdentifier: 'm-a' }] });
     assert.equal(cf.calls.length, 0);

@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PackageRun, packageService, zipEntries } from '../local/packaging';
+import { RECONCILER_CLOUDFRONT_ACTIONS, UNSCOPED_CLOUDFRONT_ACTIONS } from './support/iam';
 import { SHARED_DOC_PATTERN as RULE_PATTERN } from './support/rule-pattern';
 import { ACTIONS } from '../lib/decide';
 import { INVOCATION_METRICS, METRICS_NAMESPACE, ORGANIZATION_METRICS, SERVICE } from '../lib/report';
@@ -271,6 +272,18 @@ function effectiveStatements(t: Packaged): Statement[] {
   );
 }
 
+/** The dashboard's alarm widget lists every alarm of the template, no more. */
+function assertAlarmWidgetShowsEveryAlarm(t: Packaged): void {
+  const alarmWidgets = (dashboardBody(t).widgets as Json[]).filter((w) => w.type === 'alarm');
+  assert.deepEqual(
+    alarmWidgets.flatMap((w) => w.properties.alarms).sort(),
+    ofType(t, 'AWS::CloudWatch::Alarm')
+      .map(([id]) => subValue(t, `${id}.Arn`))
+      .sort(),
+    'the alarm widget shows every alarm',
+  );
+}
+
 /** The logical ids of the log groups the functions write to (`/aws/lambda/<FunctionName>`). */
 function functionLogGroupIds(t: Packaged): string[] {
   return functionIds(t).map((id) => {
@@ -427,22 +440,14 @@ describe('serverless package (offline, no credentials)', () => {
       }
     }
     const cloudfront = statements.flatMap((s) => s.Action.filter((a) => a.startsWith('cloudfront:')).map((a) => [a, s.Resource] as const));
-    assert.deepEqual([...new Set(cloudfront.map(([a]) => a))].sort(), [
-      'cloudfront:DescribeFunction',
-      'cloudfront:ListDistributions',
-      'cloudfront:ListFunctions',
-      'cloudfront:ListTagsForResource',
-      'cloudfront:PublishFunction',
-      'cloudfront:TestFunction',
-    ]);
-    const UNSCOPED = ['cloudfront:ListDistributions', 'cloudfront:ListFunctions'];
+    assert.deepEqual([...new Set(cloudfront.map(([a]) => a))].sort(), [...RECONCILER_CLOUDFRONT_ACTIONS]);
     for (const [action, resources] of cloudfront) {
-      assert.deepEqual(resources, UNSCOPED.includes(action) ? ['*'] : [FUNCTION_ARN], `resources of ${action}`);
+      assert.deepEqual(resources, UNSCOPED_CLOUDFRONT_ACTIONS.includes(action) ? ['*'] : [FUNCTION_ARN], `resources of ${action}`);
     }
     const starResources = statements.filter((s) => s.Resource.includes('*'));
     assert.deepEqual(
       starResources.flatMap((s) => s.Action).sort(),
-      UNSCOPED,
+      [...UNSCOPED_CLOUDFRONT_ACTIONS],
       'only ListFunctions and ListDistributions (no resource scoping) may use Resource "*"',
     );
   });
@@ -616,14 +621,7 @@ describe('serverless package (offline, no credentials)', () => {
     for (const m of metrics.filter((m) => m.namespace === 'AWS/Lambda'))
       assert.ok(names.includes(m.dimensions.FunctionName!), `${m.widget}: ${JSON.stringify(m.dimensions)}`);
 
-    const alarmWidgets = (dashboardBody(plain).widgets as Json[]).filter((w) => w.type === 'alarm');
-    assert.deepEqual(
-      alarmWidgets.flatMap((w) => w.properties.alarms).sort(),
-      ofType(plain, 'AWS::CloudWatch::Alarm')
-        .map(([id]) => subValue(plain, `${id}.Arn`))
-        .sort(),
-      'the alarm widget shows every alarm',
-    );
+    assertAlarmWidgetShowsEveryAlarm(plain);
 
     for (const [t, stage] of [
       [plain, 'dev'],
@@ -1068,14 +1066,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     for (const m of metrics.filter((m) => m.namespace === 'AWS/Lambda'))
       assert.ok(names.includes(m.dimensions.FunctionName!), `${m.widget}: ${JSON.stringify(m.dimensions)}`);
     for (const m of metrics.filter((m) => m.namespace === METRICS_NAMESPACE)) assert.ok(EMITTED.has(m.name), m.name);
-    const alarmWidgets = (dashboardBody(org).widgets as Json[]).filter((w) => w.type === 'alarm');
-    assert.deepEqual(
-      alarmWidgets.flatMap((w) => w.properties.alarms).sort(),
-      ofType(org, 'AWS::CloudWatch::Alarm')
-        .map(([id]) => subValue(org, `${id}.Arn`))
-        .sort(),
-      'the alarm widget shows every alarm',
-    );
+    assertAlarmWidgetShowsEveryAlarm(org);
   });
 
   test('the worker is its own bundled zip of at most 250 KB', (t) => {
