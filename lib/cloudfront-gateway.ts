@@ -176,6 +176,15 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
       for await (const items of pages) {
         const page: FunctionListing[] = [];
         for (const item of items) {
+          // Stage is optional in the model, but when an item names one, it must be the stage asked for:
+          // a listing that mixes stages is not a listing of `stage` (docs/cloudfront-api.md#listfunctions-paging).
+          const listedStage = item.FunctionMetadata?.Stage;
+          if (listedStage !== undefined && listedStage !== stage) {
+            throw new ListingError(
+              `ListFunctions (${stage})`,
+              `item ${JSON.stringify(String(item.Name).slice(0, 64))} is listed in stage ${JSON.stringify(String(listedStage).slice(0, 32))}, not the stage asked for`,
+            );
+          }
           const arn = item.FunctionMetadata?.FunctionARN;
           if (!item.Name || !arn || namesSeen.has(item.Name)) continue;
           namesSeen.add(item.Name);
