@@ -189,7 +189,7 @@ export function createReporter({ logger, metrics, eventBridge, account }: Report
         const codes = [...new Set(refused.map((r) => r.errorCode))].join(', ');
         logger.error('announcement failed', {
           ...about,
-          error: `the bus refused ${refused.length} of ${announcements.length} announcement(s), also when sent again (${codes})`,
+          error: `${refused.length} of ${announcements.length} announcement(s) did not reach the bus, refused ones sent twice (${codes})`,
           errorName: 'AnnounceRefused',
           refused: refused.map((r) => ({ detailType: r.announcement.detailType, resources: r.announcement.resources ?? [], errorCode: r.errorCode })),
         });
