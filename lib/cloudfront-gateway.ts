@@ -66,22 +66,11 @@ export interface CloudFrontClientOptions extends AwsClientOptions {
    */
   readonly maxCallsPerSecond?: number | undefined;
   readonly burst?: number | undefined;
-  /** Per attempt; default REQUEST_TIMEOUT_MS. */
-  readonly requestTimeoutMs?: number;
 }
-
-/** A deliberately long per-attempt socket timeout: a hung connection must end in a retry, not hang. */
-export const REQUEST_TIMEOUT_MS = 10_000;
-export const CONNECTION_TIMEOUT_MS = 3_000;
 
 /** CloudFront is global; its control plane is signed for us-east-1. */
 export function createCloudFrontClient(options: CloudFrontClientOptions = {}): CloudFrontClient {
-  const client = new CloudFrontClient({
-    ...awsClientConfig({ ...options, region: options.region ?? 'us-east-1' }, 8),
-    // throwOnRequestTimeout: without it this SDK version only warns when the timeout passes, and a
-    // hung connection hangs the call (test/cloudfront-client.test.ts).
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, connectionTimeout: CONNECTION_TIMEOUT_MS, throwOnRequestTimeout: true },
-  });
+  const client = new CloudFrontClient(awsClientConfig({ ...options, region: options.region ?? 'us-east-1' }, 8));
   if (options.maxCallsPerSecond !== undefined && options.maxCallsPerSecond > 0) {
     const pacer = new Pacer(options.maxCallsPerSecond, options.burst ?? Math.max(1, Math.floor(options.maxCallsPerSecond)));
     // finalizeRequest, low priority: inside the retry middleware, so every attempt waits its turn.
@@ -187,6 +176,15 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
       for await (const items of pages) {
         const page: FunctionListing[] = [];
         for (const item of items) {
+          // Stage is optional in the model, but when an item names one, it must be the stage asked for:
+          // a listing that mixes stages is not a listing of `stage` (docs/cloudfront-api.md#listfunctions-paging).
+          const listedStage = item.FunctionMetadata?.Stage;
+          if (listedStage !== undefined && listedStage !== stage) {
+            throw new ListingError(
+              `ListFunctions (${stage})`,
+              `item ${JSON.stringify(String(item.Name).slice(0, 64))} is listed in stage ${JSON.stringify(String(listedStage).slice(0, 32))}, not the stage asked for`,
+            );
+          }
           const arn = item.FunctionMetadata?.FunctionARN;
           if (!item.Name || !arn || namesSeen.has(item.Name)) continue;
           namesSeen.add(item.Name);

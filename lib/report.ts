@@ -97,12 +97,36 @@ export function announcementFor(outcome: Outcome, account?: string): Announcemen
   };
 }
 
+/**
+ * The most a free-text field (a reason, an error, a case name) carries. With every other field short
+ * and bounded, an announcement stays far under PutEvents' 256 KB (docs/cloudfront-api.md#quotas-and-rate-limits).
+ */
+export const MAX_TEXT_BYTES = 1024;
+
+/** `text` cut to at most `maxBytes` of UTF-8, on a character boundary, saying that it was cut. */
+export function capText(text: string, maxBytes = MAX_TEXT_BYTES): string {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes <= maxBytes) return text;
+  const marker = ` … (cut from ${bytes} bytes)`;
+  let cut = text.slice(0, Math.max(0, maxBytes - Buffer.byteLength(marker)));
+  while (Buffer.byteLength(cut, 'utf8') + Buffer.byteLength(marker) > maxBytes) cut = cut.slice(0, -1);
+  // Never end on half a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return cut + marker;
+}
+
 /** Why it failed or was blocked, in the same fields on the log line and in the announcement. */
 function whyFields(outcome: Outcome) {
   const { error, blocked } = outcome;
   return {
-    ...(error ? { error } : {}),
-    ...(blocked ? { reason: blocked.reason, testCase: blocked.testCase, computeUtilization: blocked.computeUtilization ?? null } : {}),
+    ...(error ? { error: capText(error) } : {}),
+    ...(blocked
+      ? {
+          reason: capText(blocked.reason),
+          testCase: capText(blocked.testCase),
+          computeUtilization: blocked.computeUtilization ?? null,
+        }
+      : {}),
   };
 }
 
@@ -157,11 +181,20 @@ export function createReporter({ logger, metrics, eventBridge, account }: Report
       }
       const announcements = outcomes.map((outcome) => announcementFor(outcome, account)).filter((a): a is Announcement => a !== undefined);
       if (!eventBridge || announcements.length === 0) return;
+      // An announcement is a notification about a write already made; failing the invocation would
+      // only re-run a reconcile that now finds nothing to do. Count what the bus refused so an alarm can see it.
       try {
-        await eventBridge.announce(announcements);
+        const refused = await eventBridge.announce(announcements);
+        if (refused.length === 0) return;
+        const codes = [...new Set(refused.map((r) => r.errorCode))].join(', ');
+        logger.error('announcement failed', {
+          ...about,
+          error: `${refused.length} of ${announcements.length} announcement(s) did not reach the bus, refused ones sent twice (${codes})`,
+          errorName: 'AnnounceRefused',
+          refused: refused.map((r) => ({ detailType: r.announcement.detailType, resources: r.announcement.resources ?? [], errorCode: r.errorCode })),
+        });
+        count('announce-failed', refused.length);
       } catch (error) {
-        // An announcement is a notification about a write already made; failing the invocation would
-        // only re-run a reconcile that now finds nothing to do. Count it so an alarm can see it.
         logger.error('announcement failed', errorFields(error));
         count('announce-failed', announcements.length);
       }

@@ -8,7 +8,7 @@
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { type AwsClientOptions, awsClientConfig } from './aws-client';
+import { type AwsClientOptions, awsClientConfig, withDeadline } from './aws-client';
 import { AutoPublishError, isPermanentAwsError } from './errors';
 
 /** Shown in every member account's CloudTrail as assumed-role/<member role>/<this>. */
@@ -26,6 +26,13 @@ export const SESSION_SECONDS = 3600;
  * would hand it the same nearly-expired credentials over and over.
  */
 export const REFRESH_BEFORE_MS = 5 * 60_000;
+
+/**
+ * The most one AssumeRole, the SDK's retries included, may take. Callers share the pending call
+ * through the cache, so it must end: a stalled one fails, leaves the cache, and the next caller asks
+ * again. Well under the event handler's 30 s timeout (serverless.yml).
+ */
+export const CREDENTIALS_TIMEOUT_MS = 15_000;
 
 export class NotAMemberError extends AutoPublishError {
   override name = 'NotAMemberError';
@@ -58,6 +65,8 @@ export interface MemberCredentialsOptions {
   readonly isMember: (account: string) => Promise<boolean>;
   readonly partition?: string;
   readonly now?: () => number;
+  /** Default CREDENTIALS_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
 }
 
 export interface MemberCredentials {
@@ -76,15 +85,16 @@ export function memberCredentials(options: MemberCredentialsOptions): MemberCred
   const cache = new Map<string, Promise<AwsCredentialIdentity>>();
 
   const fresh = (credentials: AwsCredentialIdentity) => credentials.expiration !== undefined && credentials.expiration.getTime() - now() > REFRESH_BEFORE_MS;
+  const timeoutMs = options.timeoutMs ?? CREDENTIALS_TIMEOUT_MS;
 
   async function assume(account: string): Promise<AwsCredentialIdentity> {
+    // Bounded on its own (organizationMembers' listing deadline).
     if (!(await options.isMember(account))) throw new NotAMemberError(account);
     const roleArn = `arn:${partition}:iam::${account}:role/${options.roleName}`;
     let c: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date } | undefined;
     try {
-      ({ Credentials: c } = await options.sts.send(
-        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: SESSION_SECONDS }),
-      ));
+      const command = new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: SESSION_SECONDS });
+      c = (await withDeadline(timeoutMs, `AssumeRole ${roleArn}`, (abortSignal) => options.sts.send(command, { abortSignal }))).Credentials;
     } catch (error) {
       throw new MemberRoleError(account, roleArn, error);
     }
@@ -106,7 +116,7 @@ export function memberCredentials(options: MemberCredentialsOptions): MemberCred
     const pending = assume(account);
     cache.set(account, pending);
     pending.catch(() => {
-      // A failure is not cached: the next call tries again (the member stack may have arrived).
+      // A failure or a timeout is not cached: the next call tries again (the member stack may have arrived).
       if (cache.get(account) === pending) cache.delete(account);
     });
     return pending;

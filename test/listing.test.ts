@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ListDistributionsCommand, ListFunctionsCommand, type ListFunctionsCommandInput } from '@aws-sdk/client-cloudfront';
 import { arnOf, fakeCloudFront, type FakeCloudFront } from './support/fake-cloudfront';
 import { captureLogs, lambdaContext, sweepHandlerWith, TEST_CREDENTIALS } from './support/lambda';
-import { cloudFrontGateway, createCloudFrontClient, MAX_LIST_PAGES } from '../lib/cloudfront-gateway';
+import { cloudFrontGateway, createCloudFrontClient, ListingError, MAX_LIST_PAGES } from '../lib/cloudfront-gateway';
 import { inspectFunctions } from '../lib/inspect';
 
 const opted = { 'auto-publish': 'true' };
@@ -21,8 +21,11 @@ beforeEach(() => {
 });
 afterEach(() => cf.restore());
 
-/** Answers ListFunctions from a table: marker (or '' for the first page) → names and next marker. */
-function pages(table: Record<string, { names: string[]; next?: string }>) {
+/**
+ * Answers ListFunctions from a table: marker (or '' for the first page) → names and next marker.
+ * `stageOf` names a function's listed Stage when it is not the one asked for.
+ */
+function pages(table: Record<string, { names: string[]; next?: string }>, stageOf: Record<string, 'LIVE' | 'DEVELOPMENT'> = {}) {
   cf.mock.on(ListFunctionsCommand).callsFake(async (input: ListFunctionsCommandInput) => {
     cf.calls.push({ op: 'ListFunctions', input: { ...input } });
     if (input.Stage === 'LIVE') return { FunctionList: { Quantity: 0, MaxItems: 100, Items: [] } };
@@ -37,7 +40,7 @@ function pages(table: Record<string, { names: string[]; next?: string }>) {
           Name,
           Status: 'UNPUBLISHED',
           FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' as const },
-          FunctionMetadata: { FunctionARN: arnOf(Name), Stage: 'DEVELOPMENT' as const, LastModifiedTime: new Date(0) },
+          FunctionMetadata: { FunctionARN: arnOf(Name), Stage: stageOf[Name] ?? ('DEVELOPMENT' as const), LastModifiedTime: new Date(0) },
         })),
       },
     };
@@ -75,6 +78,21 @@ test('names repeated across pages are listed once, so no function is reconciled 
   assert.equal(r.result?.listed, 5);
   assert.deepEqual(cf.publishes.map((p) => p.name).sort(), ['a', 'b', 'c', 'd', 'e']);
   assert.equal(r.result?.counts['already-published'], undefined);
+});
+
+test('an item whose Stage is not the stage asked for fails the listing (ListingError) and the sweep, and nothing is published', async () => {
+  pages({ '': { names: ['a', 'b'], next: 'A' }, A: { names: ['c'] } }, { c: 'LIVE' });
+  await assert.rejects(
+    async () => {
+      for await (const _page of gateway().listFunctions('DEVELOPMENT')) void _page;
+    },
+    (e: unknown) => e instanceof ListingError && !e.retryable && /ListFunctions \(DEVELOPMENT\).*"c".*LIVE/.test(e.message),
+  );
+  const r = await runSweep();
+  assert.ok(r.error instanceof Error, 'a listing that mixes stages is not a listing of DEVELOPMENT');
+  assert.equal(r.error.name, 'SweepListingError');
+  assert.match(r.error.message, /ListFunctions/);
+  assert.equal(cf.count('PublishFunction'), 0);
 });
 
 test('a listing that never ends is capped at MAX_LIST_PAGES pages', { timeout: 10_000 }, async () => {

@@ -156,6 +156,25 @@ describe('member credentials', () => {
     assert.equal(sts.commandCalls(AssumeRoleCommand).length, 1);
   });
 
+  test('an AssumeRole that never answers fails within its deadline, retryable, and is dropped: the next caller asks again', { timeout: 5_000 }, async () => {
+    sts.on(AssumeRoleCommand).callsFakeOnce(() => new Promise(() => undefined));
+    const credentials = memberCredentials({
+      sts: new STSClient({ region: 'us-east-1' }),
+      roleName: 'member-role',
+      isMember: async () => true,
+      now,
+      timeoutMs: 50,
+    });
+    const waiting = [credentials.providerFor(A)(), credentials.providerFor(A)()];
+    for (const result of await Promise.allSettled(waiting)) {
+      assert.ok(result.status === 'rejected' && result.reason instanceof MemberRoleError && result.reason.retryable, String(result.status));
+      assert.match(String(result.reason), /did not finish within 50 ms/);
+    }
+    stsIssues();
+    assert.equal((await credentials.providerFor(A)()).accessKeyId, `ASIA${A}`);
+    assert.equal(sts.commandCalls(AssumeRoleCommand).length, 2, 'one stalled call shared by both callers, then a new one');
+  });
+
   test('throttling is retryable', async () => {
     sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     await assert.rejects(source().providerFor(A)(), (e: unknown) => e instanceof MemberRoleError && e.retryable);
@@ -198,6 +217,25 @@ describe('the member list', () => {
     await assert.rejects(members.list(), (e: unknown) => e instanceof MemberListError && !e.retryable && /MEMBER_ACCOUNTS/.test(e.message));
     orgs.on(ListAccountsCommand).resolves({ Accounts: [account(A, 'ACTIVE')] });
     assert.deepEqual(await members.list(), [A]);
+  });
+
+  test('an answer without State is read by Status', async () => {
+    const legacy = (Id: string, Status: string) => ({ Id, Status: Status as AccountStatus });
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [legacy(A, 'ACTIVE'), legacy(B, 'SUSPENDED'), { Id: '333333333333' }] });
+    const members = organizationMembers(new OrganizationsClient({ region: 'us-east-1' }), { now });
+    assert.deepEqual(await members.list(), [A]);
+  });
+
+  test('a listing that never answers fails within its deadline, retryable, and is dropped: the next caller lists again', { timeout: 5_000 }, async () => {
+    orgs.on(ListAccountsCommand).callsFakeOnce(() => new Promise(() => undefined));
+    const members = organizationMembers(new OrganizationsClient({ region: 'us-east-1' }), { now, timeoutMs: 50 });
+    const waiting = await Promise.allSettled([members.list(), members.isMember(A)]);
+    for (const result of waiting) {
+      assert.ok(result.status === 'rejected' && result.reason instanceof MemberListError && result.reason.retryable, String(result.status));
+    }
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [account(A, 'ACTIVE')] });
+    assert.deepEqual(await members.list(), [A]);
+    assert.equal(orgs.commandCalls(ListAccountsCommand).length, 2, 'one stalled listing shared by both callers, then a new one');
   });
 
   test('MEMBER_ACCOUNTS is the list as given, with no Organizations call', async () => {
