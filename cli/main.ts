@@ -177,8 +177,10 @@ function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
   try {
     return loadConfig(overrides);
   } catch (error) {
-    if (error instanceof ConfigError && OPTION_OF[error.variable]) {
-      throw new UsageError(error.message.replace(error.variable, OPTION_OF[error.variable] as string));
+    // Named after what was typed: the option when given, the variable when it came from the environment.
+    const option = error instanceof ConfigError ? OPTION_OF[error.variable] : undefined;
+    if (error instanceof ConfigError && option && v[option.slice(2) as keyof typeof v] !== undefined) {
+      throw new UsageError(error.message.replace(error.variable, option));
     }
     throw error;
   }
