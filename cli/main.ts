@@ -22,6 +22,7 @@ import { runTest } from './test-command';
 import { CommandError, type Io, UsageError } from './io';
 import { sweepProgress } from './progress';
 import { table } from './table';
+import { jsonText, printableIo } from './terminal';
 
 export type { Io } from './io';
 
@@ -87,7 +88,9 @@ function parse(argv: readonly string[]) {
   }
 }
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+export async function main(argv: readonly string[], terminal: Io): Promise<number> {
+  // Every line printed below may hold what a server sent (cli/terminal.ts).
+  const io = printableIo(terminal);
   let parsed: Parsed | undefined;
   try {
     parsed = parse(argv);
@@ -100,7 +103,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'status':
         return await status(runtimeFrom(parsed, io.env), parsed, io);
       case 'sweep':
-        return await runSweep(runtimeFrom(parsed, io.env), parsed, io);
+        return await runSweep(runtimeFrom(parsed, io.env), parsed, io, terminal);
       case 'reconcile':
         if (rest.length !== 1) throw new UsageError('reconcile takes exactly one function name');
         return await reconcileOne(rest[0] as string, runtimeFrom(parsed, io.env), parsed, io);
@@ -189,7 +192,7 @@ function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
 async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
   const states = await inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy);
   if (parsed.values.json) {
-    io.out(JSON.stringify(states, null, 2));
+    io.out(jsonText(states));
     return 0;
   }
   const rows = states.map((s) => [
@@ -206,17 +209,18 @@ async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number>
   return 0;
 }
 
-async function runSweep(runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
+/** `terminal`: the unfiltered output, for the progress line's own cursor moves. */
+async function runSweep(runtime: Runtime, parsed: Parsed, io: Io, terminal: Io): Promise<number> {
   const { config } = runtime;
   const report = await sweep({
     cloudfront: runtime.cloudfrontFor(undefined),
     publishGate: (cloudfront) => runtime.publishGate(cloudfront),
     policy: runtime.policy,
     concurrency: config.sweepConcurrency,
-    onOutcome: sweepProgress(io, { enabled: io.interactive && !parsed.values.json, dryRun: config.dryRun }),
+    onOutcome: sweepProgress(terminal, { enabled: io.interactive && !parsed.values.json, dryRun: config.dryRun }),
   });
   const summary = summariseSweep(report);
-  if (parsed.values.json) io.out(JSON.stringify(summary, null, 2));
+  if (parsed.values.json) io.out(jsonText(summary));
   else {
     io.out(outcomeTable(summary.outcomes));
     const counts = Object.entries(summary.counts).map(([action, n]) => `${n} ${action}`);
@@ -248,7 +252,7 @@ async function reconcileOne(name: string, runtime: Runtime, parsed: Parsed, io: 
   }
   const gate = runtime.publishGate(cloudfront);
   const outcome = await reconcile({ name, arn }, 'cli', { cloudfront, policy, eagerDevelopment: true, ...(gate ? { gate } : {}) });
-  io.out(parsed.values.json ? JSON.stringify(outcome, null, 2) : outcomeTable([outcome]));
+  io.out(parsed.values.json ? jsonText(outcome) : outcomeTable([outcome]));
   return 0;
 }
 

@@ -11,6 +11,7 @@ import type { Runtime } from '../lib/runtime';
 import type { S3Gateway } from '../lib/s3-gateway';
 import { CommandError, type Io, UsageError } from './io';
 import { table } from './table';
+import { jsonText } from './terminal';
 
 export interface TestCommandOptions {
   readonly cases?: string | undefined;
@@ -50,7 +51,7 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
   if (verdict === 'precondition-failed') throw new CommandError(`${name} changed while it was being tested; run it again`);
 
   if (options.json) {
-    io.out(JSON.stringify({ function: name, stage, etag: described.etag, ...verdict }, null, 2));
+    io.out(jsonText({ function: name, stage, etag: described.etag, ...verdict }));
   } else {
     io.out(
       table(

@@ -6,12 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main';
 import { type Emulator, startEmulator } from '../../emulator/index';
+import { CONTROLS } from '../support/terminal';
 
 let emulator: Emulator;
+/** Recolour, clear the screen, go up a line and overprint it, ring the bell, a C1 CSI. */
+const THROWN = '\u001b[31mred\u001b[0m \u001b[2J\u001b[1A\rover \u0007bell \u009b2Jc1';
 before(async () => {
   emulator = await startEmulator({ accountId: '123456789012', testFunctionBudgetMs: 200 });
   emulator.state.seed({ name: 'good', code: 'function handler(event) { return event.request; }' });
   emulator.state.seed({ name: 'broken', code: 'function handler(event) { return event.request.headers["x-missing"].value; }' });
+  // What a function prints and throws is the function author's to choose, controls included.
+  emulator.state.seed({
+    name: 'escapes',
+    code: `function handler(event) { console.log('log\\u001b]52;c;cHduZWQ=\\u0007'); throw new Error(${JSON.stringify(THROWN)}); }`,
+  });
   emulator.state.seed({
     name: 'redirect',
     code: 'function handler(event) { return { statusCode: 302, statusDescription: "Found", headers: { location: { value: "/new" } } }; }',
@@ -102,4 +110,18 @@ test('bad options are usage errors (exit 2); an unknown function is exit 1', asy
   const missing = await cli('test', 'nope', '--endpoint', emulator.endpoint);
   assert.equal(missing.code, 1);
   assert.match(missing.err, /no function named nope/);
+});
+
+test('what the function threw or printed reaches the table and the verdict without its terminal controls; --json keeps it exactly', async () => {
+  const plain = await cli('test', 'escapes', '--endpoint', emulator.endpoint, '--event-type', 'viewer-request');
+  assert.equal(plain.code, 1);
+  assert.doesNotMatch(plain.out + plain.err, CONTROLS, JSON.stringify(plain.out));
+  assert.match(plain.out, /^smoke viewer-request\s+viewer-request\s+FAIL\s+\d+\s+the function threw: \[31mred\[0m \[2J\[1A ?over bell (2Jc1)?/m);
+  assert.match(plain.out, /would be blocked: smoke viewer-request: the function threw: \[31mred/);
+
+  const json = await cli('test', 'escapes', '--endpoint', emulator.endpoint, '--event-type', 'viewer-request', '--json');
+  assert.doesNotMatch(json.out.replace(/\n/g, ''), CONTROLS);
+  const verdict = JSON.parse(json.out) as { reason: string; cases: { logs: string[] }[] };
+  assert.ok(verdict.reason.includes('\u001b[31mred\u001b[0m'), 'the machine-readable reason is the full text');
+  assert.deepEqual(verdict.cases[0]?.logs, ['log\u001b]52;c;cHduZWQ=\u0007']);
 });
