@@ -18,7 +18,7 @@ import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
 import { runDemo } from './demo';
 import { runOrganizationDemo } from './org-demo';
 import { runEmulator } from './emulator-command';
-import { runTest } from './test-command';
+import { runTest, S3ReadError } from './test-command';
 import { CommandError, type Io, UsageError } from './io';
 import { sweepProgress } from './progress';
 import { table } from './table';
@@ -44,7 +44,8 @@ Commands:
                             --accounts N: organisation mode over N member accounts
 
 Options:
-  --endpoint URL            CloudFront endpoint (e.g. the emulator's); default: AWS
+  --endpoint URL            CloudFront endpoint (e.g. the emulator's), and S3's unless S3_ENDPOINT
+                            is set; default: AWS
   --region REGION           signing region (default us-east-1; CloudFront is global)
   --profile NAME            AWS profile from the shared config files
   --tag-key KEY             opt-in tag key (default auto-publish)
@@ -107,23 +108,25 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
       case 'reconcile':
         if (rest.length !== 1) throw new UsageError('reconcile takes exactly one function name');
         return await reconcileOne(rest[0] as string, runtimeFrom(parsed, io.env), parsed, io);
-      case 'test':
+      case 'test': {
         if (rest.length !== 1) throw new UsageError('test takes exactly one function name');
+        const runtime = runtimeFrom(parsed, io.env);
+        // The same S3 settings as the gate's own reads (configFrom); the signing region is S3's to need.
+        const s3Endpoint = runtime.config.s3Endpoint;
         return await runTest(
           rest[0] as string,
-          runtimeFrom(parsed, io.env),
+          runtime,
           {
             cases: parsed.values.cases,
             eventType: parsed.values['event-type'],
             stage: parsed.values.stage,
             json: parsed.values.json,
-            // An s3:// --cases is read from the same endpoint (the emulator serves S3 path-style too).
-            s3: s3Gateway(
-              createS3Client({ endpoint: parsed.values.endpoint, ...clientOptions(parsed, io.env, parsed.values.endpoint ?? io.env.CLOUDFRONT_ENDPOINT) }),
-            ),
+            s3: s3Gateway(createS3Client({ endpoint: s3Endpoint, ...clientOptions(parsed, io.env, s3Endpoint) })),
+            s3Endpoint,
           },
           io,
         );
+      }
       case 'emulator':
         return await runEmulator({ port: parsed.values.port, account: parsed.values.account, variants: parsed.values.variant }, io);
       case 'demo':
@@ -170,9 +173,13 @@ function clientOptions(parsed: Parsed, env: NodeJS.ProcessEnv, endpoint: string 
 
 function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
   const v = parsed.values;
+  const cloudFrontEndpoint = v.endpoint ?? env.CLOUDFRONT_ENDPOINT;
   const overrides: Record<string, string | undefined> = {
     ...env,
     ...(v.endpoint !== undefined ? { CLOUDFRONT_ENDPOINT: v.endpoint } : {}),
+    // S3 (the gate's test cases) where CloudFront is, unless S3_ENDPOINT says otherwise: an endpoint
+    // other than AWS is the emulator, which serves S3 path-style too.
+    ...(!env.S3_ENDPOINT?.trim() && cloudFrontEndpoint?.trim() ? { S3_ENDPOINT: cloudFrontEndpoint } : {}),
     ...(v['tag-key'] !== undefined ? { AUTO_PUBLISH_TAG_KEY: v['tag-key'] } : {}),
     ...(v['tag-value'] !== undefined ? { AUTO_PUBLISH_TAG_VALUE: v['tag-value'] } : {}),
     ...(v['dry-run'] ? { DRY_RUN: 'true' } : {}),
@@ -267,6 +274,8 @@ export function outcomeTable(outcomes: readonly Outcome[]): string {
 
 /** Where the CLI points, and as whom: --endpoint and --profile over the environment. */
 export interface Target {
+  /** The service the failed call went to; default CloudFront. */
+  readonly service?: string;
   readonly endpoint: string | undefined;
   readonly profile: string | undefined;
   readonly env: NodeJS.ProcessEnv;
@@ -275,6 +284,11 @@ export interface Target {
 /** One line a user can act on, for the failures a CLI user actually meets. */
 export function explain(error: unknown, target: Target): string {
   const { endpoint, env } = target;
+  const service = target.service ?? 'CloudFront';
+  const where = endpoint ? `${service} at ${endpoint}` : service;
+  if (error instanceof S3ReadError) {
+    return `--cases ${error.url}: S3 GetObject failed: ${explain(error.cause, { ...target, service: 'S3', endpoint: error.endpoint })}`;
+  }
   if (error instanceof SweepListingError) {
     // Credentials are not a ListFunctions problem: say only that, as for the other commands.
     return isCredentialsError(error.cause) ? explain(error.cause, target) : `sweep: ListFunctions (${error.stage}) failed: ${explain(error.cause, target)}`;
@@ -299,16 +313,16 @@ export function explain(error: unknown, target: Target): string {
   }
   if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'ETIMEDOUT'].includes(code) || name === 'TimeoutError') {
-    return `cannot reach ${endpoint ?? 'CloudFront'} (${code || name})`;
+    return `cannot reach ${where} (${code || name})`;
   }
   if (status !== undefined && /XML parse error|Deserialization error/.test(message)) {
     // Something else answers there (a web server's error page, a proxy): the SDK's parse error is noise.
     const type = response.$response?.headers?.['content-type'];
-    return `${endpoint ?? 'CloudFront'} answered HTTP ${status} with something that is not CloudFront's XML${type ? ` (${type})` : ''}`;
+    return `${where} answered HTTP ${status} with something that is not ${service}'s XML${type ? ` (${type})` : ''}`;
   }
   if (status !== undefined) {
     // A service error: its name alone ("UnknownError" when the body was empty) hides the status.
-    return `${describeError(cause)}${message === 'UnknownError' ? ` (${endpoint ?? 'CloudFront'} answered with no CloudFront error in the body)` : ''}`;
+    return `${describeError(cause)}${message === 'UnknownError' ? ` (${where} answered with no ${service} error in the body)` : ''}`;
   }
   return error instanceof Error && !(error instanceof ReconcileError) ? message : describeError(cause);
 }

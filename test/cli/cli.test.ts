@@ -154,7 +154,7 @@ test('errors are one clear line with a non-zero exit', async () => {
   await closed.close();
   const unreachable = await cli('status', '--endpoint', endpoint);
   assert.equal(unreachable.code, 1);
-  assert.equal(unreachable.err, `cf-autopublish: cannot reach ${endpoint} (ECONNREFUSED)`);
+  assert.equal(unreachable.err, `cf-autopublish: cannot reach CloudFront at ${endpoint} (ECONNREFUSED)`);
 
   emulator.controls.setAuthorizer((r) => r.operation !== 'ListFunctions');
   const denied = await cli('status', '--endpoint', emulator.endpoint);
