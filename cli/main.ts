@@ -111,7 +111,7 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
       case 'test': {
         if (rest.length !== 1) throw new UsageError('test takes exactly one function name');
         const runtime = runtimeFrom(parsed, io.env);
-        // The same S3 settings as the gate's own reads (configFrom); the signing region is S3's to need.
+        // The S3 endpoint the gate's own reads use (configFrom: CloudFront's unless S3_ENDPOINT is set).
         const s3Endpoint = runtime.config.s3Endpoint;
         return await runTest(
           rest[0] as string,
