@@ -18,10 +18,11 @@ import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
 import { runDemo } from './demo';
 import { runOrganizationDemo } from './org-demo';
 import { runEmulator } from './emulator-command';
-import { runTest } from './test-command';
+import { runTest, S3ReadError } from './test-command';
 import { CommandError, type Io, UsageError } from './io';
 import { sweepProgress } from './progress';
 import { table } from './table';
+import { jsonText, printableIo } from './terminal';
 
 export type { Io } from './io';
 
@@ -43,7 +44,8 @@ Commands:
                             --accounts N: organisation mode over N member accounts
 
 Options:
-  --endpoint URL            CloudFront endpoint (e.g. the emulator's); default: AWS
+  --endpoint URL            CloudFront endpoint (e.g. the emulator's), and S3's unless S3_ENDPOINT
+                            is set; default: AWS
   --region REGION           signing region (default us-east-1; CloudFront is global)
   --profile NAME            AWS profile from the shared config files
   --tag-key KEY             opt-in tag key (default auto-publish)
@@ -87,7 +89,9 @@ function parse(argv: readonly string[]) {
   }
 }
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+export async function main(argv: readonly string[], terminal: Io): Promise<number> {
+  // Every line printed below may hold what a server sent (cli/terminal.ts).
+  const io = printableIo(terminal);
   let parsed: Parsed | undefined;
   try {
     parsed = parse(argv);
@@ -100,27 +104,29 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'status':
         return await status(runtimeFrom(parsed, io.env), parsed, io);
       case 'sweep':
-        return await runSweep(runtimeFrom(parsed, io.env), parsed, io);
+        return await runSweep(runtimeFrom(parsed, io.env), parsed, io, terminal);
       case 'reconcile':
         if (rest.length !== 1) throw new UsageError('reconcile takes exactly one function name');
         return await reconcileOne(rest[0] as string, runtimeFrom(parsed, io.env), parsed, io);
-      case 'test':
+      case 'test': {
         if (rest.length !== 1) throw new UsageError('test takes exactly one function name');
+        const runtime = runtimeFrom(parsed, io.env);
+        // The S3 endpoint the gate's own reads use (configFrom: CloudFront's unless S3_ENDPOINT is set).
+        const s3Endpoint = runtime.config.s3Endpoint;
         return await runTest(
           rest[0] as string,
-          runtimeFrom(parsed, io.env),
+          runtime,
           {
             cases: parsed.values.cases,
             eventType: parsed.values['event-type'],
             stage: parsed.values.stage,
             json: parsed.values.json,
-            // An s3:// --cases is read from the same endpoint (the emulator serves S3 path-style too).
-            s3: s3Gateway(
-              createS3Client({ endpoint: parsed.values.endpoint, ...clientOptions(parsed, io.env, parsed.values.endpoint ?? io.env.CLOUDFRONT_ENDPOINT) }),
-            ),
+            s3: s3Gateway(createS3Client({ endpoint: s3Endpoint, ...clientOptions(parsed, io.env, s3Endpoint) })),
+            s3Endpoint,
           },
           io,
         );
+      }
       case 'emulator':
         return await runEmulator({ port: parsed.values.port, account: parsed.values.account, variants: parsed.values.variant }, io);
       case 'demo':
@@ -167,9 +173,13 @@ function clientOptions(parsed: Parsed, env: NodeJS.ProcessEnv, endpoint: string 
 
 function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
   const v = parsed.values;
+  const cloudFrontEndpoint = v.endpoint ?? env.CLOUDFRONT_ENDPOINT;
   const overrides: Record<string, string | undefined> = {
     ...env,
     ...(v.endpoint !== undefined ? { CLOUDFRONT_ENDPOINT: v.endpoint } : {}),
+    // S3 (the gate's test cases) where CloudFront is, unless S3_ENDPOINT says otherwise: an endpoint
+    // other than AWS is the emulator, which serves S3 path-style too.
+    ...(!env.S3_ENDPOINT?.trim() && cloudFrontEndpoint?.trim() ? { S3_ENDPOINT: cloudFrontEndpoint } : {}),
     ...(v['tag-key'] !== undefined ? { AUTO_PUBLISH_TAG_KEY: v['tag-key'] } : {}),
     ...(v['tag-value'] !== undefined ? { AUTO_PUBLISH_TAG_VALUE: v['tag-value'] } : {}),
     ...(v['dry-run'] ? { DRY_RUN: 'true' } : {}),
@@ -177,8 +187,10 @@ function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
   try {
     return loadConfig(overrides);
   } catch (error) {
-    if (error instanceof ConfigError && OPTION_OF[error.variable]) {
-      throw new UsageError(error.message.replace(error.variable, OPTION_OF[error.variable] as string));
+    // Named after what was typed: the option when given, the variable when it came from the environment.
+    const option = error instanceof ConfigError ? OPTION_OF[error.variable] : undefined;
+    if (error instanceof ConfigError && option && v[option.slice(2) as keyof typeof v] !== undefined) {
+      throw new UsageError(error.message.replace(error.variable, option));
     }
     throw error;
   }
@@ -187,7 +199,7 @@ function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
 async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
   const states = await inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy);
   if (parsed.values.json) {
-    io.out(JSON.stringify(states, null, 2));
+    io.out(jsonText(states));
     return 0;
   }
   const rows = states.map((s) => [
@@ -204,17 +216,18 @@ async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number>
   return 0;
 }
 
-async function runSweep(runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
+/** `terminal`: the unfiltered output, for the progress line's own cursor moves. */
+async function runSweep(runtime: Runtime, parsed: Parsed, io: Io, terminal: Io): Promise<number> {
   const { config } = runtime;
   const report = await sweep({
     cloudfront: runtime.cloudfrontFor(undefined),
     publishGate: (cloudfront) => runtime.publishGate(cloudfront),
     policy: runtime.policy,
     concurrency: config.sweepConcurrency,
-    onOutcome: sweepProgress(io, { enabled: io.interactive && !parsed.values.json, dryRun: config.dryRun }),
+    onOutcome: sweepProgress(terminal, { enabled: io.interactive && !parsed.values.json, dryRun: config.dryRun }),
   });
   const summary = summariseSweep(report);
-  if (parsed.values.json) io.out(JSON.stringify(summary, null, 2));
+  if (parsed.values.json) io.out(jsonText(summary));
   else {
     io.out(outcomeTable(summary.outcomes));
     const counts = Object.entries(summary.counts).map(([action, n]) => `${n} ${action}`);
@@ -246,7 +259,7 @@ async function reconcileOne(name: string, runtime: Runtime, parsed: Parsed, io: 
   }
   const gate = runtime.publishGate(cloudfront);
   const outcome = await reconcile({ name, arn }, 'cli', { cloudfront, policy, eagerDevelopment: true, ...(gate ? { gate } : {}) });
-  io.out(parsed.values.json ? JSON.stringify(outcome, null, 2) : outcomeTable([outcome]));
+  io.out(parsed.values.json ? jsonText(outcome) : outcomeTable([outcome]));
   return 0;
 }
 
@@ -261,6 +274,8 @@ export function outcomeTable(outcomes: readonly Outcome[]): string {
 
 /** Where the CLI points, and as whom: --endpoint and --profile over the environment. */
 export interface Target {
+  /** The service the failed call went to; default CloudFront. */
+  readonly service?: string;
   readonly endpoint: string | undefined;
   readonly profile: string | undefined;
   readonly env: NodeJS.ProcessEnv;
@@ -269,6 +284,11 @@ export interface Target {
 /** One line a user can act on, for the failures a CLI user actually meets. */
 export function explain(error: unknown, target: Target): string {
   const { endpoint, env } = target;
+  const service = target.service ?? 'CloudFront';
+  const where = endpoint ? `${service} at ${endpoint}` : service;
+  if (error instanceof S3ReadError) {
+    return `--cases ${error.url}: S3 GetObject failed: ${explain(error.cause, { ...target, service: 'S3', endpoint: error.endpoint })}`;
+  }
   if (error instanceof SweepListingError) {
     // Credentials are not a ListFunctions problem: say only that, as for the other commands.
     return isCredentialsError(error.cause) ? explain(error.cause, target) : `sweep: ListFunctions (${error.stage}) failed: ${explain(error.cause, target)}`;
@@ -293,16 +313,16 @@ export function explain(error: unknown, target: Target): string {
   }
   if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'ETIMEDOUT'].includes(code) || name === 'TimeoutError') {
-    return `cannot reach ${endpoint ?? 'CloudFront'} (${code || name})`;
+    return `cannot reach ${where} (${code || name})`;
   }
   if (status !== undefined && /XML parse error|Deserialization error/.test(message)) {
     // Something else answers there (a web server's error page, a proxy): the SDK's parse error is noise.
     const type = response.$response?.headers?.['content-type'];
-    return `${endpoint ?? 'CloudFront'} answered HTTP ${status} with something that is not CloudFront's XML${type ? ` (${type})` : ''}`;
+    return `${where} answered HTTP ${status} with something that is not ${service}'s XML${type ? ` (${type})` : ''}`;
   }
   if (status !== undefined) {
     // A service error: its name alone ("UnknownError" when the body was empty) hides the status.
-    return `${describeError(cause)}${message === 'UnknownError' ? ` (${endpoint ?? 'CloudFront'} answered with no CloudFront error in the body)` : ''}`;
+    return `${describeError(cause)}${message === 'UnknownError' ? ` (${where} answered with no ${service} error in the body)` : ''}`;
   }
   return error instanceof Error && !(error instanceof ReconcileError) ? message : describeError(cause);
 }

@@ -5,12 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Stage } from '../lib/decide';
+import { AutoPublishError } from '../lib/errors';
 import { isFunctionName } from '../lib/function-ref';
 import { EVENT_TYPES, type EventType, parseS3Url, parseTestCases, type WrittenCase } from '../lib/gate';
 import type { Runtime } from '../lib/runtime';
 import type { S3Gateway } from '../lib/s3-gateway';
 import { CommandError, type Io, UsageError } from './io';
 import { table } from './table';
+import { jsonText } from './terminal';
 
 export interface TestCommandOptions {
   readonly cases?: string | undefined;
@@ -19,6 +21,24 @@ export interface TestCommandOptions {
   readonly json?: boolean | undefined;
   /** Where an s3:// --cases is read from. */
   readonly s3: S3Gateway;
+  /** The S3 gateway's endpoint, for the error that names it; undefined: AWS. */
+  readonly s3Endpoint?: string | undefined;
+}
+
+/**
+ * Reading an s3:// --cases failed: the command's other calls go to CloudFront, often at the same
+ * endpoint (the emulator serves both), so the error says it was S3.
+ */
+export class S3ReadError extends AutoPublishError {
+  override name = 'S3ReadError';
+  readonly retryable = false;
+  constructor(
+    readonly url: string,
+    readonly endpoint: string | undefined,
+    cause: unknown,
+  ) {
+    super(`S3 GetObject ${url} failed`, { cause });
+  }
 }
 
 export async function runTest(name: string, runtime: Runtime, options: TestCommandOptions, io: Io): Promise<number> {
@@ -28,7 +48,7 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
   if (options.eventType !== undefined && !EVENT_TYPES.includes(options.eventType as EventType)) {
     throw new UsageError(`--event-type "${options.eventType}" is not viewer-request or viewer-response`);
   }
-  const cases = options.cases === undefined ? undefined : await readCases(options.cases, options.s3);
+  const cases = options.cases === undefined ? undefined : await readCases(options.cases, options);
 
   const cloudfront = runtime.cloudfrontFor(undefined);
   const described = await cloudfront.describe(name, stage as Stage);
@@ -50,7 +70,7 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
   if (verdict === 'precondition-failed') throw new CommandError(`${name} changed while it was being tested; run it again`);
 
   if (options.json) {
-    io.out(JSON.stringify({ function: name, stage, etag: described.etag, ...verdict }, null, 2));
+    io.out(jsonText({ function: name, stage, etag: described.etag, ...verdict }));
   } else {
     io.out(
       table(
@@ -71,13 +91,18 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
   return verdict.passed ? 0 : 1;
 }
 
-async function readCases(source: string, s3: S3Gateway): Promise<WrittenCase[]> {
+async function readCases(source: string, { s3, s3Endpoint }: Pick<TestCommandOptions, 's3' | 's3Endpoint'>): Promise<WrittenCase[]> {
   let text: string;
   const location = source.startsWith('s3://') ? parseS3Url(source) : undefined;
   if (source.startsWith('s3://')) {
     if (!location) throw new UsageError(`--cases "${source}" is not an s3://BUCKET/KEY URL`);
-    const read = await s3.readText(location.bucket, location.key);
-    if (typeof read !== 'string') throw new CommandError(read.unreadable);
+    let read: Awaited<ReturnType<S3Gateway['readText']>>;
+    try {
+      read = await s3.readText(location.bucket, location.key);
+    } catch (error) {
+      throw new S3ReadError(source, s3Endpoint, error);
+    }
+    if (typeof read !== 'string') throw new CommandError(`--cases: S3 GetObject: ${read.unreadable}`);
     text = read;
   } else {
     try {

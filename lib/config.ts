@@ -8,7 +8,7 @@ import { compileNamePatterns, NAME_PATTERN_RULE } from './function-ref';
 
 export interface Config {
   readonly tagKey: string;
-  /** Compared case-insensitively after trimming. */
+  /** Never blank; a function's tag value is compared to it case-insensitively after trimming. */
   readonly tagValue: string;
   readonly dryRun: boolean;
   readonly eventBusName: string | undefined;
@@ -87,13 +87,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** `env` is the Lambda's environment in a deployed handler, or any record a caller builds. */
 export function loadConfig(env: Env): Config {
-  const tagKey = text(env, 'AUTO_PUBLISH_TAG_KEY', DEFAULTS.tagKey);
-  if (tagKey.length < 1 || tagKey.length > 128 || !TAG_CHARS.test(tagKey)) {
+  const tagKey = tagSetting(env, 'AUTO_PUBLISH_TAG_KEY', DEFAULTS.tagKey);
+  if (tagKey.length > 128 || !TAG_CHARS.test(tagKey)) {
     throw new ConfigError('AUTO_PUBLISH_TAG_KEY', `"${tagKey}" is not a valid tag key (1-128 letters, digits, spaces or _.:/=+-@)`);
   }
-  const tagValue = text(env, 'AUTO_PUBLISH_TAG_VALUE', DEFAULTS.tagValue).trim();
+  const tagValue = tagSetting(env, 'AUTO_PUBLISH_TAG_VALUE', DEFAULTS.tagValue);
   if (tagValue.length > 256 || !TAG_CHARS.test(tagValue)) {
-    throw new ConfigError('AUTO_PUBLISH_TAG_VALUE', `"${tagValue}" is not a valid tag value (0-256 letters, digits, spaces or _.:/=+-@)`);
+    throw new ConfigError('AUTO_PUBLISH_TAG_VALUE', `"${tagValue}" is not a valid tag value (1-256 letters, digits, spaces or _.:/=+-@)`);
   }
   const eventBusName = optional(env, 'EVENT_BUS_NAME');
   if (eventBusName !== undefined && !EVENT_BUS.test(eventBusName)) {
@@ -160,10 +160,13 @@ function organizationConfig(env: Env): OrganizationConfig {
   };
 }
 
-/** Whether a function's tags opt it in. */
+/**
+ * Whether a function's tags opt it in. A blank value never does, even under a config built without
+ * loadConfig: anyone who may tag a function could otherwise opt it in with `key=`.
+ */
 export function isOptedIn(config: Pick<Config, 'tagKey' | 'tagValue'>, tags: Readonly<Record<string, string>>): boolean {
-  const value = tags[config.tagKey];
-  return value !== undefined && value.trim().toLowerCase() === config.tagValue.toLowerCase();
+  const value = tags[config.tagKey]?.trim();
+  return value !== undefined && value !== '' && value.toLowerCase() === config.tagValue.trim().toLowerCase();
 }
 
 /** Whether the name guard lets a function be published at all. */
@@ -176,8 +179,17 @@ function optional(env: Env, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
-function text(env: Env, name: string, fallback: string): string {
-  return env[name] === undefined || env[name] === '' ? fallback : (env[name] as string);
+/**
+ * The opt-in tag's key or value: unset is the default; blank, or with blanks around it, is refused.
+ * A blank value would opt in every function tagged `key=`, and " true" reads like "true" but would be
+ * a different key, or a value nobody can tell apart in the console.
+ */
+function tagSetting(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  if (raw.trim() === '') throw new ConfigError(name, `is blank; leave it unset for the default "${fallback}"`);
+  if (raw !== raw.trim()) throw new ConfigError(name, `${JSON.stringify(raw)} has leading or trailing blanks`);
+  return raw;
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {

@@ -46,8 +46,41 @@ export function partitionOf(region: string | undefined): string {
  * Kept apart from tags because tags can be set by anyone who can update the function.
  */
 export function compileNamePatterns(patterns: readonly string[]): (name: string) => boolean {
-  const regexps = patterns.map((p) => new RegExp(`^${p.replace(/[-]/g, '\\-').replace(/\*/g, '[a-zA-Z0-9_-]*')}$`));
-  return (name) => regexps.some((r) => r.test(name));
+  // A name with any other character could only match through a `*`, which never matches it.
+  return (name) => NAME_CHARS.test(name) && patterns.some((pattern) => globMatches(pattern, name));
+}
+
+const NAME_CHARS = /^[a-zA-Z0-9_-]*$/;
+
+/**
+ * Whether `name` matches `pattern`, where `*` matches any run of characters: greedy, two pointers, no
+ * backtracking regex. A pattern such as `a*a*a*…b` made a regex try every split of the name among its
+ * stars; here a mismatch only moves the last star's start one character on, so a match costs at most
+ * pattern length × name length steps.
+ */
+export function globMatches(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  // The last `*` seen, and where in the name its run currently ends.
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === name[n]) {
+      p++;
+      n++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      resume = n;
+    } else if (star >= 0) {
+      // Let the last star take one more character; earlier stars never need to give any back.
+      p = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 export const NAME_PATTERN_RULE = /^[a-zA-Z0-9_*-]{1,64}$/;

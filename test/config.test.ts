@@ -16,8 +16,8 @@ test('defaults', () => {
 test('values are read and trimmed', () => {
   const c = loadConfig({
     AUTO_PUBLISH_TAG_KEY: 'team:publish',
-    AUTO_PUBLISH_TAG_VALUE: ' Yes ',
-    DRY_RUN: 'TRUE',
+    AUTO_PUBLISH_TAG_VALUE: 'Yes',
+    DRY_RUN: ' TRUE ',
     EVENT_BUS_NAME: 'platform',
     CLOUDFRONT_ENDPOINT: 'http://127.0.0.1:4566',
     SWEEP_CONCURRENCY: '8',
@@ -55,6 +55,32 @@ for (const [variable, value, message] of [
     );
   });
 }
+
+// A blank opt-in value opted in every function tagged `auto-publish=`; a padded key or value named a
+// tag nobody could tell apart from the intended one in the console.
+for (const variable of ['AUTO_PUBLISH_TAG_KEY', 'AUTO_PUBLISH_TAG_VALUE']) {
+  for (const value of ['', ' ', '\u00a0', ' true', 'true ', ' auto-publish ']) {
+    test(`${variable}=${JSON.stringify(value)} (blank, or blanks around it) stops start-up naming the variable`, () => {
+      assert.throws(
+        () => loadConfig({ [variable]: value }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.equal(error.variable, variable);
+          assert.match(error.message, new RegExp(`^${variable}: .*(blank|leading or trailing blanks)`));
+          return true;
+        },
+      );
+    });
+  }
+}
+
+test('an empty tag value never opts a function in, whatever the config holds', () => {
+  for (const tagValue of ['', ' ']) {
+    const config = { tagKey: 'auto-publish', tagValue };
+    for (const tag of ['', ' ', '\t']) assert.equal(isOptedIn(config, { 'auto-publish': tag }), false, `${JSON.stringify(tagValue)} vs ${JSON.stringify(tag)}`);
+  }
+  assert.equal(isOptedIn(loadConfig({}), { 'auto-publish': '' }), false);
+});
 
 test('opt-in compares the value case-insensitively after trimming, under the configured key only', () => {
   const c = loadConfig({});

@@ -110,3 +110,19 @@ test('emulator: a bad --port or --account is a usage error (exit 2)', async () =
     assert.match(r.err[0] ?? '', new RegExp(args[0] as string));
   }
 });
+
+test('a blank or padded opt-in tag is refused before any call, naming --tag-key/--tag-value or the variable it came from', async () => {
+  for (const [option, value] of [
+    ['--tag-value', ' '],
+    ['--tag-value', 'true '],
+    ['--tag-key', ''],
+    ['--tag-key', ' auto-publish'],
+  ] as const) {
+    const r = io();
+    assert.equal(await main(['status', option, value], r.io), 2, `${option} ${JSON.stringify(value)}: ${r.err.join('\n')}`);
+    assert.match(r.err[0] ?? '', new RegExp(`^cf-autopublish: ${option}: .*blank`));
+  }
+  const fromEnv = io({ AUTO_PUBLISH_TAG_VALUE: ' true' });
+  assert.equal(await main(['status'], fromEnv.io), 1);
+  assert.deepEqual(fromEnv.err, ['cf-autopublish: AUTO_PUBLISH_TAG_VALUE: " true" has leading or trailing blanks']);
+});

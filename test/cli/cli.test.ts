@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { type Emulator, startEmulator } from '../../emulator/index';
 import { main } from '../../cli/main';
 import { REDRAW } from '../../cli/progress';
+import { CONTROLS } from '../support/terminal';
 
 let emulator: Emulator;
 before(async () => {
@@ -153,7 +154,7 @@ test('errors are one clear line with a non-zero exit', async () => {
   await closed.close();
   const unreachable = await cli('status', '--endpoint', endpoint);
   assert.equal(unreachable.code, 1);
-  assert.equal(unreachable.err, `cf-autopublish: cannot reach ${endpoint} (ECONNREFUSED)`);
+  assert.equal(unreachable.err, `cf-autopublish: cannot reach CloudFront at ${endpoint} (ECONNREFUSED)`);
 
   emulator.controls.setAuthorizer((r) => r.operation !== 'ListFunctions');
   const denied = await cli('status', '--endpoint', emulator.endpoint);
@@ -228,6 +229,23 @@ test('an endpoint answering an HTML page: one line saying it is not CloudFront X
       assert.equal(r.err.split('\n').length, 1, what);
       assert.match(r.err, /answered HTTP 404 with something that is not CloudFront's XML/, what);
       assert.doesNotMatch(r.err, /Deserialization|\$response/, what);
+    }
+  });
+});
+
+// What a hostile endpoint would send: retitle the window (OSC), clear the screen and move up over the
+// lines already printed (CSI), overprint the line (CR), ring the bell, and a one-character C1 CSI.
+const HOSTILE = 'denied\u001b]0;owned\u0007 by\u001b[2J\u001b[1A\rpolicy\u009b31m\u0007 (see docs)';
+
+test('an endpoint whose messages hold terminal controls: no control reaches the terminal, the words do', async () => {
+  const body = `<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>${HOSTILE}</Message></Error></ErrorResponse>`;
+  await withEndpoint(403, body, 'text/xml', async (endpoint) => {
+    for (const command of [['status'], ['sweep'], ['reconcile', 'f1']]) {
+      const r = await cli(...command, '--endpoint', endpoint);
+      const what = `${command[0]}: ${JSON.stringify(r.err)}`;
+      assert.equal(r.code, 1, what);
+      assert.doesNotMatch(r.out + r.err, CONTROLS, what);
+      assert.match(r.err, /access denied: denied\]0;owned by\[2J\[1A ?policy31m \(see docs\)$/, what);
     }
   });
 });

@@ -6,9 +6,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { CreateFunctionCommand, DescribeFunctionCommand, TagResourceCommand, UpdateFunctionCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { RECONCILER_ACTOR, startLocalStack, type LocalStack } from '../../local/local-stack';
 import type { AuthorizationRequest } from '../../emulator';
+import { loadConfig, nameGuard } from '../../lib/config';
 
 let stack: LocalStack;
 let console_: CloudFrontClient;
@@ -75,4 +79,66 @@ test('sweep: the functions outside the patterns stay unpublished, and are not ev
   for (const target of reconcilerTargets()) {
     assert.ok(!/(^|\/)(auth-login-2|rogue|sneaky)$/.test(target), `the reconciler called CloudFront about ${target}`);
   }
+});
+
+/**
+ * The patterns come from the operator, the names from anyone who can create a function. A regex built
+ * from `a*a*…a*b` tried every split of a 64-character name among its stars: 6 stars took 1.5 s, 8 did
+ * not finish in 20 s, and a Lambda spends its whole timeout on one event. The guard runs in a child
+ * process, so a guard that never returns fails this test at the bound instead of hanging the suite.
+ */
+test('the name guard is linear in practice: the worst patterns a 64-character rule allows finish at once', async () => {
+  const cases = [
+    [`${'a*'.repeat(31)}b`, 'a'.repeat(64), false],
+    [`${'a*'.repeat(31)}b`, `${'a'.repeat(63)}b`, true],
+    ['*a'.repeat(32), `${'a'.repeat(63)}b`, false],
+    [`*${'a*'.repeat(31)}`, 'b'.repeat(64), false],
+    ['*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-*-x', '-'.repeat(64), false],
+  ] as const;
+  const script = `
+    const { loadConfig, nameGuard } = require(${JSON.stringify(fileURLToPath(new URL('../../lib/config.ts', import.meta.url)))});
+    const cases = ${JSON.stringify(cases)};
+    const started = performance.now();
+    const results = [];
+    for (const [pattern, name] of cases) {
+      const allowed = nameGuard(loadConfig({ AUTO_PUBLISH_ALLOWED_NAMES: pattern }));
+      let result;
+      for (let i = 0; i < 1000; i++) result = allowed(name);
+      results.push(result);
+    }
+    process.stdout.write(JSON.stringify({ results, ms: performance.now() - started }));`;
+  const BOUND_MS = 30_000; // generous: the child's start-up on a loaded machine; the matching itself takes milliseconds
+  const run = await new Promise<{ error: Error | null; stdout: string }>((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', '-e', script], { timeout: BOUND_MS, encoding: 'utf8' }, (error, stdout) => resolve({ error, stdout }));
+  });
+  assert.equal(run.error, null, `the guard did not answer ${cases.length * 1000} checks within ${BOUND_MS / 1000} s`);
+  const { results, ms } = JSON.parse(run.stdout) as { results: boolean[]; ms: number };
+  assert.deepEqual(
+    results,
+    cases.map(([, , expected]) => expected),
+  );
+  assert.ok(ms < 5_000, `${cases.length * 1000} checks of the worst patterns took ${ms.toFixed(0)} ms`);
+});
+
+test('the name guard matches as the patterns say: `*` is any run of name characters, the rest is literal', () => {
+  // Small alphabets and lengths, so the reference regex (backtracking is harmless at this size) and
+  // the guard meet the corner cases: adjacent stars, a star at either end, repeated prefixes.
+  const letter = fc.constantFrom('a', 'b', '-');
+  const pattern = fc.array(fc.constantFrom('a', 'b', '-', '*'), { minLength: 1, maxLength: 8 }).map((c) => c.join(''));
+  const name = fc.oneof(
+    fc.array(letter, { maxLength: 10 }).map((c) => c.join('')),
+    fc.array(fc.constantFrom('a', '.', ' ', '/'), { maxLength: 4 }).map((c) => c.join('')),
+  );
+  const reference = (p: string) => new RegExp(`^${p.replace(/-/g, '\\-').replace(/\*/g, '[a-zA-Z0-9_-]*')}$`);
+  fc.assert(
+    fc.property(fc.array(pattern, { minLength: 1, maxLength: 3 }), name, (patterns, n) => {
+      const allowed = nameGuard(loadConfig({ AUTO_PUBLISH_ALLOWED_NAMES: patterns.join(',') }));
+      assert.equal(
+        allowed(n),
+        patterns.some((p) => reference(p).test(n)),
+        `${patterns.join(',')} vs ${JSON.stringify(n)}`,
+      );
+    }),
+    { numRuns: 2000 },
+  );
 });
