@@ -238,10 +238,10 @@ export function judgeCase(testCase: TestCase, result: TestResult, maxCompute: nu
     }
   }
   if (computeUtilization === undefined) return fail(`ComputeUtilization ${utilizationText(result.computeUtilization)} is not a number from 0 to 100`);
-  // 100 is the limit itself: TestFunction may answer "100" with no error for a function that ran out of
-  // compute (docs/cloudfront-api.md#testfunction), so no maximum lets it through.
-  if (computeUtilization >= 100) return fail('ComputeUtilization 100: the function reached its compute limit');
   if (computeUtilization > maxCompute) return fail(`ComputeUtilization ${computeUtilization} is above the maximum ${maxCompute}`);
+  // 100 is the limit itself: TestFunction may answer "100" with no error for a function that ran out of
+  // compute (docs/cloudfront-api.md#testfunction), so not even a maximum of 100 lets it through.
+  if (computeUtilization >= 100) return fail('ComputeUtilization 100: the function reached its compute limit');
   return { ...run, passed: true };
 }
 
