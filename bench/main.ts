@@ -60,8 +60,8 @@ const GATE_OFF = { ...PACED, PUBLISH_GATE: 'off' };
 /**
  * What the gate adds to one event-path update that publishes: one TestFunction (one smoke case: the
  * bench's functions have one event type, or none and pass the viewer-request case tried first) and
- * one ListDistributions page (no auto-publish-event-type tag, at most 100 distributions; read once
- * per invocation).
+ * one ListDistributions page (at most 100 distributions; read once per invocation, whatever the
+ * function's tags say).
  */
 const GATE_CALLS_PER_PUBLISH = 2;
 

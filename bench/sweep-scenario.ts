@@ -63,8 +63,8 @@ export interface LowerBound {
   tests: number;
   /**
    * The gate's ListDistributions pages: ceil(distributions / 100), at least 1, once per sweep, when at
-   * least one candidate to test needs its event type (no auto-publish-event-type tag and no
-   * auto-publish-tests cases); else 0.
+   * least one candidate is tested (what the distributions run a function on decides what is tested,
+   * whatever its auto-publish-event-type tag says); else 0.
    */
   distributionPages: number;
   /** What `calls` counts and how `wallMs` is computed. */
@@ -160,9 +160,11 @@ export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSna
   // The gate, smoke cases only: the bench fleet carries no auto-publish-tests tag (checked below).
   if (gate.on && toPublish.some((f) => f.tags[TEST_CASES_TAG] !== undefined))
     throw new Error("bench fleet: the bound counts smoke cases only, not a function's own");
-  const casesOf = (f: FunctionSnapshot) => (f.tags[EVENT_TYPE_TAG] !== undefined ? 1 : Math.max(1, gate.eventTypesOf(f).size));
+  // Every associated type is tested, the tag notwithstanding; an unused function gets one case (the
+  // tag's type, or the viewer-request case the bench's code passes, tried first).
+  const casesOf = (f: FunctionSnapshot) => Math.max(1, gate.eventTypesOf(f).size);
   const tests = gate.on ? toPublish.reduce((sum, f) => sum + casesOf(f), 0) : 0;
-  const needsEventType = gate.on && toPublish.some((f) => f.tags[EVENT_TYPE_TAG] === undefined);
+  const needsEventType = gate.on && toPublish.length > 0;
   const distributionPages = needsEventType ? Math.max(1, Math.ceil(gate.distributions / PAGE)) : 0;
   const calls = pages + candidates.length + opted.length + liveReads + tests + distributionPages + publishes;
 
@@ -203,7 +205,7 @@ export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSna
       (gate.on
         ? `publish gate (PUBLISH_GATE=smoke): 1 TestFunction per test case of each opted-in candidate that differs (smoke: 1 per event type its ` +
           `distributions use it on, 1 when none does, the bench's code passing the viewer-request case tried first: ${tests}) + ` +
-          `ListDistributions pages, once per sweep when at least one of those needs its event type (no ${EVENT_TYPE_TAG} tag, no own cases): ` +
+          `ListDistributions pages, once per sweep when at least one of those is tested (whatever its ${EVENT_TYPE_TAG} tag): ` +
           `${distributionPages ? `max(1, ceil(${gate.distributions} distributions/${PAGE})) = ${distributionPages}` : '0'} + `
         : 'no publish gate (PUBLISH_GATE=off) + ') +
       `1 PublishFunction per opted-in candidate that differs (${publishes}) = ${calls}; ` +

@@ -60,6 +60,8 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
     cloudfront,
     {
       stage: stage as Stage,
+      // The user owns the cases and runs this at a terminal or in CI: the reasons may quote values.
+      reveal: true,
       ...(cases ? { cases } : {}),
       ...(options.eventType ? { eventType: options.eventType as EventType } : {}),
     },

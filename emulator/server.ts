@@ -536,7 +536,7 @@ export class EmulatorServer {
         const event = wire.readBlob(root, 'EventObject');
         const prepared = m.prepareTest(name, ifMatch, childText(root, 'Stage'));
         const eventJson = wire.checkEventObject(event);
-        const run = await runFunction(prepared.code.toString('utf8'), eventJson, { budgetMs: this.testBudgetMs });
+        const run = await runFunction(prepared.code.toString('utf8'), eventJson, { budgetMs: this.testBudgetMs, overBudget: m.variants.overBudget });
         const computeUtilization = this.computeUtilizationOverride ?? run.computeUtilization;
         return xml(200, wire.testResultDocument(prepared.summary, { ...run, computeUtilization, output: wire.wrapFunctionOutput(eventJson, run.output) }));
       }

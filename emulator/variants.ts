@@ -38,6 +38,13 @@ export interface Variants {
    * provider PR 49395 reports for these inputs) or `InvalidArgument` (what the API model lists).
    */
   readonly validationError: 'MalformedXML' | 'InvalidArgument';
+  /**
+   * TestFunction of a run that reaches its compute budget: `error` (default) stops it with
+   * FunctionErrorMessage TIMEOUT_MESSAGE and ComputeUtilization "100"; `capped-100` answers
+   * ComputeUtilization "100" with no FunctionErrorMessage, and the output if the run finished within
+   * OVERRUN_FACTOR × the budget (emulator/runtime.ts).
+   */
+  readonly overBudget: 'error' | 'capped-100';
 }
 
 export type VariantName = keyof Variants;
@@ -47,6 +54,7 @@ export const DEFAULT_VARIANTS: Variants = Object.freeze({
   liveLastModifiedTime: 'publish-time',
   statusAfterPublish: Object.freeze({ kind: 'immediate' }),
   validationError: 'MalformedXML',
+  overBudget: 'error',
 });
 
 export type VariantValues = { readonly [K in VariantName]: readonly Variants[K][] };
@@ -60,6 +68,7 @@ export const VARIANT_VALUES: VariantValues = Object.freeze({
   liveLastModifiedTime: Object.freeze(['publish-time', 'copied-from-development'] as const),
   statusAfterPublish: Object.freeze([{ kind: 'immediate' }, { kind: 'reads', reads: 2 }, { kind: 'duration', ms: 200 }] as const),
   validationError: Object.freeze(['MalformedXML', 'InvalidArgument'] as const),
+  overBudget: Object.freeze(['error', 'capped-100'] as const),
 });
 
 export const VARIANT_NAMES: readonly VariantName[] = Object.freeze([
@@ -67,6 +76,7 @@ export const VARIANT_NAMES: readonly VariantName[] = Object.freeze([
   'liveLastModifiedTime',
   'statusAfterPublish',
   'validationError',
+  'overBudget',
 ]);
 
 /** Every combination (cartesian product) of `values`; missing names take `VARIANT_VALUES`' list. */
@@ -80,7 +90,7 @@ export function variantCombinations(values: Partial<VariantValues> = {}): Varian
   return combos.map((combo) => resolveVariants(combo as Partial<Variants>));
 }
 
-/** All 24 combinations of `VARIANT_VALUES` (2 × 2 × 3 × 2), the defaults first. */
+/** All 48 combinations of `VARIANT_VALUES` (2 × 2 × 3 × 2 × 2), the defaults first. */
 export const ALL_VARIANTS: readonly Variants[] = Object.freeze(variantCombinations());
 
 /** Fills the unspecified variants with the defaults and checks every value. */
@@ -89,6 +99,7 @@ export function resolveVariants(partial: Partial<Variants> = {}): Variants {
   oneOf('developmentStatusAfterAssociatedUpdate', v.developmentStatusAfterAssociatedUpdate, VARIANT_VALUES.developmentStatusAfterAssociatedUpdate);
   oneOf('liveLastModifiedTime', v.liveLastModifiedTime, VARIANT_VALUES.liveLastModifiedTime);
   oneOf('validationError', v.validationError, VARIANT_VALUES.validationError);
+  oneOf('overBudget', v.overBudget, VARIANT_VALUES.overBudget);
   const s = v.statusAfterPublish;
   const ok =
     s?.kind === 'immediate' ||
@@ -112,7 +123,7 @@ export function formatVariantValue<K extends VariantName>(name: K, value: Varian
 /**
  * Parses `NAME=VALUE` assignments (the CLI's `--variant` option): e.g.
  * `developmentStatusAfterAssociatedUpdate=DEPLOYED`, `statusAfterPublish=reads:3`,
- * `statusAfterPublish=duration:5000`, `validationError=InvalidArgument`.
+ * `statusAfterPublish=duration:5000`, `validationError=InvalidArgument`, `overBudget=capped-100`.
  */
 export function parseVariantAssignments(assignments: readonly string[]): Partial<Variants> {
   const out: Record<string, unknown> = {};

@@ -39,7 +39,7 @@ export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions
     let outcome: Outcome;
     try {
       const cloudfront = runtime.cloudfrontFor(account);
-      const gate = runtime.publishGate(cloudfront);
+      const gate = runtime.publishGate(cloudfront, {}, { account });
       outcome = await reconcile(intent.fn, intent.trigger, { ...options, cloudfront, policy, eagerDevelopment: true, ...(gate ? { gate } : {}) });
     } catch (error) {
       // Report, then rethrow: Lambda's retries (or, for a failure no retry can mend, the failure

@@ -60,7 +60,7 @@ export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions 
         await sweep({
           full,
           cloudfront: runtime.cloudfrontFor(account),
-          publishGate: (cloudfront) => runtime.publishGate(cloudfront),
+          publishGate: (cloudfront) => runtime.publishGate(cloudfront, {}, { account }),
           policy,
           concurrency: config.sweepConcurrency,
           remainingMs: () => context.getRemainingTimeInMillis(),

@@ -131,7 +131,9 @@ export function parseTestCases(text: string): WrittenCase[] {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new TestCasesError(`not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    // Node's message quotes the text around the error, and the text may hold a token: the position only.
+    const at = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    throw new TestCasesError(`not valid JSON${at === undefined ? '' : ` (at position ${at})`}`);
   }
   if (!Array.isArray(parsed) || parsed.length === 0) throw new TestCasesError('not a non-empty JSON array of test cases');
   return parsed.map((raw: unknown, index): WrittenCase => {
@@ -170,22 +172,59 @@ export function parseS3Url(value: string): { bucket: string; key: string } | und
   return match ? { bucket: match[1] as string, key: match[2] as string } : undefined;
 }
 
+/**
+ * Why a test-case key must not be read, or undefined. Refused before any read: a `.` or `..` segment
+ * or a backslash, as written or once percent-escapes are decoded (a proxy, a mirror or a later S3
+ * client may normalise them, and then the key names another object); and, in organisation mode
+ * (`account` given), any key outside `<account>/`, so that one member's function never runs another
+ * member's cases (the layout is in the README, "Organisation mode").
+ */
+export function testCasesKeyProblem(key: string, account: string | undefined): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(key);
+  } catch {
+    return `key ${JSON.stringify(key.slice(0, 200))} has a percent-escape that does not decode`;
+  }
+  for (const form of key === decoded ? [key] : [key, decoded]) {
+    if (form.includes('\\')) return `key ${JSON.stringify(key.slice(0, 200))} holds a backslash`;
+    if (form.split('/').some((segment) => segment === '.' || segment === '..')) {
+      return `key ${JSON.stringify(key.slice(0, 200))} holds a "." or ".." segment${form === key ? '' : ' once decoded'}`;
+    }
+  }
+  if (account !== undefined && !key.startsWith(`${account}/`)) {
+    return `key ${JSON.stringify(key.slice(0, 200))} is outside this account's prefix: organisation mode reads a function's cases only from s3://BUCKET/${account}/…`;
+  }
+  return undefined;
+}
+
+/** How a verdict may speak of what it saw. */
+export interface JudgeOptions {
+  /**
+   * Quote expected values, the function's output and its thrown message in full. Only for
+   * `cf-autopublish test`, whose user owns the cases; a reason anywhere else names the case, the path
+   * and types or lengths only, since it lands in log lines and announcements.
+   */
+  readonly reveal?: boolean;
+}
+
 /** The result of one case against `maxCompute` (1–100). */
-export function judgeCase(testCase: TestCase, result: TestResult, maxCompute: number): CaseVerdict {
+export function judgeCase(testCase: TestCase, result: TestResult, maxCompute: number, options: JudgeOptions = {}): CaseVerdict {
   const computeUtilization = parseUtilization(result.computeUtilization);
   const run = { testCase: testCase.name, eventType: testCase.eventType, computeUtilization, logs: result.logs };
   const fail = (reason: string): CaseVerdict => ({ ...run, passed: false, reason: `${testCase.name}: ${reason}` });
+  const reveal = options.reveal === true;
   const threw = result.errorMessage !== undefined && result.errorMessage.trim() !== '';
   if (testCase.error) {
     if (!threw) return fail('expected the function to throw, it returned');
   } else {
-    if (threw) return fail(`the function threw: ${oneLine(result.errorMessage as string)}`);
+    if (threw) return fail(`the function threw: ${reveal ? oneLine(result.errorMessage as string) : thrownMessageLine(result.errorMessage as string)}`);
     const shape = testCase.eventType === 'viewer-request' ? 'request' : 'response';
     let output: unknown;
     try {
       output = JSON.parse(result.output ?? '');
     } catch {
-      return fail('FunctionOutput is not JSON');
+      return fail(`FunctionOutput is not JSON (${(result.output ?? '').length} characters)`);
     }
     const wrapped = output as Record<string, unknown> | null;
     // A viewer-request function may answer with a response (a redirect): both are valid outputs there.
@@ -194,12 +233,15 @@ export function judgeCase(testCase: TestCase, result: TestResult, maxCompute: nu
       return fail(`FunctionOutput is not shaped for ${testCase.eventType} (no "${shape}" object)`);
     }
     if (testCase.expect !== undefined) {
-      const mismatch = partialMismatch(testCase.expect, output, '');
+      const mismatch = partialMismatch(testCase.expect, output, '', reveal);
       if (mismatch !== undefined) return fail(`expect failed at ${mismatch}`);
     }
   }
-  if (computeUtilization === undefined) return fail(`ComputeUtilization ${JSON.stringify(result.computeUtilization ?? null)} is not a number from 0 to 100`);
+  if (computeUtilization === undefined) return fail(`ComputeUtilization ${utilizationText(result.computeUtilization)} is not a number from 0 to 100`);
   if (computeUtilization > maxCompute) return fail(`ComputeUtilization ${computeUtilization} is above the maximum ${maxCompute}`);
+  // 100 is the limit itself: TestFunction may answer "100" with no error for a function that ran out of
+  // compute (docs/cloudfront-api.md#testfunction), so not even a maximum of 100 lets it through.
+  if (computeUtilization >= 100) return fail('ComputeUtilization 100: the function reached its compute limit');
   return { ...run, passed: true };
 }
 
@@ -227,12 +269,15 @@ function parseUtilization(raw: string | undefined): number | undefined {
   return value >= 0 && value <= 100 ? value : undefined;
 }
 
-/** Where `actual` fails to contain `expected` (objects: every key of expected; anything else: equal). */
-function partialMismatch(expected: unknown, actual: unknown, path: string): string | undefined {
+/**
+ * Where `actual` fails to contain `expected` (objects: every key of expected; anything else: equal).
+ * Unless `reveal`, the values are described by type and length only.
+ */
+function partialMismatch(expected: unknown, actual: unknown, path: string, reveal: boolean): string | undefined {
   if (typeof expected === 'object' && expected !== null && !Array.isArray(expected)) {
     if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return path || '(root)';
     for (const [key, value] of Object.entries(expected)) {
-      const found = partialMismatch(value, (actual as Record<string, unknown>)[key], `${path}.${key}`);
+      const found = partialMismatch(value, (actual as Record<string, unknown>)[key], `${path}.${key}`, reveal);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -240,12 +285,62 @@ function partialMismatch(expected: unknown, actual: unknown, path: string): stri
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual) || actual.length !== expected.length) return path || '(root)';
     for (let i = 0; i < expected.length; i++) {
-      const found = partialMismatch(expected[i], actual[i], `${path}[${i}]`);
+      const found = partialMismatch(expected[i], actual[i], `${path}[${i}]`, reveal);
       if (found !== undefined) return found;
     }
     return undefined;
   }
-  return Object.is(expected, actual) ? undefined : `${path || '(root)'} (expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual) ?? 'nothing'})`;
+  if (Object.is(expected, actual)) return undefined;
+  const at = path || '(root)';
+  if (reveal) return `${at} (expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual) ?? 'nothing'})`;
+  const [wanted, got] = [shapeOf(expected), shapeOf(actual)];
+  return wanted === got ? `${at} (expected and got ${wanted}, not equal)` : `${at} (expected ${wanted}, got ${got})`;
+}
+
+/** A value by its type and size, never its content. */
+function shapeOf(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (Array.isArray(value)) return `an array of ${value.length} items`;
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+/** A ComputeUtilization that is not a number, shown only when it is short and plain. */
+function utilizationText(raw: string | undefined): string {
+  if (raw === undefined) return 'null';
+  return /^[\d.\s-]{0,12}$/.test(raw) ? JSON.stringify(raw) : `(a string of ${raw.length} characters)`;
 }
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 300);
+
+/** The longest thrown message a reason quotes outside the CLI. */
+export const THROWN_MESSAGE_MAX = 120;
+
+/**
+ * A function's thrown message as a log line or an announcement may carry it: the first line only,
+ * control characters blanked, anything that looks like a token or a cookie value masked, then cut to
+ * THROWN_MESSAGE_MAX characters. A function that echoes its input (`throw new Error('bad auth ' +
+ * header)`) would otherwise copy a case's bearer token into the warn line.
+ */
+export function thrownMessageLine(message: string): string {
+  // Bounded before the patterns run: a message may be as long as the function likes.
+  const first = (message.trim().split(/\r\n|\r|\n/, 1)[0] ?? '').slice(0, 2000).replace(/\p{Cc}/gu, ' ');
+  const masked = first
+    // Authorization schemes: "Bearer abc…", "Basic dXNl…".
+    .replace(/\b(Bearer|Basic|Digest|Token|Negotiate|AWS4-HMAC-SHA256)\s+[^\s,;'"]+/gi, '$1 ***')
+    // JSON Web Tokens.
+    .replace(/\beyJ[\w-]*\.[\w-]*(?:\.[\w-]*)?/g, '***')
+    // name=value pairs: cookies, query strings, Set-Cookie.
+    .replace(/([\w.-]+)=("[^"]*"|[^\s;,&'"]+)/g, '$1=***')
+    // "token": "…", password: …, x-api-key: … (a name that says it holds a secret).
+    .replace(
+      /\b([\w-]*(?:token|secret|passw(?:or)?d|pwd|auth[\w-]*|cookie|session[\w-]*|api[_-]?key|signature|credential)s?)(["']?\s*:\s*["']?)([^\s"',;}]+)/gi,
+      '$1$2***',
+    )
+    // Long opaque strings of letters and digits (keys, hex or base64 tokens).
+    .replace(/[A-Za-z0-9+/_-]{20,}={0,2}/g, (run) => (/\d/.test(run) && /[A-Za-z]/.test(run) ? '***' : run));
+  const line = masked.replace(/\s+/g, ' ').trim();
+  return line.length <= THROWN_MESSAGE_MAX ? line : `${line.slice(0, THROWN_MESSAGE_MAX - 1)}…`;
+}

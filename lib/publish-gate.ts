@@ -1,11 +1,12 @@
 /**
  * The publish gate, its shell: finds a function's test cases (its own from S3, or the smoke events
- * for its event type), runs each through TestFunction against exactly the DEVELOPMENT ETag about to
+ * for its event types), runs each through TestFunction against exactly the DEVELOPMENT ETag about to
  * be published, and judges the results (lib/gate.ts). Built once per invocation: the account's
  * function associations are read at most once and shared by every function of a sweep.
  */
 import type { CloudFrontGateway } from './cloudfront-gateway';
 import type { Stage } from './decide';
+import { AutoPublishError } from './errors';
 import type { FunctionRef } from './function-ref';
 import {
   type CaseVerdict,
@@ -21,21 +22,34 @@ import {
   TEST_CASES_TAG,
   type TestCase,
   TestCasesError,
+  testCasesKeyProblem,
   verdictOf,
   type WrittenCase,
 } from './gate';
 import type { S3Gateway } from './s3-gateway';
 
 export interface PublishGate {
-  /** 'precondition-failed': the stage moved on from `etag`; re-read before anything else is decided. */
+  /**
+   * 'precondition-failed': the stage moved on from `etag`; re-read before anything else is decided.
+   * `signal` (the sweep's deadline) bounds every call the gate makes, the S3 read included.
+   */
   test(fn: FunctionRef, etag: string, tags: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<GateVerdict | 'precondition-failed' | 'gone'>;
 }
 
 export interface GateSettings {
-  /** ComputeUtilization above this blocks (1–100). */
+  /** ComputeUtilization above this blocks (1–100; 100 itself always blocks, lib/gate.ts). */
   readonly maxCompute: number;
   /** Buckets the user's test cases may come from; any other blocks. */
   readonly testCasesBuckets: readonly string[];
+  /**
+   * Organisation mode: the member account whose functions this gate tests. A test-case key must then
+   * start with `<account>/`; any other blocks before S3 is asked. Undefined in single-account mode.
+   */
+  readonly account?: string | undefined;
+  /** Organisation mode: with no `account`, every test-case key blocks (fail closed). */
+  readonly organization?: boolean;
+  /** The longest the S3 read of a test-case file may take, retries included; default TEST_CASES_READ_TIMEOUT_MS. */
+  readonly readTimeoutMs?: number;
 }
 
 /** What `cf-autopublish test` may impose instead of what the tags say. */
@@ -43,11 +57,35 @@ export interface GateOverrides {
   readonly cases?: readonly WrittenCase[];
   readonly eventType?: EventType;
   readonly stage?: Stage;
+  /** Quote values in full in the reasons (lib/gate.ts, JudgeOptions): the CLI's user owns the cases. */
+  readonly reveal?: boolean;
+}
+
+/** A test-case file is at most 256 KB: far less than this, unless S3 is in trouble. */
+export const TEST_CASES_READ_TIMEOUT_MS = 5_000;
+
+/** The S3 read of a function's test cases outlasted its timeout: retryable, as a throttled read is. */
+export class TestCasesReadTimeoutError extends AutoPublishError {
+  override name = 'TestCasesReadTimeoutError';
+  readonly retryable = true;
+  constructor(source: string, ms: number) {
+    super(`reading the test cases ${source} took over ${ms} ms`);
+  }
 }
 
 const UNMEASURED_RETRIES = 2;
 
 const blocked = (testCase: string, reason: string): GateVerdict => ({ passed: false, testCase, reason, computeUtilization: undefined, cases: [] });
+
+type Blocked = { readonly blocked: string; readonly testCase: string };
+const isBlocked = (value: unknown): value is Blocked => typeof value === 'object' && value !== null && 'blocked' in value;
+
+/**
+ * The event types a function is tested on. `all`: each must pass (the types its distributions
+ * associate it with, or the one its tag names when no distribution uses it). `either`: no
+ * distribution uses it and no tag says, so one passing type is enough.
+ */
+type EventTypePlan = { readonly mode: 'all' | 'either'; readonly types: readonly EventType[] };
 
 export function createPublishGate(
   cloudfront: CloudFrontGateway,
@@ -66,55 +104,90 @@ export function createPublishGate(
     }
   };
 
-  /** The event types the function runs on: the tag, else its associations, else unknown (both). */
-  async function eventTypes(
-    fn: FunctionRef,
-    tags: Readonly<Record<string, string>>,
-    signal?: AbortSignal,
-  ): Promise<readonly EventType[] | { blocked: string }> {
-    if (overrides.eventType) return [overrides.eventType];
+  /**
+   * What the function runs on decides what is tested: every event type its distributions associate it
+   * with. The tag only speaks for a function no distribution uses; a tag that names a type the
+   * associations do not use blocks, since the version would go live untested on the type it runs on.
+   */
+  async function eventTypePlan(fn: FunctionRef, tags: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<EventTypePlan | Blocked> {
+    if (overrides.eventType) return { mode: 'all', types: [overrides.eventType] };
     const tagged = tags[EVENT_TYPE_TAG];
-    if (tagged !== undefined) {
-      return EVENT_TYPES.includes(tagged.trim() as EventType)
-        ? [tagged.trim() as EventType]
-        : { blocked: `tag ${EVENT_TYPE_TAG}="${tagged}" is not viewer-request or viewer-response` };
+    const taggedType = tagged?.trim() as EventType | undefined;
+    if (tagged !== undefined && !EVENT_TYPES.includes(taggedType as EventType)) {
+      return { testCase: EVENT_TYPE_TAG, blocked: `tag ${EVENT_TYPE_TAG}="${tagged.slice(0, 64)}" is not viewer-request or viewer-response` };
     }
-    return [...((await associationsOf(fn.arn, signal)) ?? [])].sort();
+    const associated = [...((await associationsOf(fn.arn, signal)) ?? [])].sort();
+    if (associated.length > 0) {
+      if (taggedType !== undefined && !associated.includes(taggedType)) {
+        return {
+          testCase: EVENT_TYPE_TAG,
+          blocked: `tag ${EVENT_TYPE_TAG}="${taggedType}" names an event type no distribution runs it on: the distributions associate it as ${associated.join(' and ')}`,
+        };
+      }
+      return { mode: 'all', types: associated };
+    }
+    return taggedType !== undefined ? { mode: 'all', types: [taggedType] } : { mode: 'either', types: EVENT_TYPES };
   }
 
-  async function userCases(
-    fn: FunctionRef,
-    tags: Readonly<Record<string, string>>,
-    signal?: AbortSignal,
-  ): Promise<readonly TestCase[] | undefined | { blocked: string }> {
-    let written: readonly WrittenCase[];
-    let source = 'the given cases';
-    if (overrides.cases) written = overrides.cases;
-    else {
-      const url = tags[TEST_CASES_TAG];
-      if (url === undefined) return undefined;
-      const location = parseS3Url(url);
-      if (!location) return { blocked: `tag ${TEST_CASES_TAG}="${url.slice(0, 200)}" is not an s3://BUCKET/KEY URL` };
-      if (!settings.testCasesBuckets.includes(location.bucket)) return { blocked: `bucket ${location.bucket} is not in TEST_CASES_BUCKETS` };
-      if (!s3) return { blocked: 'no S3 client for test cases' };
-      source = `s3://${location.bucket}/${location.key}`;
-      const text = await s3.readText(location.bucket, location.key, signal);
-      if (typeof text !== 'string') return { blocked: text.unreadable };
-      try {
-        written = parseTestCases(text);
-      } catch (error) {
-        if (error instanceof TestCasesError) return { blocked: `${source}: ${error.message}` };
-        throw error;
-      }
-    }
-    // The function's event type is looked up only for a case that does not say its own.
-    const types = written.some((c) => c.eventType === undefined) ? await eventTypes(fn, tags, signal) : [];
+  /**
+   * The S3 read, bounded by its own timeout and by the caller's deadline, whichever comes first: the
+   * SDK gets the signal (it stops retrying), and the read is raced against it, so the gate returns at
+   * once even while the SDK sleeps in a backoff or the body is still arriving.
+   */
+  async function readCasesText(s3: S3Gateway, bucket: string, key: string, source: string, signal: AbortSignal | undefined) {
+    const ms = settings.readTimeoutMs ?? TEST_CASES_READ_TIMEOUT_MS;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new TestCasesReadTimeoutError(source, ms)), ms);
+    const bound = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
     try {
-      return withEventTypes(written, Array.isArray(types) && types.length === 1 ? types[0] : undefined);
+      return await untilAborted(s3.readText(bucket, key, bound), bound);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function writtenCases(fn: FunctionRef, tags: Readonly<Record<string, string>>, signal?: AbortSignal) {
+    if (overrides.cases) return { written: overrides.cases, source: 'the given cases' };
+    const url = tags[TEST_CASES_TAG];
+    if (url === undefined) return undefined;
+    const location = parseS3Url(url);
+    if (!location) return { blocked: `tag ${TEST_CASES_TAG}="${url.slice(0, 200)}" is not an s3://BUCKET/KEY URL` };
+    if (!settings.testCasesBuckets.includes(location.bucket)) return { blocked: `bucket ${location.bucket} is not in TEST_CASES_BUCKETS` };
+    // Every check that needs no call comes before the read: a key that fails one is never read.
+    if (settings.organization && settings.account === undefined)
+      return { blocked: `organisation mode: the account of ${fn.name} is not known, so no key is read` };
+    const problem = testCasesKeyProblem(location.key, settings.account);
+    if (problem) return { blocked: `s3://${location.bucket}: ${problem}` };
+    if (!s3) return { blocked: 'no S3 client for test cases' };
+    const source = `s3://${location.bucket}/${location.key}`;
+    const text = await readCasesText(s3, location.bucket, location.key, source, signal);
+    if (typeof text !== 'string') return { blocked: text.unreadable };
+    try {
+      return { written: parseTestCases(text), source };
     } catch (error) {
       if (error instanceof TestCasesError) return { blocked: `${source}: ${error.message}` };
       throw error;
     }
+  }
+
+  /** The groups of cases to run: every group must pass; within one, a single pass is enough. */
+  async function plan(fn: FunctionRef, tags: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<(readonly TestCase[])[] | Blocked> {
+    const own = await writtenCases(fn, tags, signal);
+    if (own && 'blocked' in own) return { testCase: TEST_CASES_TAG, blocked: own.blocked as string };
+    const types = await eventTypePlan(fn, tags, signal);
+    if (isBlocked(types)) return types;
+    if (own === undefined) return types.mode === 'either' ? [types.types.map(smokeCase)] : types.types.map((t) => [smokeCase(t)]);
+    let cases: TestCase[];
+    try {
+      // A case that does not say its type takes the function's, when that is one type.
+      cases = withEventTypes(own.written, types.mode === 'all' && types.types.length === 1 ? types.types[0] : undefined);
+    } catch (error) {
+      if (error instanceof TestCasesError) return { testCase: TEST_CASES_TAG, blocked: `${own.source}: ${error.message}` };
+      throw error;
+    }
+    // Each type the function runs on is tested by its own cases for that type, else by the smoke event.
+    const uncovered = types.mode === 'all' ? types.types.filter((t) => !cases.some((c) => c.eventType === t)) : [];
+    return [...cases.map((c) => [c]), ...uncovered.map((t) => [smokeCase(t)])];
   }
 
   /**
@@ -132,24 +205,15 @@ export function createPublishGate(
   return {
     async test(fn, etag, tags, signal) {
       const stage = overrides.stage ?? 'DEVELOPMENT';
-      const own = await userCases(fn, tags, signal);
-      if (own !== undefined && !Array.isArray(own)) return blocked(TEST_CASES_TAG, (own as { blocked: string }).blocked);
-      let groups: (readonly TestCase[])[];
-      if (own !== undefined) {
-        groups = (own as readonly TestCase[]).map((c) => [c]);
-      } else {
-        const types = await eventTypes(fn, tags, signal);
-        if (!Array.isArray(types)) return blocked(EVENT_TYPE_TAG, (types as { blocked: string }).blocked);
-        // Used by no distribution: either event type may be the one it will get; one passing is enough.
-        groups = types.length === 0 ? [EVENT_TYPES.map(smokeCase)] : types.map((t) => [smokeCase(t)]);
-      }
+      const groups = await plan(fn, tags, signal);
+      if (isBlocked(groups)) return blocked(groups.testCase, groups.blocked);
       const judged: CaseVerdict[][] = [];
       for (const group of groups) {
         const verdicts: CaseVerdict[] = [];
         for (const testCase of group) {
           const result = await runCase(fn.name, etag, stage, testCase.event, signal);
           if (result === 'precondition-failed' || result === 'gone') return result;
-          const verdict = judgeCase(testCase, result, settings.maxCompute);
+          const verdict = judgeCase(testCase, result, settings.maxCompute, { reveal: overrides.reveal === true });
           verdicts.push(verdict);
           if (verdict.passed) break; // alternatives: the first pass settles the group
         }
@@ -158,4 +222,26 @@ export function createPublishGate(
       return verdictOf(judged);
     },
   };
+}
+
+/** `work`, or the signal's reason as soon as it aborts (what is still running is left to its own abort). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(signal.aborted ? signal.reason : error);
+      },
+    );
+  });
 }

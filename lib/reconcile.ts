@@ -40,6 +40,11 @@ export interface ReconcileOptions {
   readonly eagerLive?: boolean;
   /** Runs before every publish when the policy says so (lib/publish-gate.ts). */
   readonly gate?: PublishGate;
+  /**
+   * The sweep's hard stop, for what the gate reads besides CloudFront (its S3 read): the gateway the
+   * sweep hands in is bound to it already.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export const MAX_PUBLISH_ATTEMPTS = 3;
@@ -144,7 +149,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
           break;
         case 'test': {
           if (!options.gate) throw new TypeError('reconcile: the policy asks for the publish gate, but no gate was given');
-          const result = await options.gate.test(fn, step.etag, seen.tags as Readonly<Record<string, string>>);
+          const result = await options.gate.test(fn, step.etag, seen.tags as Readonly<Record<string, string>>, options.signal);
           if (result === 'gone') return outcome('gone', step.etag);
           // DEVELOPMENT moved on from the version we meant to test: decide again on the present.
           seen = result === 'precondition-failed' ? await reread({}) : { ...seen, tested: { etag: step.etag, verdict: result } };

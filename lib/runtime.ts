@@ -41,9 +41,10 @@ export interface Runtime {
   readonly failureQueue: FailureQueue | undefined;
   /**
    * A publish gate for one invocation over `cloudfront` (it reads the account's associations at most
-   * once); undefined when PUBLISH_GATE=off.
+   * once); undefined when PUBLISH_GATE=off. Organisation mode: `account` is the member account
+   * `cloudfront` reaches, the only prefix its functions' test cases may be read from.
    */
-  publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides, options?: { force?: boolean }): PublishGate | undefined;
+  publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides, options?: { force?: boolean; account?: string | undefined }): PublishGate | undefined;
 }
 
 export interface Organization {
@@ -125,7 +126,9 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     organization,
     failureQueue,
     publishGate: (gateway, overrides, options) =>
-      config.publishGate === 'smoke' || options?.force ? createPublishGate(gateway, s3, gateSettings, overrides) : undefined,
+      config.publishGate === 'smoke' || options?.force
+        ? createPublishGate(gateway, s3, { ...gateSettings, ...(organization ? { organization: true, account: options?.account } : {}) }, overrides)
+        : undefined,
   };
 }
 

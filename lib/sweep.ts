@@ -7,12 +7,12 @@ import { type CloudFrontGateway, type FunctionListing, ListingError } from './cl
 import { isSweepCandidate, type Stage } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
 import type { PublishGate } from './publish-gate';
-import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from './reconcile';
+import { failedOutcome, type Outcome, reconcile, ReconcileError, type ReconcileOptions } from './reconcile';
 import { isFunctionName } from './function-ref';
 import { setMaxListeners } from 'node:events';
 import { ConfigError } from './config';
 
-export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment' | 'gate'> {
+export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment' | 'gate' | 'signal'> {
   /**
    * The publish gate for this sweep, built over the gateway the sweep hands it (bound to the sweep's
    * deadline), once: every candidate shares it, so the account's associations are read once.
@@ -34,8 +34,15 @@ export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment' 
    * counted as deferred, so nothing the sweep started can outlive the Lambda (a reconcile is up to 7
    * rounds of calls, and under throttling each call may back off for tens of seconds: no reserve
    * covers that worst case, an abort does). Default: half the reserve, leaving the rest for reporting.
+   * A PublishFunction already sent is the exception: its answer is awaited until the last stop.
    */
   readonly hardStopMs?: number;
+  /**
+   * When this little time is left, a PublishFunction still in flight is abandoned too. Between the hard
+   * stop and here a publish that was sent may still answer, and then it is reported like any other;
+   * one abandoned here is reported as failed, since it may have landed. Default: half the hard stop.
+   */
+  readonly lastStopMs?: number;
   /** Called after each candidate, for progress on a terminal. */
   readonly onOutcome?: (outcome: Outcome, done: number, total: number) => void;
 }
@@ -65,6 +72,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const remainingMs = options.remainingMs ?? (() => Number.POSITIVE_INFINITY);
   const reserveMs = options.reserveMs ?? 0;
   const hardStopMs = options.hardStopMs ?? reserveMs / 2;
+  const lastStopMs = Math.min(options.lastStopMs ?? hardStopMs / 2, hardStopMs);
 
   // A reserve that leaves no time would defer everything, every time, and succeed: nothing would ever
   // be reconciled and no alarm would fire.
@@ -79,9 +87,13 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const deadline = new AbortController();
   // Every in-flight SDK call listens on this one signal; more than 10 at once is expected, not a leak.
   setMaxListeners(0, deadline.signal);
+  const lastStop = new AbortController();
+  setMaxListeners(0, lastStop.signal);
   const untilHardStop = remainingMs() - hardStopMs;
   const timer = Number.isFinite(untilHardStop) ? setTimeout(() => deadline.abort(new SweepDeadlineError()), Math.max(0, untilHardStop)) : undefined;
-  const cloudfront = withDeadline(options.cloudfront, deadline.signal);
+  const untilLastStop = remainingMs() - lastStopMs;
+  const lastTimer = Number.isFinite(untilLastStop) ? setTimeout(() => lastStop.abort(new SweepDeadlineError()), Math.max(0, untilLastStop)) : undefined;
+  const cloudfront = withDeadline(options.cloudfront, deadline.signal, lastStop.signal);
   const stopped = (error: unknown) => deadline.signal.aborted && isDeadline(error);
 
   try {
@@ -108,7 +120,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     const deferred: string[] = [];
     const interrupted: string[] = [];
     const gate = options.publishGate?.(cloudfront);
-    const reconcileOptions = { ...options, cloudfront, ...(gate ? { gate } : {}) };
+    const reconcileOptions = { ...options, cloudfront, signal: deadline.signal, ...(gate ? { gate } : {}) };
     await forEachWithConcurrency(candidates, concurrency, async (fn) => {
       if (deadline.signal.aborted || remainingMs() < reserveMs) {
         deferred.push(fn.name);
@@ -126,6 +138,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     return { listed, candidates: candidates.length, outcomes, deferred, interrupted, listingComplete };
   } finally {
     if (timer) clearTimeout(timer);
+    if (lastTimer) clearTimeout(lastTimer);
   }
 }
 
@@ -154,9 +167,21 @@ async function reconcileOrFail(
   try {
     return await reconcile(fn, 'sweep', { ...options, eagerDevelopment: false });
   } catch (error) {
-    // Abandoned at the hard stop: not a failure. CloudFront holds all the state (a publish that
-    // landed shows as in sync, one that did not as UNPUBLISHED), so the next sweep finishes it.
-    if (stopped(error)) return 'interrupted';
+    if (stopped(error)) {
+      // Abandoned at the hard stop before any publish was sent: not a failure. CloudFront holds all
+      // the state, so the next sweep finishes it.
+      const progress = error instanceof ReconcileError ? error.progress : undefined;
+      if (!progress || progress.publishAttempts === 0) return 'interrupted';
+      // A publish was sent and its outcome is unknown: it may have landed, and the next sweep would
+      // only find it in sync and say nothing. Reported (and the sweep fails) so that it is seen.
+      const sent = new ReconcileError(
+        fn.name,
+        progress,
+        error,
+        `${fn.name}: the sweep ran out of time after PublishFunction${progress.etag ? ` of ${progress.etag}` : ''} was sent; it may have landed (compare LIVE with DEVELOPMENT)`,
+      );
+      return failedOutcome(fn, 'sweep', options.policy.dryRun, sent);
+    }
     return failedOutcome(fn, 'sweep', options.policy.dryRun, error);
   }
 }
@@ -170,25 +195,27 @@ function isDeadline(error: unknown): boolean {
 /**
  * The gateway, bound to the sweep's deadline: each call gets the signal (the SDK stops retrying) and
  * is raced against it, so the sweep returns at the hard stop even when a call is sleeping in a
- * retry backoff or waiting for the adaptive rate limiter.
+ * retry backoff or waiting for the adaptive rate limiter. No publish starts after the hard stop, but
+ * one already sent is bound to `lastStop` instead: its answer, when it comes in time, is what tells
+ * whether a publish happened.
  */
-export function withDeadline(inner: CloudFrontGateway, signal: AbortSignal): CloudFrontGateway {
-  const guard = <T>(call: Promise<T>): Promise<T> => {
-    if (signal.aborted) {
+export function withDeadline(inner: CloudFrontGateway, signal: AbortSignal, lastStop: AbortSignal = signal): CloudFrontGateway {
+  const guard = <T>(call: Promise<T>, bound: AbortSignal = signal): Promise<T> => {
+    if (bound.aborted) {
       call.catch(() => undefined);
-      return Promise.reject(signal.reason);
+      return Promise.reject(bound.reason);
     }
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
+      const onAbort = () => reject(bound.reason);
+      bound.addEventListener('abort', onAbort, { once: true });
       call.then(
         (value) => {
-          signal.removeEventListener('abort', onAbort);
+          bound.removeEventListener('abort', onAbort);
           resolve(value);
         },
         (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(signal.aborted ? signal.reason : error);
+          bound.removeEventListener('abort', onAbort);
+          reject(bound.aborted ? bound.reason : error);
         },
       );
     });
@@ -196,7 +223,7 @@ export function withDeadline(inner: CloudFrontGateway, signal: AbortSignal): Clo
   return {
     readTags: (arn) => guard(inner.readTags(arn, signal)),
     describe: (name, stage) => guard(inner.describe(name, stage, signal)),
-    publish: (name, etag) => guard(inner.publish(name, etag, signal)),
+    publish: (name, etag) => (signal.aborted ? Promise.reject(signal.reason) : guard(inner.publish(name, etag, lastStop), lastStop)),
     testFunction: (name, etag, stage, event) => guard(inner.testFunction(name, etag, stage, event, signal)),
     listFunctionAssociations: () => guard(inner.listFunctionAssociations(signal)),
     async *listFunctions(stage) {

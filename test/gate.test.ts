@@ -10,6 +10,9 @@ import {
   smokeRequestEvent,
   smokeResponseEvent,
   TestCasesError,
+  testCasesKeyProblem,
+  THROWN_MESSAGE_MAX,
+  thrownMessageLine,
   verdictOf,
   type TestResult,
 } from '../lib/gate';
@@ -54,7 +57,7 @@ test('what blocks: a throw, output that is not JSON or not shaped for the event 
   assert.match(blocked(response, ok({ request: {} })), /not shaped for viewer-response/);
   assert.match(
     blocked({ ...request, expect: { response: { statusCode: 302 } } }, ok({ response: { statusCode: 200 } })),
-    /expect failed at \.response\.statusCode \(expected 302, got 200\)/,
+    /expect failed at \.response\.statusCode \(expected and got a number, not equal\)/,
   );
   assert.match(blocked(request, ok({ request: {} }, '71')), /ComputeUtilization 71 is above the maximum 70/);
   assert.match(blocked(request, ok({ request: {} }, '')), /ComputeUtilization "" is not a number/);
@@ -123,4 +126,96 @@ test('s3:// URLs', () => {
   assert.deepEqual(parseS3Url('s3://my-bucket/tests/edge.json'), { bucket: 'my-bucket', key: 'tests/edge.json' });
   assert.equal(parseS3Url('https://my-bucket.s3.amazonaws.com/x.json'), undefined);
   assert.equal(parseS3Url('s3://b/'), undefined);
+});
+
+test('a reason outside the CLI quotes no value: expect by type and length, output by its length, a thrown message masked', () => {
+  const token = 'Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+  const reason = (c: typeof request, r: TestResult, reveal = false) => {
+    const v = judgeCase(c, r, 70, { reveal });
+    return v.passed ? '' : v.reason;
+  };
+  const withToken = { ...request, expect: { request: { headers: { authorization: { value: token } } } } };
+  const echoed = ok({ request: { headers: { authorization: { value: 'Bearer 0000' } } } });
+  const quiet = reason(withToken, echoed);
+  assert.equal(
+    quiet,
+    `smoke viewer-request: expect failed at .request.headers.authorization.value (expected a string of ${token.length} characters, got a string of 11 characters)`,
+  );
+  assert.doesNotMatch(quiet, /9f8e7d|0000/);
+  // The CLI's user owns the file: there the values are shown.
+  assert.match(reason(withToken, echoed, true), /expected "Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0", got "Bearer 0000"/);
+  assert.equal(
+    reason(request, { ...ok({}), output: `{"token":"${token}"` }),
+    `smoke viewer-request: FunctionOutput is not JSON (${token.length + 11} characters)`,
+  );
+  const thrown = reason(request, {
+    computeUtilization: '3',
+    errorMessage: `Error: rejected ${token}; cookie session=abc123def456; x-api-key: AKIAIOSFODNN7EXAMPLE\n    at handler (function.js:3:11)`,
+    output: '',
+    logs: [],
+  });
+  assert.equal(thrown, 'smoke viewer-request: the function threw: Error: rejected Bearer ***; cookie session=***; x-api-key: ***');
+  assert.equal(
+    reason(request, { ...ok({ request: {} }), computeUtilization: `x${token}` }),
+    `smoke viewer-request: ComputeUtilization (a string of ${token.length + 1} characters) is not a number from 0 to 100`,
+  );
+});
+
+test('a thrown message: its first line, at most 120 characters, tokens and cookie values masked', () => {
+  assert.equal(
+    thrownMessageLine('TypeError: Cannot read properties of undefined (reading "value")\n    at handler'),
+    'TypeError: Cannot read properties of undefined (reading "value")',
+  );
+  const long = thrownMessageLine(`Error: ${'word '.repeat(60)}`);
+  assert.equal(long.length, THROWN_MESSAGE_MAX);
+  assert.ok(long.endsWith('…'));
+  for (const [message, secret] of [
+    ['bad token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl', 'eyJhbGci'],
+    ['auth failed: Basic dXNlcjpwYXNzd29yZA==', 'dXNlcjpw'],
+    ['Cookie: sid=s%3Aabc.def; theme=dark', 'abc.def'],
+    ['{"token": "tok_live_51HxYzABCdef"}', 'tok_live'],
+    ['password: hunter2', 'hunter2'],
+    ['key 0123456789abcdef0123456789abcdef rejected', '0123456789abcdef'],
+    [`${'x'.repeat(110)} Bearer abcdefghijklmnopqrstuvwxyz0123456789`, 'abcdefghij'],
+  ] as const) {
+    const line = thrownMessageLine(message);
+    assert.ok(!line.includes(secret), `${message} → ${line}`);
+    assert.ok(line.length <= THROWN_MESSAGE_MAX, line);
+  }
+});
+
+test('ComputeUtilization 100 never passes, whatever the maximum: TestFunction may answer 100 with no error at the limit', () => {
+  const v = judgeCase(request, ok({ request: {} }, '100'), 100);
+  assert.equal(v.passed, false);
+  assert.match(v.passed ? '' : v.reason, /ComputeUtilization 100: the function reached its compute limit/);
+  assert.equal(judgeCase(request, ok({ request: {} }, '99'), 100).passed, true);
+  assert.equal(judgeCase({ ...request, error: true }, { computeUtilization: '100', errorMessage: 'Error: x', output: '', logs: [] }, 100).passed, false);
+});
+
+test('test-case keys: a "." or ".." segment, a backslash, or escapes that decode to them are refused; organisation mode wants <account>/', () => {
+  for (const key of ['f.json', 'team/edge/f.json', '111111111111/auth.json', 'a..b/c.json', '.hidden/f.json']) {
+    assert.equal(testCasesKeyProblem(key, undefined), undefined, key);
+  }
+  for (const [key, why] of [
+    ['../f.json', /"\." or "\.\." segment/],
+    ['a/./f.json', /"\." or "\.\." segment/],
+    ['a/..', /"\." or "\.\." segment/],
+    ['a\\..\\f.json', /backslash/],
+    ['a/%2e%2e/f.json', /segment once decoded/],
+    ['a/%2E/f.json', /segment once decoded/],
+    ['a%2f..%2ff.json', /segment once decoded/],
+    ['a%5cf.json', /backslash/],
+    ['a/%zz.json', /percent-escape that does not decode/],
+  ] as const) {
+    assert.match(testCasesKeyProblem(key, undefined) ?? '', why, key);
+  }
+  assert.equal(testCasesKeyProblem('111111111111/auth.json', '111111111111'), undefined);
+  for (const key of ['222222222222/auth.json', 'auth.json', '1111111111112/auth.json', '111111111111', '%31%31%31%31%31%31%31%31%31%31%31%31/auth.json']) {
+    assert.match(
+      testCasesKeyProblem(key, '111111111111') ?? '',
+      /outside this account's prefix: organisation mode reads a function's cases only from s3:\/\/BUCKET\/111111111111\//,
+      key,
+    );
+  }
+  assert.match(testCasesKeyProblem('111111111111/../222222222222/auth.json', '111111111111') ?? '', /segment/);
 });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { type AccountState, type AccountStatus, ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { SQSEvent } from 'aws-lambda';
@@ -396,6 +397,48 @@ describe('the handlers in organisation mode', () => {
     );
     assert.equal(r.lines.find((l) => l.message === 'sweep finished')?.account, A);
     assert.equal(r.lines.find((l) => l.message === 'ignored event')?.account, OUTSIDE);
+  });
+
+  test("one member's function never reads another member's test cases: a key outside <its account>/ blocks before any S3 read", async () => {
+    const s3 = mockClient(S3Client);
+    const cases = JSON.stringify([{ name: 'own case', eventType: 'viewer-request', event: { request: {} } }]);
+    s3.on(GetObjectCommand).resolves({ Body: { transformToString: async () => cases } } as never);
+    const gated: Settings = { ...ORG, PUBLISH_GATE: 'smoke', TEST_CASES_BUCKETS: 'org-gate-tests' };
+    try {
+      stsIssues();
+      // Event path: f in A names B's cases.
+      cf = fakeCloudFront({ f: { ...opted, tags: { ...opted.tags, 'auto-publish-tests': `s3://org-gate-tests/${B}/auth.json` } } });
+      const r = await captureLogs(() => makeOnFunctionChange(testRuntime(gated))(eventIn(A, 'f'), lambdaContext()));
+      const outcome = (r.result as { outcomes: { action: string; blocked?: { reason: string } }[] } | undefined)?.outcomes[0];
+      assert.equal(outcome?.action, 'blocked');
+      assert.match(
+        outcome?.blocked?.reason ?? '',
+        new RegExp(`outside this account's prefix: organisation mode reads a function's cases only from s3://BUCKET/${A}/`),
+      );
+      assert.equal(s3.commandCalls(GetObjectCommand).length, 0, "B's object is never read");
+      assert.equal(cf.count('TestFunction'), 0);
+      assert.equal(cf.publishes.length, 0);
+      cf.restore();
+      // The sweep worker: the same check, with the account of its message.
+      cf = fakeCloudFront({
+        theirs: { ...opted, tags: { ...opted.tags, 'auto-publish-tests': `s3://org-gate-tests/${B}/auth.json` } },
+        own: { ...opted, tags: { ...opted.tags, 'auto-publish-tests': `s3://org-gate-tests/${A}/edge/cases.json` } },
+      });
+      const event = { Records: [{ messageId: 'm-a', body: JSON.stringify({ account: A, full: false }) }] } as SQSEvent;
+      const w = await captureLogs(() => makeSweepAccount(testRuntime(gated))(event, lambdaContext(60_000)));
+      assert.equal(w.error, undefined);
+      assert.deepEqual(
+        cf.publishes.map((p) => p.name),
+        ['own'],
+        'its own prefix is read and tested',
+      );
+      assert.deepEqual(
+        s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key),
+        [`${A}/edge/cases.json`],
+      );
+    } finally {
+      s3.restore();
+    }
   });
 
   test('the worker flushes one EMF record per account and never an empty one (Powertools would warn)', async (t) => {

@@ -102,13 +102,56 @@ test('dry run: the gate runs too, and the outcome is would-publish or blocked; n
   assert.equal(cf.count('PublishFunction'), 0);
 });
 
-test('the event type: the tag first, then the associations; a function no distribution uses passes when either event passes', async () => {
-  // Tagged viewer-response: only the response event, whatever the associations say.
-  world({ tags: { ...opted, 'auto-publish-event-type': 'viewer-response' }, associations: ['viewer-request'] });
+test('the event type is what the distributions run it on: a tag naming another type blocks, saying why', async () => {
+  // Associated as viewer-request, tagged viewer-response, throwing on every request: never live.
+  const requestThrows: FakeFunction['test'] = (e) => (e.context?.eventType === 'viewer-request' ? throws() : {});
+  world({ tags: { ...opted, 'auto-publish-event-type': 'viewer-response' }, associations: ['viewer-request'], test: requestThrows });
+  const mislabelled = await invoke();
+  assert.equal(outcomeOf(mislabelled)?.action, 'blocked');
+  assert.equal(cf.count('PublishFunction'), 0);
+  assert.equal(
+    outcomeOf(mislabelled)?.blocked?.reason,
+    'tag auto-publish-event-type="viewer-response" names an event type no distribution runs it on: the distributions associate it as viewer-request',
+  );
+  assert.equal(outcomeOf(mislabelled)?.blocked?.testCase, 'auto-publish-event-type');
+  cf.restore();
+  // A tag that agrees with the associations changes nothing: the associated type is tested.
+  world({ tags: { ...opted, 'auto-publish-event-type': 'viewer-request' }, associations: ['viewer-request', 'viewer-response'] });
+  assert.equal(outcomeOf(await invoke())?.action, 'published');
+  assert.deepEqual(tested(), ['viewer-request', 'viewer-response']);
+  cf.restore();
+  // Used by no distribution: the tag says which type, and only that one is tested.
+  world({ tags: { ...opted, 'auto-publish-event-type': 'viewer-response' }, test: requestThrows });
   assert.equal(outcomeOf(await invoke())?.action, 'published');
   assert.deepEqual(tested(), ['viewer-response']);
-  assert.equal(cf.count('ListDistributions'), 0, 'the tag answers it: no distribution is read');
+});
+
+test('a case file that covers only one type does not cover the other: each associated type passes by its own cases, else by the smoke event', async () => {
+  settings = { TEST_CASES_BUCKETS: 'edge-tests' };
+  const cases = [
+    {
+      name: 'adds hsts',
+      eventType: 'viewer-response',
+      event: { context: { eventType: 'viewer-response' }, response: { headers: {} } },
+      expect: { response: { statusCode: 200 } },
+    },
+  ];
+  s3.on(GetObjectCommand, { Bucket: 'edge-tests', Key: 'f.json' }).resolves(s3Object(JSON.stringify(cases)));
+  const answers: FakeFunction['test'] = (e) =>
+    e.context?.eventType === 'viewer-request' ? throws() : { output: JSON.stringify({ response: { statusCode: 200 } }) };
+  world({ tags: { ...opted, 'auto-publish-tests': 's3://edge-tests/f.json' }, associations: ['viewer-request'], test: answers });
+  const r = await invoke();
+  assert.equal(outcomeOf(r)?.action, 'blocked');
+  assert.equal(outcomeOf(r)?.blocked?.testCase, 'smoke viewer-request');
+  assert.deepEqual(tested(), ['viewer-response', 'viewer-request'], "the user's case, then the smoke event for the type it does not cover");
   cf.restore();
+  // Associated as viewer-response only: the user's case covers it, and no smoke event is added.
+  world({ tags: { ...opted, 'auto-publish-tests': 's3://edge-tests/f.json' }, associations: ['viewer-response'], test: answers });
+  assert.equal(outcomeOf(await invoke())?.action, 'published');
+  assert.equal(cf.count('TestFunction'), 1);
+});
+
+test('the event type: the associations; a function no distribution uses passes when either event passes', async () => {
   // Associated on both: both must pass.
   world({ associations: ['viewer-request', 'viewer-response'], test: (e) => (e.context?.eventType === 'viewer-response' ? throws() : {}) });
   const both = await invoke();
@@ -145,7 +188,7 @@ test("the function's own cases from S3 replace the smoke events; expect is a par
   world({ tags: { ...opted, 'auto-publish-tests': 's3://edge-tests/f.json' }, test: () => ({ output: JSON.stringify({ response: { statusCode: 301 } }) }) });
   const r = await invoke();
   assert.equal(outcomeOf(r)?.action, 'blocked');
-  assert.match(outcomeOf(r)?.blocked?.reason ?? '', /^redirects http: expect failed at \.response\.statusCode \(expected 302, got 301\)/);
+  assert.match(outcomeOf(r)?.blocked?.reason ?? '', /^redirects http: expect failed at \.response\.statusCode \(expected and got a number, not equal\)/);
   assert.equal(outcomeOf(r)?.blocked?.testCase, 'redirects http');
 });
 
@@ -242,4 +285,86 @@ test('a TestFunction answer without ComputeUtilization is asked again (twice at 
   assert.equal(outcomeOf(r)?.action, 'blocked');
   assert.equal(cf.count('TestFunction'), 3);
   assert.match(outcomeOf(r)?.blocked?.reason ?? '', /ComputeUtilization "" is not a number/);
+});
+
+test("a case's token never reaches the warn line or the Publish Blocked announcement: types and lengths, a masked first line", async () => {
+  settings = { EVENT_BUS_NAME: 'platform', TEST_CASES_BUCKETS: 'edge-tests' };
+  const token = 'Bearer 6b1f0c9e8d7a4b3c2d1e0f9a8b7c6d5e';
+  const cases = [
+    {
+      name: 'keeps auth',
+      eventType: 'viewer-request',
+      event: { request: { headers: { authorization: { value: token } } } },
+      expect: { request: { headers: { authorization: { value: token } } } },
+    },
+  ];
+  s3.on(GetObjectCommand, { Bucket: 'edge-tests', Key: 'auth.json' }).resolves(s3Object(JSON.stringify(cases)));
+  const tags = { ...opted, 'auto-publish-tests': 's3://edge-tests/auth.json' };
+  const authorizationOf = (e: unknown) => (e as { request?: { headers?: { authorization?: { value?: string } } } }).request?.headers?.authorization?.value;
+  // Echoes the header back, mangled: the expect fails on a value that holds most of the token.
+  world({
+    tags,
+    test: (e) => ({ output: JSON.stringify({ request: { headers: { authorization: { value: `${authorizationOf(e)}x` } } } }) }),
+  });
+  const mismatch = await invoke();
+  // Throws with the header in its message, then a stack.
+  cf.restore();
+  world({ tags, test: (e) => ({ error: `Error: rejected ${authorizationOf(e)} for session=abc123\n    at handler (function.js:4:9)` }) });
+  const thrown = await invoke();
+  assert.equal(
+    outcomeOf(mismatch)?.blocked?.reason,
+    `keeps auth: expect failed at .request.headers.authorization.value (expected a string of ${token.length} characters, got a string of ${token.length + 1} characters)`,
+  );
+  assert.equal(outcomeOf(thrown)?.blocked?.reason, 'keeps auth: the function threw: Error: rejected Bearer *** for session=***');
+  const written = JSON.stringify([...mismatch.lines, ...thrown.lines, ...eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input)]);
+  assert.equal(eb.commandCalls(PutEventsCommand).length, 2);
+  assert.ok(!written.includes('6b1f0c9e8d7a'), 'no part of the token in a log line or an announcement');
+  assert.ok(!written.includes('abc123'));
+});
+
+test('a key with "." or ".." segments, a backslash, or escapes that decode to them blocks before any S3 read', async () => {
+  settings = { TEST_CASES_BUCKETS: 'edge-tests' };
+  s3.on(GetObjectCommand).resolves(s3Object('[{"name":"x","eventType":"viewer-request","event":{}}]'));
+  for (const key of [
+    'team/../other/f.json',
+    './f.json',
+    'team/.',
+    'team\\f.json',
+    'team/%2E%2E/other/f.json',
+    'team%2f%2e%2e%2ff.json',
+    'team%5cf.json',
+    'team/%E0%A4%A.json',
+  ]) {
+    world({ tags: { ...opted, 'auto-publish-tests': `s3://edge-tests/${key}` } });
+    const r = await invoke();
+    assert.equal(outcomeOf(r)?.action, 'blocked', key);
+    assert.match(
+      outcomeOf(r)?.blocked?.reason ?? '',
+      /^s3:\/\/edge-tests: key ".*" (holds a "\." or "\.\." segment|holds a backslash|has a percent-escape)/,
+      key,
+    );
+    assert.equal(cf.count('TestFunction'), 0);
+    cf.restore();
+  }
+  assert.equal(s3.commandCalls(GetObjectCommand).length, 0, 'never read');
+});
+
+test('the S3 read of the cases has a timeout: a read that never answers fails the gate (retryable) instead of hanging', { timeout: 10_000 }, async () => {
+  const { createPublishGate, TestCasesReadTimeoutError } = await import('../lib/publish-gate');
+  const { s3Gateway } = await import('../lib/s3-gateway');
+  const { cloudFrontGateway, createCloudFrontClient } = await import('../lib/cloudfront-gateway');
+  s3.on(GetObjectCommand).callsFake(() => new Promise(() => undefined));
+  world({});
+  const gate = createPublishGate(
+    cloudFrontGateway(createCloudFrontClient({ credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } })),
+    s3Gateway(new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } })),
+    { maxCompute: 70, testCasesBuckets: ['edge-tests'], readTimeoutMs: 200 },
+  );
+  const started = Date.now();
+  await assert.rejects(
+    gate.test({ name: 'f', arn: 'arn:aws:cloudfront::123456789012:function/f' }, 'E2', { ...opted, 'auto-publish-tests': 's3://edge-tests/f.json' }),
+    (e: unknown) => e instanceof TestCasesReadTimeoutError && e.retryable && /s3:\/\/edge-tests\/f\.json took over 200 ms/.test(e.message),
+  );
+  assert.ok(Date.now() - started < 5_000);
+  assert.equal(cf.count('TestFunction'), 0);
 });

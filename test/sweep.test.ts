@@ -5,10 +5,11 @@ import { fakeCloudFront, type FakeCloudFront, type FakeFunction } from './suppor
 import { captureLogs, lambdaContext, type Settings, sweepHandlerWith, TEST_CREDENTIALS } from './support/lambda';
 import { AccessDenied } from '@aws-sdk/client-cloudfront';
 import type { SweepSummary } from '../lib/sweep';
-import { summariseSweep, sweep } from '../lib/sweep';
+import { summariseSweep, sweep, SweepDeadlineError, withDeadline } from '../lib/sweep';
 import { cloudFrontGateway, type CloudFrontGateway, createCloudFrontClient, Pacer } from '../lib/cloudfront-gateway';
 import { policyFor } from '../lib/runtime';
 import { loadConfig } from '../lib/config';
+import type { S3Gateway } from '../lib/s3-gateway';
 
 const opted = { 'auto-publish': 'true' };
 let cf: FakeCloudFront;
@@ -224,6 +225,112 @@ test('the hard stop: calls still in flight near the timeout are abandoned and th
   assert.deepEqual([...report.deferred].sort(), ['later', 'slow']);
   assert.ok(signals[0]?.aborted, 'the gateway call got the abort signal, so the SDK stops retrying');
   assert.equal(summariseSweep(report).failed.length, 0, 'abandoned is deferred, not failed');
+});
+
+/** One UNPUBLISHED opted-in function, and a gateway whose publish the test controls. */
+function onePublish(publish: CloudFrontGateway['publish'], tags: Record<string, string> = opted): CloudFrontGateway {
+  return {
+    readTags: async () => tags,
+    describe: async (_name, stage) =>
+      stage === 'DEVELOPMENT' ? { etag: 'E2', status: 'UNPUBLISHED', arn: 'arn:aws:cloudfront::123456789012:function/f' } : null,
+    publish,
+    testFunction: async () => ({ computeUtilization: '5', errorMessage: '', output: '{"request":{}}', logs: [] }),
+    listFunctionAssociations: async () => new Map(),
+    async *listFunctions(stage) {
+      if (stage === 'DEVELOPMENT')
+        yield [{ name: 'f', arn: 'arn:aws:cloudfront::123456789012:function/f', status: 'UNPUBLISHED', lastModified: undefined, keyValueStores: [] }];
+    },
+  } as CloudFrontGateway;
+}
+
+test('a publish sent before the hard stop is awaited: when it answers in time, it is reported as published', { timeout: 15_000 }, async () => {
+  const deadline = Date.now() + 3_000;
+  const remainingMs = () => deadline - Date.now();
+  // Answers only once the hard stop (1 000 ms left) has passed, well before the last stop (500 ms).
+  const publish = async (_name: string, _etag: string, signal?: AbortSignal) => {
+    while (remainingMs() > 900) await new Promise((r) => setTimeout(r, 10));
+    return signal?.aborted ? Promise.reject(signal.reason) : ('published' as const);
+  };
+  const report = await sweep({
+    cloudfront: onePublish(publish),
+    policy: policyFor(loadConfig({ PUBLISH_GATE: 'off' })),
+    concurrency: 1,
+    remainingMs,
+    reserveMs: 2_000,
+  });
+  assert.deepEqual(
+    report.outcomes.map((o) => [o.functionName, o.action, o.etag]),
+    [['f', 'published', 'E2']],
+  );
+  assert.deepEqual(report.interrupted, []);
+});
+
+test('a publish still unanswered at the last stop is reported as failed, since it may have landed; none starts after the hard stop', {
+  timeout: 15_000,
+}, async () => {
+  const deadline = Date.now() + 2_000;
+  const remainingMs = () => deadline - Date.now();
+  const signals: (AbortSignal | undefined)[] = [];
+  const publish = (_name: string, _etag: string, signal?: AbortSignal) => {
+    signals.push(signal);
+    return new Promise<never>(() => undefined);
+  };
+  const started = Date.now();
+  const report = await sweep({
+    cloudfront: onePublish(publish),
+    policy: policyFor(loadConfig({ PUBLISH_GATE: 'off' })),
+    concurrency: 1,
+    remainingMs,
+    reserveMs: 1_000,
+  });
+  const took = Date.now() - started;
+  assert.ok(took >= 1_600 && took < 5_000, `returned after ${took} ms (the last stop is 250 ms before the end)`);
+  const [outcome] = report.outcomes;
+  assert.equal(outcome?.action, 'failed');
+  assert.equal(outcome?.etag, 'E2');
+  assert.equal(outcome?.publishAttempts, 1);
+  assert.match(outcome?.error ?? '', /f: the sweep ran out of time after PublishFunction of E2 was sent; it may have landed/);
+  assert.ok(signals[0]?.aborted, 'the publish got the last stop signal');
+  assert.equal(summariseSweep(report).failed.length, 1, 'the sweep fails, so the alarm fires');
+  // After the hard stop, no publish is started at all, even with the last stop still ahead.
+  const hardStop = new AbortController();
+  hardStop.abort(new SweepDeadlineError());
+  let publishes = 0;
+  const bound = withDeadline(
+    onePublish(async () => {
+      publishes++;
+      return 'published';
+    }),
+    hardStop.signal,
+    new AbortController().signal,
+  );
+  await assert.rejects(bound.publish('f', 'E2'), SweepDeadlineError);
+  assert.equal(publishes, 0);
+});
+
+test("the gate's S3 read honours the hard stop: a read that never answers leaves its candidate deferred, not the sweep hanging", {
+  timeout: 15_000,
+}, async () => {
+  const { createPublishGate } = await import('../lib/publish-gate');
+  const hanging: S3Gateway = {
+    readText: (_b, _k, signal) => new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason))),
+  };
+  const never: S3Gateway = { readText: () => new Promise(() => undefined) };
+  for (const s3 of [hanging, never]) {
+    const deadline = Date.now() + 1_000;
+    const started = Date.now();
+    const report = await sweep({
+      cloudfront: onePublish(async () => 'published', { ...opted, 'auto-publish-tests': 's3://edge-tests/f.json' }),
+      publishGate: (cloudfront) => createPublishGate(cloudfront, s3, { maxCompute: 70, testCasesBuckets: ['edge-tests'], readTimeoutMs: 60_000 }),
+      policy: policyFor(loadConfig({})),
+      concurrency: 1,
+      remainingMs: () => deadline - Date.now(),
+      reserveMs: 600,
+    });
+    assert.ok(Date.now() - started < 5_000);
+    assert.deepEqual(report.outcomes, []);
+    assert.deepEqual(report.interrupted, ['f']);
+  }
 });
 
 test('the hard stop during listing: what was listed is deferred, the listing is marked incomplete', async () => {

@@ -92,7 +92,9 @@ test('--cases FILE with expect, --stage LIVE, --json', async () => {
   );
   const r = await cli('test', 'redirect', '--endpoint', emulator.endpoint, '--cases', file, '--stage', 'LIVE', '--json');
   assert.equal(r.code, 1);
-  const verdict = JSON.parse(r.out) as { stage: string; passed: boolean; testCase: string; cases: { testCase: string; passed: boolean }[] };
+  const verdict = JSON.parse(r.out) as { stage: string; passed: boolean; testCase: string; reason: string; cases: { testCase: string; passed: boolean }[] };
+  // The user owns the file: here, unlike a log line or an announcement, the values are quoted.
+  assert.equal(verdict.reason, 'says where: expect failed at .response.headers.location.value (expected "/elsewhere", got "/new")');
   assert.equal(verdict.stage, 'LIVE');
   assert.equal(verdict.passed, false);
   assert.equal(verdict.testCase, 'says where');

@@ -8,8 +8,9 @@
  * then the faults stop, the bus settles, one final sweep runs (faults off: it must succeed at once),
  * and the invariants of harness.ts `Rig.check` are verified on what the emulator saw.
  *
- *   CI:    300 histories (CONVERGENCE_RUNS overrides), then every one of the 24 variant combinations
- *          (ALL_VARIANTS) with an aimed history and a sampled one, whatever CONVERGENCE_RUNS says
+ *   CI:    300 histories (CONVERGENCE_RUNS overrides), then every one of the 24 combinations of the
+ *          stage variants (STAGE_READINGS) with an aimed history and a sampled one, whatever
+ *          CONVERGENCE_RUNS says
  *   soak:  npm run soak  → 5,000 histories, or CONVERGENCE_TIME_LIMIT_MS=600000 npm run soak
  *   replay a failure: CONVERGENCE_SEED=<seed> CONVERGENCE_PATH=<path> npm run soak
  *
@@ -21,7 +22,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ALL_VARIANTS, describeVariants, TIMEOUT_MESSAGE, VARIANT_VALUES, type Variants } from '../../emulator';
+import { ALL_VARIANTS, describeVariants, TIMEOUT_MESSAGE, VARIANT_VALUES, type Variants, variantCombinations } from '../../emulator';
 import { RECONCILER_ACTOR } from '../../local/local-stack';
 import { answerFailed, type CodeKind, codeKindOf, type History, MAX_COMPUTE, type ModelCall, NAMES, Rig, type Step } from './harness';
 import { repeated, versionKey } from '../support/versions';
@@ -97,7 +98,15 @@ const variants: fc.Arbitrary<Variants> = fc.record({
   liveLastModifiedTime: fc.constantFrom(...VARIANT_VALUES.liveLastModifiedTime),
   statusAfterPublish: fc.constantFrom(...VARIANT_VALUES.statusAfterPublish),
   validationError: fc.constantFrom(...VARIANT_VALUES.validationError),
+  overBudget: fc.constantFrom(...VARIANT_VALUES.overBudget),
 });
+
+/**
+ * Every reading of the stage behaviours. `overBudget` only changes a TestFunction that runs past the
+ * whole budget, which these histories' versions do not (the slow one holds 90% of it): the sampled
+ * histories draw it, and test/e2e/flows.test.ts blocks an over-budget version under both readings.
+ */
+const STAGE_READINGS = variantCombinations({ overBudget: ['error'] });
 
 const history: fc.Arbitrary<History> = fc.record({
   seed: fc.integer({ min: 1, max: 0x7fffffff }),
@@ -216,10 +225,10 @@ function aimedHistory(v: Variants, seed: number): History {
   };
 }
 
-test(`every variant combination (${ALL_VARIANTS.length}): an aimed history and a sampled one each`, async (t) => {
+test(`every combination of the stage variants (${STAGE_READINGS.length}): an aimed history and a sampled one each`, async (t) => {
   const started = performance.now();
-  assert.equal(ALL_VARIANTS.length, 24);
-  for (const [i, v] of ALL_VARIANTS.entries()) {
+  assert.equal(STAGE_READINGS.length, 24);
+  for (const [i, v] of STAGE_READINGS.entries()) {
     await t.test(describeVariants(v), async () => {
       const { violations } = await rig.run(aimedHistory(v, 7_000 + i));
       assert.deepEqual(violations, [], 'aimed history: invariants');
@@ -284,7 +293,7 @@ test(`every variant combination (${ALL_VARIANTS.length}): an aimed history and a
       assert.deepEqual(violations, [], `sampled history (fc seed ${9_000 + i}): invariants`);
     });
   }
-  t.diagnostic(`${ALL_VARIANTS.length * 2} histories in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  t.diagnostic(`${STAGE_READINGS.length * 2} histories in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 });
 
 /**

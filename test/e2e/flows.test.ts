@@ -458,6 +458,31 @@ test('gate: a function over the compute maximum (a busy loop) is blocked; under 
     assert.match(blocked?.blocked?.reason ?? '', /ComputeUtilization \d+ is above the maximum 70/);
   }));
 
+for (const overBudget of ['error', 'capped-100'] as const) {
+  test(`gate: a function over its compute budget is blocked even with PUBLISH_GATE_MAX_COMPUTE=100 (overBudget=${overBudget})`, () =>
+    // 300 ms of budget, a 420 ms loop: over it, yet within the 2× that capped-100 lets a run finish in.
+    withStack({ emulator: { testFunctionBudgetMs: 300, variants: { overBudget } }, settings: { PUBLISH_GATE_MAX_COMPUTE: '100' } }, async (stack) => {
+      const ci = stack.clientFor('ci-job');
+      const tags = { 'auto-publish': 'true', 'auto-publish-event-type': 'viewer-request' };
+      const light = await createWith(ci, 'over-budget', GOOD('v1'), tags);
+      await stack.settle();
+      assert.equal(stateOf(stack, 'over-budget').live, light);
+      const heavy = await editFunction(ci, 'over-budget', BUSY('v2', 420));
+      await stack.settle();
+      assert.equal(stateOf(stack, 'over-budget').live, light, 'LIVE unchanged');
+      const blocked = outcomesOf(stack, 'over-budget').at(-1);
+      assert.equal(blocked?.action, 'blocked');
+      assert.equal(blocked?.etag, heavy);
+      assert.equal(blocked?.blocked?.computeUtilization, 100);
+      assert.match(
+        blocked?.blocked?.reason ?? '',
+        overBudget === 'error'
+          ? /smoke viewer-request: the function threw: The function exceeded the maximum compute time\./
+          : /smoke viewer-request: ComputeUtilization 100: the function reached its compute limit/,
+      );
+    }));
+}
+
 test('gate: a function a distribution uses as viewer-response is tested with the response smoke event only', () =>
   withStack({}, async (stack) => {
     const console = stack.clientFor('console-user');

@@ -141,6 +141,24 @@ describe('TestFunction through the SDK', () => {
       assert.equal(TIMEOUT_MESSAGE, 'The function exceeded the maximum compute time.');
     });
 
+    it('overBudget=capped-100: over the budget is no error, "100" with the output of a run that finished; an endless one is stopped at 2x', async () => {
+      emulator.controls.setVariants({ overBudget: 'capped-100' });
+      try {
+        const finished = await test('capped-over', busy(1.2));
+        assert.equal(finished.FunctionErrorMessage, '');
+        assert.equal(finished.ComputeUtilization, '100');
+        assert.match(finished.FunctionOutput ?? '', /"request"/);
+        const started = performance.now();
+        const endless = await test('capped-spin', 'function handler(event) { while (true) {} }');
+        assert.equal(endless.FunctionErrorMessage, '');
+        assert.equal(endless.ComputeUtilization, '100');
+        assert.equal(endless.FunctionOutput, '');
+        assert.ok(performance.now() - started < BUDGET_MS * 8, 'answered in time');
+      } finally {
+        emulator.controls.setVariants({ overBudget: 'error' });
+      }
+    });
+
     it('an override replaces the measurement ("" and "0" are answers real calls give)', async () => {
       for (const value of ['', '0', '85']) {
         emulator.controls.setComputeUtilizationOverride(value);

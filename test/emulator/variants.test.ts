@@ -55,7 +55,7 @@ describe('variant enumeration', () => {
   it('ALL_VARIANTS is the full cartesian product of VARIANT_VALUES, defaults first, each combination once', () => {
     const expected = VARIANT_NAMES.reduce((n, name) => n * VARIANT_VALUES[name].length, 1);
     assert.equal(ALL_VARIANTS.length, expected);
-    assert.equal(expected, 24);
+    assert.equal(expected, 48);
     assert.equal(new Set(ALL_VARIANTS.map(describeVariants)).size, ALL_VARIANTS.length);
     assert.deepEqual(ALL_VARIANTS[0], DEFAULT_VARIANTS);
     for (const name of VARIANT_NAMES) {
@@ -69,7 +69,7 @@ describe('variant enumeration', () => {
   });
 
   it('variantCombinations narrows or widens one variant and keeps the others', () => {
-    const combos = variantCombinations({ statusAfterPublish: [{ kind: 'reads', reads: 5 }], validationError: ['InvalidArgument'] });
+    const combos = variantCombinations({ statusAfterPublish: [{ kind: 'reads', reads: 5 }], validationError: ['InvalidArgument'], overBudget: ['error'] });
     assert.equal(combos.length, 4);
     assert.ok(combos.every((v) => v.validationError === 'InvalidArgument' && v.statusAfterPublish.kind === 'reads'));
     assert.throws(() => variantCombinations({ validationError: [] }), RangeError);
