@@ -209,6 +209,7 @@ async function runSweep(runtime: Runtime, parsed: Parsed, io: Io): Promise<numbe
   const report = await sweep({
     cloudfront: runtime.cloudfrontFor(undefined),
     publishGate: (cloudfront) => runtime.publishGate(cloudfront),
+    ...(runtime.history ? { history: runtime.history } : {}),
     policy: runtime.policy,
     concurrency: config.sweepConcurrency,
     onOutcome: sweepProgress(io, { enabled: io.interactive && !parsed.values.json, dryRun: config.dryRun }),
@@ -245,7 +246,13 @@ async function reconcileOne(name: string, runtime: Runtime, parsed: Parsed, io: 
     arn = development.arn;
   }
   const gate = runtime.publishGate(cloudfront);
-  const outcome = await reconcile({ name, arn }, 'cli', { cloudfront, policy, eagerDevelopment: true, ...(gate ? { gate } : {}) });
+  const outcome = await reconcile({ name, arn }, 'cli', {
+    cloudfront,
+    policy,
+    eagerDevelopment: true,
+    ...(gate ? { gate } : {}),
+    ...(runtime.history ? { history: runtime.history } : {}),
+  });
   io.out(parsed.values.json ? JSON.stringify(outcome, null, 2) : outcomeTable([outcome]));
   return 0;
 }

@@ -196,6 +196,7 @@ export function withDeadline(inner: CloudFrontGateway, signal: AbortSignal): Clo
   return {
     readTags: (arn) => guard(inner.readTags(arn, signal)),
     describe: (name, stage) => guard(inner.describe(name, stage, signal)),
+    getCode: (name, stage) => guard(inner.getCode(name, stage, signal)),
     publish: (name, etag) => guard(inner.publish(name, etag, signal)),
     testFunction: (name, etag, stage, event) => guard(inner.testFunction(name, etag, stage, event, signal)),
     listFunctionAssociations: () => guard(inner.listFunctionAssociations(signal)),

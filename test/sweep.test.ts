@@ -200,6 +200,7 @@ test('the hard stop: calls still in flight near the timeout are abandoned and th
       return new Promise(() => undefined);
     },
     describe: async () => null,
+    getCode: async () => null,
     publish: async () => 'published',
     testFunction: async () => 'gone',
     listFunctionAssociations: async () => new Map(),
@@ -230,6 +231,7 @@ test('the hard stop during listing: what was listed is deferred, the listing is 
   const gateway: CloudFrontGateway = {
     readTags: async () => ({}),
     describe: async () => null,
+    getCode: async () => null,
     publish: async () => 'published',
     testFunction: async () => 'gone',
     listFunctionAssociations: async () => new Map(),
