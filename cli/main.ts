@@ -15,7 +15,9 @@ import { createObservability } from '../lib/report';
 import { isFunctionName } from '../lib/function-ref';
 import { createS3Client, s3Gateway } from '../lib/s3-gateway';
 import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
+import { createCloudFrontClient } from '../lib/cloudfront-gateway';
 import { runDemo } from './demo';
+import { type HistoryAccess, runDiff, runHistory, runRollback } from './history-command';
 import { runOrganizationDemo } from './org-demo';
 import { runEmulator } from './emulator-command';
 import { runTest } from './test-command';
@@ -35,6 +37,16 @@ Commands:
   test <name> [--cases FILE|s3://BUCKET/KEY] [--event-type viewer-request|viewer-response]
        [--stage DEVELOPMENT|LIVE]
                             run the publish gate (TestFunction) on a function; exit 1 if it would block
+  history <name> [--history-bucket BUCKET]
+                            the saved versions of a function (time, ETag, who replaced it and with
+                            what), and its LIVE and DEVELOPMENT ETags
+  diff <name> [FROM [TO]] [--history-bucket BUCKET]
+                            unified diff of FROM against TO: LIVE, DEVELOPMENT or a saved key (from
+                            \`history\`); default LIVE against DEVELOPMENT
+  rollback <name> [--to KEY | --steps N] [--yes] [--history-bucket BUCKET]
+                            write a saved version (default: the last one replaced, --steps 1) back to
+                            DEVELOPMENT with your own credentials, run the gate and publish it;
+                            without --yes, only say what it would do
   emulator [--port N] [--account ID] [--variant NAME=VALUE ...]
                             run the embedded CloudFront emulator alone, printing each CloudTrail
                             record (variants: emulator/VARIANTS.md)
@@ -48,7 +60,8 @@ Options:
   --profile NAME            AWS profile from the shared config files
   --tag-key KEY             opt-in tag key (default auto-publish)
   --tag-value VALUE         opt-in tag value (default true)
-  --json                    machine-readable output (status, sweep, reconcile, test)
+  --history-bucket BUCKET   the history bucket (default: HISTORY_BUCKET; the stack's HistoryBucketName output)
+  --json                    machine-readable output (status, sweep, reconcile, test, history)
   -h, --help                this text`;
 
 const OPTIONS = {
@@ -67,6 +80,10 @@ const OPTIONS = {
   variant: { type: 'string', multiple: true },
   keep: { type: 'boolean' },
   accounts: { type: 'string' },
+  'history-bucket': { type: 'string' },
+  to: { type: 'string' },
+  steps: { type: 'string' },
+  yes: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -75,6 +92,7 @@ const OPTION_OF: Record<string, string> = {
   AUTO_PUBLISH_TAG_KEY: '--tag-key',
   AUTO_PUBLISH_TAG_VALUE: '--tag-value',
   CLOUDFRONT_ENDPOINT: '--endpoint',
+  HISTORY_BUCKET: '--history-bucket',
 };
 
 type Parsed = ReturnType<typeof parse>;
@@ -121,6 +139,23 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           },
           io,
         );
+      case 'history':
+        if (rest.length !== 1) throw new UsageError('history takes exactly one function name');
+        return await runHistory(rest[0] as string, historyAccess(parsed, io.env), parsed.values.json, io);
+      case 'diff':
+        if (rest.length < 1) throw new UsageError('diff takes a function name');
+        return await runDiff(rest[0] as string, rest.slice(1), historyAccess(parsed, io.env), io);
+      case 'rollback': {
+        if (rest.length !== 1) throw new UsageError('rollback takes exactly one function name');
+        const access = historyAccess(parsed, io.env);
+        const { config } = access.runtime;
+        const operatorClient = createCloudFrontClient({
+          endpoint: config.cloudFrontEndpoint,
+          maxAttempts: config.maxAttempts,
+          ...clientOptions(parsed, io.env, config.cloudFrontEndpoint),
+        });
+        return await runRollback(rest[0] as string, { to: parsed.values.to, steps: parsed.values.steps, yes: parsed.values.yes, operatorClient }, access, io);
+      }
       case 'emulator':
         return await runEmulator({ port: parsed.values.port, account: parsed.values.account, variants: parsed.values.variant }, io);
       case 'demo':
@@ -165,11 +200,23 @@ function clientOptions(parsed: Parsed, env: NodeJS.ProcessEnv, endpoint: string 
   };
 }
 
+/** The history bucket, read with the operator's credentials: --history-bucket or HISTORY_BUCKET. */
+function historyAccess(parsed: Parsed, env: NodeJS.ProcessEnv): HistoryAccess {
+  const runtime = runtimeFrom(parsed, env);
+  const { config } = runtime;
+  if (!config.historyBucket) throw new UsageError('no history bucket: pass --history-bucket (the stack output HistoryBucketName) or set HISTORY_BUCKET');
+  const s3 = s3Gateway(createS3Client({ endpoint: config.s3Endpoint, ...clientOptions(parsed, env, config.s3Endpoint ?? config.cloudFrontEndpoint) }));
+  return { runtime, s3, bucket: config.historyBucket };
+}
+
 function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
   const v = parsed.values;
   const overrides: Record<string, string | undefined> = {
     ...env,
     ...(v.endpoint !== undefined ? { CLOUDFRONT_ENDPOINT: v.endpoint } : {}),
+    // The emulator serves S3 path-style on the same endpoint (the gate's cases, the history bucket).
+    ...(v.endpoint !== undefined && !env.S3_ENDPOINT ? { S3_ENDPOINT: v.endpoint } : {}),
+    ...(v['history-bucket'] !== undefined ? { HISTORY_BUCKET: v['history-bucket'] } : {}),
     ...(v['tag-key'] !== undefined ? { AUTO_PUBLISH_TAG_KEY: v['tag-key'] } : {}),
     ...(v['tag-value'] !== undefined ? { AUTO_PUBLISH_TAG_VALUE: v['tag-value'] } : {}),
     ...(v['dry-run'] ? { DRY_RUN: 'true' } : {}),

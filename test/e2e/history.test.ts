@@ -6,25 +6,9 @@
 import './support';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../lib/s3-gateway';
-import type { HistoryRecord } from '../../lib/history';
-import type { LocalStack } from '../../local/local-stack';
-import { code, create, reconcilerPublishes, recordReconcilerCalls, stateOf, update, withStack } from './support';
+import { code, create, HISTORY_BUCKET, reconcilerPublishes, recordReconcilerCalls, savedRecords, stateOf, update, withStack } from './support';
 
-export const HISTORY_BUCKET = 'autopublish-history';
 const settings = { HISTORY_BUCKET };
-
-export async function savedRecords(stack: LocalStack): Promise<{ key: string; record: HistoryRecord }[]> {
-  const s3 = createS3Client({ endpoint: stack.emulator.endpoint, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } });
-  const out: { key: string; record: HistoryRecord }[] = [];
-  for (const object of stack.emulator.state.objects().filter((o) => o.bucket === HISTORY_BUCKET)) {
-    const got = await s3.send(new GetObjectCommand({ Bucket: HISTORY_BUCKET, Key: object.key }));
-    out.push({ key: object.key, record: JSON.parse((await got.Body?.transformToString()) ?? '') as HistoryRecord });
-  }
-  s3.destroy();
-  return out;
-}
 
 test('history: LIVE is read with GetFunction and saved to the bucket before the publish replaces it', () =>
   withStack({ settings }, async (stack) => {
