@@ -450,7 +450,11 @@ export class EmulatorServer {
           ...(query.get('encoding-type') !== null ? { encodingType: query.get('encoding-type') as string } : {}),
         };
         const page = this.s3.listObjects(target.bucket, input);
-        this.send(res, { status: 200, headers: { ...headers, 'Content-Type': 'application/xml' }, body: listObjectsDocument(target.bucket, input, page) }, requestId);
+        this.send(
+          res,
+          { status: 200, headers: { ...headers, 'Content-Type': 'application/xml' }, body: listObjectsDocument(target.bucket, input, page) },
+          requestId,
+        );
         return;
       }
       if (operation === 'PutObject') {
