@@ -64,7 +64,8 @@ export interface BundlesReport {
 /** Stubs for the clients whose cost is measured: the names lib/ imports from each package. */
 const STUBS: Record<string, string> = {
   '@aws-sdk/client-s3':
-    'export class S3Client { constructor(config) { this.config = config; } send() { throw new Error("stub"); } }\nexport class GetObjectCommand { constructor(input) { this.input = input; } }\n',
+    'export class S3Client { constructor(config) { this.config = config; } send() { throw new Error("stub"); } }\nexport class GetObjectCommand { constructor(input) { this.input = input; } }\n' +
+    'export class PutObjectCommand { constructor(input) { this.input = input; } }\nexport class ListObjectsV2Command { constructor(input) { this.input = input; } }\n',
   '@aws-sdk/client-sqs':
     'export class SQSClient { constructor(config) { this.config = config; } send() { throw new Error("stub"); } }\nexport class SendMessageCommand { constructor(input) { this.input = input; } }\n' +
     'export class SendMessageBatchCommand { constructor(input) { this.input = input; } }\n',

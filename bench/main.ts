@@ -176,6 +176,11 @@ async function main(): Promise<void> {
     `  lower bound (DEPLOYED): ${sweepDeployed.lowerBound.liveReads} DescribeFunction(LIVE) for the opted-in associated edits, which list as DEPLOYED; ${sweepDeployed.lowerBound.calls} calls, ${ms(sweepDeployed.lowerBound.wallMs)}`,
   );
   lines.push(
+    `  history's share: ${lowerBound.historySaves} GetFunction(LIVE) + ${lowerBound.historySaves} PutObject (one each per publish that replaces a LIVE version) + ` +
+      `${lowerBound.historyLiveReads} DescribeFunction(LIVE) (those listed UNPUBLISHED) of ${lowerBound.calls} bound calls; ours made ` +
+      `${ours.callsByOperation.GetFunction ?? 0} GetFunction and ${ours.callsByOperation.PutObject ?? 0} PutObject for ${ours.publishes} publishes`,
+  );
+  lines.push(
     `  the gate's share of the bound: ${lowerBound.tests} TestFunction + ${lowerBound.distributionPages} ListDistributions of ${lowerBound.calls} calls (${lowerBound.calls - lowerBound.tests - lowerBound.distributionPages} without the gate); bound time counts latency only, not TestFunction's run in the emulator's worker`,
   );
   lines.push(

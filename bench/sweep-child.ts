@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '') as SweepJob;
   const config = loadConfig(job.settings);
   const { client, counter } = countedCloudFrontClient(config, job.credentials);
-  const runtime = createRuntime(config, { cloudFront: client });
+  // S3 (the history bucket) signs with the same keys; its calls are counted by the emulator.
+  const runtime = createRuntime(config, { cloudFront: client, credentials: job.credentials });
   const started = performance.now();
   let result: Record<string, unknown>;
   if (job.mode === 'naive') {

@@ -67,6 +67,15 @@ export interface LowerBound {
    * whatever its auto-publish-event-type tag says); else 0.
    */
   distributionPages: number;
+  /** Whether the bound counts history (HISTORY_BUCKET set, as the stack deploys by default). */
+  history: boolean;
+  /**
+   * History's calls: per publish that replaces a LIVE version, 1 GetFunction(LIVE) and 1 PutObject;
+   * and 1 DescribeFunction(LIVE) for each of those whose DEVELOPMENT lists UNPUBLISHED (without history
+   * that status alone decides "differs"; with it LIVE's existence and config must be read).
+   */
+  historySaves: number;
+  historyLiveReads: number;
   /** What `calls` counts and how `wallMs` is computed. */
   definition: string;
 }
@@ -145,7 +154,10 @@ export interface GateView {
 const EVENT_TYPE_TAG = 'auto-publish-event-type';
 const TEST_CASES_TAG = 'auto-publish-tests';
 
-export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) => boolean, gate: GateView): LowerBound {
+/** The history bucket the bench sweeps write to (the emulator's S3). */
+export const BENCH_HISTORY_BUCKET = 'bench-history';
+
+export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) => boolean, gate: GateView, history = false): LowerBound {
   const n = fleet.length;
   const published = fleet.filter((f) => f.live).length;
   const devPages = Math.max(1, Math.ceil(n / PAGE));
@@ -166,7 +178,10 @@ export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSna
   const tests = gate.on ? toPublish.reduce((sum, f) => sum + casesOf(f), 0) : 0;
   const needsEventType = gate.on && toPublish.length > 0;
   const distributionPages = needsEventType ? Math.max(1, Math.ceil(gate.distributions / PAGE)) : 0;
-  const calls = pages + candidates.length + opted.length + liveReads + tests + distributionPages + publishes;
+  const replacing = history ? toPublish.filter((f) => f.live !== undefined) : [];
+  const historySaves = replacing.length;
+  const historyLiveReads = replacing.filter((f) => f.development.status === 'UNPUBLISHED').length;
+  const calls = pages + candidates.length + opted.length + liveReads + tests + distributionPages + historyLiveReads + 2 * historySaves + publishes;
 
   // Time: the rate limit, or the longest chain of dependent calls, whichever is longer. A function
   // is known to be a candidate once both listings reached it (pages are sequential, the two stages in
@@ -184,7 +199,9 @@ export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSna
     const publishing = isOpted(f) && differs(f);
     const beforeTest = listed + 1 + (isOpted(f) ? 1 : 0);
     const tested = publishing && gate.on ? Math.max(beforeTest, distributionPages) + casesOf(f) : beforeTest;
-    chain = Math.max(chain, (tested + (publishing ? 1 : 0)) * LATENCY_MS);
+    // History: LIVE read when not yet read (UNPUBLISHED), then GetFunction, then PutObject, one after the other.
+    const saving = publishing && history && f.live !== undefined ? (f.development.status === 'UNPUBLISHED' ? 3 : 2) : 0;
+    chain = Math.max(chain, (tested + saving + (publishing ? 1 : 0)) * LATENCY_MS);
   });
   const pagesText = devPages === livePages ? `2 x ceil(${n}/${PAGE}) = ${pages}` : `ceil(${n}/${PAGE}) + ceil(${published} published/${PAGE}) = ${pages}`;
   return {
@@ -198,6 +215,9 @@ export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSna
     gate: gate.on,
     tests,
     distributionPages,
+    history,
+    historySaves,
+    historyLiveReads,
     definition:
       `calls = ListFunctions pages of both stages (${pagesText}) + 1 ListTagsForResource per candidate (${candidates.length}; candidate = ` +
       `DEVELOPMENT UNPUBLISHED or unknown status, or no LIVE, or DEVELOPMENT LastModifiedTime later than LIVE's) + 1 DescribeFunction(DEVELOPMENT) ` +
@@ -208,6 +228,10 @@ export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSna
           `ListDistributions pages, once per sweep when at least one of those is tested (whatever its ${EVENT_TYPE_TAG} tag): ` +
           `${distributionPages ? `max(1, ceil(${gate.distributions} distributions/${PAGE})) = ${distributionPages}` : '0'} + `
         : 'no publish gate (PUBLISH_GATE=off) + ') +
+      (history
+        ? `history (HISTORY_BUCKET): 1 GetFunction(LIVE) + 1 PutObject per opted-in candidate that differs and has a LIVE version (${historySaves} x 2) + ` +
+          `1 DescribeFunction(LIVE) for those of them listed UNPUBLISHED (${historyLiveReads}) + `
+        : 'no history + ') +
       `1 PublishFunction per opted-in candidate that differs (${publishes}) = ${calls}; ` +
       `time = max((calls - burst) / rate + latency, dependency chain) = max((${calls} - ${RATE.burst}) / ${RATE.ratePerSecond}/s + ${LATENCY_MS} ms, ${chain} ms)`,
   };
@@ -219,7 +243,10 @@ export async function runSweepScenario(options: {
   concurrency: number;
   settings?: Settings;
   variants?: Partial<Variants>;
+  /** Save replaced LIVE versions to the emulator's S3 (the stack's default). Default true. */
+  history?: boolean;
 }): Promise<SweepResult> {
+  const history = options.history ?? true;
   const n = options.functions;
   const dir = scratchDir('sweep');
   const child = await bundle('bench/sweep-child.ts', join(dir, 'sweep-child.js'));
@@ -241,6 +268,7 @@ export async function runSweepScenario(options: {
       const seeded = emulator.state.seed({ name: plan.names[i]!, code: `${FUNCTION_CODE} // ${i}`, tags: tagsOf(i), publish: !plan.neverPublished.has(i) });
       etags.set(i, seeded.developmentEtag);
     }
+    if (history) emulator.state.createBucket(BENCH_HISTORY_BUCKET);
     const distributions = associateAll(emulator, [...plan.associated].sort((a, b) => a - b).map(arn));
     await sleep(5);
     for (const i of [...plan.editedAssociated, ...plan.editedUnassociated]) {
@@ -264,7 +292,7 @@ export async function runSweepScenario(options: {
     eventTypesOf: (f) => eventTypes.get(f.name) ?? new Set(),
   };
   await probe.emulator.close();
-  const lowerBound = lowerBoundOf(before, isOpted, gate);
+  const lowerBound = lowerBoundOf(before, isOpted, gate, history);
   const expected = new Set([...plan.neverPublished, ...plan.editedAssociated, ...plan.editedUnassociated].map((i) => plan.names[i]!));
   const found = before.filter(flagged).map((f) => f.name);
   if (found.length !== expected.size || !found.every((name) => expected.has(name))) {
@@ -277,7 +305,12 @@ export async function runSweepScenario(options: {
       emulator.controls.resetCalls();
       const job: SweepJob = {
         mode,
-        settings: { ...options.settings, SWEEP_CONCURRENCY: String(options.concurrency), CLOUDFRONT_ENDPOINT: emulator.endpoint },
+        settings: {
+          ...options.settings,
+          SWEEP_CONCURRENCY: String(options.concurrency),
+          CLOUDFRONT_ENDPOINT: emulator.endpoint,
+          ...(history ? { HISTORY_BUCKET: BENCH_HISTORY_BUCKET, S3_ENDPOINT: emulator.endpoint } : {}),
+        },
         credentials: actorCredentials(emulator, RECONCILER_ACTOR),
         account: emulator.accountId,
       };
@@ -296,7 +329,17 @@ export async function runSweepScenario(options: {
       });
       const emulatorCalls = Object.values(emulator.controls.calls()).reduce((a, b) => a + b, 0);
       const outOfSyncAfter = emulator.state.snapshot().filter((f) => isOpted(f) && f.live?.etag !== f.development.etag).length;
-      return { ...(result as unknown as SweepRun), emulatorCalls, inSyncAfter: outOfSyncAfter === 0, outOfSyncAfter };
+      // The child counts CloudFront calls; the history writes are S3's, counted by the emulator.
+      const puts = emulator.controls.calls().PutObject ?? 0;
+      const run = result as unknown as SweepRun;
+      return {
+        ...run,
+        calls: run.calls + puts,
+        callsByOperation: { ...run.callsByOperation, ...(puts > 0 ? { PutObject: puts } : {}) },
+        emulatorCalls,
+        inSyncAfter: outOfSyncAfter === 0,
+        outOfSyncAfter,
+      };
     } finally {
       await emulator.close();
     }

@@ -5,13 +5,19 @@
  */
 import { CreateFunctionCommand, type CloudFrontClient, TagResourceCommand } from '@aws-sdk/client-cloudfront';
 import { editFunction } from '../local/console-edit';
-import { type DecidedOutcome, type LocalStack, type LocalStackOptions, RECONCILER_ACTOR, startLocalStack } from '../local/local-stack';
+import { actorCredentials, type DecidedOutcome, type LocalStack, type LocalStackOptions, RECONCILER_ACTOR, startLocalStack } from '../local/local-stack';
+import { createObservability } from '../lib/report';
+import { createRuntime } from '../lib/runtime';
+import { createS3Client, s3Gateway } from '../lib/s3-gateway';
+import { runRollback } from './history-command';
 import type { FunctionSnapshot } from '../emulator/index';
 import type { Action } from '../lib/decide';
 import type { Io } from './io';
 import { table } from './table';
 
 const TAG = { Key: 'auto-publish', Value: 'true' };
+/** Every LIVE version the reconciler replaces is saved here first (the emulator's S3). */
+const HISTORY_BUCKET = 'demo-history';
 const DEMO_TEST_BUDGET_MS = 200;
 const source = (body: string) => `function handler(event) {\n  ${body}\n  return event.request;\n}`;
 const code = (body: string) => new TextEncoder().encode(source(body));
@@ -107,11 +113,13 @@ export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): P
   // A 200 ms TestFunction budget (the emulator's default is 1,000) keeps the over-budget function quick.
   const stack = await startLocalStack({
     ...stackOptions,
+    settings: { HISTORY_BUCKET, ...stackOptions?.settings },
     emulator: { testFunctionBudgetMs: DEMO_TEST_BUDGET_MS },
     bus: { seed: 7, delayMs: { min: 5, max: 50 } },
   });
   try {
     io.out(`CloudFront emulator on ${stack.emulator.endpoint}; rules from serverless.yml wired to the real handlers.\n`);
+    stack.emulator.state.createBucket(HISTORY_BUCKET);
     seed(stack);
     stack.hold();
     const clients = { console: stack.clientFor('console-user'), ci: stack.clientFor('ci-job') };
@@ -141,6 +149,7 @@ export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): P
     );
     for (const o of stack.outcomes.filter((x) => x.action === 'blocked' && x.decidedBy === 'event')) io.out(`  ${o.functionName}: ${o.blocked?.reason ?? ''}`);
     if (stale.length > 0) return 1;
+    if ((await showRollback(stack, io)) !== 0) return 1;
     if (keep) await keepRunning(stack, io);
     return 0;
   } finally {
@@ -190,6 +199,33 @@ const RANK: Readonly<Record<Action, number>> = {
 };
 function decisiveOutcome(outcomes: readonly Decision[]): Decision | undefined {
   return [...outcomes].sort((a, b) => RANK[a.action] - RANK[b.action])[0];
+}
+
+/**
+ * The undo: every publish above saved the LIVE version it replaced to the history bucket. An operator
+ * finds geo-redirect's v2 wrong and rolls it back with their own credentials: the saved v1 goes back to
+ * DEVELOPMENT, through the gate, and live.
+ */
+async function showRollback(stack: LocalStack, io: Io): Promise<number> {
+  const name = 'geo-redirect';
+  const saved = stack.emulator.state.objects().filter((o) => o.bucket === HISTORY_BUCKET);
+  io.out(`\n${saved.length} replaced LIVE version(s) saved to s3://${HISTORY_BUCKET} before their publish. An operator rolls back ${name}:\n`);
+  const operator = createRuntime(stack.runtime.config, {
+    credentials: actorCredentials(stack.emulator, 'operator'),
+    observability: createObservability({ quiet: true }),
+  });
+  const s3 = s3Gateway(createS3Client({ endpoint: stack.emulator.endpoint, credentials: actorCredentials(stack.emulator, 'operator') }));
+  const indented: Io = { ...io, out: (text) => io.out(text.replace(/^/gm, '  ')) };
+  io.out(`  $ cf-autopublish rollback ${name} --yes`);
+  // The rollback's own UpdateFunction reaches the event path too; held back so the demo's output is the
+  // rollback's, then released: the reconciler finds it in sync.
+  stack.hold();
+  const code = await runRollback(name, { yes: true, operatorClient: stack.clientFor('operator') }, { runtime: operator, s3, bucket: HISTORY_BUCKET }, indented);
+  stack.release();
+  await stack.settle();
+  const live = stack.emulator.state.snapshot().find((f) => f.name === name)?.live?.code ?? '';
+  io.out(`\n${name} LIVE runs ${live.includes('// v1') ? 'v1 again' : 'something else'}.`);
+  return code === 0 && live.includes('// v1') ? 0 : 1;
 }
 
 /** Runs until Ctrl-C; the caller closes the stack. */

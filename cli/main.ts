@@ -15,7 +15,9 @@ import { createObservability } from '../lib/report';
 import { isFunctionName } from '../lib/function-ref';
 import { createS3Client, s3Gateway } from '../lib/s3-gateway';
 import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
+import { createCloudFrontClient } from '../lib/cloudfront-gateway';
 import { runDemo } from './demo';
+import { type HistoryAccess, runDiff, runHistory, runRollback } from './history-command';
 import { runOrganizationDemo } from './org-demo';
 import { runEmulator } from './emulator-command';
 import { runTest, S3ReadError } from './test-command';
@@ -36,6 +38,16 @@ Commands:
   test <name> [--cases FILE|s3://BUCKET/KEY] [--event-type viewer-request|viewer-response]
        [--stage DEVELOPMENT|LIVE]
                             run the publish gate (TestFunction) on a function; exit 1 if it would block
+  history <name> [--history-bucket BUCKET]
+                            the saved versions of a function (time, ETag, who replaced it and with
+                            what), and its LIVE and DEVELOPMENT ETags
+  diff <name> [FROM [TO]] [--history-bucket BUCKET]
+                            unified diff of FROM against TO: LIVE, DEVELOPMENT or a saved key (from
+                            \`history\`); default LIVE against DEVELOPMENT
+  rollback <name> [--to KEY | --steps N] [--yes] [--history-bucket BUCKET]
+                            write a saved version (default: the last one replaced, --steps 1) back to
+                            DEVELOPMENT with your own credentials, run the gate and publish it;
+                            without --yes, only say what it would do
   emulator [--port N] [--account ID] [--variant NAME=VALUE ...]
                             run the embedded CloudFront emulator alone, printing each CloudTrail
                             record (variants: emulator/VARIANTS.md)
@@ -50,7 +62,8 @@ Options:
   --profile NAME            AWS profile from the shared config files
   --tag-key KEY             opt-in tag key (default auto-publish)
   --tag-value VALUE         opt-in tag value (default true)
-  --json                    machine-readable output (status, sweep, reconcile, test)
+  --history-bucket BUCKET   the history bucket (default: HISTORY_BUCKET; the stack's HistoryBucketName output)
+  --json                    machine-readable output (status, sweep, reconcile, test, history)
   -h, --help                this text`;
 
 const OPTIONS = {
@@ -69,6 +82,10 @@ const OPTIONS = {
   variant: { type: 'string', multiple: true },
   keep: { type: 'boolean' },
   accounts: { type: 'string' },
+  'history-bucket': { type: 'string' },
+  to: { type: 'string' },
+  steps: { type: 'string' },
+  yes: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -77,6 +94,7 @@ const OPTION_OF: Record<string, string> = {
   AUTO_PUBLISH_TAG_KEY: '--tag-key',
   AUTO_PUBLISH_TAG_VALUE: '--tag-value',
   CLOUDFRONT_ENDPOINT: '--endpoint',
+  HISTORY_BUCKET: '--history-bucket',
 };
 
 type Parsed = ReturnType<typeof parse>;
@@ -127,6 +145,23 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
           io,
         );
       }
+      case 'history':
+        if (rest.length !== 1) throw new UsageError('history takes exactly one function name');
+        return await runHistory(rest[0] as string, historyAccess(parsed, io.env), parsed.values.json, io);
+      case 'diff':
+        if (rest.length < 1) throw new UsageError('diff takes a function name');
+        return await runDiff(rest[0] as string, rest.slice(1), historyAccess(parsed, io.env), io);
+      case 'rollback': {
+        if (rest.length !== 1) throw new UsageError('rollback takes exactly one function name');
+        const access = historyAccess(parsed, io.env);
+        const { config } = access.runtime;
+        const operatorClient = createCloudFrontClient({
+          endpoint: config.cloudFrontEndpoint,
+          maxAttempts: config.maxAttempts,
+          ...clientOptions(parsed, io.env, config.cloudFrontEndpoint),
+        });
+        return await runRollback(rest[0] as string, { to: parsed.values.to, steps: parsed.values.steps, yes: parsed.values.yes, operatorClient }, access, io);
+      }
       case 'emulator':
         return await runEmulator({ port: parsed.values.port, account: parsed.values.account, variants: parsed.values.variant }, io);
       case 'demo':
@@ -171,6 +206,15 @@ function clientOptions(parsed: Parsed, env: NodeJS.ProcessEnv, endpoint: string 
   };
 }
 
+/** The history bucket, read with the operator's credentials: --history-bucket or HISTORY_BUCKET. */
+function historyAccess(parsed: Parsed, env: NodeJS.ProcessEnv): HistoryAccess {
+  const runtime = runtimeFrom(parsed, env);
+  const { config } = runtime;
+  if (!config.historyBucket) throw new UsageError('no history bucket: pass --history-bucket (the stack output HistoryBucketName) or set HISTORY_BUCKET');
+  const s3 = s3Gateway(createS3Client({ endpoint: config.s3Endpoint, ...clientOptions(parsed, env, config.s3Endpoint ?? config.cloudFrontEndpoint) }));
+  return { runtime, s3, bucket: config.historyBucket };
+}
+
 function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
   const v = parsed.values;
   const cloudFrontEndpoint = v.endpoint ?? env.CLOUDFRONT_ENDPOINT;
@@ -180,6 +224,7 @@ function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
     // S3 (the gate's test cases) where CloudFront is, unless S3_ENDPOINT says otherwise: an endpoint
     // other than AWS is the emulator, which serves S3 path-style too.
     ...(!env.S3_ENDPOINT?.trim() && cloudFrontEndpoint?.trim() ? { S3_ENDPOINT: cloudFrontEndpoint } : {}),
+    ...(v['history-bucket'] !== undefined ? { HISTORY_BUCKET: v['history-bucket'] } : {}),
     ...(v['tag-key'] !== undefined ? { AUTO_PUBLISH_TAG_KEY: v['tag-key'] } : {}),
     ...(v['tag-value'] !== undefined ? { AUTO_PUBLISH_TAG_VALUE: v['tag-value'] } : {}),
     ...(v['dry-run'] ? { DRY_RUN: 'true' } : {}),
@@ -222,6 +267,7 @@ async function runSweep(runtime: Runtime, parsed: Parsed, io: Io, terminal: Io):
   const report = await sweep({
     cloudfront: runtime.cloudfrontFor(undefined),
     publishGate: (cloudfront) => runtime.publishGate(cloudfront),
+    ...(runtime.history ? { history: runtime.history } : {}),
     policy: runtime.policy,
     concurrency: config.sweepConcurrency,
     onOutcome: sweepProgress(terminal, { enabled: io.interactive && !parsed.values.json, dryRun: config.dryRun }),
@@ -258,7 +304,13 @@ async function reconcileOne(name: string, runtime: Runtime, parsed: Parsed, io: 
     arn = development.arn;
   }
   const gate = runtime.publishGate(cloudfront);
-  const outcome = await reconcile({ name, arn }, 'cli', { cloudfront, policy, eagerDevelopment: true, ...(gate ? { gate } : {}) });
+  const outcome = await reconcile({ name, arn }, 'cli', {
+    cloudfront,
+    policy,
+    eagerDevelopment: true,
+    ...(gate ? { gate } : {}),
+    ...(runtime.history ? { history: runtime.history } : {}),
+  });
   io.out(parsed.values.json ? jsonText(outcome) : outcomeTable([outcome]));
   return 0;
 }

@@ -18,7 +18,7 @@ import type { FaultSettings, Latency, RateLimit } from './faults';
 import type { AssociationSnapshot, CloudFrontModel, FunctionSnapshot, SeedInput } from './model';
 import type { AssociateInput, CreateDistributionInput, DisassociateInput, DistributionView } from './distributions';
 import type { Variants } from './variants';
-import type { BucketOptions, PutObjectOptions, S3ObjectView } from './s3';
+import type { BucketOptions, PutObjectOptions, RefusedWrite, S3ObjectView } from './s3';
 import type { AccountStatus, AddAccountOptions } from './accounts';
 import type { RoleInput, RoleView } from './iam';
 import type { AssumeRoleCall } from './sts';
@@ -64,6 +64,11 @@ export interface EmulatorControls {
   setComputeUtilizationOverride(value: string | undefined): void;
   /** Decide per call whether to answer 403 AccessDenied (S3 GetObject included). undefined = allow all. */
   setAuthorizer(authorizer: Authorizer | undefined): void;
+  /**
+   * Every S3 PutObject fails with this (AccessDenied 403, or ServiceUnavailable 503) until cleared with
+   * undefined; reads go on working. What a bucket policy, an SCP or an S3 outage does to a writer.
+   */
+  refuseS3Writes(refusal: RefusedWrite | undefined): void;
   /** Name the actor behind an access key id (the default actor is the key id itself). */
   setActor(accessKeyId: string, actor: string): void;
   /**
@@ -256,6 +261,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       testFunctionBudget: () => server.testFunctionBudget,
       setComputeUtilizationOverride: (value) => server.setComputeUtilizationOverride(value),
       setAuthorizer: (authorizer) => server.setAuthorizer(authorizer),
+      refuseS3Writes: (refusal) => {
+        server.s3.refuseWrites = refusal;
+      },
       setActor: (accessKeyId, actor) => server.setActor(accessKeyId, actor),
       calls: () => server.callCounts(),
       resetCalls: () => server.resetCallCounts(),
@@ -322,7 +330,7 @@ export type { FaultSettings, Latency, RateLimit } from './faults';
 export { SeededRandom } from './faults';
 export { DEFAULT_BUDGET_MS, TIMEOUT_MESSAGE, LOG_LIMIT_CHARS } from './runtime';
 export { MAX_EVENT_OBJECT_BYTES } from './wire';
-export type { BucketOptions, PutObjectOptions, S3ObjectView } from './s3';
+export type { BucketOptions, PutObjectOptions, RefusedWrite, S3ObjectView } from './s3';
 export type { AccountStatus, AddAccountOptions } from './accounts';
 export type { RoleInput, RoleView } from './iam';
 export type { AssumeRoleCall } from './sts';

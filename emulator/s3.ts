@@ -1,10 +1,18 @@
 /**
- * A minimal S3 for what the reconciler reads: GetObject (and HeadObject), path-style, served by the
- * same HTTP server as CloudFront under every path outside `/2020-05-31/` and `/_emulator/` (but for a
- * `POST /` that STS or Organizations claims, emulator/ORGANIZATIONS.md):
+ * A minimal S3 for what the reconciler and its CLI use: GetObject (and HeadObject), PutObject and
+ * ListObjectsV2, path-style, served by the same HTTP server as CloudFront under every path outside
+ * `/2020-05-31/` and `/_emulator/` (but for a `POST /` that STS or Organizations claims,
+ * emulator/ORGANIZATIONS.md):
  *
  *   GET  /{bucket}/{key}   → 200 the object's bytes (Content-Type, Content-Length, ETag, Last-Modified)
  *   HEAD /{bucket}/{key}   → the same headers, no body
+ *   PUT  /{bucket}/{key}   → 200 with the ETag header (into an existing bucket: NoSuchBucket otherwise;
+ *                            an `aws-chunked` body, as newer SDKs and CLIs send, is decoded)
+ *   GET  /{bucket}?list-type=2[&prefix=&max-keys=&continuation-token=&start-after=&encoding-type=url]
+ *                          → 200 ListBucketResult, keys in UTF-8 binary order, at most 1,000 a page
+ *
+ * `refuseWrites` (the emulator's `controls.refuseS3Writes`) makes every PutObject fail with the
+ * given error, as a bucket policy, an SCP or an outage would, while reads go on working.
  *
  * Errors use S3's own XML (`<Error><Code/><Message/>…<RequestId/><HostId/></Error>`, not CloudFront's
  * ErrorResponse): NoSuchBucket 404, NoSuchKey 404, AccessDenied 403 (from the authorizer, or for a
@@ -58,7 +66,25 @@ export const s3Errors = {
   /** S3's own wording and status (400, not the 403 other services answer). */
   expiredToken: () => new S3Error('ExpiredToken', 400, 'The provided token has expired.'),
   notImplemented: () => new S3Error('NotImplemented', 501, 'A header you provided implies functionality that is not implemented'),
+  serviceUnavailable: () => new S3Error('ServiceUnavailable', 503, 'Please reduce your request rate.'),
+  invalidArgument: (message: string) => new S3Error('InvalidArgument', 400, message),
 };
+
+/** What a refused write answers. */
+export type RefusedWrite = 'AccessDenied' | 'ServiceUnavailable';
+
+export interface ListObjectsInput {
+  prefix?: string;
+  maxKeys?: number;
+  continuationToken?: string;
+  startAfter?: string;
+}
+
+export interface ListObjectsPage {
+  objects: Array<Omit<S3ObjectView, 'body' | 'bucket'> & { size: number }>;
+  /** Set when more keys follow: the last key of this page, opaque to the caller. */
+  nextContinuationToken?: string;
+}
 
 /** S3's general-purpose bucket naming rules (3–63 characters, lower case, digits, dots, hyphens). */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -72,6 +98,8 @@ interface Bucket {
 
 export class S3Store {
   private readonly buckets = new Map<string, Bucket>();
+  /** Every PutObject over the wire fails with this, until cleared. */
+  refuseWrites: RefusedWrite | undefined;
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
@@ -120,6 +148,34 @@ export class S3Store {
     return { ...object, body: Buffer.from(object.body) };
   }
 
+  /** PutObject over the wire: only into a bucket that exists, and not while writes are refused. */
+  putFromWire(bucket: string, key: string, body: Buffer, contentType: string | undefined): { etag: string } {
+    if (this.refuseWrites === 'AccessDenied') throw s3Errors.accessDenied();
+    if (this.refuseWrites === 'ServiceUnavailable') throw s3Errors.serviceUnavailable();
+    if (!this.buckets.has(bucket)) throw s3Errors.noSuchBucket(bucket);
+    if (Buffer.byteLength(key, 'utf8') > 1024) throw s3Errors.invalidArgument('Your key is too long.');
+    return this.putObject(bucket, key, body, contentType ? { contentType } : {});
+  }
+
+  /** ListObjectsV2: keys in UTF-8 binary order (S3's), after the token or `startAfter`. */
+  listObjects(bucket: string, input: ListObjectsInput = {}): ListObjectsPage {
+    const b = this.buckets.get(bucket);
+    if (!b) throw s3Errors.noSuchBucket(bucket);
+    const prefix = input.prefix ?? '';
+    const after = input.continuationToken ?? input.startAfter;
+    const max = Math.min(Math.max(input.maxKeys ?? 1000, 0), 1000);
+    const keys = [...b.objects.keys()]
+      .filter((k) => k.startsWith(prefix) && (after === undefined || Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0))
+      .sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    const page = keys.slice(0, max);
+    const objects = page.map((key) => {
+      const { body, bucket: _bucket, ...rest } = b.objects.get(key)!;
+      return { ...rest, size: body.length };
+    });
+    const last = page[page.length - 1];
+    return keys.length > page.length && last !== undefined ? { objects, nextContinuationToken: last } : { objects };
+  }
+
   /** Every object (body excluded), sorted by bucket then key. */
   list(): Array<Omit<S3ObjectView, 'body'> & { size: number }> {
     const out: Array<Omit<S3ObjectView, 'body'> & { size: number }> = [];
@@ -159,6 +215,48 @@ export function parseS3Path(pathname: string): { bucket: string; key?: string } 
     return key === undefined ? { bucket } : { bucket, key };
   } catch {
     return undefined;
+  }
+}
+
+/** ListObjectsV2's answer (`encodingType` url: keys and prefixes percent-encoded, as S3 does). */
+export function listObjectsDocument(bucket: string, input: ListObjectsInput & { encodingType?: string }, page: ListObjectsPage): string {
+  const encode = input.encodingType === 'url' ? (v: string) => encodeURIComponent(v).replace(/%2F/g, '/') : (v: string) => v;
+  const text = (name: string, value: string) => `<${name}>${escapeXml(value)}</${name}>`;
+  const parts = [
+    text('Name', bucket),
+    text('Prefix', encode(input.prefix ?? '')),
+    text('KeyCount', String(page.objects.length)),
+    text('MaxKeys', String(input.maxKeys ?? 1000)),
+    ...(input.encodingType === 'url' ? [text('EncodingType', 'url')] : []),
+    text('IsTruncated', String(page.nextContinuationToken !== undefined)),
+    ...(input.continuationToken !== undefined ? [text('ContinuationToken', input.continuationToken)] : []),
+    ...(page.nextContinuationToken !== undefined ? [text('NextContinuationToken', page.nextContinuationToken)] : []),
+    ...(input.startAfter !== undefined ? [text('StartAfter', encode(input.startAfter))] : []),
+    ...page.objects.map(
+      (o) =>
+        `<Contents>${text('Key', encode(o.key))}${text('LastModified', o.lastModified.toISOString())}${text('ETag', o.etag)}${text('Size', String(o.size))}${text('StorageClass', 'STANDARD')}</Contents>`,
+    ),
+  ];
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts.join('')}</ListBucketResult>`;
+}
+
+/**
+ * An `aws-chunked` body (`<hex size>[;chunk-signature=…]\r\n<bytes>\r\n` … `0\r\n<trailers>\r\n`)
+ * back to its bytes; undefined when it is malformed.
+ */
+export function decodeAwsChunked(body: Buffer): Buffer | undefined {
+  const out: Buffer[] = [];
+  let pos = 0;
+  for (;;) {
+    const eol = body.indexOf('\r\n', pos);
+    if (eol === -1) return undefined;
+    const size = Number.parseInt(body.subarray(pos, eol).toString('latin1').split(';')[0] ?? '', 16);
+    if (!Number.isInteger(size) || size < 0) return undefined;
+    if (size === 0) return Buffer.concat(out);
+    const start = eol + 2;
+    if (start + size > body.length) return undefined;
+    out.push(body.subarray(start, start + size));
+    pos = start + size + 2;
   }
 }
 

@@ -16,7 +16,7 @@ import { CloudFrontError, type CloudFrontModel, errors, type ModelOptions, type 
 import { cloudTrailEvent, isMutating, type Caller, type CallRecord, type CloudTrailEvent } from './cloudtrail';
 import { FaultInjector, SeededRandom, latencyMs, sleep, type FaultDecision, type FaultSettings, type Latency, type RateLimit } from './faults';
 import { DEFAULT_BUDGET_MS, runFunction } from './runtime';
-import { S3Error, S3Store, parseS3Path, s3ErrorDocument, s3Errors } from './s3';
+import { S3Error, S3Store, decodeAwsChunked, listObjectsDocument, parseS3Path, s3ErrorDocument, s3Errors } from './s3';
 import * as wire from './wire';
 import { child, childText } from './xml';
 import { CONTROL_PREFIX, handleControl } from './control-http';
@@ -40,6 +40,8 @@ export type Operation =
   | 'ListDistributions'
   | 'GetObject'
   | 'HeadObject'
+  | 'PutObject'
+  | 'ListObjectsV2'
   | 'AssumeRole'
   | 'GetCallerIdentity'
   | 'ListAccounts'
@@ -421,11 +423,10 @@ export class EmulatorServer {
    * not to CloudFront's rate limit or faults, and never in CloudTrail (GetObject is a data event).
    */
   private async handleS3(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string, bodyRead = false): Promise<void> {
-    if (!bodyRead) await readBody(req, MAX_BODY, true);
+    const raw = bodyRead ? Buffer.alloc(0) : ((await readBody(req, MAX_BODY, true)) as Buffer);
     const method = req.method ?? 'GET';
     const target = parseS3Path(url.pathname);
-    const operation: Operation =
-      target?.key !== undefined && method === 'GET' ? 'GetObject' : target?.key !== undefined && method === 'HEAD' ? 'HeadObject' : 'Unknown';
+    const operation = s3Operation(method, target, url.searchParams);
     this.count(operation);
     const caller = this.callerOf(req);
     const hostId = Buffer.from(requestId).toString('base64');
@@ -434,10 +435,37 @@ export class EmulatorServer {
     let reply: Reply;
     try {
       if (caller.expired) throw s3Errors.expiredToken();
-      if (operation === 'Unknown' || !target || target.key === undefined) throw s3Errors.notImplemented();
-      const arn = `arn:${this.model.partition}:s3:::${target.bucket}/${target.key}`;
+      if (operation === 'Unknown' || !target) throw s3Errors.notImplemented();
+      const arn = `arn:${this.model.partition}:s3:::${target.bucket}${target.key === undefined ? '' : `/${target.key}`}`;
       if (this.authorizer && !this.authorizer(this.authorizationRequest(operation, caller, arn))) throw s3Errors.accessDenied();
-      const object = this.s3.getObject(target.bucket, target.key);
+      if (operation === 'ListObjectsV2') {
+        const query = url.searchParams;
+        const maxKeys = query.get('max-keys');
+        if (maxKeys !== null && !/^\d+$/.test(maxKeys)) throw s3Errors.invalidArgument('Provided max-keys not an integer or within integer range');
+        const input = {
+          ...(query.get('prefix') !== null ? { prefix: query.get('prefix') as string } : {}),
+          ...(maxKeys !== null ? { maxKeys: Number(maxKeys) } : {}),
+          ...(query.get('continuation-token') !== null ? { continuationToken: query.get('continuation-token') as string } : {}),
+          ...(query.get('start-after') !== null ? { startAfter: query.get('start-after') as string } : {}),
+          ...(query.get('encoding-type') !== null ? { encodingType: query.get('encoding-type') as string } : {}),
+        };
+        const page = this.s3.listObjects(target.bucket, input);
+        this.send(
+          res,
+          { status: 200, headers: { ...headers, 'Content-Type': 'application/xml' }, body: listObjectsDocument(target.bucket, input, page) },
+          requestId,
+        );
+        return;
+      }
+      if (operation === 'PutObject') {
+        const chunked = /aws-chunked/i.test(headerValue(req.headers['content-encoding']) ?? '') || req.headers['x-amz-decoded-content-length'] !== undefined;
+        const body = chunked ? decodeAwsChunked(raw) : raw;
+        if (!body) throw s3Errors.invalidArgument('The aws-chunked body could not be decoded.');
+        const { etag } = this.s3.putFromWire(target.bucket, target.key as string, body, headerValue(req.headers['content-type']));
+        this.send(res, { status: 200, headers: { ...headers, ETag: etag } }, requestId);
+        return;
+      }
+      const object = this.s3.getObject(target.bucket, target.key as string);
       reply = {
         status: 200,
         headers: {
@@ -563,6 +591,8 @@ export class EmulatorServer {
         );
       case 'GetObject':
       case 'HeadObject':
+      case 'PutObject':
+      case 'ListObjectsV2':
       case 'AssumeRole':
       case 'GetCallerIdentity':
       case 'ListAccounts':
@@ -635,6 +665,21 @@ export class EmulatorServer {
       }
     }
   }
+}
+
+/** Which S3 call a path-style request is: an object call, or a bucket's ListObjectsV2. */
+function s3Operation(method: string, target: { bucket: string; key?: string } | undefined, query: URLSearchParams): Operation {
+  if (!target) return 'Unknown';
+  if (target.key === undefined) return method === 'GET' && query.get('list-type') === '2' ? 'ListObjectsV2' : 'Unknown';
+  if (method === 'GET') return 'GetObject';
+  if (method === 'HEAD') return 'HeadObject';
+  if (method === 'PUT' && !hasSubresource(query)) return 'PutObject';
+  return 'Unknown';
+}
+
+/** A PUT with a sub-resource (`?tagging`, `?acl`, `?uploadId`…) is another operation; the SDK's `x-id` names this one. */
+function hasSubresource(query: URLSearchParams): boolean {
+  return [...query.keys()].some((k) => k !== 'x-id');
 }
 
 function xml(status: number, body: string, headers: Record<string, string> = {}): Reply {

@@ -14,6 +14,7 @@ export function makeDriftSweep(runtime: Runtime) {
       full: isFullSweep(event),
       cloudfront: runtime.cloudfrontFor(accountOf(context)),
       publishGate: (cloudfront) => runtime.publishGate(cloudfront),
+      ...(runtime.history ? { history: runtime.history } : {}),
       policy,
       concurrency: config.sweepConcurrency,
       remainingMs: () => context.getRemainingTimeInMillis(),

@@ -40,7 +40,15 @@ export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions
     try {
       const cloudfront = runtime.cloudfrontFor(account);
       const gate = runtime.publishGate(cloudfront, {}, { account });
-      outcome = await reconcile(intent.fn, intent.trigger, { ...options, cloudfront, policy, eagerDevelopment: true, ...(gate ? { gate } : {}) });
+      outcome = await reconcile(intent.fn, intent.trigger, {
+        ...options,
+        cloudfront,
+        policy,
+        eagerDevelopment: true,
+        audit: intent.audit,
+        ...(gate ? { gate } : {}),
+        ...(runtime.history ? { history: runtime.history } : {}),
+      });
     } catch (error) {
       // Report, then rethrow: Lambda's retries (or, for a failure no retry can mend, the failure
       // queue at once) keep the event.

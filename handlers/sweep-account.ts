@@ -61,6 +61,7 @@ export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions 
           full,
           cloudfront: runtime.cloudfrontFor(account),
           publishGate: (cloudfront) => runtime.publishGate(cloudfront, {}, { account }),
+          ...(runtime.history ? { history: runtime.history } : {}),
           policy,
           concurrency: config.sweepConcurrency,
           remainingMs: () => context.getRemainingTimeInMillis(),

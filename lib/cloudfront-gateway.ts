@@ -6,6 +6,8 @@
 import {
   CloudFrontClient,
   DescribeFunctionCommand,
+  type FunctionSummary,
+  GetFunctionCommand,
   ListDistributionsCommand,
   ListFunctionsCommand,
   ListTagsForResourceCommand,
@@ -27,6 +29,23 @@ export interface FunctionListing extends ListedStage {
 
 export interface DescribedStage extends StageView {
   readonly arn: string | undefined;
+  /** The stage's configuration, as DescribeFunction answered it (what history saves beside the code). */
+  readonly config?: FunctionSettings;
+}
+
+/** What UpdateFunction takes besides the code: what a saved version must restore. */
+export interface FunctionSettings {
+  readonly comment: string;
+  readonly runtime: string;
+  /** KeyValueStore ARNs (at most one today). */
+  readonly keyValueStoreAssociations: readonly string[];
+}
+
+/** One stage's code, as GetFunction returned it, and the ETag GetFunction answered with it. */
+export interface StageCode {
+  readonly etag: string;
+  /** The code bytes, base64, exactly as GetFunction returned them. */
+  readonly code: string;
 }
 
 /**
@@ -45,6 +64,8 @@ export interface CloudFrontGateway {
   readTags(arn: string, signal?: AbortSignal): Promise<Record<string, string> | 'gone'>;
   /** null when the stage does not exist: the function is gone (DEVELOPMENT) or never published (LIVE). */
   describe(name: string, stage: Stage, signal?: AbortSignal): Promise<DescribedStage | null>;
+  /** GetFunction: the stage's code; null when the stage does not exist (as for `describe`). */
+  getCode(name: string, stage: Stage, signal?: AbortSignal): Promise<StageCode | null>;
   publish(name: string, developmentEtag: string, signal?: AbortSignal): Promise<PublishResult>;
   /** One page of functions at a time, following NextMarker to the end. */
   listFunctions(stage: Stage, signal?: AbortSignal): AsyncIterable<FunctionListing[]>;
@@ -147,7 +168,20 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
       try {
         const out = await client.send(new DescribeFunctionCommand({ Name: name, Stage: stage }), sendOptions(signal));
         if (!out.ETag) throw new CloudFrontAnswerError(`DescribeFunction ${name} (${stage}) answered without an ETag`);
-        return { etag: out.ETag, status: out.FunctionSummary?.Status ?? '', arn: out.FunctionSummary?.FunctionMetadata?.FunctionARN };
+        const summary = out.FunctionSummary;
+        return { etag: out.ETag, status: summary?.Status ?? '', arn: summary?.FunctionMetadata?.FunctionARN, config: settingsOf(summary) };
+      } catch (error) {
+        if (isError(error, 'NoSuchFunctionExists')) return null;
+        throw error;
+      }
+    },
+
+    async getCode(name, stage, signal) {
+      assertName(name);
+      try {
+        const out = await client.send(new GetFunctionCommand({ Name: name, Stage: stage }), sendOptions(signal));
+        if (!out.ETag) throw new CloudFrontAnswerError(`GetFunction ${name} (${stage}) answered without an ETag`);
+        return { etag: out.ETag, code: Buffer.from(out.FunctionCode ?? new Uint8Array()).toString('base64') };
       } catch (error) {
         if (isError(error, 'NoSuchFunctionExists')) return null;
         throw error;
@@ -288,6 +322,15 @@ export class ListingError extends AutoPublishError {
 export class CloudFrontAnswerError extends AutoPublishError {
   override name = 'CloudFrontAnswerError';
   readonly retryable = false;
+}
+
+function settingsOf(summary: FunctionSummary | undefined): FunctionSettings {
+  const config = summary?.FunctionConfig;
+  return {
+    comment: config?.Comment ?? '',
+    runtime: config?.Runtime ?? '',
+    keyValueStoreAssociations: (config?.KeyValueStoreAssociations?.Items ?? []).flatMap((s) => (s.KeyValueStoreARN ? [s.KeyValueStoreARN] : [])),
+  };
 }
 
 function sendOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {

@@ -8,8 +8,17 @@
 import { AutoPublishError } from './errors';
 import { type FunctionRef, functionArn, isFunctionName, parseCloudFrontArn, partitionOf } from './function-ref';
 
+/** Who made the change, from the CloudTrail record; a field the record lacks is left out. */
+export interface TriggerAudit {
+  /** The record's `userIdentity.arn`. */
+  readonly actor?: string;
+  /** The record's `eventID`. */
+  readonly eventId?: string;
+  readonly sourceIPAddress?: string;
+}
+
 export type EventIntent =
-  | { readonly kind: 'reconcile'; readonly fn: FunctionRef; readonly trigger: string }
+  | { readonly kind: 'reconcile'; readonly fn: FunctionRef; readonly trigger: string; readonly audit: TriggerAudit }
   | { readonly kind: 'ignore'; readonly reason: string; readonly trigger?: string };
 
 /** An event we cannot understand: a retry would read it the same way, so it goes to the queue at once. */
@@ -75,7 +84,21 @@ export function interpretEvent(event: unknown, options: InterpretOptions = {}): 
   if (options.account && fnAccount !== options.account) {
     return { kind: 'ignore', trigger, reason: `function ${fn.name} belongs to account ${String(fnAccount)}, not ${options.account}` };
   }
-  return { kind: 'reconcile', fn, trigger };
+  return { kind: 'reconcile', fn, trigger, audit: auditOf(detail) };
+}
+
+/** Only short strings are kept: these fields reach log lines and the history bucket. */
+function auditOf(detail: Json): TriggerAudit {
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value.slice(0, 2048) : undefined);
+  const identity = isObject(detail.userIdentity) ? detail.userIdentity : {};
+  const actor = text(identity.arn);
+  const eventId = text(detail.eventID);
+  const sourceIPAddress = text(detail.sourceIPAddress);
+  return {
+    ...(actor !== undefined ? { actor } : {}),
+    ...(eventId !== undefined ? { eventId } : {}),
+    ...(sourceIPAddress !== undefined ? { sourceIPAddress } : {}),
+  };
 }
 
 /** TagResource names the resource by ARN; only function ARNs concern us. */

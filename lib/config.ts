@@ -34,6 +34,8 @@ export interface Config {
   /** Buckets the gate may read a function's own test cases from; empty: none. */
   readonly testCasesBuckets: readonly string[];
   readonly s3Endpoint: string | undefined;
+  /** Where LIVE is saved before every publish that replaces it; unset: no history (lib/history.ts). */
+  readonly historyBucket: string | undefined;
   /** Organisation mode: events arrive from member accounts, and each account is reached through its member role. */
   readonly organization: OrganizationConfig | undefined;
 }
@@ -111,6 +113,9 @@ export function loadConfig(env: Env): Config {
     if (!BUCKET.test(bucket)) throw new ConfigError('TEST_CASES_BUCKETS', `"${bucket}" is not an S3 bucket name`);
   }
 
+  const historyBucket = optional(env, 'HISTORY_BUCKET');
+  if (historyBucket !== undefined && !BUCKET.test(historyBucket)) throw new ConfigError('HISTORY_BUCKET', `"${historyBucket}" is not an S3 bucket name`);
+
   const allowedNames = list(env, 'AUTO_PUBLISH_ALLOWED_NAMES', 'name pattern');
   for (const pattern of allowedNames) {
     if (!NAME_PATTERN_RULE.test(pattern)) {
@@ -135,6 +140,7 @@ export function loadConfig(env: Env): Config {
     maxComputeUtilization: integer(env, 'PUBLISH_GATE_MAX_COMPUTE', DEFAULTS.maxComputeUtilization, 1, 100),
     testCasesBuckets,
     s3Endpoint,
+    historyBucket,
     organization: boolean(env, 'ORGANIZATION_MODE', false) ? organizationConfig(env) : undefined,
   };
 }

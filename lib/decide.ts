@@ -59,6 +59,8 @@ export interface Observation {
   readonly ownPublishMayHaveLanded?: string;
   /** The publish gate's verdict on one DEVELOPMENT ETag (only that version: a newer one is untested). */
   readonly tested?: { readonly etag: string; readonly verdict: GateVerdict };
+  /** The LIVE ETag whose code and config are in the history bucket (written by this reconcile). */
+  readonly saved?: string;
 }
 
 export interface Policy {
@@ -67,12 +69,19 @@ export interface Policy {
   readonly dryRun: boolean;
   /** Test every version with TestFunction before publishing it (PUBLISH_GATE=smoke). */
   readonly gate: boolean;
+  /**
+   * Save the LIVE version to the history bucket before a publish replaces it (HISTORY_BUCKET set).
+   * Optional so that a policy built before history existed means "off".
+   */
+  readonly history?: boolean;
 }
 
 export type Step =
   | { readonly kind: 'read-tags' }
   | { readonly kind: 'read'; readonly stage: Stage }
   | { readonly kind: 'test'; readonly etag: string }
+  /** Save LIVE (`live`, about to be replaced) before `etag` (DEVELOPMENT) is published over it. */
+  | { readonly kind: 'save-history'; readonly etag: string; readonly live: string }
   | { readonly kind: 'publish'; readonly etag: string }
   | { readonly kind: 'done'; readonly action: Exclude<Action, 'failed'>; readonly etag?: string };
 
@@ -130,8 +139,19 @@ export function decide(name: string, seen: Observation, policy: Policy): Step {
       // The gate runs in a dry run too: what would be published must pass what would be tested.
       if (policy.gate && seen.tested?.etag !== etag) return { kind: 'test', etag };
       if (policy.gate && !seen.tested?.verdict.passed) return { kind: 'done', action: 'blocked', etag };
-      return policy.dryRun ? { kind: 'done', action: 'would-publish', etag } : { kind: 'publish', etag };
+      if (policy.dryRun) return { kind: 'done', action: 'would-publish', etag };
+      return (policy.history && historyStep(seen, etag)) || { kind: 'publish', etag };
   }
+}
+
+/**
+ * Before a publish: LIVE must be known (an UNPUBLISHED DEVELOPMENT alone does not say whether a LIVE
+ * exists), and, when there is one, saved. A never-published function has nothing to lose.
+ */
+function historyStep(seen: Observation, etag: string): Step | undefined {
+  if (seen.live === undefined) return { kind: 'read', stage: 'LIVE' };
+  if (seen.live === null || seen.saved === seen.live.etag) return undefined;
+  return { kind: 'save-history', etag, live: seen.live.etag };
 }
 
 function inSyncAction(seen: Observation, etag: string): 'published' | 'already-published' | 'skipped-in-sync' {

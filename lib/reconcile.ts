@@ -2,10 +2,11 @@
  * The imperative shell around `decide`: performs the reads it asks for, publishes, and handles the
  * 412 races. Both the event path and the sweep reconcile one function through here.
  */
-import type { CloudFrontGateway } from './cloudfront-gateway';
+import type { CloudFrontGateway, DescribedStage } from './cloudfront-gateway';
 import { type Action, decide, type Observation, type Policy } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
 import type { FunctionRef } from './function-ref';
+import type { History, TriggerAudit } from './history';
 import type { PublishGate } from './publish-gate';
 
 export interface Outcome {
@@ -22,6 +23,8 @@ export interface Outcome {
   readonly error?: string;
   /** Why the gate blocked the publish (action `blocked`). */
   readonly blocked?: { readonly reason: string; readonly testCase: string; readonly computeUtilization: number | undefined };
+  /** The history key of the LIVE version this reconcile saved before replacing it. */
+  readonly history?: string;
 }
 
 export interface ReconcileOptions {
@@ -45,6 +48,10 @@ export interface ReconcileOptions {
    * sweep hands in is bound to it already.
    */
   readonly signal?: AbortSignal;
+  /** Where LIVE is saved before a publish replaces it, when the policy says so (lib/history.ts). */
+  readonly history?: History;
+  /** Who made the change that triggered this reconcile (the event path's CloudTrail record). */
+  readonly audit?: TriggerAudit;
 }
 
 export const MAX_PUBLISH_ATTEMPTS = 3;
@@ -54,6 +61,8 @@ export interface ReconcileProgress {
   readonly publishAttempts: number;
   /** The last DEVELOPMENT ETag read, when one was. */
   readonly etag?: string;
+  /** The history key saved, when one was (the write stands even if the publish then failed). */
+  readonly history?: string;
 }
 
 /** A reconcile that failed; always names the function, and says how far it got. */
@@ -85,15 +94,19 @@ export class PublishConflictError extends ReconcileError {
   }
 }
 
+/** The gateway's stage views carry the configuration history saves beside the code. */
+type Seen = Omit<Observation, 'live'> & { readonly live?: DescribedStage | null };
+
 /**
  * Brings one function to its desired state. Resolves with the outcome; rejects (ReconcileError or
  * PublishConflictError, both naming the function) when it could not decide or publish.
  */
 export async function reconcile(fn: FunctionRef, trigger: string, options: ReconcileOptions): Promise<Outcome> {
   const { cloudfront, policy } = options;
-  let seen: Observation = {};
+  let seen: Seen = {};
   let attempts = 0;
   let conflicts = 0;
+  let saved: string | undefined;
   const outcome = (action: Action, etag?: string): Outcome => {
     // A block is explained by the verdict on the version it blocked, the one `seen` still holds.
     const verdict = action === 'blocked' ? seen.tested?.verdict : undefined;
@@ -105,6 +118,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
       ...(etag !== undefined ? { etag } : {}),
       dryRun: policy.dryRun,
       publishAttempts: attempts,
+      ...(saved !== undefined ? { history: saved } : {}),
       ...(verdict && !verdict.passed
         ? { blocked: { reason: verdict.reason, testCase: verdict.testCase, computeUtilization: verdict.computeUtilization } }
         : {}),
@@ -112,7 +126,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
   };
   // Every 412-like answer (publish or test) re-reads tags and both stages before anything else is
   // decided; a verdict stays only while DEVELOPMENT still holds the version it was given for.
-  const reread = async (extra: Partial<Observation>): Promise<Observation> => {
+  const reread = async (extra: Partial<Seen>): Promise<Seen> => {
     if (++conflicts >= MAX_PUBLISH_ATTEMPTS) throw new PublishConflictError(fn.name, progress());
     const [tags, development, live] = await Promise.all([
       cloudfront.readTags(fn.arn),
@@ -120,10 +134,16 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
       cloudfront.describe(fn.name, 'LIVE'),
     ]);
     const tested = seen.tested && development?.etag === seen.tested.etag ? { tested: seen.tested } : {};
-    return { tags, development, live, afterConflict: true, ...tested, ...extra };
+    // A LIVE already saved stays saved: `decide` compares it with the LIVE just read.
+    const kept = seen.saved !== undefined ? { saved: seen.saved } : {};
+    return { tags, development, live, afterConflict: true, ...tested, ...kept, ...extra };
   };
 
-  const progress = (): ReconcileProgress => ({ publishAttempts: attempts, ...(seen.development ? { etag: seen.development.etag } : {}) });
+  const progress = (): ReconcileProgress => ({
+    publishAttempts: attempts,
+    ...(seen.development ? { etag: seen.development.etag } : {}),
+    ...(saved !== undefined ? { history: saved } : {}),
+  });
   try {
     if (options.eagerDevelopment && policy.nameAllowed(fn.name)) {
       const [tags, development, live] = await Promise.all([
@@ -153,6 +173,27 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
           if (result === 'gone') return outcome('gone', step.etag);
           // DEVELOPMENT moved on from the version we meant to test: decide again on the present.
           seen = result === 'precondition-failed' ? await reread({}) : { ...seen, tested: { etag: step.etag, verdict: result } };
+          break;
+        }
+        case 'save-history': {
+          if (!options.history) throw new TypeError('reconcile: the policy asks for history, but no history store was given');
+          // GetFunction answers the code with its own ETag: the key names the version whose code is
+          // saved. LIVE that moved since DescribeFunction (someone published) would pair this code with
+          // another version's config: decide again on the present instead.
+          const code = await cloudfront.getCode(fn.name, 'LIVE');
+          const config = seen.live?.config;
+          if (code === null || code.etag !== step.live || !config) {
+            seen = await reread({});
+            break;
+          }
+          const { actor, eventId } = options.audit ?? {};
+          saved = await options.history.save(fn, code, config, {
+            etag: step.etag,
+            trigger,
+            ...(actor !== undefined ? { actor } : {}),
+            ...(eventId !== undefined ? { eventId } : {}),
+          });
+          seen = { ...seen, saved: step.live };
           break;
         }
         case 'publish': {
@@ -190,6 +231,7 @@ export function failedOutcome(fn: FunctionRef, trigger: string, dryRun: boolean,
     ...(progress.etag !== undefined ? { etag: progress.etag } : {}),
     dryRun,
     publishAttempts: progress.publishAttempts,
+    ...(progress.history !== undefined ? { history: progress.history } : {}),
     error: error instanceof Error ? error.message : String(error),
   };
 }

@@ -16,7 +16,7 @@ export const SERVICE = 'cloudfront-autopublish';
 export const METRICS_NAMESPACE = 'CloudFrontAutoPublish';
 
 /** The metric names the code emits besides one per Action (a dashboard must use exactly these). */
-export const INVOCATION_METRICS = ['ignored-event', 'deferred', 'announce-failed', 'sent-to-failure-queue', 'account-sweep-failed'] as const;
+export const INVOCATION_METRICS = ['ignored-event', 'deferred', 'announce-failed', 'sent-to-failure-queue', 'account-sweep-failed', 'history-written'] as const;
 
 /** The part of INVOCATION_METRICS only organisation mode emits (its dashboard graphs them; single-account's need not). */
 export const ORGANIZATION_METRICS: readonly (typeof INVOCATION_METRICS)[number][] = ['account-sweep-failed'];
@@ -172,12 +172,15 @@ export function createReporter({ logger, metrics, eventBridge, account }: Report
           etag: outcome.etag ?? null,
           dryRun: outcome.dryRun,
           publishAttempts: outcome.publishAttempts,
+          ...(outcome.history !== undefined ? { history: outcome.history } : {}),
           ...whyFields(outcome),
         };
         if (outcome.action === 'failed') logger.error('outcome', line);
         else if (outcome.action === 'blocked') logger.warn('outcome', line);
         else logger.info('outcome', line);
         count(outcome.action, 1);
+        // Whatever the action: a save whose publish then failed is still a version kept.
+        if (outcome.history !== undefined) count('history-written', 1);
       }
       const announcements = outcomes.map((outcome) => announcementFor(outcome, account)).filter((a): a is Announcement => a !== undefined);
       if (!eventBridge || announcements.length === 0) return;

@@ -13,6 +13,7 @@ import { cloudFrontGateway, type CloudFrontGateway, createCloudFrontClient } fro
 import { type Config, isOptedIn, nameGuard, type OrganizationConfig } from './config';
 import type { Policy } from './decide';
 import { createEventBridgeClient, eventBridgeGateway } from './eventbridge-gateway';
+import { type History, historyStore } from './history';
 import type { FailureQueue } from './failure-queue';
 import type { SweepRequest } from './fan-out';
 import { createOrganizationsClient, fixedMembers, type MemberDirectory, organizationMembers } from './organizations-gateway';
@@ -39,6 +40,8 @@ export interface Runtime {
   readonly organization: Organization | undefined;
   /** Where the event path puts failures no retry can mend; undefined: Lambda's retries keep them. */
   readonly failureQueue: FailureQueue | undefined;
+  /** The history bucket (HISTORY_BUCKET), one for every account; undefined: history is off. */
+  readonly history: History | undefined;
   /**
    * A publish gate for one invocation over `cloudfront` (it reads the account's associations at most
    * once); undefined when PUBLISH_GATE=off. Organisation mode: `account` is the member account
@@ -87,6 +90,7 @@ export function policyFor(config: Config): Policy {
     nameAllowed: nameGuard(config),
     dryRun: config.dryRun,
     gate: config.publishGate === 'smoke',
+    history: config.historyBucket !== undefined,
   };
 }
 
@@ -110,8 +114,12 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
   const sqsClient = () => (sqs ??= createSqsClient({ endpoint: config.sqsEndpoint, ...credentials }));
   const failureQueue = clients.failureQueue ?? (config.failureQueueUrl ? sqsFailureQueue(sqsClient(), config.failureQueueUrl) : undefined);
   const observability = clients.observability ?? createObservability();
-  // Only a function that names its own cases needs S3, and only from the listed buckets.
-  const s3 = config.testCasesBuckets.length > 0 ? s3Gateway(clients.s3 ?? createS3Client({ endpoint: config.s3Endpoint, ...credentials })) : undefined;
+  // Only a function that names its own cases needs S3 (only from the listed buckets), or history.
+  const s3 =
+    config.testCasesBuckets.length > 0 || config.historyBucket !== undefined
+      ? s3Gateway(clients.s3 ?? createS3Client({ endpoint: config.s3Endpoint, ...credentials }))
+      : undefined;
+  const history = s3 && config.historyBucket !== undefined ? historyStore(s3, config.historyBucket) : undefined;
   const gateSettings = { maxCompute: config.maxComputeUtilization, testCasesBuckets: config.testCasesBuckets };
   const org = config.organization ? organizationWiring(config.organization, clients, credentials, sqsClient, cloudFrontClientFor) : undefined;
   const organization = org?.organization;
@@ -125,6 +133,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     cloudfrontFor: org ? org.cloudfrontFor : singleGateway(clients, cloudFrontClientFor),
     organization,
     failureQueue,
+    history,
     publishGate: (gateway, overrides, options) =>
       config.publishGate === 'smoke' || options?.force
         ? createPublishGate(gateway, s3, { ...gateSettings, ...(organization ? { organization: true, account: options?.account } : {}) }, overrides)

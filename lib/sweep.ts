@@ -223,6 +223,7 @@ export function withDeadline(inner: CloudFrontGateway, signal: AbortSignal, last
   return {
     readTags: (arn) => guard(inner.readTags(arn, signal)),
     describe: (name, stage) => guard(inner.describe(name, stage, signal)),
+    getCode: (name, stage) => guard(inner.getCode(name, stage, signal)),
     publish: (name, etag) => (signal.aborted ? Promise.reject(signal.reason) : guard(inner.publish(name, etag, lastStop), lastStop)),
     testFunction: (name, etag, stage, event) => guard(inner.testFunction(name, etag, stage, event, signal)),
     listFunctionAssociations: () => guard(inner.listFunctionAssociations(signal)),

@@ -104,10 +104,11 @@ before(
         '--param=eventBusName=my-bus',
         '--param=tagKey=team-publish',
         '--param=testCasesBuckets=edge-tests,more.tests',
+        '--param=history=false',
       ]),
       packageService(scratch, 'eu-west-1', ['--region', 'eu-west-1']),
       packageService(scratch, 'alarm-topic', [`--param=alarmTopicArn=${TOPIC_ARN}`]),
-      packageService(scratch, 'alarm-email', [`--param=alarmEmail=${EMAIL}`]),
+      packageService(scratch, 'alarm-email', [`--param=alarmEmail=${EMAIL}`, '--param=historyRetentionDays=30']),
       packageService(scratch, 'organization', ORG_ARGS),
       packageService(scratch, 'organization-accounts', [...ORG_ARGS, `--param=memberAccounts=${MEMBER_ACCOUNTS}`]),
       ...refused.map(([name, { args }]) => packageService(scratch, name, args)),
@@ -318,6 +319,11 @@ function deployed(t: Packaged, type: string): [string, Json][] {
     .map(([id, r]) => [id, resolveIfs(t, resolveParameters(t, r.Properties ?? {}))]);
 }
 
+/** Buckets (or bucket policies) of the stack itself, not the framework's deployment bucket. */
+function ownBuckets(t: Packaged, type: 'AWS::S3::Bucket' | 'AWS::S3::BucketPolicy'): [string, Json][] {
+  return deployed(t, type).filter(([id]) => !id.startsWith('ServerlessDeploymentBucket'));
+}
+
 /** The outputs a deploy creates, the same way. */
 function deployedOutputs(t: Packaged): Record<string, Json> {
   return Object.fromEntries(
@@ -458,9 +464,9 @@ describe('serverless package (offline, no credentials)', () => {
       [FUNCTION_ARN],
     );
     assert.deepEqual(
-      effectiveStatements(plain).flatMap((s) => s.Action.filter((a) => a.startsWith('s3:'))),
+      effectiveStatements(plain).flatMap((s) => s.Action.filter((a) => a.startsWith('s3:') && a !== 's3:PutObject')),
       [],
-      'no S3 at all without buckets',
+      'no S3 read without buckets (PutObject is history, below)',
     );
     const get = statementsFor(withBus, 's3:GetObject');
     assert.equal(get.length, 1);
@@ -469,7 +475,77 @@ describe('serverless package (offline, no credentials)', () => {
     assert.deepEqual(
       effectiveStatements(withBus).flatMap((s) => s.Action.filter((a) => a.startsWith('s3:'))),
       ['s3:GetObject'],
-      'no other S3 action',
+      'no other S3 action (history=false: no PutObject either)',
+    );
+  });
+
+  test('history: an encrypted, versioned, private, retained bucket; TLS only; saved versions expire after historyRetentionDays (default 400)', () => {
+    const buckets = ownBuckets(plain, 'AWS::S3::Bucket');
+    assert.deepEqual(
+      buckets.map(([id]) => id),
+      ['HistoryBucket'],
+    );
+    const [, bucket] = buckets[0]!;
+    const resource = plain.template.Resources.HistoryBucket as unknown as Record<string, unknown>;
+    assert.equal(resource.DeletionPolicy, 'Retain', 'the only copy of what production ran outlives the stack');
+    assert.equal(resource.UpdateReplacePolicy, 'Retain');
+    assert.deepEqual(bucket.BucketEncryption.ServerSideEncryptionConfiguration, [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }]);
+    assert.deepEqual(bucket.VersioningConfiguration, { Status: 'Enabled' });
+    assert.deepEqual(bucket.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    assert.deepEqual(bucket.OwnershipControls, { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    const [rule, ...others] = bucket.LifecycleConfiguration.Rules;
+    assert.deepEqual(others, []);
+    assert.equal(rule.Status, 'Enabled');
+    assert.equal(rule.ExpirationInDays, '400');
+    assert.deepEqual(rule.NoncurrentVersionExpiration, { NoncurrentDays: '400' }, 'an overwritten or deleted version expires too');
+    const [, shorter] = ownBuckets(alarmEmail, 'AWS::S3::Bucket')[0]!;
+    assert.equal(shorter.LifecycleConfiguration.Rules[0].ExpirationInDays, '30', 'historyRetentionDays overrides it');
+
+    const policies = ownBuckets(plain, 'AWS::S3::BucketPolicy');
+    assert.equal(policies.length, 1);
+    const [, policy] = policies[0]!;
+    assert.deepEqual(policy.Bucket, { Ref: 'HistoryBucket' });
+    assert.deepEqual(policy.PolicyDocument.Statement, [
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [{ 'Fn::GetAtt': ['HistoryBucket', 'Arn'] }, { 'Fn::Sub': '${HistoryBucket.Arn}/*' }],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
+  });
+
+  test('history: the reconciler may only PutObject into the history bucket (no list, read or delete) and GetFunction its functions', () => {
+    const s3 = effectiveStatements(plain).filter((s) => s.Action.some((a) => a.startsWith('s3:')));
+    assert.deepEqual(
+      s3.map((s) => [s.Action, s.Resource]),
+      [[['s3:PutObject'], [{ 'Fn::Sub': '${HistoryBucket.Arn}/*' }]]],
+    );
+    assert.deepEqual(
+      statementsFor(plain, 'cloudfront:GetFunction').flatMap((s) => s.Resource),
+      [FUNCTION_ARN],
+    );
+    assert.deepEqual(statementsFor(plain, 'cloudfront:UpdateFunction'), [], 'rollback is the operator’s: the reconciler can never write DEVELOPMENT');
+  });
+
+  test('history: HISTORY_BUCKET names the bucket, and the bucket is an output; history=false creates neither and sets it empty', () => {
+    for (const id of [EVENT_FN, SWEEP_FN]) {
+      assert.deepEqual(resolveIfs(plain, resolveParameters(plain, fn(plain, id).Environment.Variables)).HISTORY_BUCKET, { Ref: 'HistoryBucket' }, id);
+      assert.equal(resolveIfs(withBus, resolveParameters(withBus, fn(withBus, id).Environment.Variables)).HISTORY_BUCKET, '', id);
+    }
+    assert.deepEqual(deployedOutputs(plain).HistoryBucketName, { Ref: 'HistoryBucket' });
+    assert.equal(deployedOutputs(withBus).HistoryBucketName, undefined);
+    for (const type of ['AWS::S3::Bucket', 'AWS::S3::BucketPolicy'] as const) assert.deepEqual(ownBuckets(withBus, type), [], type);
+    assert.deepEqual(
+      effectiveStatements(withBus).flatMap((s) => s.Action.filter((a) => a === 's3:PutObject')),
+      [],
     );
   });
 

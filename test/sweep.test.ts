@@ -201,6 +201,7 @@ test('the hard stop: calls still in flight near the timeout are abandoned and th
       return new Promise(() => undefined);
     },
     describe: async () => null,
+    getCode: async () => null,
     publish: async () => 'published',
     testFunction: async () => 'gone',
     listFunctionAssociations: async () => new Map(),
@@ -233,6 +234,9 @@ function onePublish(publish: CloudFrontGateway['publish'], tags: Record<string, 
     readTags: async () => tags,
     describe: async (_name, stage) =>
       stage === 'DEVELOPMENT' ? { etag: 'E2', status: 'UNPUBLISHED', arn: 'arn:aws:cloudfront::123456789012:function/f' } : null,
+    getCode: async () => {
+      throw new Error('getCode: this gateway has no LIVE stage');
+    },
     publish,
     testFunction: async () => ({ computeUtilization: '5', errorMessage: '', output: '{"request":{}}', logs: [] }),
     listFunctionAssociations: async () => new Map(),
@@ -312,10 +316,15 @@ test("the gate's S3 read honours the hard stop: a read that never answers leaves
   timeout: 15_000,
 }, async () => {
   const { createPublishGate } = await import('../lib/publish-gate');
+  const unused = {
+    putJson: async () => assert.fail('the gate never writes'),
+    listKeys: async () => assert.fail('the gate never lists'),
+  };
   const hanging: S3Gateway = {
+    ...unused,
     readText: (_b, _k, signal) => new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason))),
   };
-  const never: S3Gateway = { readText: () => new Promise(() => undefined) };
+  const never: S3Gateway = { ...unused, readText: () => new Promise(() => undefined) };
   for (const s3 of [hanging, never]) {
     const deadline = Date.now() + 1_000;
     const started = Date.now();
@@ -337,6 +346,7 @@ test('the hard stop during listing: what was listed is deferred, the listing is 
   const gateway: CloudFrontGateway = {
     readTags: async () => ({}),
     describe: async () => null,
+    getCode: async () => null,
     publish: async () => 'published',
     testFunction: async () => 'gone',
     listFunctionAssociations: async () => new Map(),

@@ -2,6 +2,9 @@
 import { type CloudFrontClient, CreateFunctionCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-cloudfront';
 import { RECONCILER_ACTOR, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/local-stack';
 import { editFunction } from '../../local/console-edit';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../lib/s3-gateway';
+import type { HistoryRecord } from '../../lib/history';
 
 export const OPT_IN = { Key: 'auto-publish', Value: 'true' };
 const source = (version: string) => `function handler(event) { /* ${version} */ return event.request; }`;
@@ -72,4 +75,18 @@ export function recordReconcilerCalls(stack: LocalStack): { operation: string; n
     return true;
   });
   return calls;
+}
+
+/** The history bucket the history tests create in the emulator's S3. */
+export const HISTORY_BUCKET = 'autopublish-history';
+
+export async function savedRecords(stack: LocalStack): Promise<{ key: string; record: HistoryRecord }[]> {
+  const s3 = createS3Client({ endpoint: stack.emulator.endpoint, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } });
+  const out: { key: string; record: HistoryRecord }[] = [];
+  for (const object of stack.emulator.state.objects().filter((o) => o.bucket === HISTORY_BUCKET)) {
+    const got = await s3.send(new GetObjectCommand({ Bucket: HISTORY_BUCKET, Key: object.key }));
+    out.push({ key: object.key, record: JSON.parse((await got.Body?.transformToString()) ?? '') as HistoryRecord });
+  }
+  s3.destroy();
+  return out;
 }

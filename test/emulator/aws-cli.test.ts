@@ -164,4 +164,70 @@ describe('the AWS CLI against the emulator', { skip: hasAws ? false : 'aws CLI n
       }
     });
   });
+  it('s3api put-object and list-objects-v2 (paged by the CLI, keys with ":" as history keys have); a refused write fails the CLI', async () => {
+    await withEmulator({}, async (emulator) => {
+      const dir = await mkdtemp(join(tmpdir(), 'cli-s3put-'));
+      try {
+        emulator.state.createBucket('history-bucket');
+        const file = join(dir, 'record.json');
+        const body = JSON.stringify({ functionName: 'url-rewrite', etag: 'E1' });
+        await writeFile(file, body);
+        const keys = [
+          '123456789012/url-rewrite/2026-01-02T03:04:05.000Z-E1.json',
+          '123456789012/url-rewrite/2026-01-02T03:04:06.000Z-E2.json',
+          '123456789012/other/x.json',
+        ];
+        for (const key of keys) {
+          const put = await awsCli(emulator.endpoint, [
+            's3api',
+            'put-object',
+            '--bucket',
+            'history-bucket',
+            '--key',
+            key,
+            '--body',
+            file,
+            '--content-type',
+            'application/json',
+          ]);
+          assert.ok(put.ok, put.ok ? '' : put.stderr);
+          assert.match((put.out as { ETag: string }).ETag, /^"[0-9a-f]{32}"$/);
+        }
+        const stored = emulator.state.objects().find((o) => o.key === keys[0]);
+        assert.equal(stored?.size, body.length, 'the bytes, not an aws-chunked envelope');
+        assert.equal(stored?.contentType, 'application/json');
+
+        const listed = await awsCli(emulator.endpoint, [
+          's3api',
+          'list-objects-v2',
+          '--bucket',
+          'history-bucket',
+          '--prefix',
+          '123456789012/url-rewrite/',
+          '--page-size',
+          '1',
+        ]);
+        assert.ok(listed.ok, listed.ok ? '' : listed.stderr);
+        assert.deepEqual(
+          (listed.out as { Contents: { Key: string; Size: number }[] }).Contents.map((c) => [c.Key, c.Size]),
+          [
+            [keys[0], body.length],
+            [keys[1], body.length],
+          ],
+          'both pages, keys decoded as the CLI asked (encoding-type=url)',
+        );
+
+        emulator.controls.refuseS3Writes('AccessDenied');
+        const refused = await awsCli(emulator.endpoint, ['s3api', 'put-object', '--bucket', 'history-bucket', '--key', 'k', '--body', file]);
+        assert.ok(!refused.ok);
+        assert.match(refused.stderr, /\(AccessDenied\) when calling the PutObject operation/);
+        const noBucket = await awsCli(emulator.endpoint, ['s3api', 'list-objects-v2', '--bucket', 'no-such-bucket']);
+        assert.ok(!noBucket.ok);
+        assert.match(noBucket.stderr, /\(NoSuchBucket\) when calling the ListObjectsV2 operation/);
+        emulator.controls.refuseS3Writes(undefined);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
 });

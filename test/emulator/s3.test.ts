@@ -3,7 +3,15 @@
 // routes, and what does not apply to it (CloudFront's rate limit, CloudTrail).
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { startEmulator, type Emulator } from '../../emulator';
 import { errorOf } from './helpers';
 
@@ -106,8 +114,46 @@ describe('S3 GetObject through @aws-sdk/client-s3', () => {
     assert.equal(missing.$metadata?.httpStatusCode, 404);
   });
 
+  it('PutObject into an existing bucket, read back; ListObjectsV2 by prefix, paged; a refused write and a missing bucket fail', async () => {
+    emulator.state.createBucket('bucket-1');
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: 'bucket-1', Key: 'a/2026-01-02T03:04:05.000Z-E1.json', Body: '{"x":1}', ContentType: 'application/json' }),
+    );
+    assert.match(put.ETag ?? '', /^"[0-9a-f]{32}"$/);
+    await s3.send(new PutObjectCommand({ Bucket: 'bucket-1', Key: 'a/2', Body: 'two' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'bucket-1', Key: 'b/3', Body: 'three' }));
+    const got = await get('bucket-1', 'a/2026-01-02T03:04:05.000Z-E1.json');
+    assert.equal(await got.Body?.transformToString(), '{"x":1}', 'the bytes, whatever checksum or encoding the SDK chose');
+    assert.equal(got.ContentType, 'application/json');
+
+    const first = await s3.send(new ListObjectsV2Command({ Bucket: 'bucket-1', Prefix: 'a/', MaxKeys: 1 }));
+    assert.deepEqual(
+      first.Contents?.map((c) => c.Key),
+      ['a/2'],
+      'UTF-8 binary order: "a/2" sorts before "a/2026…", its extension',
+    );
+    assert.equal(first.IsTruncated, true);
+    const second = await s3.send(new ListObjectsV2Command({ Bucket: 'bucket-1', Prefix: 'a/', MaxKeys: 1, ContinuationToken: first.NextContinuationToken }));
+    assert.deepEqual(
+      second.Contents?.map((c) => [c.Key, c.Size]),
+      [['a/2026-01-02T03:04:05.000Z-E1.json', 7]],
+    );
+    assert.equal(second.IsTruncated, false);
+
+    emulator.controls.refuseS3Writes('ServiceUnavailable');
+    const refused = await errorOf(() => s3.send(new PutObjectCommand({ Bucket: 'bucket-1', Key: 'k', Body: 'x' })));
+    assert.equal(refused.name, 'ServiceUnavailable');
+    assert.equal(refused.$metadata?.httpStatusCode, 503);
+    assert.equal(await (await get('bucket-1', 'a/2')).Body?.transformToString(), 'two', 'reads go on');
+    emulator.controls.refuseS3Writes(undefined);
+    const noBucket = await errorOf(() => s3.send(new PutObjectCommand({ Bucket: 'bucket-2', Key: 'k', Body: 'x' })));
+    assert.equal(noBucket.name, 'NoSuchBucket');
+    assert.equal(emulator.controls.calls().PutObject, 5);
+    assert.equal(emulator.controls.calls().ListObjectsV2, 2);
+  });
+
   it('other S3 operations → NotImplemented 501', async () => {
-    const error = await errorOf(() => s3.send(new PutObjectCommand({ Bucket: 'bucket-1', Key: 'k', Body: 'x' })));
+    const error = await errorOf(() => s3.send(new DeleteObjectCommand({ Bucket: 'bucket-1', Key: 'k' })));
     assert.equal(error.name, 'NotImplemented');
     assert.equal(error.$metadata?.httpStatusCode, 501);
   });

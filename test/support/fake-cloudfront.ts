@@ -6,6 +6,7 @@
 import {
   CloudFrontClient,
   DescribeFunctionCommand,
+  GetFunctionCommand,
   ListFunctionsCommand,
   ListTagsForResourceCommand,
   NoSuchFunctionExists,
@@ -18,6 +19,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 
 export const ACCOUNT = '123456789012';
+/** The code the fake holds for a version: it names the version's ETag. */
+export const codeOf = (etag: string) => new TextEncoder().encode(`function handler(event) { return event.request; } // ${etag}`);
 export const arnOf = (name: string) => `arn:aws:cloudfront::${ACCOUNT}:function/${name}`;
 
 export interface FakeFunction {
@@ -41,7 +44,7 @@ export interface FakeFunction {
   associations?: ('viewer-request' | 'viewer-response')[];
 }
 
-export type Op = 'DescribeFunction' | 'ListFunctions' | 'ListTagsForResource' | 'PublishFunction' | 'TestFunction' | 'ListDistributions';
+export type Op = 'DescribeFunction' | 'GetFunction' | 'ListFunctions' | 'ListTagsForResource' | 'PublishFunction' | 'TestFunction' | 'ListDistributions';
 
 export interface Call {
   op: Op;
@@ -89,6 +92,15 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
       return { ETag: f.liveEtag, FunctionSummary: summary(input.Name, f, 'LIVE') };
     }
     return { ETag: f.devEtag, FunctionSummary: summary(input.Name, f, 'DEVELOPMENT') };
+  });
+  // A version's code names its ETag, so a test can tell which version's code was read.
+  mock.on(GetFunctionCommand).callsFake(async (input) => {
+    await record('GetFunction', input);
+    const f = functions.get(input.Name);
+    if (!f) throw missing(input.Name);
+    const etag = input.Stage === 'LIVE' ? f.liveEtag : f.devEtag;
+    if (etag === undefined) throw missing(input.Name);
+    return { ETag: etag, ContentType: 'application/octet-stream', FunctionCode: codeOf(etag) };
   });
   mock.on(PublishFunctionCommand).callsFake(async (input) => {
     await record('PublishFunction', input);

@@ -5,6 +5,7 @@
  */
 export const RECONCILER_CLOUDFRONT_ACTIONS = [
   'cloudfront:DescribeFunction',
+  'cloudfront:GetFunction',
   'cloudfront:ListDistributions',
   'cloudfront:ListFunctions',
   'cloudfront:ListTagsForResource',
