@@ -77,6 +77,14 @@ const REFUSED_ALARM_PARAMS = {
   },
   'alarm-two-emails': { args: ['--param=alarmEmail=a@example.com,b@example.com'], message: /alarmEmail .* is not one email address/ },
 } as const;
+/**
+ * eventBusName / testCasesBuckets values packaging must refuse (each reaches an IAM resource ARN: "*"
+ * would grant every bus or bucket), and what its message must say.
+ */
+const REFUSED_SWITCHING_PARAMS = {
+  'bus-wildcard': { args: ['--param=eventBusName=*'], message: /eventBusName "\*" is not an event bus name/ },
+  'buckets-spaced': { args: ['--param=testCasesBuckets=edge-tests, more.tests'], message: /testCasesBuckets "edge-tests, more.tests" is not a comma-separated list of S3 bucket names/ },
+} as const;
 
 const ORGANIZATION_ID = 'o-abc123def4';
 const ORG_ARGS = ['--param=organizationMode=true', `--param=organizationId=${ORGANIZATION_ID}`];
@@ -94,7 +102,7 @@ const REFUSED_ORGANIZATION_PARAMS = {
 
 before(
   async () => {
-    const refused = Object.entries(REFUSED_ALARM_PARAMS);
+    const refused = Object.entries({ ...REFUSED_ALARM_PARAMS, ...REFUSED_SWITCHING_PARAMS });
     const refusedOrg = Object.entries(REFUSED_ORGANIZATION_PARAMS);
     const [a, b, c, d, e, g, h, ...f] = await Promise.all([
       packageService(scratch, 'default'),
@@ -694,6 +702,33 @@ describe('serverless package (offline, no credentials)', () => {
       assert.deepEqual(p.OKActions, [topic], id);
     }
     assert.deepEqual(deployedOutputs(alarmEmail).AlarmTopicArn, topic);
+  });
+
+  test('eventBusName and testCasesBuckets: "*" or "a, b" fail packaging, saying why, and CloudFormation refuses them too', () => {
+    for (const [name, { message }] of Object.entries(REFUSED_SWITCHING_PARAMS)) {
+      const run = refusedAlarmParams[name]!;
+      assert.notEqual(run.code, 0, `${name} must fail, got:\n${run.output}`);
+      assert.match(run.output, message, name);
+    }
+    // Given to CloudFormation directly (a console deploy, a changed parameter), the same values fail at
+    // deploy, before IAM ever sees arn:aws:s3:::*/* or event-bus/*.
+    const allowed = (parameter: string) => {
+      const pattern = (plain.template.Parameters?.[parameter] as { AllowedPattern?: string } | undefined)?.AllowedPattern;
+      assert.equal(typeof pattern, 'string', `${parameter} has no AllowedPattern`);
+      return (value: string) => new RegExp(pattern!).test(value);
+    };
+    const bus = allowed('EventBusName');
+    for (const good of ['', 'my-bus', 'platform.events_2', 'default']) assert.ok(bus(good), `EventBusName ${JSON.stringify(good)} refused`);
+    for (const bad of ['*', 'my-*', 'a, b', 'a,b', ' my-bus', 'arn:aws:events:us-east-1:123456789012:event-bus/my-bus', 'x'.repeat(257)]) {
+      assert.ok(!bus(bad), `EventBusName ${JSON.stringify(bad)} allowed`);
+    }
+    const buckets = allowed('TestCasesBuckets');
+    for (const good of ['', 'edge-tests', 'edge-tests,more.tests', 'a1b']) assert.ok(buckets(good), `TestCasesBuckets ${JSON.stringify(good)} refused`);
+    for (const bad of ['*', 'edge-*', 'edge-tests, more.tests', 'edge-tests,', ',edge-tests', 'a,,b', 'Edge-Tests', 'ab', '-edge', 'edge/tests']) {
+      assert.ok(!buckets(bad), `TestCasesBuckets ${JSON.stringify(bad)} allowed`);
+    }
+    // Each deploy's own values pass its patterns.
+    assert.ok(bus(parameterValue(withBus, 'EventBusName')) && buckets(parameterValue(withBus, 'TestCasesBuckets')));
   });
 
   test('alarms: both params at once, a topic outside us-east-1 or two addresses fail packaging, saying why', () => {
