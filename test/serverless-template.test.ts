@@ -83,7 +83,10 @@ const REFUSED_ALARM_PARAMS = {
  */
 const REFUSED_SWITCHING_PARAMS = {
   'bus-wildcard': { args: ['--param=eventBusName=*'], message: /eventBusName "\*" is not an event bus name/ },
-  'buckets-spaced': { args: ['--param=testCasesBuckets=edge-tests, more.tests'], message: /testCasesBuckets "edge-tests, more.tests" is not a comma-separated list of S3 bucket names/ },
+  'buckets-spaced': {
+    args: ['--param=testCasesBuckets=edge-tests, more.tests'],
+    message: /testCasesBuckets "edge-tests, more.tests" is not a comma-separated list of S3 bucket names/,
+  },
 } as const;
 
 const ORGANIZATION_ID = 'o-abc123def4';
