@@ -61,7 +61,7 @@ export interface AccountOutcome extends Outcome {
 
 export interface OrganizationSweep {
   readonly fanOut: FanOutSummary;
-  /** Accounts whose message ended in the dead-letter queue. */
+  /** Accounts whose message ended in the dead-letter queue (the body itself when it names none). */
   readonly deadLetters: readonly string[];
   /** Each account the worker swept, with its summary. */
   readonly swept: ReadonlyMap<string, SweepSummary>;
@@ -130,6 +130,7 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
       observability: createObservability({ quiet: true }),
       failureQueue: { send: async (record) => void failureQueue.push(record) },
       sweepQueue: queue,
+      sweepDeadLetters: queue.deadLetterQueue,
       ...options.clients,
     });
     const onFunctionChange = makeOnFunctionChange(runtime);
@@ -194,7 +195,14 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
       const deadBefore = queue.deadLetters.length;
       swept.clear();
       await queue.drain((batch) => worker(batch, lambdaContext('sweepAccount', CENTRAL_ACCOUNT, 600_000)), { concurrency: workerConcurrency });
-      const accountOf = (m: QueuedMessage) => (JSON.parse(m.body) as SweepRequest).account;
+      const accountOf = (m: QueuedMessage) => {
+        try {
+          const { account } = JSON.parse(m.body) as { account?: unknown };
+          return typeof account === 'string' ? account : m.body;
+        } catch {
+          return m.body;
+        }
+      };
       return { fanOut: summary, deadLetters: queue.deadLetters.slice(deadBefore).map(accountOf), swept: new Map(swept) };
     },
     settle,

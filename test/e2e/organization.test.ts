@@ -114,6 +114,32 @@ test('a member without the member stack fails only its own sweep message, which 
     assert.ok(denied.every((c) => c.roleArn === `arn:aws:iam::${memberAccount(2)}:role/${DEFAULTS.memberRoleName}`));
   }));
 
+test('a sweep message that can never succeed, unreadable or for an account outside the member list, is dead-lettered on its first receive', () =>
+  withOrganization({ accounts: 2, outsiders: 1 }, async (stack) => {
+    const [outside] = stack.outsiders as [string];
+    for (const account of [...stack.members, outside]) {
+      stack.emulator.account(account).state.seed({ name: 'edge', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
+    }
+    // On the queue beside the fan-out's own messages, as a stray or forged sender would put them.
+    stack.queue.send('{"account": 42}');
+    stack.queue.send(JSON.stringify({ account: outside, full: false }));
+    const sweep = await stack.sweep();
+    assert.deepEqual(sweep.deadLetters, ['{"account": 42}', outside]);
+    // Sent by the worker on the first receive (a reason; the redrive policy would give none, and only
+    // after three receives an hour apart).
+    assert.deepEqual(
+      stack.queue.deadLetters.map((m) => [m.body, m.reason]),
+      [
+        ['{"account": 42}', 'sweep message names no 12-digit account (account: 42)'],
+        [JSON.stringify({ account: outside, full: false }), `account ${outside} is not in the member list`],
+      ],
+    );
+    assert.equal(stack.queue.depth, 0, 'nothing returns to the sweep queue');
+    assert.deepEqual(assumedInto(stack).sort(), [...stack.members].sort(), 'never a role outside the list');
+    assert.deepEqual(published(stack, outside), []);
+    for (const account of stack.members) assert.deepEqual(published(stack, account), ['edge'], account);
+  }));
+
 test('STS is called once per account per credential lifetime, however many events', (t) => {
   // One clock for the emulator (which issues and expires the keys), the SDK (which asks its credential
   // provider again near expiry) and our cache: Date itself, moved by the test.
