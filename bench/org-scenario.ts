@@ -28,7 +28,7 @@ import { createObservability } from '../lib/report';
 import { createRuntime } from '../lib/runtime';
 import { type Emulator, type FunctionSnapshot, SeededRandom, startEmulator } from '../emulator/index';
 import { lambdaContext } from '../local/lambda-context';
-import { CENTRAL_ACCOUNT, memberAccount, RECONCILER_ROLE_ARN } from '../local/organization-stack';
+import { CENTRAL_ACCOUNT, memberAccount, SWEEP_WORKER_ROLE_ARN } from '../local/organization-stack';
 import { LocalQueue } from '../local/queue';
 import { bundle, FUNCTION_CODE, LATENCY_MS, pick, RATE, scratchDir, SEED, type Settings, sleep } from './common';
 import type { FromWorker, OrgWorkerJob, ToWorker } from './org-child';
@@ -255,11 +255,11 @@ export async function runOrgScenario(options: {
   try {
     // The management account is listed too (see above): it is account 1 of `count`.
     const accounts = [CENTRAL_ACCOUNT, ...Array.from({ length: count - 1 }, (_, i) => memberAccount(i + 1))];
-    emulator.iam.setPrincipal(RECONCILER_KEY, RECONCILER_ROLE_ARN);
+    emulator.iam.setPrincipal(RECONCILER_KEY, SWEEP_WORKER_ROLE_ARN);
     const etags = new Map<string, string[]>();
     for (const account of accounts) {
       if (account !== CENTRAL_ACCOUNT) emulator.addAccount(account, { name: `account ${account}` });
-      emulator.iam.createRole({ account, roleName: DEFAULTS.memberRoleName, trustedPrincipalArns: [RECONCILER_ROLE_ARN] });
+      emulator.iam.createRole({ account, roleName: DEFAULTS.memberRoleName, trustedPrincipalArns: [SWEEP_WORKER_ROLE_ARN] });
       const { state } = emulator.account(account);
       etags.set(
         account,

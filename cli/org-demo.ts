@@ -71,7 +71,7 @@ export async function runOrganizationDemo({ accounts, io }: { accounts: number; 
     );
     io.out(
       `\nPublishes by the reconciler per account: ${perAccount.join('; ')}. AssumeRole calls: ${assumed.length} ` +
-        `(one per member account: ${new Set(assumed.map((c) => c.roleArn)).size} roles). ` +
+        `(one per member account for each central role that enters it, the event handler's and the worker's: ${new Set(assumed.map((c) => c.roleArn)).size} member roles). ` +
         `${outsider}: ${publishesIn(stack, outsider)} publishes, ${assumed.filter((c) => c.roleArn.includes(`::${outsider}:`)).length} AssumeRole. ` +
         `Opted-in functions not live in member accounts: ${stale.length}. (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );

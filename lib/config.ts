@@ -47,6 +47,11 @@ export interface OrganizationConfig {
   readonly memberAccounts: readonly string[];
   /** Where the scheduled sweep puts one message per member account (the drift sweep needs it). */
   readonly sweepQueueUrl: string | undefined;
+  /**
+   * The sweep queue's dead-letter queue: the worker puts a message that can never succeed there at
+   * once. Unset: the queue's redrive policy takes it there after maxReceiveCount receives.
+   */
+  readonly sweepDeadLetterQueueUrl: string | undefined;
   readonly stsEndpoint: string | undefined;
   readonly organizationsEndpoint: string | undefined;
 }
@@ -161,6 +166,7 @@ function organizationConfig(env: Env): OrganizationConfig {
     memberRoleName,
     memberAccounts,
     sweepQueueUrl: url(env, 'SWEEP_QUEUE_URL'),
+    sweepDeadLetterQueueUrl: url(env, 'SWEEP_DEAD_LETTER_QUEUE_URL'),
     stsEndpoint: url(env, 'STS_ENDPOINT'),
     organizationsEndpoint: url(env, 'ORGANIZATIONS_ENDPOINT'),
   };

@@ -20,7 +20,7 @@ import { createOrganizationsClient, fixedMembers, type MemberDirectory, organiza
 import { createPublishGate, type GateOverrides, type PublishGate } from './publish-gate';
 import { createObservability, createReporter, type Observability, type Reporter } from './report';
 import { createS3Client, s3Gateway } from './s3-gateway';
-import { createSqsClient, type MessageQueue, sqsFailureQueue, sqsMessageQueue } from './sqs-gateway';
+import { createSqsClient, type DeadLetterQueue, type MessageQueue, sqsDeadLetterQueue, sqsFailureQueue, sqsMessageQueue } from './sqs-gateway';
 import { createStsClient, memberCredentials } from './sts-gateway';
 
 export interface Runtime {
@@ -54,6 +54,8 @@ export interface Organization {
   readonly members: MemberDirectory;
   /** Where the scheduled sweep sends one message per account; undefined without SWEEP_QUEUE_URL. */
   readonly sweepQueue: MessageQueue<SweepRequest> | undefined;
+  /** Where the worker puts a sweep message that can never succeed; undefined without SWEEP_DEAD_LETTER_QUEUE_URL. */
+  readonly sweepDeadLetters: DeadLetterQueue | undefined;
 }
 
 /** What a caller may bring instead of what the runtime would build from the settings. */
@@ -66,6 +68,8 @@ export interface RuntimeClients {
   readonly failureQueue?: FailureQueue;
   /** Organisation mode: a sweep queue other than SQS (the local stack's in-memory queue). */
   readonly sweepQueue?: MessageQueue<SweepRequest>;
+  /** Organisation mode: a sweep dead-letter queue other than SQS (the local stack's). */
+  readonly sweepDeadLetters?: DeadLetterQueue;
   /** Credentials for the clients the runtime builds; default: the SDK's credential chain. */
   readonly credentials?: CloudFrontClientConfig['credentials'];
   /** A named profile of the shared config files (the CLI's --profile). */
@@ -162,7 +166,8 @@ function organizationWiring(
       : organizationMembers(clients.organizations ?? createOrganizationsClient({ endpoint: org.organizationsEndpoint, ...credentials }));
   const sweepQueue =
     clients.sweepQueue ?? (org.sweepQueueUrl ? sqsMessageQueue<SweepRequest>(sqsClient(), org.sweepQueueUrl, (request) => request.account) : undefined);
-  return { organization: { members, sweepQueue }, cloudfrontFor: memberGateways(org, members, clients, credentials, clientFor) };
+  const sweepDeadLetters = clients.sweepDeadLetters ?? (org.sweepDeadLetterQueueUrl ? sqsDeadLetterQueue(sqsClient(), org.sweepDeadLetterQueueUrl) : undefined);
+  return { organization: { members, sweepQueue, sweepDeadLetters }, cloudfrontFor: memberGateways(org, members, clients, credentials, clientFor) };
 }
 
 /** One gateway per member account, each with its own client (its own pacing) and assumed-role credentials. */

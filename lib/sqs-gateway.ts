@@ -1,7 +1,7 @@
 /**
  * The one module that talks to SQS: the failure queue (an event no retry can mend, at once) and,
  * in organisation mode, the sweep queue (one message per member account, which the sweep worker
- * consumes).
+ * consumes) and its dead-letter queue (a sweep message that can never succeed, at once).
  */
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type AwsClientOptions, awsClientConfig } from './aws-client';
@@ -65,6 +65,32 @@ export function sqsMessageQueue<T>(client: SQSClient, queueUrl: string, idOf: (m
       if (unsent.length > 0) {
         throw new QueueSendError(`SQS refused ${unsent.length} of ${messages.length} messages twice: ${unsent.map(idOf).join(', ')}`);
       }
+    },
+  };
+}
+
+/** A queue that keeps messages nobody will retry, each as it came, with why. */
+export interface DeadLetterQueue {
+  send(body: string, reason: string): Promise<void>;
+}
+
+/** SQS caps a message attribute at the message's size; the reason is one line of ours, kept short. */
+const MAX_REASON_CHARS = 512;
+
+/**
+ * The body goes as it came, so the console's "start DLQ redrive" can move it back to the sweep queue
+ * once whatever was wrong is mended; the reason travels as the `reason` message attribute.
+ */
+export function sqsDeadLetterQueue(client: SQSClient, queueUrl: string): DeadLetterQueue {
+  return {
+    async send(body, reason) {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: body,
+          MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, MAX_REASON_CHARS) } },
+        }),
+      );
     },
   };
 }

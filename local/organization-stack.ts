@@ -27,9 +27,14 @@ import type { LocalCredentials } from './local-stack';
 
 /** The management account, where the central stack runs. */
 export const CENTRAL_ACCOUNT = '100000000000';
-/** The central reconciler's role, which every member role trusts (the member template's ReconcilerRoleArn). */
-export const RECONCILER_ROLE_ARN = `arn:aws:iam::${CENTRAL_ACCOUNT}:role/cloudfront-autopublish-reconciler`;
-const RECONCILER_KEY = 'AKIDCFAUTOPUBLISHCENTRAL';
+/** The event handler's role, one of the two every member role trusts (the member template's EventHandlerRoleArn). */
+export const EVENT_HANDLER_ROLE_ARN = `arn:aws:iam::${CENTRAL_ACCOUNT}:role/cloudfront-autopublish-event-handler`;
+/** The sweep worker's role, the other one (the member template's SweepWorkerRoleArn). */
+export const SWEEP_WORKER_ROLE_ARN = `arn:aws:iam::${CENTRAL_ACCOUNT}:role/cloudfront-autopublish-sweep-worker`;
+/** The roles a member role trusts, as member/template.yml writes its trust. */
+export const MEMBER_TRUSTED_ROLE_ARNS = [EVENT_HANDLER_ROLE_ARN, SWEEP_WORKER_ROLE_ARN] as const;
+const EVENT_HANDLER_KEY = 'AKIDCFAUTOPUBLISHEVENTS';
+const SWEEP_WORKER_KEY = 'AKIDCFAUTOPUBLISHWORKER';
 
 /** Member account n (1-based): 200000000001, 200000000002, … */
 export const memberAccount = (n: number) => String(200_000_000_000 + n);
@@ -61,7 +66,7 @@ export interface AccountOutcome extends Outcome {
 
 export interface OrganizationSweep {
   readonly fanOut: FanOutSummary;
-  /** Accounts whose message ended in the dead-letter queue. */
+  /** Accounts whose message ended in the dead-letter queue (the body itself when it names none). */
   readonly deadLetters: readonly string[];
   /** Each account the worker swept, with its summary. */
   readonly swept: ReadonlyMap<string, SweepSummary>;
@@ -75,7 +80,10 @@ export interface OrganizationStack {
   readonly centralBus: LocalBus;
   /** The default bus of each member account that has the member stack. */
   readonly memberBuses: ReadonlyMap<string, LocalBus>;
+  /** The sweep's runtime (the fan-out's and the worker's), as the worker's role. */
   readonly runtime: Runtime;
+  /** The event handler's runtime, as its own role (serverless.yml: one role per function). */
+  readonly eventRuntime: Runtime;
   readonly queue: LocalQueue<SweepRequest>;
   readonly outcomes: AccountOutcome[];
   readonly failureQueue: FailureRecord[];
@@ -100,22 +108,24 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
   const workerConcurrency = options.workerConcurrency ?? 10;
   const withoutStack = new Set(options.withoutMemberStack ?? []);
   let runtime: Runtime;
+  let eventRuntime: Runtime;
   let fanOut: ReturnType<typeof makeSweepFanOut>;
   let worker: ReturnType<typeof makeSweepAccount>;
   const swept = new Map<string, SweepSummary>();
   try {
     for (const account of [...members, ...outsiders]) emulator.addAccount(account, { name: `account ${account}` });
-    emulator.iam.setPrincipal(RECONCILER_KEY, RECONCILER_ROLE_ARN);
+    emulator.iam.setPrincipal(EVENT_HANDLER_KEY, EVENT_HANDLER_ROLE_ARN);
+    emulator.iam.setPrincipal(SWEEP_WORKER_KEY, SWEEP_WORKER_ROLE_ARN);
     const memberRule = readMemberRule();
     for (const account of members) {
       if (withoutStack.has(account)) continue;
-      emulator.iam.createRole({ account, roleName: DEFAULTS.memberRoleName, trustedPrincipalArns: [RECONCILER_ROLE_ARN] });
+      emulator.iam.createRole({ account, roleName: DEFAULTS.memberRoleName, trustedPrincipalArns: [...MEMBER_TRUSTED_ROLE_ARNS] });
       // The member's rule: matching events go on to the central bus, keeping their `account`.
       const bus = new LocalBus();
       bus.addRule({ name: memberRule.name, pattern: memberRule.pattern, target: async (event) => void centralBus.put(event) });
       memberBuses.set(account, bus);
     }
-    const credentials: LocalCredentials = { accessKeyId: RECONCILER_KEY, secretAccessKey: 'local' };
+    const as = (accessKeyId: string): LocalCredentials => ({ accessKeyId, secretAccessKey: 'local' });
     const config = loadConfig({
       ...options.settings,
       ORGANIZATION_MODE: 'true',
@@ -125,14 +135,16 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
       ORGANIZATIONS_ENDPOINT: emulator.endpoint,
       S3_ENDPOINT: emulator.endpoint,
     });
-    runtime = createRuntime(config, {
-      credentials,
+    const clients: RuntimeClients = {
       observability: createObservability({ quiet: true }),
       failureQueue: { send: async (record) => void failureQueue.push(record) },
       sweepQueue: queue,
+      sweepDeadLetters: queue.deadLetterQueue,
       ...options.clients,
-    });
-    const onFunctionChange = makeOnFunctionChange(runtime);
+    };
+    runtime = createRuntime(config, { credentials: as(SWEEP_WORKER_KEY), ...clients });
+    eventRuntime = createRuntime(config, { credentials: as(EVENT_HANDLER_KEY), ...clients });
+    const onFunctionChange = makeOnFunctionChange(eventRuntime);
     fanOut = makeSweepFanOut(runtime);
     worker = makeSweepAccount(runtime, {
       onAccountSwept: (account, summary) => {
@@ -180,6 +192,7 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
     centralBus,
     memberBuses,
     runtime,
+    eventRuntime,
     queue,
     outcomes,
     failureQueue,
@@ -194,7 +207,14 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
       const deadBefore = queue.deadLetters.length;
       swept.clear();
       await queue.drain((batch) => worker(batch, lambdaContext('sweepAccount', CENTRAL_ACCOUNT, 600_000)), { concurrency: workerConcurrency });
-      const accountOf = (m: QueuedMessage) => (JSON.parse(m.body) as SweepRequest).account;
+      const accountOf = (m: QueuedMessage) => {
+        try {
+          const { account } = JSON.parse(m.body) as { account?: unknown };
+          return typeof account === 'string' ? account : m.body;
+        } catch {
+          return m.body;
+        }
+      };
       return { fanOut: summary, deadLetters: queue.deadLetters.slice(deadBefore).map(accountOf), swept: new Map(swept) };
     },
     settle,

@@ -4,16 +4,19 @@
  * `concurrency` invocations at once with batches of up to `batchSize`, as an SQS event source with a
  * maximum concurrency does. A message the worker reports in `batchItemFailures` comes back (its
  * visibility timeout passes at once here), and after `maxReceiveCount` receives it goes to the
- * dead-letter list, as the queue's redrive policy does.
+ * dead-letter list, as the queue's redrive policy does. `deadLetterQueue` is that list as the worker
+ * sends to it itself (SendMessage to the dead-letter queue).
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { MessageQueue } from '../lib/sqs-gateway';
+import type { DeadLetterQueue, MessageQueue } from '../lib/sqs-gateway';
 
 export interface QueuedMessage {
   readonly messageId: string;
   readonly body: string;
   /** How many times a worker has received it. */
   receiveCount: number;
+  /** Dead letters the worker sent: why (the redrive policy gives no reason). */
+  readonly reason?: string;
 }
 
 export interface LocalQueueOptions {
@@ -41,8 +44,18 @@ export class LocalQueue<T> implements MessageQueue<T> {
   }
 
   async sendAll(messages: readonly T[]): Promise<void> {
-    for (const message of messages) this.waiting.push({ messageId: `msg-${++this.sent}`, body: JSON.stringify(message), receiveCount: 0 });
+    for (const message of messages) this.send(JSON.stringify(message));
   }
+
+  /** A message as any body, well-formed or not (a sender other than the fan-out). */
+  send(body: string): void {
+    this.waiting.push({ messageId: `msg-${++this.sent}`, body, receiveCount: 0 });
+  }
+
+  /** The dead-letter list as a queue the worker sends to: a new message, never received. */
+  readonly deadLetterQueue: DeadLetterQueue = {
+    send: async (body, reason) => void this.deadLetters.push({ messageId: `dead-${this.deadLetters.length + 1}`, body, receiveCount: 0, reason }),
+  };
 
   /** Messages waiting to be received. */
   get depth(): number {

@@ -85,20 +85,23 @@ describe('member/template.yml', () => {
       .filter(([, p]) => p.Default === undefined)
       .map(([name]) => name)
       .sort();
-    assert.deepEqual(required, ['CentralAccountId', 'CentralEventBusArn', 'ReconcilerRoleArn']);
+    assert.deepEqual(required, ['CentralAccountId', 'CentralEventBusArn', 'EventHandlerRoleArn', 'SweepWorkerRoleArn']);
     assert.equal(template.Parameters.MemberRoleName.Default, 'cloudfront-autopublish-member');
-    // The only fixed names: the member role's (assumed by name) and the rule's, made from it.
-    assert.equal(forwarding.RoleName, undefined, 'the forwarding role has a generated name');
+    // The only fixed names: the member role's (assumed by name), and the rule's and the forwarding
+    // role's, made from it (the central bus admits only a role of that name).
     assert.deepEqual(member.RoleName, { Ref: 'MemberRoleName' });
     assert.equal(sub(rule.Name, { MemberRoleName: 'x' }), 'x-forward');
+    assert.equal(sub(forwarding.RoleName, { MemberRoleName: 'x' }), 'x-forward');
   });
 
   test('the parameters refuse what is not an account, a role ARN, a us-east-1 bus ARN or a role name fit for the rule name', () => {
     assert.ok(allowed('CentralAccountId', '111122223333'));
     assert.ok(!allowed('CentralAccountId', '11112222333'));
-    assert.ok(allowed('ReconcilerRoleArn', 'arn:aws:iam::111122223333:role/cloudfront-autopublish-dev-ReconcilerRole-AbC123'));
-    assert.ok(!allowed('ReconcilerRoleArn', 'arn:aws:iam::111122223333:user/admin'));
-    assert.ok(!allowed('ReconcilerRoleArn', 'arn:aws:iam::111122223333:root'));
+    for (const parameter of ['EventHandlerRoleArn', 'SweepWorkerRoleArn']) {
+      assert.ok(allowed(parameter, 'arn:aws:iam::111122223333:role/cloudfront-autopublish-dev-SweepWorkerRole-AbC123'), parameter);
+      assert.ok(!allowed(parameter, 'arn:aws:iam::111122223333:user/admin'), parameter);
+      assert.ok(!allowed(parameter, 'arn:aws:iam::111122223333:root'), parameter);
+    }
     assert.ok(allowed('CentralEventBusArn', 'arn:aws:events:us-east-1:111122223333:event-bus/cloudfront-autopublish-dev'));
     assert.ok(!allowed('CentralEventBusArn', 'arn:aws:events:eu-west-1:111122223333:event-bus/cloudfront-autopublish-dev'));
     assert.ok(allowed('MemberRoleName', 'cloudfront-autopublish-member'));
@@ -147,7 +150,7 @@ describe('member/template.yml', () => {
     assert.deepEqual(permissions(forwarding), [{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: [{ Ref: 'CentralEventBusArn' }] }]);
   });
 
-  test('the member role: the central account may assume it only as the reconciler role, for an hour at most', () => {
+  test("the member role: the central account may assume it only as the event handler's or the worker's role, for an hour at most", () => {
     assert.equal(member.MaxSessionDuration, 3600);
     const trust = statements(member.AssumeRolePolicyDocument);
     assert.equal(trust.length, 1);
@@ -157,7 +160,7 @@ describe('member/template.yml', () => {
     assert.equal(s!.NotPrincipal, undefined);
     assert.deepEqual(Object.keys(s!.Principal as Json), ['AWS']);
     assert.equal(sub((s!.Principal as Json).AWS, CENTRAL), `arn:aws:iam::${CENTRAL.CentralAccountId}:root`);
-    assert.deepEqual(s!.Condition, { ArnEquals: { 'aws:PrincipalArn': { Ref: 'ReconcilerRoleArn' } } });
+    assert.deepEqual(s!.Condition, { ArnEquals: { 'aws:PrincipalArn': [{ Ref: 'EventHandlerRoleArn' }, { Ref: 'SweepWorkerRoleArn' }] } });
   });
 
   test("the member role may do exactly the single-account reconciler's CloudFront calls, and nothing else", () => {
@@ -185,5 +188,15 @@ describe('member/template.yml', () => {
   test("the member role's default name is the central stack's memberRoleName default", () => {
     const config = readServerlessConfig() as Json;
     assert.equal(template.Parameters.MemberRoleName.Default, config.params.default.memberRoleName);
+  });
+
+  test("the forwarding role's name is the one the central bus admits, and the trusted roles are the central stack's outputs", () => {
+    const config = readServerlessConfig() as Json;
+    const bus = config.custom.organizationMode.true.resources.Resources.CentralEventBus.Properties.Policy.Statement[0];
+    // serverless.yml writes arn:aws:iam::*:role/${memberRoleName}-forward; the member template ${MemberRoleName}-forward.
+    const admitted = String(bus.Condition.ArnLike['aws:PrincipalArn']).replace('${self:custom.organization.memberRoleName}', 'x');
+    assert.equal(admitted, `arn:aws:iam::*:role/${sub(forwarding.RoleName, { MemberRoleName: 'x' })}`);
+    const outputs = Object.keys(config.custom.organizationMode.true.resources.Outputs);
+    for (const parameter of ['EventHandlerRoleArn', 'SweepWorkerRoleArn']) assert.ok(outputs.includes(parameter), `the central stack outputs ${parameter}`);
   });
 });

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { type AccountState, type AccountStatus, ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -371,32 +371,67 @@ describe('the handlers in organisation mode', () => {
     );
   });
 
-  test('the worker: a message it cannot read, or for an account no longer a member, fails or ends alone', async () => {
-    cf = fakeCloudFront({ f: { ...opted, devEtag: 'E3', liveEtag: 'E1' } });
+  describe('the worker: a message that can never succeed', () => {
+    const DEAD_LETTERS = 'https://sqs.us-east-1.amazonaws.com/123456789012/cloudfront-autopublish-sweep-dead-letters';
     const record = (messageId: string, body: string) => ({ messageId, body }) as SQSEvent['Records'][number];
-    const event: SQSEvent = {
-      Records: [
-        record('m-bad', 'not json'),
-        record('m-a', JSON.stringify({ account: A, full: false })),
-        record('m-outside', JSON.stringify({ account: OUTSIDE, full: false })),
-      ],
-    };
-    const handler = makeSweepAccount(testRuntime(ORG));
-    const r = await captureLogs(() => handler(event, lambdaContext(60_000)));
-    assert.equal(r.error, undefined);
-    assert.deepEqual(r.result, { batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
-    assert.deepEqual(
-      cf.publishes.map((p) => p.name),
-      ['f'],
-      'the bad message before it did not stop account A',
-    );
-    assert.match(String(r.lines.find((l) => l.message === 'account sweep failed')?.error), /BadSweepRequestError: sweep message is not JSON/);
-    assert.ok(
-      r.lines.some((l) => l['account-sweep-failed'] === 1),
-      'counted, for the alarm: the invocation itself succeeds',
-    );
-    assert.equal(r.lines.find((l) => l.message === 'sweep finished')?.account, A);
-    assert.equal(r.lines.find((l) => l.message === 'ignored event')?.account, OUTSIDE);
+    const bad = record('m-bad', 'not json');
+    const outside = record('m-outside', JSON.stringify({ account: OUTSIDE, full: false }));
+    const event: SQSEvent = { Records: [bad, record('m-a', JSON.stringify({ account: A, full: false })), outside] };
+    const sentToDeadLetters = () => sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+
+    test('unreadable, or for an account outside the member list: on the dead-letter queue at once, as it came, and done', async () => {
+      cf = fakeCloudFront({ f: { ...opted, devEtag: 'E3', liveEtag: 'E1' } });
+      sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+      const handler = makeSweepAccount(testRuntime({ ...ORG, SWEEP_DEAD_LETTER_QUEUE_URL: DEAD_LETTERS }));
+      const r = await captureLogs(() => handler(event, lambdaContext(60_000)));
+      assert.equal(r.error, undefined);
+      // Done, not failed: SQS deletes them instead of handing them back twice more, an hour apart.
+      assert.deepEqual(r.result, { batchItemFailures: [] });
+      assert.deepEqual(
+        sentToDeadLetters().map((m) => [m.QueueUrl, m.MessageBody]),
+        [
+          [DEAD_LETTERS, bad.body],
+          [DEAD_LETTERS, outside.body],
+        ],
+        'each body as it came, so a redrive can move it back',
+      );
+      const reasons = sentToDeadLetters().map((m) => m.MessageAttributes?.reason?.StringValue);
+      assert.match(String(reasons[0]), /sweep message is not JSON/);
+      assert.match(String(reasons[1]), /account 999999999999 is not in the member list/);
+      assert.deepEqual(
+        cf.publishes.map((p) => p.name),
+        ['f'],
+        'the messages around account A did not stop it',
+      );
+      assert.equal(sts.commandCalls(AssumeRoleCommand).length, 0, 'never a role outside the list');
+      const failed = r.lines.filter((l) => l.message === 'account sweep failed');
+      assert.deepEqual(
+        failed.map((l) => [l.account, l.errorName]),
+        [
+          [undefined, 'BadSweepRequestError'],
+          [OUTSIDE, 'BadSweepRequestError'],
+        ],
+      );
+      for (const line of failed) assert.match(String(line.error), /sent to the dead-letter queue at once/);
+      assert.equal(r.lines.filter((l) => l['account-sweep-failed'] === 1).length, 2, 'counted, for the alarm: the invocation itself succeeds');
+    });
+
+    test('without the dead-letter queue, or when it refuses the send, they fail alone and the redrive policy takes them there', async () => {
+      cf = fakeCloudFront({ f: { ...opted, devEtag: 'E3', liveEtag: 'E1' } });
+      const without = await captureLogs(() => makeSweepAccount(testRuntime(ORG))(event, lambdaContext(60_000)));
+      assert.deepEqual(without.result, { batchItemFailures: [{ itemIdentifier: 'm-bad' }, { itemIdentifier: 'm-outside' }] });
+      assert.deepEqual(sentToDeadLetters(), []);
+      assert.match(String(without.lines.find((l) => l.message === 'account sweep failed')?.error), /BadSweepRequestError: sweep message is not JSON/);
+
+      sqs.on(SendMessageCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+      const refused = await captureLogs(() =>
+        makeSweepAccount(testRuntime({ ...ORG, SWEEP_DEAD_LETTER_QUEUE_URL: DEAD_LETTERS }))({ Records: [outside] }, lambdaContext(60_000)),
+      );
+      assert.deepEqual(refused.result, { batchItemFailures: [{ itemIdentifier: 'm-outside' }] });
+      const line = refused.lines.find((l) => l.message === 'account sweep failed');
+      assert.equal(line?.errorName, 'DeadLetterSendError');
+      assert.match(String(line?.error), /not in the member list; the dead-letter queue refused it \(ThrottlingException: slow down\)/);
+    });
   });
 
   test("one member's function never reads another member's test cases: a key outside <its account>/ blocks before any S3 read", async () => {

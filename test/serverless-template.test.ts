@@ -77,11 +77,24 @@ const REFUSED_ALARM_PARAMS = {
   },
   'alarm-two-emails': { args: ['--param=alarmEmail=a@example.com,b@example.com'], message: /alarmEmail .* is not one email address/ },
 } as const;
+/**
+ * eventBusName / testCasesBuckets values packaging must refuse (each reaches an IAM resource ARN: "*"
+ * would grant every bus or bucket), and what its message must say.
+ */
+const REFUSED_SWITCHING_PARAMS = {
+  'bus-wildcard': { args: ['--param=eventBusName=*'], message: /eventBusName "\*" is not an event bus name/ },
+  'buckets-spaced': {
+    args: ['--param=testCasesBuckets=edge-tests, more.tests'],
+    message: /testCasesBuckets "edge-tests, more.tests" is not a comma-separated list of S3 bucket names/,
+  },
+} as const;
 
 const ORGANIZATION_ID = 'o-abc123def4';
 const ORG_ARGS = ['--param=organizationMode=true', `--param=organizationId=${ORGANIZATION_ID}`];
 const MEMBER_ACCOUNTS = '111122223333,444455556666';
 const MEMBER_ROLE_ARN = 'arn:aws:iam::*:role/cloudfront-autopublish-member';
+/** What member/template.yml names its forwarding role: `${MemberRoleName}-forward`. */
+const FORWARDING_ROLE_NAME = 'cloudfront-autopublish-member-forward';
 /** Organisation-mode params packaging must refuse, and what its message must say. */
 const REFUSED_ORGANIZATION_PARAMS = {
   'org-without-id': { args: ['--param=organizationMode=true'], message: /organizationMode=true needs organizationId/ },
@@ -94,7 +107,7 @@ const REFUSED_ORGANIZATION_PARAMS = {
 
 before(
   async () => {
-    const refused = Object.entries(REFUSED_ALARM_PARAMS);
+    const refused = Object.entries({ ...REFUSED_ALARM_PARAMS, ...REFUSED_SWITCHING_PARAMS });
     const refusedOrg = Object.entries(REFUSED_ORGANIZATION_PARAMS);
     const [a, b, c, d, e, g, h, ...f] = await Promise.all([
       packageService(scratch, 'default'),
@@ -236,27 +249,32 @@ function functionIds(t: Packaged): string[] {
   return ofType(t, 'AWS::Lambda::Function').map(([id]) => id);
 }
 
-/** The one role every function runs as (from each function's `Role`), a role defined in this template. */
+/** The role a function runs as (from its `Role`), a role defined in this template. */
+function roleIdOf(t: Packaged, functionId: string): string {
+  const role = fn(t, functionId).Role;
+  // { "Fn::GetAtt": [X, "Arn"] } or { "Fn::Sub": "${X.Arn}" }; anything else is not a role of this stack.
+  const logicalId =
+    Array.isArray(role?.['Fn::GetAtt']) && role['Fn::GetAtt'][1] === 'Arn'
+      ? role['Fn::GetAtt'][0]
+      : /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(typeof role?.['Fn::Sub'] === 'string' ? role['Fn::Sub'] : '')?.[1];
+  assert.ok(typeof logicalId === 'string', `${functionId}: Role is ${JSON.stringify(role)}, not a role of this stack`);
+  assert.equal(t.template.Resources[logicalId]?.Type, 'AWS::IAM::Role', `${logicalId} is not an AWS::IAM::Role of the template`);
+  return logicalId;
+}
+
+/** Single account: the one role both functions run as. */
 function lambdaRoleId(t: Packaged): string {
-  const ids = functionIds(t).map((id) => {
-    const role = fn(t, id).Role;
-    // { "Fn::GetAtt": [X, "Arn"] } or { "Fn::Sub": "${X.Arn}" }; anything else is not a role of this stack.
-    const logicalId =
-      Array.isArray(role?.['Fn::GetAtt']) && role['Fn::GetAtt'][1] === 'Arn'
-        ? role['Fn::GetAtt'][0]
-        : /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(typeof role?.['Fn::Sub'] === 'string' ? role['Fn::Sub'] : '')?.[1];
-    assert.ok(typeof logicalId === 'string', `${id}: Role is ${JSON.stringify(role)}, not a role of this stack`);
-    return logicalId;
-  });
+  const ids = functionIds(t).map((id) => roleIdOf(t, id));
   assert.ok(ids.length >= 2);
   assert.deepEqual(new Set(ids), new Set([ids[0]]), 'every function runs as the same role');
-  assert.equal(t.template.Resources[ids[0]!]?.Type, 'AWS::IAM::Role', `${ids[0]} is not an AWS::IAM::Role of the template`);
   return ids[0]!;
 }
 
-/** Every statement that reaches the functions' role: inline policies plus attached conditional policies. */
-function effectiveStatements(t: Packaged): Statement[] {
-  const roleId = lambdaRoleId(t);
+/**
+ * Every statement that reaches a role (single account: the functions' one role): inline policies
+ * plus attached conditional policies.
+ */
+function effectiveStatements(t: Packaged, roleId = lambdaRoleId(t)): Statement[] {
   const role = t.template.Resources[roleId]!.Properties;
   // A managed policy (AWSLambdaBasicExecutionRole, say) would grant logs:CreateLogGroup on "*" unseen here.
   assert.equal(role.ManagedPolicyArns, undefined, `${roleId} has managed policies`);
@@ -772,6 +790,33 @@ describe('serverless package (offline, no credentials)', () => {
     assert.deepEqual(deployedOutputs(alarmEmail).AlarmTopicArn, topic);
   });
 
+  test('eventBusName and testCasesBuckets: "*" or "a, b" fail packaging, saying why, and CloudFormation refuses them too', () => {
+    for (const [name, { message }] of Object.entries(REFUSED_SWITCHING_PARAMS)) {
+      const run = refusedAlarmParams[name]!;
+      assert.notEqual(run.code, 0, `${name} must fail, got:\n${run.output}`);
+      assert.match(run.output, message, name);
+    }
+    // Given to CloudFormation directly (a console deploy, a changed parameter), the same values fail at
+    // deploy, before IAM ever sees arn:aws:s3:::*/* or event-bus/*.
+    const allowed = (parameter: string) => {
+      const pattern = (plain.template.Parameters?.[parameter] as { AllowedPattern?: string } | undefined)?.AllowedPattern;
+      assert.equal(typeof pattern, 'string', `${parameter} has no AllowedPattern`);
+      return (value: string) => new RegExp(pattern!).test(value);
+    };
+    const bus = allowed('EventBusName');
+    for (const good of ['', 'my-bus', 'platform.events_2', 'default']) assert.ok(bus(good), `EventBusName ${JSON.stringify(good)} refused`);
+    for (const bad of ['*', 'my-*', 'a, b', 'a,b', ' my-bus', 'arn:aws:events:us-east-1:123456789012:event-bus/my-bus', 'x'.repeat(257)]) {
+      assert.ok(!bus(bad), `EventBusName ${JSON.stringify(bad)} allowed`);
+    }
+    const buckets = allowed('TestCasesBuckets');
+    for (const good of ['', 'edge-tests', 'edge-tests,more.tests', 'a1b']) assert.ok(buckets(good), `TestCasesBuckets ${JSON.stringify(good)} refused`);
+    for (const bad of ['*', 'edge-*', 'edge-tests, more.tests', 'edge-tests,', ',edge-tests', 'a,,b', 'Edge-Tests', 'ab', '-edge', 'edge/tests']) {
+      assert.ok(!buckets(bad), `TestCasesBuckets ${JSON.stringify(bad)} allowed`);
+    }
+    // Each deploy's own values pass its patterns.
+    assert.ok(bus(parameterValue(withBus, 'EventBusName')) && buckets(parameterValue(withBus, 'TestCasesBuckets')));
+  });
+
   test('alarms: both params at once, a topic outside us-east-1 or two addresses fail packaging, saying why', () => {
     for (const [name, { message }] of Object.entries(REFUSED_ALARM_PARAMS)) {
       const run = refusedAlarmParams[name]!;
@@ -894,7 +939,7 @@ const ORG_RESOURCES = [
   'SweepWorkerErrorsAlarm',
   WORKER_FN,
 ];
-const ORG_OUTPUTS = ['ReconcilerRoleArn', 'CentralEventBusArn', 'SweepQueueUrl'];
+const ORG_OUTPUTS = ['EventHandlerRoleArn', 'SweepWorkerRoleArn', 'CentralEventBusArn', 'SweepQueueUrl'];
 
 describe('organisation mode (--param=organizationMode=true)', () => {
   test('single account, the default, has none of it: no bus, worker, sweep queue, outputs or environment of organisation mode', () => {
@@ -950,7 +995,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     }
   });
 
-  test("the central bus admits PutEvents only from the organisation's principals", () => {
+  test("the central bus admits PutEvents only from the members' forwarding roles, inside the organisation", () => {
     const bus = resourceOfType(org, 'CentralEventBus', 'AWS::Events::EventBus');
     assert.equal(bus.Name, 'cloudfront-autopublish-dev');
     const policy = resolveParameters(org, bus.Policy);
@@ -961,7 +1006,13 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     assert.equal(s.Principal, '*');
     assert.deepEqual(asArray(s.Action), ['events:PutEvents']);
     assert.deepEqual(asArray(s.Resource), [{ 'Fn::Sub': 'arn:aws:events:us-east-1:${AWS::AccountId}:event-bus/cloudfront-autopublish-dev' }]);
-    assert.deepEqual(s.Condition, { StringEquals: { 'aws:PrincipalOrgID': ORGANIZATION_ID } });
+    // Both conditions hold at once: a principal of the organisation, and a role named as the member
+    // template names its forwarding role. Any other principal of a member account (a user, another
+    // role) is refused, and so is a role of that name outside the organisation.
+    assert.deepEqual(s.Condition, {
+      StringEquals: { 'aws:PrincipalOrgID': ORGANIZATION_ID },
+      ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::*:role/${FORWARDING_ROLE_NAME}` },
+    });
     assert.equal(s.NotPrincipal ?? s.NotAction ?? s.NotResource, undefined);
   });
 
@@ -971,7 +1022,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     assert.equal(worker.Timeout, 600);
     assert.equal(worker.Runtime, 'nodejs22.x');
     assert.deepEqual(worker.Architectures, ['arm64']);
-    assert.equal(lambdaRoleId(org), 'ReconcilerRole');
+    assert.equal(roleIdOf(org, WORKER_FN), 'SweepWorkerRole');
     const mappings = ofType(org, 'AWS::Lambda::EventSourceMapping');
     assert.equal(mappings.length, 1);
     const m = mappings[0]![1].Properties;
@@ -1034,71 +1085,93 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     }
   });
 
-  test('IAM: no CloudFront permission at all; sts:AssumeRole on exactly the member role name (in exactly the listed accounts, when listed); ListAccounts only without memberAccounts', () => {
+  test('IAM: every statement of the three roles is an Allow of named actions, none of them CloudFront; Resource "*" only for ListAccounts', () => {
     for (const t of [org, orgAccounts]) {
-      const statements = effectiveStatements(t);
-      for (const s of statements) {
-        assert.equal(s.Effect, 'Allow');
-        assert.equal(s.NotAction, undefined);
-        assert.equal(s.NotResource, undefined);
-        for (const action of s.Action) {
-          assert.ok(!action.includes('*'), `wildcard action ${action}`);
-          assert.match(action, /^(logs|sqs|sts|organizations|events|s3):/, `unexpected service in ${action}`);
+      for (const id of functionIds(t)) {
+        const statements = effectiveStatements(t, roleIdOf(t, id));
+        for (const s of statements) {
+          assert.equal(s.Effect, 'Allow');
+          assert.equal(s.NotAction, undefined);
+          assert.equal(s.NotResource, undefined);
+          assert.equal((s as Json).Condition, undefined);
+          for (const action of s.Action) {
+            assert.ok(!action.includes('*'), `wildcard action ${action}`);
+            assert.match(action, /^(logs|sqs|sts|organizations|events|s3):/, `unexpected service in ${action}`);
+          }
+          if (s.Resource.includes('*')) assert.deepEqual(s.Action, ['organizations:ListAccounts'], `${id}: Resource "*"`);
         }
+        // The roles act on CloudFront only through member roles.
+        assert.ok(!statements.some((s) => s.Action.some((a) => a.startsWith('cloudfront:'))), id);
       }
+    }
+  });
+
+  test('IAM: one role per function, each with exactly what that function uses', () => {
+    // Resource as written: a GetAtt names a resource of this stack; literals are evaluated.
+    const grants = (t: Packaged, functionId: string) =>
+      effectiveStatements(t, roleIdOf(t, functionId))
+        .flatMap((s) =>
+          s.Action.flatMap((a) =>
+            s.Resource.flatMap((r) => {
+              if (r?.['Fn::GetAtt']) return [`${a} ${r['Fn::GetAtt'][0]}`];
+              if (r?.['Fn::Sub'] && typeof r['Fn::Sub'] === 'string') return [`${a} ${r['Fn::Sub']}`];
+              return asArray(literal(r)).map((x) => `${a} ${x}`);
+            }),
+          ),
+        )
+        .sort();
+    const roles = (t: Packaged) => [EVENT_FN, SWEEP_FN, WORKER_FN].map((id) => roleIdOf(t, id));
+    for (const [t, listed] of [
+      [org, false],
+      [orgAccounts, true],
+    ] as const) {
+      assert.deepEqual(roles(t), ['EventHandlerRole', 'SweepFanOutRole', 'SweepWorkerRole'], 'three roles, one per function');
+      assert.equal(new Set(roles(t)).size, 3);
+      assert.equal(t.template.Resources.ReconcilerRole, undefined, 'no shared role left in organisation mode');
+      for (const id of roles(t)) {
+        const trust = asArray<Json>(t.template.Resources[id]!.Properties.AssumeRolePolicyDocument.Statement);
+        assert.deepEqual(trust, [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }], `${id}: only Lambda`);
+      }
+      const assume = listed
+        ? MEMBER_ACCOUNTS.split(',').map((a) => `sts:AssumeRole arn:aws:iam::${a}:role/cloudfront-autopublish-member`)
+        : [`sts:AssumeRole ${MEMBER_ROLE_ARN}`];
+      const listAccounts = listed ? [] : ['organizations:ListAccounts *'];
+      const logs = (group: string) => [`logs:CreateLogStream ${group}`, `logs:PutLogEvents ${group}`];
+      const label = listed ? 'with memberAccounts' : 'without memberAccounts';
       assert.deepEqual(
-        statements.flatMap((s) => s.Action.filter((a) => a.startsWith('cloudfront:'))),
-        [],
-        'the central role acts on CloudFront only through member roles',
+        grants(t, EVENT_FN),
+        [...assume, ...listAccounts, ...logs('OnFunctionChangeLogGroup'), 'sqs:SendMessage FailedInvocationsQueue'].sort(),
+        `the event handler ${label}: member roles, its log group, the failure queue`,
       );
-      const sts = statements.filter((s) => s.Action.some((a) => a.startsWith('sts:')));
-      assert.equal(sts.length, 1);
-      assert.deepEqual(sts[0]!.Action, ['sts:AssumeRole']);
-      const roles = sts[0]!.Resource.flatMap((r: Json) => asArray(literal(r)));
-      // Listed accounts: IAM holds the list too; otherwise the member role's name in any account.
-      assert.deepEqual(roles, t === org ? [MEMBER_ROLE_ARN] : MEMBER_ACCOUNTS.split(',').map((a) => `arn:aws:iam::${a}:role/cloudfront-autopublish-member`));
-      assert.equal((sts[0] as Json).Condition, undefined);
-      const organizations = statements.filter((s) => s.Action.some((a) => a.startsWith('organizations:')));
-      if (t === org) {
-        assert.equal(organizations.length, 1);
-        assert.deepEqual(organizations[0]!.Action, ['organizations:ListAccounts']);
-        assert.deepEqual(organizations[0]!.Resource, ['*']);
-      } else {
-        assert.deepEqual(organizations, [], 'with memberAccounts, no organizations:ListAccounts');
-      }
-      const star = statements.filter((s) => s.Resource.includes('*'));
       assert.deepEqual(
-        star.flatMap((s) => s.Action),
-        t === org ? ['organizations:ListAccounts'] : [],
-        'only ListAccounts (no resource scoping) may use Resource "*"',
+        grants(t, SWEEP_FN),
+        [...listAccounts, 'sqs:SendMessage SweepQueue', ...logs('DriftSweepLogGroup'), 'sqs:SendMessage FailedInvocationsQueue'].sort(),
+        `the fan-out ${label}: the member list, the sweep queue, its log group, its on-failure destination; no account`,
+      );
+      assert.deepEqual(
+        grants(t, WORKER_FN),
+        [
+          ...assume,
+          ...listAccounts,
+          'sqs:ReceiveMessage SweepQueue',
+          'sqs:DeleteMessage SweepQueue',
+          'sqs:GetQueueAttributes SweepQueue',
+          'sqs:SendMessage SweepDeadLetterQueue',
+          ...logs('SweepAccountLogGroup'),
+        ].sort(),
+        `the worker ${label}: member roles, reads the sweep queue, sends only to its dead-letter queue, its log group`,
       );
     }
   });
 
-  test('IAM: SQS sends to the failure queue and the sweep queue, reads and deletes only from the sweep queue; logs on the three log groups', () => {
-    const statements = effectiveStatements(org);
-    const sqs = statements.filter((s) => s.Action.some((a) => a.startsWith('sqs:')));
-    const grants = sqs.flatMap((s) => s.Action.flatMap((a) => s.Resource.map((r) => `${a} ${JSON.stringify(r)}`))).sort();
-    const failure = JSON.stringify({ 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] });
-    const sweep = JSON.stringify({ 'Fn::GetAtt': ['SweepQueue', 'Arn'] });
-    assert.deepEqual(
-      grants,
-      [
-        `sqs:DeleteMessage ${sweep}`,
-        `sqs:GetQueueAttributes ${sweep}`,
-        `sqs:ReceiveMessage ${sweep}`,
-        `sqs:SendMessage ${failure}`,
-        `sqs:SendMessage ${sweep}`,
-      ].sort(),
-    );
-    const groups = functionLogGroupIds(org).map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
-    assert.equal(groups.length, 3);
-    const logs = statements.filter((s) => s.Action.some((a) => a.startsWith('logs:')));
-    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
-      const resources = logs.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource.map((r) => JSON.stringify(r)));
-      assert.deepEqual(resources.sort(), [...groups].sort(), action);
+  test('IAM: test-case reads and announcements go to the roles that reconcile (event handler, worker), never the fan-out', () => {
+    // The same params that switch them on in single-account mode.
+    for (const policy of ['TestCasesReadPolicy', 'EventBusPublishPolicy']) {
+      const resource = org.template.Resources[policy];
+      assert.ok(resource, policy);
+      assert.deepEqual(resource.Properties.Roles, [{ Ref: 'EventHandlerRole' }, { Ref: 'SweepWorkerRole' }], policy);
     }
-    assert.deepEqual([...new Set(logs.flatMap((s) => s.Action))].sort(), ['logs:CreateLogStream', 'logs:PutLogEvents']);
+    assert.deepEqual(plain.template.Resources.TestCasesReadPolicy?.Properties.Roles, [{ Ref: 'ReconcilerRole' }]);
   });
 
   test('environment: every function knows the mode, the member role, the member accounts and the sweep queue', () => {
@@ -1117,14 +1190,19 @@ describe('organisation mode (--param=organizationMode=true)', () => {
         assert.equal(env.AUTO_PUBLISH_TAG_KEY, 'auto-publish', `${id}: the shared environment too`);
       }
       assert.deepEqual(fn(t, EVENT_FN).Environment.Variables.FAILURE_QUEUE_URL, { Ref: 'FailedInvocationsQueue' });
+      // Only the worker sends to the sweep dead-letter queue (a message that can never succeed, at once).
+      assert.deepEqual(fn(t, WORKER_FN).Environment.Variables.SWEEP_DEAD_LETTER_QUEUE_URL, { Ref: 'SweepDeadLetterQueue' });
+      for (const id of [EVENT_FN, SWEEP_FN]) assert.equal(fn(t, id).Environment.Variables.SWEEP_DEAD_LETTER_QUEUE_URL, undefined, id);
       const pattern = new RegExp(t.template.Parameters!.MemberAccounts!['AllowedPattern' as never] as string);
       assert.ok(pattern.test('') && pattern.test(MEMBER_ACCOUNTS) && !pattern.test('1234') && !pattern.test('111122223333, 444455556666'));
     }
   });
 
-  test('outputs: the reconciler role (the member template trusts it), the central bus and the sweep queue', () => {
+  test('outputs: the two roles the member template trusts, the central bus and the sweep queue', () => {
     const outputs = deployedOutputs(org);
-    assert.deepEqual(outputs.ReconcilerRoleArn, { 'Fn::GetAtt': ['ReconcilerRole', 'Arn'] });
+    assert.deepEqual(outputs.EventHandlerRoleArn, { 'Fn::GetAtt': ['EventHandlerRole', 'Arn'] });
+    assert.deepEqual(outputs.SweepWorkerRoleArn, { 'Fn::GetAtt': ['SweepWorkerRole', 'Arn'] });
+    assert.equal(outputs.ReconcilerRoleArn, undefined, 'the fan-out enters no account: its role is no output');
     assert.deepEqual(outputs.CentralEventBusArn, { 'Fn::GetAtt': ['CentralEventBus', 'Arn'] });
     assert.deepEqual(outputs.SweepQueueUrl, { Ref: 'SweepQueue' });
     for (const name of ORG_OUTPUTS) assert.equal(org.template.Outputs![name]!.Export, undefined, `${name} is not exported`);

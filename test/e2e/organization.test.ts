@@ -8,7 +8,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateFunctionCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { editFunction } from '../../local/console-edit';
-import { memberAccount, type OrganizationStack, type OrganizationStackOptions, startOrganizationStack } from '../../local/organization-stack';
+import {
+  EVENT_HANDLER_ROLE_ARN,
+  memberAccount,
+  type OrganizationStack,
+  type OrganizationStackOptions,
+  SWEEP_WORKER_ROLE_ARN,
+  startOrganizationStack,
+} from '../../local/organization-stack';
 import { DEFAULTS } from '../../lib/config';
 import { SESSION_SECONDS } from '../../lib/sts-gateway';
 
@@ -50,6 +57,11 @@ const developmentEtag = (stack: OrganizationStack, account: string, name: string
     .account(account)
     .state.snapshot()
     .find((f) => f.name === name)?.development.etag;
+/** The role whose session asked (the caller is arn:aws:sts::<account>:assumed-role/<role>/<session>). */
+const callerRole = (call: { callerArn: string }) => {
+  const [, account, , role] = /^arn:aws:sts::(\d{12}):(assumed-role)\/([^/]+)\//.exec(call.callerArn) ?? [];
+  return `arn:aws:iam::${account}:role/${role}`;
+};
 const assumedInto = (stack: OrganizationStack) => stack.emulator.sts.assumeRoleCalls().map((c) => c.roleArn.split(':')[4]);
 
 test('an edit in account A goes live in A, and nothing happens in B', () =>
@@ -69,6 +81,7 @@ test('an edit in account A goes live in A, and nothing happens in B', () =>
     assert.equal(bCalls.PublishFunction ?? 0, 0);
     assert.equal(bCalls.DescribeFunction ?? 0, 0, 'nothing in B was even read');
     assert.deepEqual(assumedInto(stack), [a], 'only A was entered');
+    assert.deepEqual(stack.emulator.sts.assumeRoleCalls().map(callerRole), [EVENT_HANDLER_ROLE_ARN], "as the event handler's own role");
     // B's own edit, later, goes live in B only.
     await editFunction(userB, 'router', 'function handler(e) { return e.request; } // v2');
     await stack.settle();
@@ -112,6 +125,36 @@ test('a member without the member stack fails only its own sweep message, which 
     // maxReceiveCount 3: three receives, each one AssumeRole, then the dead-letter queue.
     assert.equal(denied.length, 3);
     assert.ok(denied.every((c) => c.roleArn === `arn:aws:iam::${memberAccount(2)}:role/${DEFAULTS.memberRoleName}`));
+  }));
+
+test('a sweep message that can never succeed, unreadable or for an account outside the member list, is dead-lettered on its first receive', () =>
+  withOrganization({ accounts: 2, outsiders: 1 }, async (stack) => {
+    const [outside] = stack.outsiders as [string];
+    for (const account of [...stack.members, outside]) {
+      stack.emulator.account(account).state.seed({ name: 'edge', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
+    }
+    // On the queue beside the fan-out's own messages, as a stray or forged sender would put them.
+    stack.queue.send('{"account": 42}');
+    stack.queue.send(JSON.stringify({ account: outside, full: false }));
+    const sweep = await stack.sweep();
+    assert.deepEqual(sweep.deadLetters, ['{"account": 42}', outside]);
+    // Sent by the worker on the first receive (a reason; the redrive policy would give none, and only
+    // after three receives an hour apart).
+    assert.deepEqual(
+      stack.queue.deadLetters.map((m) => [m.body, m.reason]),
+      [
+        ['{"account": 42}', 'sweep message names no 12-digit account (account: 42)'],
+        [JSON.stringify({ account: outside, full: false }), `account ${outside} is not in the member list`],
+      ],
+    );
+    assert.equal(stack.queue.depth, 0, 'nothing returns to the sweep queue');
+    assert.deepEqual(assumedInto(stack).sort(), [...stack.members].sort(), 'never a role outside the list');
+    assert.ok(
+      stack.emulator.sts.assumeRoleCalls().every((c) => callerRole(c) === SWEEP_WORKER_ROLE_ARN),
+      "the sweep enters accounts as the worker's own role",
+    );
+    assert.deepEqual(published(stack, outside), []);
+    for (const account of stack.members) assert.deepEqual(published(stack, account), ['edge'], account);
   }));
 
 test('STS is called once per account per credential lifetime, however many events', (t) => {
