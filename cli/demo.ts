@@ -182,6 +182,7 @@ const RANK: Readonly<Record<Action, number>> = {
   'would-publish': 1,
   failed: 2,
   blocked: 2,
+  paused: 2,
   'already-published': 3,
   'skipped-not-opted-in': 4,
   'skipped-not-allowed': 5,

@@ -22,6 +22,13 @@ export interface Outcome {
   readonly error?: string;
   /** Why the gate blocked the publish (action `blocked`). */
   readonly blocked?: { readonly reason: string; readonly testCase: string; readonly computeUtilization: number | undefined };
+  /** The pause's text (action `paused`). */
+  readonly pause?: string;
+  /** Event path: who made the change (CloudTrail `userIdentity.arn`) and the record's `eventID`. */
+  readonly actor?: string;
+  readonly eventId?: string;
+  /** Event path: the caller's address, for the log line only (never announced). */
+  readonly sourceIPAddress?: string;
 }
 
 export interface ReconcileOptions {
@@ -40,6 +47,8 @@ export interface ReconcileOptions {
   readonly eagerLive?: boolean;
   /** Runs before every publish when the policy says so (lib/publish-gate.ts). */
   readonly gate?: PublishGate;
+  /** The pause in force, read once for the invocation (lib/pause.ts); undefined: not paused. */
+  readonly paused?: string | undefined;
 }
 
 export const MAX_PUBLISH_ATTEMPTS = 3;
@@ -86,7 +95,9 @@ export class PublishConflictError extends ReconcileError {
  */
 export async function reconcile(fn: FunctionRef, trigger: string, options: ReconcileOptions): Promise<Outcome> {
   const { cloudfront, policy } = options;
-  let seen: Observation = {};
+  // The pause belongs to every observation of this reconcile, re-reads included.
+  const paused = options.paused !== undefined ? { paused: options.paused } : {};
+  let seen: Observation = { ...paused };
   let attempts = 0;
   let conflicts = 0;
   const outcome = (action: Action, etag?: string): Outcome => {
@@ -103,6 +114,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
       ...(verdict && !verdict.passed
         ? { blocked: { reason: verdict.reason, testCase: verdict.testCase, computeUtilization: verdict.computeUtilization } }
         : {}),
+      ...(action === 'paused' && options.paused !== undefined ? { pause: options.paused } : {}),
     };
   };
   // Every 412-like answer (publish or test) re-reads tags and both stages before anything else is
@@ -115,7 +127,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
       cloudfront.describe(fn.name, 'LIVE'),
     ]);
     const tested = seen.tested && development?.etag === seen.tested.etag ? { tested: seen.tested } : {};
-    return { tags, development, live, afterConflict: true, ...tested, ...extra };
+    return { tags, development, live, afterConflict: true, ...tested, ...paused, ...extra };
   };
 
   const progress = (): ReconcileProgress => ({ publishAttempts: attempts, ...(seen.development ? { etag: seen.development.etag } : {}) });
@@ -126,7 +138,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
         cloudfront.describe(fn.name, 'DEVELOPMENT'),
         options.eagerLive ? cloudfront.describe(fn.name, 'LIVE') : undefined,
       ]);
-      seen = { tags, development, ...(options.eagerLive ? { live } : {}) };
+      seen = { ...seen, tags, development, ...(options.eagerLive ? { live } : {}) };
     }
     for (;;) {
       const step = decide(fn.name, seen, policy);
