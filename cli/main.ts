@@ -15,6 +15,8 @@ import { createObservability } from '../lib/report';
 import { isFunctionName } from '../lib/function-ref';
 import { createS3Client, s3Gateway } from '../lib/s3-gateway';
 import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
+import { ACTIVE, interpretPause, pauseValue } from '../lib/pause';
+import { createSsmClient, pauseParameterStore } from '../lib/ssm-gateway';
 import { runDemo } from './demo';
 import { runOrganizationDemo } from './org-demo';
 import { runEmulator } from './emulator-command';
@@ -35,6 +37,10 @@ Commands:
   test <name> [--cases FILE|s3://BUCKET/KEY] [--event-type viewer-request|viewer-response]
        [--stage DEVELOPMENT|LIVE]
                             run the publish gate (TestFunction) on a function; exit 1 if it would block
+  pause --reason TEXT       hold every publish (writes "paused: TEXT" to the pause parameter, with
+                            your credentials); the reconciler still reads, tests nothing, publishes nothing
+  resume [--sweep]          publish again (writes "active"); the next sweep publishes what was held,
+                            --sweep runs one now
   emulator [--port N] [--account ID] [--variant NAME=VALUE ...]
                             run the embedded CloudFront emulator alone, printing each CloudTrail
                             record (variants: emulator/VARIANTS.md)
@@ -49,6 +55,9 @@ Options:
   --tag-key KEY             opt-in tag key (default auto-publish)
   --tag-value VALUE         opt-in tag value (default true)
   --json                    machine-readable output (status, sweep, reconcile, test)
+  --stage STAGE             the deployment's stage, for its pause parameter (default dev)
+  --pause-parameter NAME    the pause parameter (default PAUSE_PARAMETER, else
+                            /cloudfront-autopublish/<stage>/pause)
   -h, --help                this text`;
 
 const OPTIONS = {
@@ -67,6 +76,9 @@ const OPTIONS = {
   variant: { type: 'string', multiple: true },
   keep: { type: 'boolean' },
   accounts: { type: 'string' },
+  reason: { type: 'string' },
+  'pause-parameter': { type: 'string' },
+  sweep: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -99,6 +111,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     switch (command) {
       case 'status':
         return await status(runtimeFrom(parsed, io.env), parsed, io);
+      case 'pause': {
+        const reason = parsed.values.reason?.trim();
+        if (!reason) throw new UsageError('pause needs --reason TEXT: the reason is what every held outcome says');
+        const store = pauseStoreFrom(parsed, io.env);
+        await store.store.put(pauseValue(reason));
+        io.out(`paused: ${store.name} = "${pauseValue(reason)}". Nothing is tested or published until \`cf-autopublish resume\`.`);
+        return 0;
+      }
+      case 'resume': {
+        const store = pauseStoreFrom(parsed, io.env);
+        await store.store.put(ACTIVE);
+        io.out(`resumed: ${store.name} = "${ACTIVE}". ${parsed.values.sweep ? 'Sweeping now.' : 'The next sweep publishes what was held.'}`);
+        // Lambdas may keep the old value for PAUSE_CACHE_SECONDS; this sweep reads nothing cached.
+        return parsed.values.sweep ? await runSweep(runtimeFrom(parsed, io.env), parsed, io) : 0;
+      }
       case 'sweep':
         return await runSweep(runtimeFrom(parsed, io.env), parsed, io);
       case 'reconcile':
@@ -184,12 +211,38 @@ function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
   }
 }
 
+/** The pause parameter, read and written with the operator's own credentials (never the reconciler's role). */
+function pauseStoreFrom(parsed: Parsed, env: NodeJS.ProcessEnv) {
+  const v = parsed.values;
+  const name = v['pause-parameter'] ?? env.PAUSE_PARAMETER ?? `/cloudfront-autopublish/${v.stage ?? 'dev'}/pause`;
+  if (!/^[a-zA-Z0-9_.\-/]{1,2048}$/.test(name)) throw new UsageError(`--pause-parameter: "${name}" is not an SSM parameter name`);
+  if (v.stage !== undefined && !/^[a-zA-Z0-9-]{1,64}$/.test(v.stage)) throw new UsageError(`--stage: "${v.stage}" is not a stage name`);
+  // The emulator serves SSM on its one endpoint; against AWS, SSM_ENDPOINT or the default.
+  const endpoint = v.endpoint ?? env.SSM_ENDPOINT;
+  const client = createSsmClient({ endpoint, ...clientOptions(parsed, env, endpoint) });
+  return { name, store: pauseParameterStore(client, name) };
+}
+
+/** What status says of the pause: never fatal, since status must work for someone who cannot read SSM. */
+async function pauseLine(parsed: Parsed, env: NodeJS.ProcessEnv): Promise<{ paused: boolean | undefined; reason?: string; parameter: string; error?: string }> {
+  const { name, store } = pauseStoreFrom(parsed, env);
+  try {
+    const value = await store.get();
+    const state = interpretPause(value);
+    return state.paused ? { paused: true, reason: state.reason, parameter: name } : { paused: false, parameter: name };
+  } catch (error) {
+    return { paused: undefined, parameter: name, error: describeError(error) };
+  }
+}
+
 async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
-  const states = await inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy);
   if (parsed.values.json) {
+    const states = await inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy);
+    // The array stays what scripts already read; the pause is in the text output.
     io.out(JSON.stringify(states, null, 2));
     return 0;
   }
+  const [states, pause] = await Promise.all([inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy), pauseLine(parsed, io.env)]);
   const rows = states.map((s) => [
     s.name,
     s.optedIn ? 'yes' : 'no',
@@ -201,6 +254,13 @@ async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number>
   ]);
   io.out(table(['NAME', 'OPTED IN', 'DEV STATUS', 'DEV ETAG', 'LIVE ETAG', 'IN SYNC', 'KEYVALUESTORE'], rows));
   io.out(`${states.length} function(s); ${states.filter((s) => s.optedIn && !s.inSync).length} opted in and not live.`);
+  io.out(
+    pause.paused === undefined
+      ? `Pause: unknown, ${pause.parameter} could not be read (${pause.error})`
+      : pause.paused
+        ? `Pause: PAUSED (${pause.parameter}: "${pause.reason}"): nothing is published until \`cf-autopublish resume\``
+        : `Pause: not paused (${pause.parameter})`,
+  );
   return 0;
 }
 
