@@ -841,7 +841,9 @@ describe('serverless package (offline, no credentials)', () => {
   });
 
   test('dashboard: the held (paused) and out-of-sync counts are graphed, and the alarm widget shows the new alarms', () => {
-    const names = graphedMetrics(plain).filter((m) => m.namespace === METRICS_NAMESPACE).map((m) => m.name);
+    const names = graphedMetrics(plain)
+      .filter((m) => m.namespace === METRICS_NAMESPACE)
+      .map((m) => m.name);
     assert.ok(names.includes('paused') && names.includes('out-of-sync'));
     assertAlarmWidgetShowsEveryAlarm(plain);
   });

@@ -73,7 +73,10 @@ test('an unreadable pause parameter fails the invocation (the event is retried, 
     emulator.ssm.setFault({ code: 'AccessDeniedException', message: 'not authorized to perform: ssm:GetParameter' });
     await editFunction(stack.clientFor('console-user'), 'url-rewrite', source('// v2'));
     await stack.settle();
-    await assert.rejects(stack.sweep(), { name: 'PauseReadError', message: /cannot read the pause parameter \/cloudfront-autopublish\/local\/pause: AccessDeniedException/ });
+    await assert.rejects(stack.sweep(), {
+      name: 'PauseReadError',
+      message: /cannot read the pause parameter \/cloudfront-autopublish\/local\/pause: AccessDeniedException/,
+    });
     assert.deepEqual(stack.outcomes, [], 'no outcome decided on a guess');
     assert.deepEqual(emulator.controls.publishLog(), []);
     // Retryable: tried 3 times as Lambda would, never sent to the failure queue as hopeless.
