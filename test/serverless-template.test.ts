@@ -436,7 +436,8 @@ describe('serverless package (offline, no credentials)', () => {
       for (const action of s.Action) {
         assert.ok(!action.includes('*'), `wildcard action ${action}`);
         assert.ok(!/^cloudfront:(Create|Update|Delete|Tag|Untag)/.test(action), `forbidden action ${action}`);
-        assert.match(action, /^(logs|cloudfront|sqs|events|s3):/, `unexpected service in ${action}`);
+        // ssm: the pause parameter (read-only); sns: the alarm topic. Their own tests below scope each to one resource.
+        assert.match(action, /^(logs|cloudfront|sqs|events|s3|ssm|sns):/, `unexpected service in ${action}`);
       }
     }
     const cloudfront = statements.flatMap((s) => s.Action.filter((a) => a.startsWith('cloudfront:')).map((a) => [a, s.Resource] as const));
@@ -1049,7 +1050,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
         assert.equal(s.NotResource, undefined);
         for (const action of s.Action) {
           assert.ok(!action.includes('*'), `wildcard action ${action}`);
-          assert.match(action, /^(logs|sqs|sts|organizations|events|s3):/, `unexpected service in ${action}`);
+          assert.match(action, /^(logs|sqs|sts|organizations|events|s3|ssm|sns):/, `unexpected service in ${action}`);
         }
       }
       assert.deepEqual(
