@@ -14,11 +14,15 @@ import type { FunctionSnapshot } from '../emulator/index';
 import type { Action } from '../lib/decide';
 import type { Io } from './io';
 import { table } from './table';
+import { createSsmClient, pauseParameterStore } from '../lib/ssm-gateway';
+import { ACTIVE, pauseValue } from '../lib/pause';
 
 const TAG = { Key: 'auto-publish', Value: 'true' };
 /** Every LIVE version the reconciler replaces is saved here first (the emulator's S3). */
 const HISTORY_BUCKET = 'demo-history';
 const DEMO_TEST_BUDGET_MS = 200;
+/** The brake, as the stack creates it for a stage called `demo`; read on every invocation here, so resume is at once. */
+const PAUSE_PARAMETER = '/cloudfront-autopublish/demo/pause';
 const source = (body: string) => `function handler(event) {\n  ${body}\n  return event.request;\n}`;
 const code = (body: string) => new TextEncoder().encode(source(body));
 
@@ -113,7 +117,7 @@ export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): P
   // A 200 ms TestFunction budget (the emulator's default is 1,000) keeps the over-budget function quick.
   const stack = await startLocalStack({
     ...stackOptions,
-    settings: { HISTORY_BUCKET, ...stackOptions?.settings },
+    settings: { HISTORY_BUCKET, PAUSE_PARAMETER, PAUSE_CACHE_SECONDS: '0', ...stackOptions?.settings },
     emulator: { testFunctionBudgetMs: DEMO_TEST_BUDGET_MS },
     bus: { seed: 7, delayMs: { min: 5, max: 50 } },
   });
@@ -121,6 +125,7 @@ export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): P
     io.out(`CloudFront emulator on ${stack.emulator.endpoint}; rules from serverless.yml wired to the real handlers.\n`);
     stack.emulator.state.createBucket(HISTORY_BUCKET);
     seed(stack);
+    stack.emulator.ssm.putParameter(PAUSE_PARAMETER, ACTIVE);
     stack.hold();
     const clients = { console: stack.clientFor('console-user'), ci: stack.clientFor('ci-job') };
     for (const edit of EDITS) {
@@ -149,6 +154,7 @@ export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): P
     );
     for (const o of stack.outcomes.filter((x) => x.action === 'blocked' && x.decidedBy === 'event')) io.out(`  ${o.functionName}: ${o.blocked?.reason ?? ''}`);
     if (stale.length > 0) return 1;
+    if (!(await showPause(stack, io))) return 1;
     if ((await showRollback(stack, io)) !== 0) return 1;
     if (keep) await keepRunning(stack, io);
     return 0;
@@ -156,6 +162,39 @@ export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): P
     // Every way out, --keep included: an error must not leave the emulator holding the process open.
     await stack.close();
   }
+}
+
+/**
+ * The brake: an operator pauses (what `cf-autopublish pause` writes, with the operator's own keys),
+ * an edit arrives and a sweep runs (both held), then the operator resumes and the next sweep publishes
+ * it. Resolves true when the edit was held while paused and live after the resume.
+ */
+async function showPause(stack: LocalStack, io: Io): Promise<boolean> {
+  const operator = pauseParameterStore(
+    createSsmClient({ endpoint: stack.emulator.endpoint, credentials: actorCredentials(stack.emulator, 'operator') }),
+    PAUSE_PARAMETER,
+  );
+  const name = 'url-rewrite';
+  const row = () => stack.emulator.state.snapshot().find((f) => f.name === name);
+  const from = stack.outcomes.length;
+  io.out(`\nThe brake: an operator runs \`cf-autopublish pause --reason "incident 4711"\`.`);
+  await operator.put(pauseValue('incident 4711'));
+  await update(stack.clientFor('console-user'), name, "event.request.uri = '/maintenance.html';");
+  await stack.settle();
+  const held = await stack.sweep();
+  const whilePaused = row();
+  const heldOutcomes = stack.outcomes.slice(from).filter((o) => o.functionName === name);
+  io.out(
+    `  console user updates ${name}: ${heldOutcomes.map((o) => `${o.decidedBy} ${o.action}`).join(', ')}; ` +
+      `the sweep held ${held.counts.paused ?? 0}. DEVELOPMENT ${whilePaused?.development.etag}, LIVE ${whilePaused?.live?.etag} (old code still live).`,
+  );
+  io.out('Then `cf-autopublish resume`: no replay, the next sweep publishes what was held.');
+  await operator.put(ACTIVE);
+  const resumed = await stack.sweep();
+  const after = row();
+  const live = after !== undefined && after.live?.etag === after.development.etag;
+  io.out(`  sweep: ${resumed.counts.published ?? 0} published. ${name} LIVE ${after?.live?.etag}: ${live ? 'in sync' : 'NOT in sync'}.`);
+  return whilePaused?.live?.etag !== whilePaused?.development.etag && heldOutcomes.every((o) => o.action === 'paused') && live;
 }
 
 function stateTable(functions: readonly FunctionSnapshot[], outcomes: readonly DecidedOutcome[]): string {
@@ -191,6 +230,7 @@ const RANK: Readonly<Record<Action, number>> = {
   'would-publish': 1,
   failed: 2,
   blocked: 2,
+  paused: 2,
   'already-published': 3,
   'skipped-not-opted-in': 4,
   'skipped-not-allowed': 5,

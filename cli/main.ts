@@ -16,6 +16,8 @@ import { isFunctionName } from '../lib/function-ref';
 import { createS3Client, s3Gateway } from '../lib/s3-gateway';
 import { summariseSweep, sweep, SweepListingError } from '../lib/sweep';
 import { createCloudFrontClient } from '../lib/cloudfront-gateway';
+import { ACTIVE, interpretPause, pauseValue } from '../lib/pause';
+import { createSsmClient, pauseParameterStore } from '../lib/ssm-gateway';
 import { runDemo } from './demo';
 import { type HistoryAccess, runDiff, runHistory, runRollback } from './history-command';
 import { runOrganizationDemo } from './org-demo';
@@ -48,6 +50,10 @@ Commands:
                             write a saved version (default: the last one replaced, --steps 1) back to
                             DEVELOPMENT with your own credentials, run the gate and publish it;
                             without --yes, only say what it would do
+  pause --reason TEXT       hold every publish (writes "paused: TEXT" to the pause parameter, with
+                            your credentials); the reconciler still reads, tests nothing, publishes nothing
+  resume [--sweep]          publish again (writes "active"); the next sweep publishes what was held,
+                            --sweep runs one now
   emulator [--port N] [--account ID] [--variant NAME=VALUE ...]
                             run the embedded CloudFront emulator alone, printing each CloudTrail
                             record (variants: emulator/VARIANTS.md)
@@ -64,6 +70,9 @@ Options:
   --tag-value VALUE         opt-in tag value (default true)
   --history-bucket BUCKET   the history bucket (default: HISTORY_BUCKET; the stack's HistoryBucketName output)
   --json                    machine-readable output (status, sweep, reconcile, test, history)
+  --stage STAGE             the deployment's stage, for its pause parameter (default dev)
+  --pause-parameter NAME    the pause parameter (default PAUSE_PARAMETER, else
+                            /cloudfront-autopublish/<stage>/pause)
   -h, --help                this text`;
 
 const OPTIONS = {
@@ -86,6 +95,9 @@ const OPTIONS = {
   to: { type: 'string' },
   steps: { type: 'string' },
   yes: { type: 'boolean' },
+  reason: { type: 'string' },
+  'pause-parameter': { type: 'string' },
+  sweep: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -121,6 +133,21 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
     switch (command) {
       case 'status':
         return await status(runtimeFrom(parsed, io.env), parsed, io);
+      case 'pause': {
+        const reason = parsed.values.reason?.trim();
+        if (!reason) throw new UsageError('pause needs --reason TEXT: the reason is what every held outcome says');
+        const store = pauseStoreFrom(parsed, io.env);
+        await store.store.put(pauseValue(reason));
+        io.out(`paused: ${store.name} = "${pauseValue(reason)}". Nothing is tested or published until \`cf-autopublish resume\`.`);
+        return 0;
+      }
+      case 'resume': {
+        const store = pauseStoreFrom(parsed, io.env);
+        await store.store.put(ACTIVE);
+        io.out(`resumed: ${store.name} = "${ACTIVE}". ${parsed.values.sweep ? 'Sweeping now.' : 'The next sweep publishes what was held.'}`);
+        // Lambdas may keep the old value for PAUSE_CACHE_SECONDS; this sweep reads nothing cached.
+        return parsed.values.sweep ? await runSweep(runtimeFrom(parsed, io.env), parsed, io, terminal) : 0;
+      }
       case 'sweep':
         return await runSweep(runtimeFrom(parsed, io.env), parsed, io, terminal);
       case 'reconcile':
@@ -241,12 +268,38 @@ function configFrom(parsed: Parsed, env: NodeJS.ProcessEnv): Config {
   }
 }
 
+/** The pause parameter, read and written with the operator's own credentials (never the reconciler's role). */
+function pauseStoreFrom(parsed: Parsed, env: NodeJS.ProcessEnv) {
+  const v = parsed.values;
+  const name = v['pause-parameter'] ?? env.PAUSE_PARAMETER ?? `/cloudfront-autopublish/${v.stage ?? 'dev'}/pause`;
+  if (!/^[a-zA-Z0-9_.\-/]{1,2048}$/.test(name)) throw new UsageError(`--pause-parameter: "${name}" is not an SSM parameter name`);
+  if (v.stage !== undefined && !/^[a-zA-Z0-9-]{1,64}$/.test(v.stage)) throw new UsageError(`--stage: "${v.stage}" is not a stage name`);
+  // The emulator serves SSM on its one endpoint; against AWS, SSM_ENDPOINT or the default.
+  const endpoint = v.endpoint ?? env.SSM_ENDPOINT;
+  const client = createSsmClient({ endpoint, ...clientOptions(parsed, env, endpoint) });
+  return { name, store: pauseParameterStore(client, name) };
+}
+
+/** What status says of the pause: never fatal, since status must work for someone who cannot read SSM. */
+async function pauseLine(parsed: Parsed, env: NodeJS.ProcessEnv): Promise<{ paused: boolean | undefined; reason?: string; parameter: string; error?: string }> {
+  const { name, store } = pauseStoreFrom(parsed, env);
+  try {
+    const value = await store.get();
+    const state = interpretPause(value);
+    return state.paused ? { paused: true, reason: state.reason, parameter: name } : { paused: false, parameter: name };
+  } catch (error) {
+    return { paused: undefined, parameter: name, error: describeError(error) };
+  }
+}
+
 async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
-  const states = await inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy);
   if (parsed.values.json) {
+    const states = await inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy);
+    // The array stays what scripts already read; the pause is in the text output.
     io.out(jsonText(states));
     return 0;
   }
+  const [states, pause] = await Promise.all([inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy), pauseLine(parsed, io.env)]);
   const rows = states.map((s) => [
     s.name,
     s.optedIn ? 'yes' : 'no',
@@ -258,6 +311,13 @@ async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number>
   ]);
   io.out(table(['NAME', 'OPTED IN', 'DEV STATUS', 'DEV ETAG', 'LIVE ETAG', 'IN SYNC', 'KEYVALUESTORE'], rows));
   io.out(`${states.length} function(s); ${states.filter((s) => s.optedIn && !s.inSync).length} opted in and not live.`);
+  io.out(
+    pause.paused === undefined
+      ? `Pause: unknown, ${pause.parameter} could not be read (${pause.error})`
+      : pause.paused
+        ? `Pause: PAUSED (${pause.parameter}: "${pause.reason}"): nothing is published until \`cf-autopublish resume\``
+        : `Pause: not paused (${pause.parameter})`,
+  );
   return 0;
 }
 

@@ -23,6 +23,7 @@ import type { AccountStatus, AddAccountOptions } from './accounts';
 import type { RoleInput, RoleView } from './iam';
 import type { AssumeRoleCall } from './sts';
 import type { OrganizationAccount } from './organizations';
+import type { SsmFault, SsmParameterView } from './ssm';
 import { accountControls, accountState } from './views';
 
 export type EmulatorOptions = ServerOptions;
@@ -189,6 +190,16 @@ export interface EmulatorOrganization {
   accounts(): OrganizationAccount[];
 }
 
+/** SSM Parameter Store (emulator/ssm.ts): String parameters, one store per account. */
+export interface EmulatorSsm {
+  /** Puts or overwrites a parameter (default: in the home account), as if from the console; returns its version. */
+  putParameter(name: string, value: string, account?: string): number;
+  getParameter(name: string, account?: string): SsmParameterView | undefined;
+  deleteParameter(name: string, account?: string): void;
+  /** Every SSM call answers this error until cleared (undefined): a refused role, an outage. */
+  setFault(fault: SsmFault | undefined): void;
+}
+
 export interface Emulator {
   /**
    * e.g. http://127.0.0.1:43123 — pass as `endpoint` to CloudFrontClient or `--endpoint-url` to the CLI;
@@ -216,6 +227,8 @@ export interface Emulator {
   readonly iam: EmulatorIam;
   readonly sts: EmulatorSts;
   readonly organization: EmulatorOrganization;
+  /** Also served on `endpoint` (SSMClient's endpoint, `aws ssm --endpoint-url`). */
+  readonly ssm: EmulatorSsm;
   close(): Promise<void>;
 }
 
@@ -277,6 +290,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     resetAll: () => {
       for (const account of accounts.all()) account.model.reset();
       server.s3.reset();
+      server.ssm.reset();
     },
     iam: {
       setPrincipal: (accessKeyId, principalArn) => {
@@ -291,6 +305,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       maxSessionSeconds: () => sts.maxSessionSeconds,
       assumeRoleCalls: () => sts.assumeRoleCalls(),
       clearAssumeRoleCalls: () => sts.clearAssumeRoleCalls(),
+    },
+    ssm: {
+      putParameter: (name, value, account) => server.ssm.put(account ?? model.accountId, name, value),
+      getParameter: (name, account) => server.ssm.get(account ?? model.accountId, name),
+      deleteParameter: (name, account) => server.ssm.delete(account ?? model.accountId, name),
+      setFault: (fault) => server.ssm.setFault(fault),
     },
     organization: {
       id: organization.id,
@@ -335,3 +355,4 @@ export type { AccountStatus, AddAccountOptions } from './accounts';
 export type { RoleInput, RoleView } from './iam';
 export type { AssumeRoleCall } from './sts';
 export type { OrganizationAccount } from './organizations';
+export type { SsmFault, SsmParameterView } from './ssm';

@@ -24,6 +24,7 @@ import { type Account, AccountRegistry } from './accounts';
 import { Iam, type Principal } from './iam';
 import { EXPIRED_TOKEN_MESSAGE, Sts, stsError } from './sts';
 import { ORGANIZATIONS_TARGET_PREFIX, Organization, organizationsError } from './organizations';
+import { SSM_TARGET_PREFIX, SsmStore, ssmError } from './ssm';
 
 export type Operation =
   | 'CreateFunction'
@@ -45,6 +46,8 @@ export type Operation =
   | 'AssumeRole'
   | 'GetCallerIdentity'
   | 'ListAccounts'
+  | 'GetParameter'
+  | 'PutParameter'
   | 'Unknown';
 
 export interface AuthorizationRequest {
@@ -169,6 +172,7 @@ export class EmulatorServer {
   private testBudgetMs: number;
   private computeUtilizationOverride: string | undefined;
   readonly s3: S3Store;
+  readonly ssm: SsmStore;
   private port = 0;
 
   constructor(private readonly options: ServerOptions = {}) {
@@ -185,6 +189,7 @@ export class EmulatorServer {
     for (const [key, actor] of Object.entries(options.actors ?? {})) this.actors.set(key, actor);
     this.testBudgetMs = checkBudget(options.testFunctionBudgetMs ?? DEFAULT_BUDGET_MS);
     this.s3 = new S3Store(options.now);
+    this.ssm = new SsmStore(partition, 'us-east-1', options.now);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         // Only a bug gets here; answer like the service would rather than hanging the client.
@@ -327,6 +332,10 @@ export class EmulatorServer {
           await this.handleOrganizations(req, res, target, body.toString('utf8'), requestId);
           return;
         }
+        if (target.startsWith(SSM_TARGET_PREFIX)) {
+          await this.handleSsm(req, res, target, body.toString('utf8'), requestId);
+          return;
+        }
         const form = /application\/x-www-form-urlencoded/i.test(headerValue(req.headers['content-type']) ?? '')
           ? new URLSearchParams(body.toString('utf8'))
           : undefined;
@@ -415,6 +424,18 @@ export class EmulatorServer {
     const caller = this.callerOf(req);
     await sleep(latencyMs(this.latency, this.latencyRandom));
     const reply = caller.expired ? organizationsError('ExpiredTokenException', EXPIRED_TOKEN_MESSAGE) : this.organization.handle(target, body, caller.identity);
+    this.send(res, reply, requestId);
+  }
+
+  /**
+   * SSM Parameter Store (emulator/ssm.ts): treated as STS is, plus its own fault switch
+   * (`ssm.setFault`); the caller's account holds the parameters.
+   */
+  private async handleSsm(req: http.IncomingMessage, res: http.ServerResponse, target: string, body: string, requestId: string): Promise<void> {
+    this.count(SsmStore.operationOf(target));
+    const caller = this.callerOf(req);
+    await sleep(latencyMs(this.latency, this.latencyRandom));
+    const reply = caller.expired ? ssmError('ExpiredTokenException', EXPIRED_TOKEN_MESSAGE) : this.ssm.handle(target, body, caller.account.accountId);
     this.send(res, reply, requestId);
   }
 
@@ -596,6 +617,8 @@ export class EmulatorServer {
       case 'AssumeRole':
       case 'GetCallerIdentity':
       case 'ListAccounts':
+      case 'GetParameter':
+      case 'PutParameter':
       case 'Unknown':
         throw errors.unsupported('Unknown operation.');
     }

@@ -5,12 +5,15 @@ import { ConfigError, loadConfig } from '../lib/config';
 import { type FanOutSummary, fanOutSweep } from '../lib/fan-out';
 import { reporting } from '../lib/middleware';
 import { accountOf, createRuntime, type Runtime } from '../lib/runtime';
-import { summariseSweep, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
+import { summariseSweep, sweepClock, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
 
 export function makeDriftSweep(runtime: Runtime) {
   const { config, policy, reporter } = runtime;
   return middy(async (event: unknown, context: Context): Promise<SweepSummary> => {
+    // Read once for the whole sweep; unreadable, the sweep fails and the next one tries again.
+    const paused = await runtime.pause(reporter);
     const report = await sweep({
+      paused,
       full: isFullSweep(event),
       cloudfront: runtime.cloudfrontFor(accountOf(context)),
       publishGate: (cloudfront) => runtime.publishGate(cloudfront),
@@ -20,7 +23,7 @@ export function makeDriftSweep(runtime: Runtime) {
       remainingMs: () => context.getRemainingTimeInMillis(),
       reserveMs: config.sweepReserveMs,
     });
-    const summary = summariseSweep(report);
+    const summary = summariseSweep(report, sweepClock(config));
     await reporter.sweepFinished(summary);
     // Failing the invocation fires the errors alarm; the next scheduled sweep is the retry.
     const failure = sweepFailure(summary);

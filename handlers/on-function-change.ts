@@ -36,23 +36,31 @@ export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions
       reporter.ignored(intent.reason, intent.trigger, eventIdOf(event));
       return { trigger: intent.trigger, ignored: intent.reason, outcomes: [] };
     }
+    // Read before anything is decided; unreadable, it fails the invocation (retryable): Lambda tries
+    // again, and nothing is published on a guess.
+    const paused = await runtime.pause(reporter);
+    // Every outcome of this event says who made the change and which CloudTrail record said so.
+    const audited = (outcome: Outcome): Outcome => ({ ...outcome, ...intent.audit });
     let outcome: Outcome;
     try {
       const cloudfront = runtime.cloudfrontFor(account);
       const gate = runtime.publishGate(cloudfront, {}, { account });
-      outcome = await reconcile(intent.fn, intent.trigger, {
-        ...options,
-        cloudfront,
-        policy,
-        eagerDevelopment: true,
-        audit: intent.audit,
-        ...(gate ? { gate } : {}),
-        ...(runtime.history ? { history: runtime.history } : {}),
-      });
+      outcome = audited(
+        await reconcile(intent.fn, intent.trigger, {
+          ...options,
+          cloudfront,
+          policy,
+          eagerDevelopment: true,
+          paused,
+          audit: intent.audit,
+          ...(gate ? { gate } : {}),
+          ...(runtime.history ? { history: runtime.history } : {}),
+        }),
+      );
     } catch (error) {
       // Report, then rethrow: Lambda's retries (or, for a failure no retry can mend, the failure
       // queue at once) keep the event.
-      await reporter.outcomes([failedOutcome(intent.fn, intent.trigger, policy.dryRun, error)]);
+      await reporter.outcomes([audited(failedOutcome(intent.fn, intent.trigger, policy.dryRun, error))]);
       throw error;
     }
     await reporter.outcomes([outcome]);

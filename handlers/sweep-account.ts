@@ -14,7 +14,7 @@ import { BadSweepRequestError, parseSweepRequest } from '../lib/fan-out';
 import { reporting } from '../lib/middleware';
 import { flushMetrics, type Reporter } from '../lib/report';
 import { createRuntime, type Runtime } from '../lib/runtime';
-import { summariseSweep, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
+import { summariseSweep, sweepClock, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
 
 /** What each record came to, in the order of the batch (the middleware turns it into batchItemFailures). */
 export type RecordResult = PromiseSettledResult<SweepSummary | DeadLettered>;
@@ -92,8 +92,10 @@ export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions 
       }
       const left = context.getRemainingTimeInMillis();
       if (left <= config.sweepReserveMs) throw new NotStartedError(account, left);
+      const paused = await runtime.pause(reporter);
       const summary = summariseSweep(
         await sweep({
+          paused,
           full,
           cloudfront: runtime.cloudfrontFor(account),
           publishGate: (cloudfront) => runtime.publishGate(cloudfront, {}, { account }),
@@ -103,6 +105,7 @@ export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions 
           remainingMs: () => context.getRemainingTimeInMillis(),
           reserveMs: config.sweepReserveMs,
         }),
+        sweepClock(config),
       );
       await reporter.sweepFinished(summary);
       options.onAccountSwept?.(account, summary);

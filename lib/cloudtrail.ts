@@ -8,17 +8,18 @@
 import { AutoPublishError } from './errors';
 import { type FunctionRef, functionArn, isFunctionName, parseCloudFrontArn, partitionOf } from './function-ref';
 
-/** Who made the change, from the CloudTrail record; a field the record lacks is left out. */
-export interface TriggerAudit {
-  /** The record's `userIdentity.arn`. */
+/** Who made the change, and which record says so: what the event path's outcomes carry (issue 18, audit). */
+export interface Audit {
+  /** `userIdentity.arn` of the record. */
   readonly actor?: string;
   /** The record's `eventID`. */
   readonly eventId?: string;
+  /** For the log line only, never an announcement. */
   readonly sourceIPAddress?: string;
 }
 
 export type EventIntent =
-  | { readonly kind: 'reconcile'; readonly fn: FunctionRef; readonly trigger: string; readonly audit: TriggerAudit }
+  | { readonly kind: 'reconcile'; readonly fn: FunctionRef; readonly trigger: string; readonly audit: Audit }
   | { readonly kind: 'ignore'; readonly reason: string; readonly trigger?: string };
 
 /** An event we cannot understand: a retry would read it the same way, so it goes to the queue at once. */
@@ -87,13 +88,13 @@ export function interpretEvent(event: unknown, options: InterpretOptions = {}): 
   return { kind: 'reconcile', fn, trigger, audit: auditOf(detail) };
 }
 
-/** Only short strings are kept: these fields reach log lines and the history bucket. */
-function auditOf(detail: Json): TriggerAudit {
-  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value.slice(0, 2048) : undefined);
+/** Only well-formed short strings are kept: these fields land on log lines and in announcements. */
+function auditOf(detail: Json): Audit {
   const identity = isObject(detail.userIdentity) ? detail.userIdentity : {};
-  const actor = text(identity.arn);
-  const eventId = text(detail.eventID);
-  const sourceIPAddress = text(detail.sourceIPAddress);
+  const field = (value: unknown) => (typeof value === 'string' && value !== '' ? truncate(value) : undefined);
+  const actor = field(identity.arn);
+  const eventId = field(detail.eventID);
+  const sourceIPAddress = field(detail.sourceIPAddress);
   return {
     ...(actor !== undefined ? { actor } : {}),
     ...(eventId !== undefined ? { eventId } : {}),
@@ -163,6 +164,6 @@ function shape(value: unknown): string {
   return typeof value === 'string' && !/^[\w.:-]{0,64}$/.test(value) ? `a string of ${value.length} characters` : describe(value);
 }
 
-function truncate(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+function truncate(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }

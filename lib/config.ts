@@ -38,6 +38,18 @@ export interface Config {
   readonly historyBucket: string | undefined;
   /** Organisation mode: events arrive from member accounts, and each account is reached through its member role. */
   readonly organization: OrganizationConfig | undefined;
+  /** The SSM parameter that pauses publishing (lib/pause.ts); undefined: never read, never paused. */
+  readonly pauseParameter: string | undefined;
+  /** How long a read of the pause parameter is reused; 0: read on every invocation. */
+  readonly pauseCacheSeconds: number;
+  readonly ssmEndpoint: string | undefined;
+  /** Where each blocked or failed version is sent (SNS Publish); undefined: nowhere. */
+  readonly alarmTopicArn: string | undefined;
+  readonly snsEndpoint: string | undefined;
+  /** An opted-in function not live this long after its DEVELOPMENT changed counts as out of sync. */
+  readonly outOfSyncMinutes: number;
+  /** The drift sweep's schedule: a version newer than one interval ago is one the previous sweep did not see. */
+  readonly sweepIntervalSeconds: number;
 }
 
 export interface OrganizationConfig {
@@ -76,7 +88,15 @@ export const DEFAULTS = {
   maxAttempts: 8,
   maxComputeUtilization: 70,
   memberRoleName: 'cloudfront-autopublish-member',
+  pauseCacheSeconds: 30,
+  outOfSyncMinutes: 30,
+  sweepIntervalSeconds: 900,
 } as const;
+
+// SSM parameter names: letters, digits and _.-/ (docs/cloudfront-api.md#the-pause-parameter).
+const SSM_PARAMETER = /^[a-zA-Z0-9_.\-/]{1,2048}$/;
+// A standard SNS topic (FIFO topics cannot take these notifications' plain publishes).
+const SNS_TOPIC = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 // IAM role names: 1-64 of letters, digits and +=,.@_-
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
@@ -120,6 +140,14 @@ export function loadConfig(env: Env): Config {
 
   const historyBucket = optional(env, 'HISTORY_BUCKET');
   if (historyBucket !== undefined && !BUCKET.test(historyBucket)) throw new ConfigError('HISTORY_BUCKET', `"${historyBucket}" is not an S3 bucket name`);
+  const pauseParameter = optional(env, 'PAUSE_PARAMETER');
+  if (pauseParameter !== undefined && !SSM_PARAMETER.test(pauseParameter)) {
+    throw new ConfigError('PAUSE_PARAMETER', `"${pauseParameter}" is not an SSM parameter name (letters, digits and _.-/)`);
+  }
+  const alarmTopicArn = optional(env, 'ALARM_TOPIC_ARN');
+  if (alarmTopicArn !== undefined && !SNS_TOPIC.test(alarmTopicArn)) {
+    throw new ConfigError('ALARM_TOPIC_ARN', `"${alarmTopicArn}" is not the ARN of a standard SNS topic`);
+  }
 
   const allowedNames = list(env, 'AUTO_PUBLISH_ALLOWED_NAMES', 'name pattern');
   for (const pattern of allowedNames) {
@@ -147,6 +175,13 @@ export function loadConfig(env: Env): Config {
     s3Endpoint,
     historyBucket,
     organization: boolean(env, 'ORGANIZATION_MODE', false) ? organizationConfig(env) : undefined,
+    pauseParameter,
+    pauseCacheSeconds: integer(env, 'PAUSE_CACHE_SECONDS', DEFAULTS.pauseCacheSeconds, 0, 3600),
+    ssmEndpoint: url(env, 'SSM_ENDPOINT'),
+    alarmTopicArn,
+    snsEndpoint: url(env, 'SNS_ENDPOINT'),
+    outOfSyncMinutes: integer(env, 'OUT_OF_SYNC_MINUTES', DEFAULTS.outOfSyncMinutes, 1, 10_080),
+    sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', DEFAULTS.sweepIntervalSeconds, 60, 86_400),
   };
 }
 

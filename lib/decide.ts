@@ -24,6 +24,7 @@ export type Action =
   | 'gone'
   | 'would-publish'
   | 'blocked'
+  | 'paused'
   | 'failed';
 
 /** Every Action, at run time: for what must cover them all (the stack's dashboard, its test). */
@@ -36,6 +37,7 @@ export const ACTIONS = [
   'gone',
   'would-publish',
   'blocked',
+  'paused',
   'failed',
 ] as const satisfies readonly Action[];
 // Compile-time completeness: an Action missing from ACTIONS fails here ("does not satisfy 'never'").
@@ -61,6 +63,8 @@ export interface Observation {
   readonly tested?: { readonly etag: string; readonly verdict: GateVerdict };
   /** The LIVE ETag whose code and config are in the history bucket (written by this reconcile). */
   readonly saved?: string;
+  /** The pause in force (its text, lib/pause.ts), read before the reconcile; undefined: not paused. */
+  readonly paused?: string;
 }
 
 export interface Policy {
@@ -136,6 +140,8 @@ export function decide(name: string, seen: Observation, policy: Policy): Step {
     case 'unknown':
       return { kind: 'read', stage: 'LIVE' };
     case 'differs':
+      // Paused: the reads that decide happen, but neither TestFunction nor PublishFunction (dry run too).
+      if (seen.paused !== undefined) return { kind: 'done', action: 'paused', etag };
       // The gate runs in a dry run too: what would be published must pass what would be tested.
       if (policy.gate && seen.tested?.etag !== etag) return { kind: 'test', etag };
       if (policy.gate && !seen.tested?.verdict.passed) return { kind: 'done', action: 'blocked', etag };

@@ -4,13 +4,13 @@
  * object per replaced version, under the account the function lives in (organisation mode: one
  * central bucket, each member's functions under its own account, never another's).
  */
-import type { TriggerAudit } from './cloudtrail';
+import type { Audit } from './cloudtrail';
 import type { FunctionSettings, StageCode } from './cloudfront-gateway';
 import { AutoPublishError, describeError } from './errors';
 import { type FunctionRef, parseCloudFrontArn } from './function-ref';
 import type { S3Gateway } from './s3-gateway';
 
-export type { TriggerAudit };
+export type { Audit };
 
 export interface HistoryRecord {
   readonly functionName: string;

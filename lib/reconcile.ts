@@ -6,7 +6,7 @@ import type { CloudFrontGateway, DescribedStage } from './cloudfront-gateway';
 import { type Action, decide, type Observation, type Policy } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
 import type { FunctionRef } from './function-ref';
-import type { History, TriggerAudit } from './history';
+import type { Audit, History } from './history';
 import type { PublishGate } from './publish-gate';
 
 export interface Outcome {
@@ -25,6 +25,13 @@ export interface Outcome {
   readonly blocked?: { readonly reason: string; readonly testCase: string; readonly computeUtilization: number | undefined };
   /** The history key of the LIVE version this reconcile saved before replacing it. */
   readonly history?: string;
+  /** The pause's text (action `paused`). */
+  readonly pause?: string;
+  /** Event path: who made the change (CloudTrail `userIdentity.arn`) and the record's `eventID`. */
+  readonly actor?: string;
+  readonly eventId?: string;
+  /** Event path: the caller's address, for the log line only (never announced). */
+  readonly sourceIPAddress?: string;
 }
 
 export interface ReconcileOptions {
@@ -51,7 +58,9 @@ export interface ReconcileOptions {
   /** Where LIVE is saved before a publish replaces it, when the policy says so (lib/history.ts). */
   readonly history?: History;
   /** Who made the change that triggered this reconcile (the event path's CloudTrail record). */
-  readonly audit?: TriggerAudit;
+  readonly audit?: Audit;
+  /** The pause in force, read once for the invocation (lib/pause.ts); undefined: not paused. */
+  readonly paused?: string | undefined;
 }
 
 export const MAX_PUBLISH_ATTEMPTS = 3;
@@ -103,7 +112,9 @@ type Seen = Omit<Observation, 'live'> & { readonly live?: DescribedStage | null 
  */
 export async function reconcile(fn: FunctionRef, trigger: string, options: ReconcileOptions): Promise<Outcome> {
   const { cloudfront, policy } = options;
-  let seen: Seen = {};
+  // The pause belongs to every observation of this reconcile, re-reads included.
+  const paused = options.paused !== undefined ? { paused: options.paused } : {};
+  let seen: Seen = { ...paused };
   let attempts = 0;
   let conflicts = 0;
   let saved: string | undefined;
@@ -122,6 +133,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
       ...(verdict && !verdict.passed
         ? { blocked: { reason: verdict.reason, testCase: verdict.testCase, computeUtilization: verdict.computeUtilization } }
         : {}),
+      ...(action === 'paused' && options.paused !== undefined ? { pause: options.paused } : {}),
     };
   };
   // Every 412-like answer (publish or test) re-reads tags and both stages before anything else is
@@ -136,7 +148,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     const tested = seen.tested && development?.etag === seen.tested.etag ? { tested: seen.tested } : {};
     // A LIVE already saved stays saved: `decide` compares it with the LIVE just read.
     const kept = seen.saved !== undefined ? { saved: seen.saved } : {};
-    return { tags, development, live, afterConflict: true, ...tested, ...kept, ...extra };
+    return { tags, development, live, afterConflict: true, ...tested, ...kept, ...paused, ...extra };
   };
 
   const progress = (): ReconcileProgress => ({
@@ -151,7 +163,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
         cloudfront.describe(fn.name, 'DEVELOPMENT'),
         options.eagerLive ? cloudfront.describe(fn.name, 'LIVE') : undefined,
       ]);
-      seen = { tags, development, ...(options.eagerLive ? { live } : {}) };
+      seen = { ...seen, tags, development, ...(options.eagerLive ? { live } : {}) };
     }
     for (;;) {
       const step = decide(fn.name, seen, policy);

@@ -9,6 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Action } from './decide';
 import { describeError } from './errors';
 import type { Announcement, EventBridgeGateway } from './eventbridge-gateway';
+import type { Notification, NotificationGateway } from './sns-gateway';
 import type { Outcome } from './reconcile';
 import type { SweepSummary } from './sweep';
 
@@ -16,7 +17,16 @@ export const SERVICE = 'cloudfront-autopublish';
 export const METRICS_NAMESPACE = 'CloudFrontAutoPublish';
 
 /** The metric names the code emits besides one per Action (a dashboard must use exactly these). */
-export const INVOCATION_METRICS = ['ignored-event', 'deferred', 'announce-failed', 'sent-to-failure-queue', 'account-sweep-failed', 'history-written'] as const;
+export const INVOCATION_METRICS = [
+  'ignored-event',
+  'deferred',
+  'announce-failed',
+  'sent-to-failure-queue',
+  'account-sweep-failed',
+  'out-of-sync',
+  'notify-failed',
+  'history-written',
+] as const;
 
 /** The part of INVOCATION_METRICS only organisation mode emits (its dashboard graphs them; single-account's need not). */
 export const ORGANIZATION_METRICS: readonly (typeof INVOCATION_METRICS)[number][] = ['account-sweep-failed'];
@@ -77,6 +87,7 @@ const DETAIL_TYPES: Partial<Record<Action, string>> = {
   failed: 'CloudFront Function Publish Failed',
   'would-publish': 'CloudFront Function Would Publish',
   blocked: 'CloudFront Function Publish Blocked',
+  paused: 'CloudFront Function Publish Paused',
 };
 
 export function announcementFor(outcome: Outcome, account?: string): Announcement | undefined {
@@ -93,6 +104,9 @@ export function announcementFor(outcome: Outcome, account?: string): Announcemen
       trigger: outcome.trigger,
       dryRun: outcome.dryRun,
       ...whyFields(outcome),
+      ...(outcome.pause !== undefined ? { pause: outcome.pause } : {}),
+      // Who and which record, never where from: the address stays in the log line.
+      ...auditFields(outcome),
     },
   };
 }
@@ -115,6 +129,32 @@ export function capText(text: string, maxBytes = MAX_TEXT_BYTES): string {
   return cut + marker;
 }
 
+function auditFields(outcome: Outcome) {
+  return {
+    ...(outcome.actor !== undefined ? { actor: outcome.actor } : {}),
+    ...(outcome.eventId !== undefined ? { eventId: outcome.eventId } : {}),
+  };
+}
+
+/** The alarm topic's message for a blocked or failed version: the function, the ETag, why, and the test case. */
+export function notificationFor(outcome: Outcome, account?: string): Notification | undefined {
+  if (outcome.action !== 'blocked' && outcome.action !== 'failed') return undefined;
+  const { functionName, etag, blocked, error } = outcome;
+  const lines = [
+    `${functionName}: ${outcome.action === 'blocked' ? 'the publish gate blocked this version; LIVE keeps its old code' : 'this version could not be published'}.`,
+    '',
+    ...(account ? [`Account: ${account}`] : []),
+    `Function: ${functionName}`,
+    `ETag: ${etag ?? '(not read)'}`,
+    `Reason: ${blocked?.reason ?? error ?? '(none recorded)'}`,
+    ...(blocked ? [`Test case: ${blocked.testCase}`] : []),
+    `Trigger: ${outcome.trigger}`,
+    ...(outcome.actor !== undefined ? [`Changed by: ${outcome.actor}`] : []),
+    ...(outcome.eventId !== undefined ? [`CloudTrail event: ${outcome.eventId}`] : []),
+  ];
+  return { subject: `${SERVICE}: ${functionName} ${outcome.action}${etag ? ` (${etag})` : ''}`, message: lines.join('\n') };
+}
+
 /** Why it failed or was blocked, in the same fields on the log line and in the announcement. */
 function whyFields(outcome: Outcome) {
   const { error, blocked } = outcome;
@@ -131,8 +171,13 @@ function whyFields(outcome: Outcome) {
 }
 
 export interface Reporter {
-  /** One line and one count per outcome (`failed` at error level), then the announcements. */
-  outcomes(outcomes: readonly Outcome[]): Promise<void>;
+  /**
+   * One line and one count per outcome (`failed` at error level), then the announcements, then each
+   * blocked or failed one to the alarm topic (all of them unless `notify` picks).
+   */
+  outcomes(outcomes: readonly Outcome[], options?: { readonly notify?: (outcome: Outcome) => boolean }): Promise<void>;
+  /** The pause parameter holds a value that is neither `active` nor `paused…`: paused, and said so. */
+  pauseUnrecognised(parameter: string, value: string): void;
   /** A valid event that is not ours. */
   ignored(reason: string, trigger: string | undefined, eventId: unknown): void;
   /** The sweep's outcomes, then its summary line and the deferred count. */
@@ -149,19 +194,55 @@ export interface Reporter {
 
 export interface ReporterOptions extends Observability {
   readonly eventBridge?: EventBridgeGateway | undefined;
+  /** The alarm topic (ALARM_TOPIC_ARN); undefined: no notifications. */
+  readonly alarmTopic?: NotificationGateway | undefined;
   /** Organisation mode: the member account every line, count and announcement is about. */
   readonly account?: string | undefined;
 }
 
-export function createReporter({ logger, metrics, eventBridge, account }: ReporterOptions): Reporter {
+export function createReporter({ logger, metrics, eventBridge, alarmTopic, account }: ReporterOptions): Reporter {
   const about = account ? { account } : {};
   const errorFields = (error: unknown) => ({ ...about, error: describeError(error), errorName: error instanceof Error ? error.name : typeof error });
   const count = (name: string, value: number) => {
     if (account) metrics.addMetadata?.('account', account);
     metrics.addMetric(name, MetricUnit.Count, value);
   };
+  const announce = async (outcomes: readonly Outcome[]) => {
+    const announcements = outcomes.map((outcome) => announcementFor(outcome, account)).filter((a): a is Announcement => a !== undefined);
+    if (!eventBridge || announcements.length === 0) return;
+    // An announcement is a notification about a write already made; failing the invocation would
+    // only re-run a reconcile that now finds nothing to do. Count what the bus refused so an alarm can see it.
+    try {
+      const refused = await eventBridge.announce(announcements);
+      if (refused.length === 0) return;
+      const codes = [...new Set(refused.map((r) => r.errorCode))].join(', ');
+      logger.error('announcement failed', {
+        ...about,
+        error: `${refused.length} of ${announcements.length} announcement(s) did not reach the bus, refused ones sent twice (${codes})`,
+        errorName: 'AnnounceRefused',
+        refused: refused.map((r) => ({ detailType: r.announcement.detailType, resources: r.announcement.resources ?? [], errorCode: r.errorCode })),
+      });
+      count('announce-failed', refused.length);
+    } catch (error) {
+      logger.error('announcement failed', errorFields(error));
+      count('announce-failed', announcements.length);
+    }
+  };
+  const notify = async (outcomes: readonly Outcome[]) => {
+    if (!alarmTopic) return;
+    for (const notification of outcomes.map((o) => notificationFor(o, account))) {
+      if (!notification) continue;
+      try {
+        await alarmTopic.notify(notification);
+      } catch (error) {
+        // Like an announcement: the outcome is already logged and counted (BlockedPublishAlarm sees it).
+        logger.error('alarm notification failed', errorFields(error));
+        count('notify-failed', 1);
+      }
+    }
+  };
   const reporter: Reporter = {
-    async outcomes(outcomes) {
+    async outcomes(outcomes, options) {
       for (const outcome of outcomes) {
         const line = {
           ...about,
@@ -174,42 +255,35 @@ export function createReporter({ logger, metrics, eventBridge, account }: Report
           publishAttempts: outcome.publishAttempts,
           ...(outcome.history !== undefined ? { history: outcome.history } : {}),
           ...whyFields(outcome),
+          ...(outcome.pause !== undefined ? { pause: outcome.pause } : {}),
+          ...auditFields(outcome),
+          ...(outcome.sourceIPAddress !== undefined ? { sourceIPAddress: outcome.sourceIPAddress } : {}),
         };
         if (outcome.action === 'failed') logger.error('outcome', line);
-        else if (outcome.action === 'blocked') logger.warn('outcome', line);
+        else if (outcome.action === 'blocked' || outcome.action === 'paused') logger.warn('outcome', line);
         else logger.info('outcome', line);
         count(outcome.action, 1);
         // Whatever the action: a save whose publish then failed is still a version kept.
         if (outcome.history !== undefined) count('history-written', 1);
       }
-      const announcements = outcomes.map((outcome) => announcementFor(outcome, account)).filter((a): a is Announcement => a !== undefined);
-      if (!eventBridge || announcements.length === 0) return;
-      // An announcement is a notification about a write already made; failing the invocation would
-      // only re-run a reconcile that now finds nothing to do. Count what the bus refused so an alarm can see it.
-      try {
-        const refused = await eventBridge.announce(announcements);
-        if (refused.length === 0) return;
-        const codes = [...new Set(refused.map((r) => r.errorCode))].join(', ');
-        logger.error('announcement failed', {
-          ...about,
-          error: `${refused.length} of ${announcements.length} announcement(s) did not reach the bus, refused ones sent twice (${codes})`,
-          errorName: 'AnnounceRefused',
-          refused: refused.map((r) => ({ detailType: r.announcement.detailType, resources: r.announcement.resources ?? [], errorCode: r.errorCode })),
-        });
-        count('announce-failed', refused.length);
-      } catch (error) {
-        logger.error('announcement failed', errorFields(error));
-        count('announce-failed', announcements.length);
-      }
+      await announce(outcomes);
+      await notify(outcomes.filter((o) => options?.notify?.(o) ?? true));
+    },
+    pauseUnrecognised(parameter, value) {
+      logger.warn('pause parameter value not recognised: paused to be safe', { ...about, parameter, value });
     },
     ignored(reason, trigger, eventId) {
       logger.info('ignored event', { ...about, reason, trigger, eventId });
       count('ignored-event', 1);
     },
     async sweepFinished(summary) {
-      await reporter.outcomes(summary.outcomes);
+      // Only versions this sweep is the first to see go to the alarm topic: not the same one every 15 minutes.
+      const firstSeen = new Set(summary.notify);
+      await reporter.outcomes(summary.outcomes, { notify: (o) => firstSeen.has(o.functionName) });
       count('deferred', summary.deferred.length);
-      logger.info('sweep finished', { ...about, ...summary, outcomes: undefined });
+      // Every sweep, zero included: OutOfSyncAlarm reads "still at one or more" from consecutive values.
+      count('out-of-sync', summary.outOfSync.length);
+      logger.info('sweep finished', { ...about, ...summary, held: summary.counts.paused ?? 0, outcomes: undefined });
     },
     invocationFailed(error) {
       logger.error('invocation failed', errorFields(error));

@@ -9,6 +9,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { cloudFrontGateway, type CloudFrontGateway, createCloudFrontClient } from './cloudfront-gateway';
 import { type Config, isOptedIn, nameGuard, type OrganizationConfig } from './config';
 import type { Policy } from './decide';
@@ -18,7 +20,10 @@ import type { FailureQueue } from './failure-queue';
 import type { SweepRequest } from './fan-out';
 import { createOrganizationsClient, fixedMembers, type MemberDirectory, organizationMembers } from './organizations-gateway';
 import { createPublishGate, type GateOverrides, type PublishGate } from './publish-gate';
+import type { PauseState } from './pause';
 import { createObservability, createReporter, type Observability, type Reporter } from './report';
+import { createSnsClient, snsGateway } from './sns-gateway';
+import { createSsmClient, type PauseSwitch, ssmPauseSwitch } from './ssm-gateway';
 import { createS3Client, s3Gateway } from './s3-gateway';
 import { createSqsClient, type DeadLetterQueue, type MessageQueue, sqsDeadLetterQueue, sqsFailureQueue, sqsMessageQueue } from './sqs-gateway';
 import { createStsClient, memberCredentials } from './sts-gateway';
@@ -48,6 +53,12 @@ export interface Runtime {
    * `cloudfront` reaches, the only prefix its functions' test cases may be read from.
    */
   publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides, options?: { force?: boolean; account?: string | undefined }): PublishGate | undefined;
+  /**
+   * The pause in force: its text, or undefined when not paused (and always without PAUSE_PARAMETER).
+   * Rejects with a retryable PauseReadError when the parameter cannot be read. An unrecognised value
+   * pauses, and `reporter` warns, naming it.
+   */
+  pause(reporter: Reporter): Promise<string | undefined>;
 }
 
 export interface Organization {
@@ -79,6 +90,8 @@ export interface RuntimeClients {
   readonly observability?: Observability;
   readonly sts?: STSClient;
   readonly organizations?: OrganizationsClient;
+  readonly ssm?: SSMClient;
+  readonly sns?: SNSClient;
 }
 
 /**
@@ -127,13 +140,19 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
   const gateSettings = { maxCompute: config.maxComputeUtilization, testCasesBuckets: config.testCasesBuckets };
   const org = config.organization ? organizationWiring(config.organization, clients, credentials, sqsClient, cloudFrontClientFor) : undefined;
   const organization = org?.organization;
-  const reporter = createReporter({ ...observability, eventBridge });
+  const alarmTopic = config.alarmTopicArn
+    ? snsGateway(clients.sns ?? createSnsClient({ endpoint: config.snsEndpoint, ...credentials }), config.alarmTopicArn)
+    : undefined;
+  const reporter = createReporter({ ...observability, eventBridge, alarmTopic });
+  const pauseSwitch: PauseSwitch | undefined = config.pauseParameter
+    ? ssmPauseSwitch(clients.ssm ?? createSsmClient({ endpoint: config.ssmEndpoint, ...credentials }), config.pauseParameter, config.pauseCacheSeconds)
+    : undefined;
   return {
     config,
     policy: policyFor(config),
     observability,
     reporter,
-    reporterFor: (account) => (organization && account ? createReporter({ ...observability, eventBridge, account }) : reporter),
+    reporterFor: (account) => (organization && account ? createReporter({ ...observability, eventBridge, alarmTopic, account }) : reporter),
     cloudfrontFor: org ? org.cloudfrontFor : singleGateway(clients, cloudFrontClientFor),
     organization,
     failureQueue,
@@ -142,6 +161,13 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
       config.publishGate === 'smoke' || options?.force
         ? createPublishGate(gateway, s3, { ...gateSettings, ...(organization ? { organization: true, account: options?.account } : {}) }, overrides)
         : undefined,
+    async pause(forReporter) {
+      if (!pauseSwitch || !config.pauseParameter) return undefined;
+      const state: PauseState = await pauseSwitch.read();
+      if (!state.paused) return undefined;
+      if (state.unrecognised) forReporter.pauseUnrecognised(config.pauseParameter, state.reason);
+      return state.reason;
+    },
   };
 }
 

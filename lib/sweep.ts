@@ -57,6 +57,8 @@ export interface SweepReport {
   readonly interrupted: readonly string[];
   /** False when the hard stop came before ListFunctions reached its last page. */
   readonly listingComplete: boolean;
+  /** Each candidate's DEVELOPMENT LastModifiedTime, as listed (undefined: the listing had none). */
+  readonly developmentModified: ReadonlyMap<string, Date | undefined>;
 }
 
 export class SweepDeadlineError extends AutoPublishError {
@@ -135,7 +137,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
       outcomes.push(outcome);
       options.onOutcome?.(outcome, outcomes.length + deferred.length, candidates.length);
     });
-    return { listed, candidates: candidates.length, outcomes, deferred, interrupted, listingComplete };
+    const developmentModified = new Map(candidates.map((fn) => [fn.name, fn.lastModified]));
+    return { listed, candidates: candidates.length, outcomes, deferred, interrupted, listingComplete, developmentModified };
   } finally {
     if (timer) clearTimeout(timer);
     if (lastTimer) clearTimeout(lastTimer);
@@ -259,12 +262,43 @@ export interface SweepSummary {
   readonly interrupted: readonly string[];
   readonly listingComplete: boolean;
   readonly outcomes: readonly Outcome[];
+  /**
+   * Opted-in functions still not live whose DEVELOPMENT changed over `outOfSyncMinutes` ago: blocked,
+   * failed or deferred. Paused ones are held on purpose, and a dry run publishes nothing on purpose.
+   * A deferred candidate's tags were not read: it counts, since it may be opted in.
+   */
+  readonly outOfSync: readonly string[];
+  /** Blocked or failed versions the previous sweep could not have seen: the ones sent to the alarm topic. */
+  readonly notify: readonly string[];
 }
 
-export function summariseSweep(report: SweepReport): SweepSummary {
+/** What "out of sync" and "the previous sweep" mean to the summary (config: OUT_OF_SYNC_MINUTES, SWEEP_INTERVAL_SECONDS). */
+export interface SweepClock {
+  readonly now: Date;
+  readonly outOfSyncMinutes: number;
+  /** The sweep's schedule: the previous sweep started about this long ago. */
+  readonly sweepIntervalSeconds: number;
+}
+
+export function sweepClock(config: Pick<SweepClock, 'outOfSyncMinutes' | 'sweepIntervalSeconds'>, now = new Date()): SweepClock {
+  return { now, outOfSyncMinutes: config.outOfSyncMinutes, sweepIntervalSeconds: config.sweepIntervalSeconds };
+}
+
+const STUCK: ReadonlySet<Outcome['action']> = new Set(['blocked', 'failed']);
+
+export function summariseSweep(report: SweepReport, clock?: SweepClock): SweepSummary {
   const counts: Partial<Record<Outcome['action'], number>> = {};
   for (const o of report.outcomes) counts[o.action] = (counts[o.action] ?? 0) + 1;
+  const now = (clock?.now ?? new Date()).getTime();
+  const modified = (name: string) => report.developmentModified.get(name)?.getTime();
+  // A time the listing did not give counts as old: out of sync, but never "first seen" (no repeats).
+  const olderThan = (name: string, ms: number) => (modified(name) ?? Number.NEGATIVE_INFINITY) < now - ms;
+  const stuck = report.outcomes.filter((o) => STUCK.has(o.action)).map((o) => o.functionName);
+  const outOfSyncMs = (clock?.outOfSyncMinutes ?? 30) * 60_000;
+  const previousSweepMs = (clock?.sweepIntervalSeconds ?? 900) * 1000;
   return {
+    outOfSync: [...stuck, ...report.deferred].filter((name) => olderThan(name, outOfSyncMs)),
+    notify: stuck.filter((name) => !olderThan(name, previousSweepMs)),
     trigger: 'sweep',
     listed: report.listed,
     candidates: report.candidates,

@@ -114,8 +114,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let driftSweep: ReturnType<typeof makeDriftSweep>;
   try {
     // The emulator also answers S3 GetObject (the gate's test cases, when TEST_CASES_BUCKETS lists
-    // buckets); a caller's own S3_ENDPOINT wins.
-    const config = loadConfig({ S3_ENDPOINT: emulator.endpoint, ...options.settings, CLOUDFRONT_ENDPOINT: emulator.endpoint });
+    // buckets); a caller's own S3_ENDPOINT wins. It also answers SSM (the pause parameter, when PAUSE_PARAMETER names one).
+    const config = loadConfig({ S3_ENDPOINT: emulator.endpoint, SSM_ENDPOINT: emulator.endpoint, ...options.settings, CLOUDFRONT_ENDPOINT: emulator.endpoint });
     runtime = createRuntime(config, {
       credentials,
       observability: createObservability({ quiet: true }),

@@ -37,7 +37,15 @@ test('a publish is announced with source, detail-type and the detail fields', as
   assert.equal(entry?.EventBusName, 'platform-bus');
   assert.equal(entry?.Source, 'cloudfront-autopublish');
   assert.equal(entry?.DetailType, 'CloudFront Function Published');
-  assert.deepEqual(JSON.parse(entry?.Detail ?? '{}'), { functionName: 'f', functionArn: arnOf('f'), etag: 'E2', trigger: 'UpdateFunction', dryRun: false });
+  // The CloudTrail record's eventID rides along (issue 18, audit); updateEvent has no userIdentity, so no actor.
+  assert.deepEqual(JSON.parse(entry?.Detail ?? '{}'), {
+    functionName: 'f',
+    functionArn: arnOf('f'),
+    etag: 'E2',
+    trigger: 'UpdateFunction',
+    dryRun: false,
+    eventId: 'e-1',
+  });
 });
 
 test('skips are not announced; dry run announces Would Publish; failures Publish Failed', async () => {

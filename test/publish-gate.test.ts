@@ -65,7 +65,18 @@ test('a function that throws is blocked: not published, the invocation succeeds,
   const entry = eb.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
   assert.equal(entry?.DetailType, 'CloudFront Function Publish Blocked');
   const detail = JSON.parse(entry?.Detail ?? '{}');
-  assert.deepEqual(Object.keys(detail).sort(), ['computeUtilization', 'dryRun', 'etag', 'functionArn', 'functionName', 'reason', 'testCase', 'trigger']);
+  // eventId: the CloudTrail record behind it (issue 18, audit).
+  assert.deepEqual(Object.keys(detail).sort(), [
+    'computeUtilization',
+    'dryRun',
+    'etag',
+    'eventId',
+    'functionArn',
+    'functionName',
+    'reason',
+    'testCase',
+    'trigger',
+  ]);
   assert.equal(detail.etag, 'E2');
 });
 

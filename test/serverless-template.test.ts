@@ -351,7 +351,7 @@ function deployedOutputs(t: Packaged): Record<string, Json> {
   );
 }
 
-const ALARMS = ['FailedInvocationsAlarm', 'FunctionErrorsAlarm', 'BlockedPublishAlarm'];
+const ALARMS = ['FailedInvocationsAlarm', 'FunctionErrorsAlarm', 'BlockedPublishAlarm', 'SweepMissingAlarm', 'OutOfSyncAlarm'];
 
 // ---------------------------------------------------------------- the dashboard
 
@@ -460,7 +460,8 @@ describe('serverless package (offline, no credentials)', () => {
       for (const action of s.Action) {
         assert.ok(!action.includes('*'), `wildcard action ${action}`);
         assert.ok(!/^cloudfront:(Create|Update|Delete|Tag|Untag)/.test(action), `forbidden action ${action}`);
-        assert.match(action, /^(logs|cloudfront|sqs|events|s3):/, `unexpected service in ${action}`);
+        // ssm: the pause parameter (read-only); sns: the alarm topic. Their own tests below scope each to one resource.
+        assert.match(action, /^(logs|cloudfront|sqs|events|s3|ssm|sns):/, `unexpected service in ${action}`);
       }
     }
     const cloudfront = statements.flatMap((s) => s.Action.filter((a) => a.startsWith('cloudfront:')).map((a) => [a, s.Resource] as const));
@@ -887,6 +888,88 @@ describe('serverless package (offline, no credentials)', () => {
     }
   });
 
+  test('pause: the stack creates /cloudfront-autopublish/<stage>/pause = active, and every function is told its name', () => {
+    for (const [t, stage] of [
+      [plain, 'dev'],
+      [withBus, 'prod'],
+      [org, 'dev'],
+    ] as const) {
+      const parameters = deployed(t, 'AWS::SSM::Parameter');
+      assert.equal(parameters.length, 1, 'one SSM parameter');
+      const [id, p] = parameters[0]!;
+      assert.deepEqual([p.Name, p.Type, p.Value], [`/cloudfront-autopublish/${stage}/pause`, 'String', 'active']);
+      for (const fnId of functionIds(t)) {
+        const env = fn(t, fnId).Environment.Variables;
+        assert.deepEqual(env.PAUSE_PARAMETER, { Ref: id }, fnId);
+        assert.equal(env.PAUSE_CACHE_SECONDS, '30', fnId);
+        assert.equal(env.OUT_OF_SYNC_MINUTES, '30', fnId);
+        assert.equal(env.SWEEP_INTERVAL_SECONDS, '900', `${fnId}: rate(15 minutes)`);
+      }
+    }
+  });
+
+  test('IAM: ssm:GetParameter on exactly the pause parameter, nothing else of SSM (operators write it with their own credentials)', () => {
+    for (const t of [plain, withBus, org]) {
+      const [id] = deployed(t, 'AWS::SSM::Parameter')[0]!;
+      const ssm = effectiveStatements(t).filter((s) => s.Action.some((a) => a.startsWith('ssm:')));
+      assert.equal(ssm.length, 1);
+      assert.deepEqual(ssm[0]!.Action, ['ssm:GetParameter']);
+      assert.deepEqual(ssm[0]!.Resource, [{ 'Fn::Sub': `arn:aws:ssm:us-east-1:\${AWS::AccountId}:parameter\${${id}}` }]);
+      assert.equal(ssm[0]!.Effect, 'Allow');
+    }
+  });
+
+  test('IAM: sns:Publish on exactly the alarm topic when there is one; none without', () => {
+    assert.deepEqual(statementsFor(plain, 'sns:Publish'), []);
+    const topic = statementsFor(alarmTopic, 'sns:Publish');
+    assert.deepEqual(
+      topic.map((s) => [s.Action, s.Resource]),
+      [[['sns:Publish'], [TOPIC_ARN]]],
+    );
+    const created = deployed(alarmEmail, 'AWS::SNS::Topic')[0]![0];
+    assert.deepEqual(
+      statementsFor(alarmEmail, 'sns:Publish').map((s) => [s.Action, s.Resource]),
+      [[['sns:Publish'], [{ Ref: created }]]],
+    );
+    const sns = effectiveStatements(alarmEmail).flatMap((s) => s.Action.filter((a) => a.startsWith('sns:')));
+    assert.deepEqual(sns, ['sns:Publish']);
+    // The functions know where to send: the same topic, or nothing.
+    for (const id of [EVENT_FN, SWEEP_FN]) {
+      assert.equal(resolveIfs(plain, resolveParameters(plain, fn(plain, id).Environment.Variables)).ALARM_TOPIC_ARN, '', id);
+      assert.equal(resolveIfs(alarmTopic, resolveParameters(alarmTopic, fn(alarmTopic, id).Environment.Variables)).ALARM_TOPIC_ARN, TOPIC_ARN, id);
+      assert.deepEqual(resolveIfs(alarmEmail, resolveParameters(alarmEmail, fn(alarmEmail, id).Environment.Variables)).ALARM_TOPIC_ARN, { Ref: created }, id);
+    }
+  });
+
+  test('alarms: SweepMissingAlarm fires when the drift sweep has not run for 2 x its schedule, missing data breaching', () => {
+    const [, p] = deployed(alarmTopic, 'AWS::CloudWatch::Alarm').find(([id]) => id === 'SweepMissingAlarm')!;
+    assert.deepEqual([p.Namespace, p.MetricName, p.Statistic], ['AWS/Lambda', 'Invocations', 'Sum']);
+    assert.deepEqual(p.Dimensions, [{ Name: 'FunctionName', Value: { Ref: SWEEP_FN } }]);
+    assert.equal(p.Period * p.EvaluationPeriods, 2 * 900, '2 x rate(15 minutes)');
+    assert.deepEqual([p.Threshold, p.ComparisonOperator, p.TreatMissingData], [1, 'LessThanThreshold', 'breaching']);
+    assert.deepEqual(p.AlarmActions, [TOPIC_ARN]);
+  });
+
+  test('alarms: OutOfSyncAlarm reads the out-of-sync count each sweep emits, and fires when it stays at one or more', () => {
+    const [, p] = deployed(alarmTopic, 'AWS::CloudWatch::Alarm').find(([id]) => id === 'OutOfSyncAlarm')!;
+    assert.deepEqual([p.Namespace, p.MetricName], [METRICS_NAMESPACE, 'out-of-sync']);
+    assert.ok((INVOCATION_METRICS as readonly string[]).includes(p.MetricName), 'a metric the code emits');
+    assert.deepEqual(p.Dimensions, [{ Name: 'service', Value: SERVICE }]);
+    assert.equal(p.Statistic, 'Maximum');
+    assert.equal(p.Period, 900, 'one sweep per period');
+    assert.ok(p.DatapointsToAlarm >= 2 && p.EvaluationPeriods >= p.DatapointsToAlarm, 'stays: more than one sweep');
+    assert.deepEqual([p.Threshold, p.ComparisonOperator, p.TreatMissingData], [1, 'GreaterThanOrEqualToThreshold', 'notBreaching']);
+    assert.deepEqual(p.AlarmActions, [TOPIC_ARN]);
+  });
+
+  test('dashboard: the held (paused) and out-of-sync counts are graphed, and the alarm widget shows the new alarms', () => {
+    const names = graphedMetrics(plain)
+      .filter((m) => m.namespace === METRICS_NAMESPACE)
+      .map((m) => m.name);
+    assert.ok(names.includes('paused') && names.includes('out-of-sync'));
+    assertAlarmWidgetShowsEveryAlarm(plain);
+  });
+
   test('each handler is its own bundled zip of at most 250 KB, without node_modules or source maps', (t) => {
     for (const [name, entry] of [
       ['onFunctionChange', 'handlers/on-function-change.js'],
@@ -1096,7 +1179,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
           assert.equal((s as Json).Condition, undefined);
           for (const action of s.Action) {
             assert.ok(!action.includes('*'), `wildcard action ${action}`);
-            assert.match(action, /^(logs|sqs|sts|organizations|events|s3):/, `unexpected service in ${action}`);
+            assert.match(action, /^(logs|sqs|sts|organizations|events|s3|ssm|sns):/, `unexpected service in ${action}`);
           }
           if (s.Resource.includes('*')) assert.deepEqual(s.Action, ['organizations:ListAccounts'], `${id}: Resource "*"`);
         }

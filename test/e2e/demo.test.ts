@@ -22,4 +22,7 @@ test('the demo shows functions going live by event and by sweep, and exits 0', a
   assert.match(text, /price-banner: .*the function threw/);
   assert.match(text, /heavy-rewrite: .*ComputeUtilization \d+ is above the maximum 70/);
   assert.match(text, /Opted-in functions not live: 0\./);
+  // The brake (issue 18): an edit held while paused, live after the resume.
+  assert.match(text, /console user updates url-rewrite: event paused, sweep paused; .*\(old code still live\)\./);
+  assert.match(text, /sweep: 1 published\. url-rewrite LIVE \w+: in sync\./);
 });
