@@ -307,6 +307,8 @@ export type {
 } from './distributions';
 export {
   ALL_VARIANTS,
+  CLOUDTRAIL_VARIANT_NAMES,
+  cloudFrontCombinations,
   DEFAULT_VARIANTS,
   VARIANT_NAMES,
   VARIANT_VALUES,

@@ -6,7 +6,7 @@ import './support';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type CloudFrontClient, CreateFunctionCommand, PublishFunctionCommand, DescribeFunctionCommand } from '@aws-sdk/client-cloudfront';
-import { type PublishSettling, variantCombinations } from '../../emulator';
+import { cloudFrontCombinations, type PublishSettling } from '../../emulator';
 import { type LocalStack, RECONCILER_ACTOR } from '../../local/local-stack';
 import { associate, create, reconcilerPublishes, recordReconcilerCalls, stateOf, statusOf, tag, untag, update, withStack } from './support';
 import { repeated, versionKey } from '../support/versions';
@@ -203,7 +203,7 @@ test('another actor publishing first ends as already-published or in sync, never
  * LastModifiedTime. Under developmentStatusAfterAssociatedUpdate=DEPLOYED the status no longer says
  * that DEVELOPMENT differs: only the ETags (event path) and the LastModifiedTimes (sweep) can.
  */
-const ASSOCIATED_READINGS = variantCombinations({ statusAfterPublish: [{ kind: 'immediate' }], validationError: ['MalformedXML'] });
+const ASSOCIATED_READINGS = cloudFrontCombinations({ statusAfterPublish: [{ kind: 'immediate' }], validationError: ['MalformedXML'] });
 
 /** Creates an opted-in function, lets the reconciler publish it, and associates it: DEPLOYED on both stages. */
 async function associatedFunction(stack: LocalStack, client: CloudFrontClient, name: string): Promise<void> {

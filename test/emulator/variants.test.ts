@@ -22,6 +22,7 @@ import {
   parseVariantAssignments,
   resolveVariants,
   variantCombinations,
+  cloudFrontCombinations,
   type Emulator,
   type EmulatorOptions,
   type Variants,
@@ -55,7 +56,7 @@ describe('variant enumeration', () => {
   it('ALL_VARIANTS is the full cartesian product of VARIANT_VALUES, defaults first, each combination once', () => {
     const expected = VARIANT_NAMES.reduce((n, name) => n * VARIANT_VALUES[name].length, 1);
     assert.equal(ALL_VARIANTS.length, expected);
-    assert.equal(expected, 24);
+    assert.equal(expected, 192);
     assert.equal(new Set(ALL_VARIANTS.map(describeVariants)).size, ALL_VARIANTS.length);
     assert.deepEqual(ALL_VARIANTS[0], DEFAULT_VARIANTS);
     for (const name of VARIANT_NAMES) {
@@ -70,9 +71,16 @@ describe('variant enumeration', () => {
 
   it('variantCombinations narrows or widens one variant and keeps the others', () => {
     const combos = variantCombinations({ statusAfterPublish: [{ kind: 'reads', reads: 5 }], validationError: ['InvalidArgument'] });
-    assert.equal(combos.length, 4);
+    assert.equal(combos.length, 4 * 8);
     assert.ok(combos.every((v) => v.validationError === 'InvalidArgument' && v.statusAfterPublish.kind === 'reads'));
     assert.throws(() => variantCombinations({ validationError: [] }), RangeError);
+  });
+
+  it('cloudFrontCombinations: the 24 readings of CloudFront, each with the default CloudTrail record shape', () => {
+    const combos = cloudFrontCombinations();
+    assert.equal(combos.length, 24);
+    assert.ok(combos.every((v) => v.cloudTrailFunctionName === 'both' && v.cloudTrailEventName === 'suffixed'));
+    assert.equal(cloudFrontCombinations({ validationError: ['InvalidArgument'] }).length, 12);
   });
 
   it('resolveVariants fills defaults and rejects bad values; parseVariantAssignments reads NAME=VALUE', () => {
@@ -86,7 +94,18 @@ describe('variant enumeration', () => {
       statusAfterPublish: { kind: 'duration', ms: 1500 },
       developmentStatusAfterAssociatedUpdate: 'DEPLOYED',
     });
-    for (const bad of ['nope=1', 'validationError', 'statusAfterPublish=reads:x', 'liveLastModifiedTime=now']) {
+    assert.deepEqual(parseVariantAssignments(['cloudTrailFunctionName=neither', 'cloudTrailEventName=plain']), {
+      cloudTrailFunctionName: 'neither',
+      cloudTrailEventName: 'plain',
+    });
+    for (const bad of [
+      'nope=1',
+      'validationError',
+      'statusAfterPublish=reads:x',
+      'liveLastModifiedTime=now',
+      'cloudTrailFunctionName=nowhere',
+      'cloudTrailEventName=x',
+    ]) {
       assert.throws(() => parseVariantAssignments([bad]), RangeError, bad);
     }
   });
