@@ -8,8 +8,9 @@
  * then the faults stop, the bus settles, one final sweep runs (faults off: it must succeed at once),
  * and the invariants of harness.ts `Rig.check` are verified on what the emulator saw.
  *
- *   CI:    300 histories (CONVERGENCE_RUNS overrides), then every one of the 24 variant combinations
- *          (ALL_VARIANTS) with an aimed history and a sampled one, whatever CONVERGENCE_RUNS says
+ *   CI:    300 histories (CONVERGENCE_RUNS overrides), then every one of the 24 combinations of the
+ *          CloudFront behaviours (cloudFrontCombinations) with an aimed history and a sampled one, and
+ *          every one of the 8 CloudTrail record shapes with a sampled one, whatever CONVERGENCE_RUNS says
  *   soak:  npm run soak  → 5,000 histories, or CONVERGENCE_TIME_LIMIT_MS=600000 npm run soak
  *   replay a failure: CONVERGENCE_SEED=<seed> CONVERGENCE_PATH=<path> npm run soak
  *
@@ -21,7 +22,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ALL_VARIANTS, describeVariants, VARIANT_VALUES, type Variants } from '../../emulator';
+import { cloudFrontCombinations, DEFAULT_VARIANTS, describeVariants, VARIANT_VALUES, variantCombinations, type Variants } from '../../emulator';
 import { RECONCILER_ACTOR } from '../../local/local-stack';
 import { answerFailed, type CodeKind, codeKindOf, type History, type ModelCall, NAMES, Rig, type Step } from './harness';
 import { repeated, versionKey } from '../support/versions';
@@ -97,6 +98,8 @@ const variants: fc.Arbitrary<Variants> = fc.record({
   liveLastModifiedTime: fc.constantFrom(...VARIANT_VALUES.liveLastModifiedTime),
   statusAfterPublish: fc.constantFrom(...VARIANT_VALUES.statusAfterPublish),
   validationError: fc.constantFrom(...VARIANT_VALUES.validationError),
+  cloudTrailFunctionName: fc.constantFrom(...VARIANT_VALUES.cloudTrailFunctionName),
+  cloudTrailEventName: fc.constantFrom(...VARIANT_VALUES.cloudTrailEventName),
 });
 
 const history: fc.Arbitrary<History> = fc.record({
@@ -216,10 +219,17 @@ function aimedHistory(v: Variants, seed: number): History {
   };
 }
 
-test(`every variant combination (${ALL_VARIANTS.length}): an aimed history and a sampled one each`, async (t) => {
+/**
+ * The CloudFront behaviours, each with the default record shape: the aimed history below counts on
+ * the events naming their functions (a record that names none makes the event path sweep, which would
+ * publish the updates whose events were lost).
+ */
+const CLOUDFRONT_READINGS = cloudFrontCombinations();
+
+test(`every combination of the CloudFront behaviours (${CLOUDFRONT_READINGS.length}): an aimed history and a sampled one each`, async (t) => {
   const started = performance.now();
-  assert.equal(ALL_VARIANTS.length, 24);
-  for (const [i, v] of ALL_VARIANTS.entries()) {
+  assert.equal(CLOUDFRONT_READINGS.length, 24);
+  for (const [i, v] of CLOUDFRONT_READINGS.entries()) {
     await t.test(describeVariants(v), async () => {
       const { violations } = await rig.run(aimedHistory(v, 7_000 + i));
       assert.deepEqual(violations, [], 'aimed history: invariants');
@@ -284,7 +294,26 @@ test(`every variant combination (${ALL_VARIANTS.length}): an aimed history and a
       assert.deepEqual(violations, [], `sampled history (fc seed ${9_000 + i}): invariants`);
     });
   }
-  t.diagnostic(`${ALL_VARIANTS.length * 2} histories in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  t.diagnostic(`${CLOUDFRONT_READINGS.length * 2} histories in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+});
+
+/** Where the record names the function (or not), and whether eventName is suffixed: 4 × 2 shapes. */
+const RECORD_SHAPES = variantCombinations({
+  developmentStatusAfterAssociatedUpdate: [DEFAULT_VARIANTS.developmentStatusAfterAssociatedUpdate],
+  liveLastModifiedTime: [DEFAULT_VARIANTS.liveLastModifiedTime],
+  statusAfterPublish: [DEFAULT_VARIANTS.statusAfterPublish],
+  validationError: [DEFAULT_VARIANTS.validationError],
+});
+
+test(`every CloudTrail record shape (${RECORD_SHAPES.length}): a sampled history each`, async (t) => {
+  assert.equal(RECORD_SHAPES.length, 8);
+  for (const [i, v] of RECORD_SHAPES.entries()) {
+    await t.test(describeVariants(v), async () => {
+      const [sampled] = fc.sample(history, { seed: 9_500 + i, numRuns: 1 });
+      const { violations } = await rig.run({ ...sampled!, variants: v });
+      assert.deepEqual(violations, [], `sampled history (fc seed ${9_500 + i}): invariants`);
+    });
+  }
 });
 
 /**
@@ -323,8 +352,8 @@ function gateHistory(v: Variants, seed: number): History {
 }
 
 const GATE_READINGS: Variants[] = [
-  ALL_VARIANTS[0]!,
-  { ...ALL_VARIANTS[0]!, developmentStatusAfterAssociatedUpdate: 'DEPLOYED', statusAfterPublish: { kind: 'reads', reads: 2 } },
+  DEFAULT_VARIANTS,
+  { ...DEFAULT_VARIANTS, developmentStatusAfterAssociatedUpdate: 'DEPLOYED', statusAfterPublish: { kind: 'reads', reads: 2 } },
 ];
 
 test('the publish gate in a history: bad versions are tested and never published, fixes are, and the final state says which is which', async (t) => {
