@@ -314,6 +314,7 @@ export {
   VARIANT_VALUES,
   describeVariants,
   parseVariantAssignments,
+  recordShapeCombinations,
   resolveVariants,
   variantCombinations,
 } from './variants';

@@ -97,6 +97,14 @@ export function cloudFrontCombinations(values: Partial<VariantValues> = {}): Var
   return variantCombinations({ cloudTrailFunctionName: ['both'], cloudTrailEventName: ['suffixed'], ...values });
 }
 
+/** The CloudTrail record shapes (8), each with the default CloudFront behaviours. */
+export function recordShapeCombinations(values: Partial<VariantValues> = {}): Variants[] {
+  const cloudFrontDefaults = Object.fromEntries(
+    VARIANT_NAMES.filter((name) => !CLOUDTRAIL_VARIANT_NAMES.includes(name)).map((name) => [name, [DEFAULT_VARIANTS[name]]]),
+  ) as Partial<VariantValues>;
+  return variantCombinations({ ...cloudFrontDefaults, ...values });
+}
+
 /** Every combination (cartesian product) of `values`; missing names take `VARIANT_VALUES`' list. */
 export function variantCombinations(values: Partial<VariantValues> = {}): Variants[] {
   let combos: Array<Partial<Record<VariantName, unknown>>> = [{}];

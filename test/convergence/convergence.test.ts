@@ -22,7 +22,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cloudFrontCombinations, DEFAULT_VARIANTS, describeVariants, VARIANT_VALUES, variantCombinations, type Variants } from '../../emulator';
+import { cloudFrontCombinations, DEFAULT_VARIANTS, describeVariants, recordShapeCombinations, VARIANT_VALUES, type Variants } from '../../emulator';
 import { RECONCILER_ACTOR } from '../../local/local-stack';
 import { answerFailed, type CodeKind, codeKindOf, type History, type ModelCall, NAMES, Rig, type Step } from './harness';
 import { repeated, versionKey } from '../support/versions';
@@ -298,12 +298,7 @@ test(`every combination of the CloudFront behaviours (${CLOUDFRONT_READINGS.leng
 });
 
 /** Where the record names the function (or not), and whether eventName is suffixed: 4 × 2 shapes. */
-const RECORD_SHAPES = variantCombinations({
-  developmentStatusAfterAssociatedUpdate: [DEFAULT_VARIANTS.developmentStatusAfterAssociatedUpdate],
-  liveLastModifiedTime: [DEFAULT_VARIANTS.liveLastModifiedTime],
-  statusAfterPublish: [DEFAULT_VARIANTS.statusAfterPublish],
-  validationError: [DEFAULT_VARIANTS.validationError],
-});
+const RECORD_SHAPES = recordShapeCombinations();
 
 test(`every CloudTrail record shape (${RECORD_SHAPES.length}): a sampled history each`, async (t) => {
   assert.equal(RECORD_SHAPES.length, 8);

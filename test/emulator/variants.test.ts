@@ -23,6 +23,7 @@ import {
   resolveVariants,
   variantCombinations,
   cloudFrontCombinations,
+  recordShapeCombinations,
   type Emulator,
   type EmulatorOptions,
   type Variants,
@@ -81,6 +82,13 @@ describe('variant enumeration', () => {
     assert.equal(combos.length, 24);
     assert.ok(combos.every((v) => v.cloudTrailFunctionName === 'both' && v.cloudTrailEventName === 'suffixed'));
     assert.equal(cloudFrontCombinations({ validationError: ['InvalidArgument'] }).length, 12);
+  });
+
+  it('recordShapeCombinations: the 8 CloudTrail record shapes, each with the default CloudFront behaviours', () => {
+    const combos = recordShapeCombinations();
+    assert.equal(combos.length, 8);
+    assert.deepEqual(combos[0], DEFAULT_VARIANTS);
+    assert.ok(combos.every((v) => v.validationError === 'MalformedXML' && v.statusAfterPublish.kind === 'immediate'));
   });
 
   it('resolveVariants fills defaults and rejects bad values; parseVariantAssignments reads NAME=VALUE', () => {
