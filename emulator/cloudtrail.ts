@@ -2,13 +2,21 @@
  * CloudTrail management-event records for the emulator's mutating calls, wrapped as EventBridge
  * delivers them ("AWS API Call via CloudTrail" on the us-east-1 default bus).
  *
- * Shapes follow docs/cloudfront-api.md#cloudtrail-events and real CloudFront records from 2024 (suffixed eventName,
- * camelCase requestParameters, redacted function code). No successful function record was found in
- * public sources, so responseElements is a best guess; consumers must read it defensively.
+ * No successful CloudFront function record is public (docs/cloudfront-api.md#cloudtrail-events): the
+ * envelope, the identity and the camelCase `requestParameters` follow a public 2021 distribution
+ * record; where the function's name appears and whether `eventName` carries the API-version suffix
+ * are guesses, so both are variants (`cloudTrailFunctionName`, `cloudTrailEventName`;
+ * emulator/VARIANTS.md). Consumers must read the records defensively.
  */
 import { randomUUID } from 'node:crypto';
 import type { FunctionConfig, FunctionSummary, Tag } from './model';
 import { principalIdFor, type Principal } from './iam';
+import { DEFAULT_VARIANTS, type Variants } from './variants';
+
+/** What CloudTrail writes in place of a parameter it withholds (as it does for `functionCode`). */
+export const REDACTED = 'HIDDEN_DUE_TO_SECURITY_REASONS';
+
+export type RecordShape = Pick<Variants, 'cloudTrailFunctionName' | 'cloudTrailEventName'>;
 
 export const MUTATING_OPERATIONS = ['CreateFunction', 'UpdateFunction', 'PublishFunction', 'DeleteFunction', 'TagResource', 'UntagResource'] as const;
 export type MutatingOperation = (typeof MUTATING_OPERATIONS)[number];
@@ -41,7 +49,8 @@ export interface CloudTrailDetail {
   userAgent: string;
   errorCode?: string;
   errorMessage?: string;
-  requestParameters: Record<string, unknown> | null;
+  /** An object, null for a failed call, or `REDACTED` under `cloudTrailFunctionName: 'neither'`. */
+  requestParameters: Record<string, unknown> | string | null;
   responseElements: Record<string, unknown> | null;
   requestID: string;
   eventID: string;
@@ -119,7 +128,7 @@ function requestParameters(call: CallRecord): Record<string, unknown> | null {
         name: call.name,
         ...(call.operation === 'UpdateFunction' ? { ifMatch: call.ifMatch } : {}),
         functionConfig: call.config ? configElements(call.config) : undefined,
-        functionCode: 'HIDDEN_DUE_TO_SECURITY_REASONS',
+        functionCode: REDACTED,
         ...(call.tags?.length ? { tags: { items: call.tags.map((t) => ({ key: t.key, value: t.value })) } } : {}),
       };
     case 'PublishFunction':
@@ -151,7 +160,25 @@ function responseElements(call: CallRecord): Record<string, unknown> | null {
   };
 }
 
-export function cloudTrailEvent(call: CallRecord, accountId: string, partition = 'aws'): CloudTrailEvent {
+/** The parameters and response as `shape` says the record carries the function's name. */
+function shapedElements(call: CallRecord, shape: RecordShape): Pick<CloudTrailDetail, 'requestParameters' | 'responseElements'> {
+  const request = requestParameters(call);
+  const response = responseElements(call);
+  switch (shape.cloudTrailFunctionName) {
+    case 'both':
+      return { requestParameters: request, responseElements: response };
+    case 'requestParameters':
+      return { requestParameters: request, responseElements: null };
+    case 'responseElements': {
+      const { name: _name, resource: _resource, ...rest } = request ?? {};
+      return { requestParameters: rest, responseElements: response };
+    }
+    case 'neither':
+      return { requestParameters: REDACTED, responseElements: null };
+  }
+}
+
+export function cloudTrailEvent(call: CallRecord, accountId: string, partition = 'aws', shape: RecordShape = DEFAULT_VARIANTS): CloudTrailEvent {
   const failed = call.error !== undefined;
   const eventTime = trailTime(call.time);
   return {
@@ -168,14 +195,13 @@ export function cloudTrailEvent(call: CallRecord, accountId: string, partition =
       userIdentity: userIdentity(call.caller, accountId, partition),
       eventTime,
       eventSource: 'cloudfront.amazonaws.com',
-      // Real 2024 records carry the API version suffix; the emulator always does.
-      eventName: `${call.operation}2020_05_31`,
+      // The wire name carries the API version; whether CloudTrail keeps it is unconfirmed.
+      eventName: shape.cloudTrailEventName === 'suffixed' ? `${call.operation}2020_05_31` : call.operation,
       awsRegion: 'us-east-1',
       sourceIPAddress: call.caller.sourceIp,
       userAgent: call.caller.userAgent,
       ...(failed ? { errorCode: call.error!.code, errorMessage: call.error!.message } : {}),
-      requestParameters: failed ? null : requestParameters(call),
-      responseElements: failed ? null : responseElements(call),
+      ...(failed ? { requestParameters: null, responseElements: null } : shapedElements(call, shape)),
       requestID: call.requestId,
       eventID: randomUUID(),
       readOnly: false,

@@ -335,11 +335,14 @@ export type {
 } from './distributions';
 export {
   ALL_VARIANTS,
+  CLOUDTRAIL_VARIANT_NAMES,
+  cloudFrontCombinations,
   DEFAULT_VARIANTS,
   VARIANT_NAMES,
   VARIANT_VALUES,
   describeVariants,
   parseVariantAssignments,
+  recordShapeCombinations,
   resolveVariants,
   variantCombinations,
 } from './variants';

@@ -402,7 +402,7 @@ export class EmulatorServer {
     if (isMutating(operation) && !caller.expired) {
       const record: CallRecord = { operation, caller, requestId, time, ...trail };
       if (failure) record.error = { code: failure.code, message: failure.message };
-      this.emit(cloudTrailEvent(record, account.accountId, m.partition));
+      this.emit(cloudTrailEvent(record, account.accountId, m.partition, m.variants));
     }
   }
 

@@ -45,6 +45,17 @@ export interface Variants {
    * OVERRUN_FACTOR × the budget (emulator/runtime.ts).
    */
   readonly overBudget: 'error' | 'capped-100';
+  /**
+   * Where a function's CloudTrail record names the function (no successful function record is public,
+   * docs/cloudfront-api.md#cloudtrail-events): `both` (default, the emulator's first guess:
+   * `requestParameters.name` or `.resource`, and `responseElements.functionSummary`),
+   * `requestParameters` only (`responseElements` null), `responseElements` only (the request's
+   * `name`/`resource` left out; a call without a response body then names nothing), or `neither`
+   * (`requestParameters` replaced by the redaction string, `responseElements` null).
+   */
+  readonly cloudTrailFunctionName: 'both' | 'requestParameters' | 'responseElements' | 'neither';
+  /** The record's `eventName`: `suffixed` (default, `UpdateFunction2020_05_31`, the wire name) or `plain` (`UpdateFunction`). */
+  readonly cloudTrailEventName: 'suffixed' | 'plain';
 }
 
 export type VariantName = keyof Variants;
@@ -55,6 +66,8 @@ export const DEFAULT_VARIANTS: Variants = Object.freeze({
   statusAfterPublish: Object.freeze({ kind: 'immediate' }),
   validationError: 'MalformedXML',
   overBudget: 'error',
+  cloudTrailFunctionName: 'both',
+  cloudTrailEventName: 'suffixed',
 });
 
 export type VariantValues = { readonly [K in VariantName]: readonly Variants[K][] };
@@ -69,6 +82,8 @@ export const VARIANT_VALUES: VariantValues = Object.freeze({
   statusAfterPublish: Object.freeze([{ kind: 'immediate' }, { kind: 'reads', reads: 2 }, { kind: 'duration', ms: 200 }] as const),
   validationError: Object.freeze(['MalformedXML', 'InvalidArgument'] as const),
   overBudget: Object.freeze(['error', 'capped-100'] as const),
+  cloudTrailFunctionName: Object.freeze(['both', 'requestParameters', 'responseElements', 'neither'] as const),
+  cloudTrailEventName: Object.freeze(['suffixed', 'plain'] as const),
 });
 
 export const VARIANT_NAMES: readonly VariantName[] = Object.freeze([
@@ -77,7 +92,28 @@ export const VARIANT_NAMES: readonly VariantName[] = Object.freeze([
   'statusAfterPublish',
   'validationError',
   'overBudget',
+  'cloudTrailFunctionName',
+  'cloudTrailEventName',
 ]);
+
+/** The variants that shape CloudTrail records only (what the reconciler is told), not CloudFront's answers. */
+export const CLOUDTRAIL_VARIANT_NAMES: readonly VariantName[] = Object.freeze(['cloudTrailFunctionName', 'cloudTrailEventName']);
+
+/**
+ * The combinations of the CloudFront behaviours (24), each with the default CloudTrail record shape:
+ * what a test iterates over when the record shape is not what it varies.
+ */
+export function cloudFrontCombinations(values: Partial<VariantValues> = {}): Variants[] {
+  return variantCombinations({ cloudTrailFunctionName: ['both'], cloudTrailEventName: ['suffixed'], ...values });
+}
+
+/** The CloudTrail record shapes (8), each with the default CloudFront behaviours. */
+export function recordShapeCombinations(values: Partial<VariantValues> = {}): Variants[] {
+  const cloudFrontDefaults = Object.fromEntries(
+    VARIANT_NAMES.filter((name) => !CLOUDTRAIL_VARIANT_NAMES.includes(name)).map((name) => [name, [DEFAULT_VARIANTS[name]]]),
+  ) as Partial<VariantValues>;
+  return variantCombinations({ ...cloudFrontDefaults, ...values });
+}
 
 /** Every combination (cartesian product) of `values`; missing names take `VARIANT_VALUES`' list. */
 export function variantCombinations(values: Partial<VariantValues> = {}): Variants[] {
@@ -90,7 +126,7 @@ export function variantCombinations(values: Partial<VariantValues> = {}): Varian
   return combos.map((combo) => resolveVariants(combo as Partial<Variants>));
 }
 
-/** All 48 combinations of `VARIANT_VALUES` (2 × 2 × 3 × 2 × 2), the defaults first. */
+/** All 384 combinations of `VARIANT_VALUES` (2 × 2 × 3 × 2 × 2 × 4 × 2), the defaults first. */
 export const ALL_VARIANTS: readonly Variants[] = Object.freeze(variantCombinations());
 
 /** Fills the unspecified variants with the defaults and checks every value. */
@@ -100,6 +136,8 @@ export function resolveVariants(partial: Partial<Variants> = {}): Variants {
   oneOf('liveLastModifiedTime', v.liveLastModifiedTime, VARIANT_VALUES.liveLastModifiedTime);
   oneOf('validationError', v.validationError, VARIANT_VALUES.validationError);
   oneOf('overBudget', v.overBudget, VARIANT_VALUES.overBudget);
+  oneOf('cloudTrailFunctionName', v.cloudTrailFunctionName, VARIANT_VALUES.cloudTrailFunctionName);
+  oneOf('cloudTrailEventName', v.cloudTrailEventName, VARIANT_VALUES.cloudTrailEventName);
   const s = v.statusAfterPublish;
   const ok =
     s?.kind === 'immediate' ||
@@ -123,7 +161,8 @@ export function formatVariantValue<K extends VariantName>(name: K, value: Varian
 /**
  * Parses `NAME=VALUE` assignments (the CLI's `--variant` option): e.g.
  * `developmentStatusAfterAssociatedUpdate=DEPLOYED`, `statusAfterPublish=reads:3`,
- * `statusAfterPublish=duration:5000`, `validationError=InvalidArgument`, `overBudget=capped-100`.
+ * `statusAfterPublish=duration:5000`, `validationError=InvalidArgument`, `overBudget=capped-100`,
+ * `cloudTrailFunctionName=neither`, `cloudTrailEventName=plain`.
  */
 export function parseVariantAssignments(assignments: readonly string[]): Partial<Variants> {
   const out: Record<string, unknown> = {};

@@ -1,11 +1,16 @@
-/** Event path: a CloudTrail record of CreateFunction, UpdateFunction or TagResource → reconcile that function. */
+/**
+ * Event path: a CloudTrail record of CreateFunction, UpdateFunction or TagResource → reconcile that
+ * function; a record of ours that names no function → sweep that account, then fail.
+ */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { BadEventError, interpretEvent } from '../lib/cloudtrail';
-import { loadConfig } from '../lib/config';
+import { ConfigError, loadConfig } from '../lib/config';
 import { reporting } from '../lib/middleware';
 import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from '../lib/reconcile';
+import type { Reporter } from '../lib/report';
 import { accountOf, createRuntime, partitionOf, type Runtime } from '../lib/runtime';
+import { summariseSweep, sweep, sweepClock } from '../lib/sweep';
 
 export interface EventSummary {
   readonly trigger?: string;
@@ -23,7 +28,7 @@ export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions
     const account = runtime.organization ? accountOfEvent(event) : accountOf(context);
     const reporter = runtime.reporterFor(account);
     const intent = interpretEvent(event, { account, partition: partitionOf(context) });
-    if (intent.kind === 'reconcile' && runtime.organization) {
+    if (intent.kind !== 'ignore' && runtime.organization) {
       if (account === undefined) throw new BadEventError(`${intent.trigger} event names no 12-digit account`);
       // Before anything reaches STS: an event naming an account outside the list costs no AssumeRole.
       if (!(await runtime.organization.members.isMember(account))) {
@@ -37,8 +42,13 @@ export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions
       return { trigger: intent.trigger, ignored: intent.reason, outcomes: [] };
     }
     // Read before anything is decided; unreadable, it fails the invocation (retryable): Lambda tries
-    // again, and nothing is published on a guess.
+    // again, and nothing is published on a guess. The sweep of an unnamed change is held by it too.
     const paused = await runtime.pause(reporter);
+    if (intent.kind === 'unnamed') {
+      await sweepUnnamed(runtime, reporter, intent.account, intent.trigger, context, paused);
+      // Still a failure: the failure queue keeps the record, so someone can see what CloudTrail wrote.
+      throw intent.error;
+    }
     // Every outcome of this event says who made the change and which CloudTrail record said so.
     const audited = (outcome: Outcome): Outcome => ({ ...outcome, ...intent.audit });
     let outcome: Outcome;
@@ -66,6 +76,51 @@ export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions
     await reporter.outcomes([outcome]);
     return { trigger: intent.trigger, outcomes: [outcome] };
   }).use(reporting(runtime, { failFast: true, accountOf: runtime.organization ? accountOfEvent : undefined }));
+}
+
+/**
+ * A change no record names: sweep its account now, so the edit goes live in seconds rather than at
+ * the next scheduled sweep. Single-account mode sweeps here, in this invocation, with what is left of
+ * its time (SWEEP_RESERVE_MS kept back, as the scheduled sweep does; whatever it defers, the
+ * scheduled sweep takes): there is no queue, and the role already holds every call a sweep makes.
+ * Organisation mode puts one `{account, full: false}` message on the sweep queue instead: the worker
+ * sweeps member accounts with its own timeout and concurrency, where a sweep here would hold one of
+ * the event handler's two slots that serve every member's events. Not full: the listings show an
+ * edit made since the last publish in every reading (lib/decide.ts, isSweepCandidate), and a full
+ * sweep would read every function's tags. Best effort: a sweep that fails is reported, and the
+ * caller still fails with the record's own error.
+ */
+async function sweepUnnamed(
+  runtime: Runtime,
+  reporter: Reporter,
+  account: string,
+  trigger: string,
+  context: Context,
+  paused: string | undefined,
+): Promise<void> {
+  const { config, policy, organization } = runtime;
+  try {
+    if (organization) {
+      if (!organization.sweepQueue) throw new ConfigError('SWEEP_QUEUE_URL', 'organisation mode sweeps an account through this queue; it is not set');
+      await organization.sweepQueue.sendAll([{ account, full: false }]);
+      reporter.sweepForUnnamed(account, trigger);
+      return;
+    }
+    reporter.sweepForUnnamed(account, trigger);
+    const report = await sweep({
+      paused,
+      cloudfront: runtime.cloudfrontFor(account),
+      publishGate: (cloudfront) => runtime.publishGate(cloudfront),
+      ...(runtime.history ? { history: runtime.history } : {}),
+      policy,
+      concurrency: config.sweepConcurrency,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      reserveMs: config.sweepReserveMs,
+    });
+    await reporter.sweepFinished(summariseSweep(report, sweepClock(config)));
+  } catch (error) {
+    reporter.sweepForUnnamed(account, trigger, error);
+  }
 }
 
 /** The event's own `account` (EventBridge keeps the source account when a member bus forwards it). */

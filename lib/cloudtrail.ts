@@ -1,9 +1,15 @@
 /**
  * Reads an EventBridge "AWS API Call via CloudTrail" event and says which function it concerns.
  *
- * Three answers, on purpose: `reconcile` a function; `ignore` a valid event that is not ours (it is
- * logged and dropped); or throw BadEventError for one we cannot understand, so that Lambda's retries
- * and the on-failure queue keep it. Names are validated here, before they reach any URL path.
+ * Four answers, on purpose: `reconcile` a function; `ignore` a valid event that is not ours (it is
+ * logged and dropped); `unnamed`, an event of ours that names no function (the caller sweeps the
+ * account, then fails with its error); or throw BadEventError for one we cannot understand, so that
+ * Lambda's retries and the on-failure queue keep it. Names are validated here, before they reach any
+ * URL path.
+ *
+ * No successful CloudFront function record is public, so where a record names the function is not
+ * known (docs/cloudfront-api.md#cloudtrail-events): the name is read from `requestParameters`, then
+ * from `responseElements`, and a record with neither is `unnamed`, not ignored.
  */
 import { AutoPublishError } from './errors';
 import { type FunctionRef, functionArn, isFunctionName, parseCloudFrontArn, partitionOf } from './function-ref';
@@ -20,7 +26,12 @@ export interface Audit {
 
 export type EventIntent =
   | { readonly kind: 'reconcile'; readonly fn: FunctionRef; readonly trigger: string; readonly audit: Audit }
-  | { readonly kind: 'ignore'; readonly reason: string; readonly trigger?: string };
+  | { readonly kind: 'ignore'; readonly reason: string; readonly trigger?: string }
+  /**
+   * A change in `account` (ours) whose record names no function: only a sweep of the account can
+   * find it. `error` is what the invocation still fails with, so the failure queue keeps the event.
+   */
+  | { readonly kind: 'unnamed'; readonly account: string; readonly trigger: string; readonly error: BadEventError };
 
 /** An event we cannot understand: a retry would read it the same way, so it goes to the queue at once. */
 export class BadEventError extends AutoPublishError {
@@ -33,7 +44,10 @@ export const TRIGGERING_OPERATIONS = ['CreateFunction', 'UpdateFunction', 'TagRe
 
 const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 
-/** `UpdateFunction2020_05_31` → `UpdateFunction` (real records carry the API version suffix). */
+/**
+ * `UpdateFunction2020_05_31` → `UpdateFunction`: the wire names carry the API version, and whether
+ * CloudTrail records do is unconfirmed (docs/cloudfront-api.md#cloudtrail-events), so both forms are read.
+ */
 export function normaliseEventName(eventName: string): string {
   return eventName.replace(/\d{4}_\d{2}_\d{2}$/, '');
 }
@@ -75,6 +89,7 @@ export function interpretEvent(event: unknown, options: InterpretOptions = {}): 
   }
 
   const fn = trigger === 'TagResource' ? taggedFunction(detail) : changedFunction(event, detail);
+  if ('unnamed' in fn) return unnamed(event, detail, trigger, fn.unnamed, options);
   if ('reason' in fn) return { kind: 'ignore', trigger, reason: fn.reason };
 
   const parsed = parseCloudFrontArn(fn.arn);
@@ -102,12 +117,33 @@ function auditOf(detail: Json): Audit {
   };
 }
 
-/** TagResource names the resource by ARN; only function ARNs concern us. */
-function taggedFunction(detail: Json): FunctionRef | { reason: string } {
-  const params = detail.requestParameters;
-  if (!isObject(params) || typeof params.resource !== 'string' || params.resource === '') {
-    throw new BadEventError('TagResource record has no requestParameters.resource');
+/**
+ * A record of ours that names no function: the account and partition come from the envelope, and an
+ * event of another account or partition stays ignored like any other.
+ */
+function unnamed(event: Json, detail: Json, trigger: string, message: string, options: InterpretOptions): EventIntent {
+  const account = firstAccount(event.account, detail.recipientAccountId);
+  if (account === undefined) throw new BadEventError(`${message}, and names no 12-digit account`);
+  const partition = partitionOf(regionOf(event, detail));
+  if (options.partition && partition !== options.partition) {
+    return { kind: 'ignore', trigger, reason: `a ${trigger} record naming no function, from partition ${partition}, not ${options.partition}` };
   }
+  if (options.account && account !== options.account) {
+    return { kind: 'ignore', trigger, reason: `a ${trigger} record naming no function, from account ${account}, not ${options.account}` };
+  }
+  return { kind: 'unnamed', account, trigger, error: new BadEventError(message) };
+}
+
+type Unnamed = { unnamed: string };
+
+/** TagResource names the resource by ARN; only function ARNs concern us. */
+function taggedFunction(detail: Json): FunctionRef | { reason: string } | Unnamed {
+  const params = detail.requestParameters;
+  if (!isObject(params) || params.resource === undefined || params.resource === null || params.resource === '') {
+    return { unnamed: `${String(detail.eventName)} record has no requestParameters.resource` };
+  }
+  if (typeof params.resource !== 'string')
+    throw new BadEventError(`TagResource requestParameters.resource is ${describe(params.resource)}, not a resource ARN`);
   const arn = parseCloudFrontArn(params.resource);
   if (!arn) return { reason: `tagged resource ${truncate(params.resource)} is not a CloudFront ARN` };
   if (arn.resourceType !== 'function') return { reason: `tagged resource is a ${arn.resourceType}, not a function` };
@@ -119,9 +155,9 @@ function taggedFunction(detail: Json): FunctionRef | { reason: string } {
 
 /**
  * Create/Update records: the name from requestParameters, then responseElements.functionSummary
- * (no successful record was found in public sources, so read defensively; docs/cloudfront-api.md#cloudtrail-events).
+ * (either may be absent, or requestParameters a redaction string: docs/cloudfront-api.md#cloudtrail-events).
  */
-function changedFunction(event: Json, detail: Json): FunctionRef {
+function changedFunction(event: Json, detail: Json): FunctionRef | Unnamed {
   const params = isObject(detail.requestParameters) ? detail.requestParameters : {};
   const response = isObject(detail.responseElements) ? detail.responseElements : {};
   const summary = isObject(response.functionSummary) ? response.functionSummary : {};
@@ -129,7 +165,7 @@ function changedFunction(event: Json, detail: Json): FunctionRef {
 
   const name = firstPresent(params.name, summary.name);
   if (name === undefined)
-    throw new BadEventError(`${String(detail.eventName)} record has no function name (requestParameters.name or responseElements.functionSummary.name)`);
+    return { unnamed: `${String(detail.eventName)} record has no function name (requestParameters.name or responseElements.functionSummary.name)` };
   if (!isFunctionName(name)) {
     throw new BadEventError(`${String(detail.eventName)} names ${describe(name)}, which is not a valid function name`);
   }
@@ -140,8 +176,11 @@ function changedFunction(event: Json, detail: Json): FunctionRef {
   }
   const account = firstAccount(event.account, detail.recipientAccountId);
   if (account === undefined) throw new BadEventError(`${String(detail.eventName)} record names no 12-digit account for ${name}`);
-  const region = typeof detail.awsRegion === 'string' ? detail.awsRegion : typeof event.region === 'string' ? event.region : undefined;
-  return { name, arn: functionArn(partitionOf(region), account, name) };
+  return { name, arn: functionArn(partitionOf(regionOf(event, detail)), account, name) };
+}
+
+function regionOf(event: Json, detail: Json): string | undefined {
+  return typeof detail.awsRegion === 'string' ? detail.awsRegion : typeof event.region === 'string' ? event.region : undefined;
 }
 
 function firstPresent(...values: unknown[]): unknown {

@@ -190,6 +190,12 @@ export interface Reporter {
   sweepFannedOut(accounts: number, full: boolean): void;
   /** Organisation mode: one account's sweep failed; its message returns to the queue. */
   accountSweepFailed(error: unknown): void;
+  /**
+   * A record naming no function started a sweep of its account (organisation mode: put its message on
+   * the sweep queue), or failed to (`error`). No count of its own: the invocation still fails, and is
+   * counted as such.
+   */
+  sweepForUnnamed(account: string, trigger: string, error?: unknown): void;
 }
 
 export interface ReporterOptions extends Observability {
@@ -298,6 +304,11 @@ export function createReporter({ logger, metrics, eventBridge, alarmTopic, accou
     accountSweepFailed(error) {
       logger.error('account sweep failed', errorFields(error));
       count('account-sweep-failed', 1);
+    },
+    sweepForUnnamed(sweptAccount, trigger, error) {
+      const line = { ...about, account: sweptAccount, trigger, reason: 'the record names no function' };
+      if (error === undefined) logger.info('account sweep started', line);
+      else logger.error('account sweep not done', { ...errorFields(error), ...line });
     },
   };
   return reporter;

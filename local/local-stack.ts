@@ -126,7 +126,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     driftSweep = makeDriftSweep(runtime);
     const invoke = async (event: BusEvent) => {
       const summary = (await onFunctionChange(event, lambdaContext('onFunctionChange', account, 30_000))) as EventSummary;
-      outcomes.push(...summary.outcomes.map((o) => ({ ...o, decidedBy: 'event' as const })));
+      // An event put on the failure queue answers `{failed, sentToFailureQueue}`: no outcomes.
+      outcomes.push(...(summary.outcomes ?? []).map((o) => ({ ...o, decidedBy: 'event' as const })));
       return summary;
     };
     const rules = busRulesFromServerless(readServerlessRules(options.serverlessYml ?? SERVERLESS_YML), {

@@ -155,7 +155,8 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
     const invoke = async (event: BusEvent) => {
       const summary = (await onFunctionChange(event, lambdaContext('onFunctionChange', CENTRAL_ACCOUNT, 30_000))) as EventSummary;
       const account = String(event.account);
-      outcomes.push(...summary.outcomes.map((o) => ({ ...o, account, decidedBy: 'event' as const })));
+      // An event put on the failure queue answers `{failed, sentToFailureQueue}`: no outcomes.
+      outcomes.push(...(summary.outcomes ?? []).map((o) => ({ ...o, account, decidedBy: 'event' as const })));
       return summary;
     };
     // The rule serverless.yml puts on the central bus in organisation mode (not the default bus's).
@@ -177,11 +178,17 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
     memberBuses.get(String(event.account))?.put(event);
   });
 
+  // The SQS event source: the worker takes whatever waits on the sweep queue.
+  const drainSweepQueue = () =>
+    queue.drain((batch) => worker(batch, lambdaContext('sweepAccount', CENTRAL_ACCOUNT, 600_000)), { concurrency: workerConcurrency });
+
   const settle = async () => {
     // A member bus's delivery puts onto the central bus: drain the members first. The reconciler's
-    // own calls (PublishFunction) match no member rule, so nothing flows back.
+    // own calls (PublishFunction) match no member rule, so nothing flows back. An event that names no
+    // function leaves a sweep message, which the worker takes as the event source would.
     await Promise.all([...memberBuses.values()].map((bus) => bus.drain()));
     await centralBus.drain();
+    await drainSweepQueue();
   };
 
   return {
@@ -206,7 +213,8 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
       const summary = (await fanOut(event, lambdaContext('driftSweep', CENTRAL_ACCOUNT, 600_000))) as FanOutSummary;
       const deadBefore = queue.deadLetters.length;
       swept.clear();
-      await queue.drain((batch) => worker(batch, lambdaContext('sweepAccount', CENTRAL_ACCOUNT, 600_000)), { concurrency: workerConcurrency });
+      await drainSweepQueue();
+      // A dead letter may be a message that was never valid JSON (sweep-account dead-letters those at once).
       const accountOf = (m: QueuedMessage) => {
         try {
           const { account } = JSON.parse(m.body) as { account?: unknown };

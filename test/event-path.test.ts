@@ -313,6 +313,11 @@ describe('event path: what is ignored and what is rejected', () => {
     DeleteFunction: apiCall('DeleteFunction2020_05_31', { requestParameters: { name: 'f', ifMatch: 'E2' } }),
     UntagResource: apiCall('UntagResource', { requestParameters: { resource: arnOf('f') } }),
     'another account': updateEvent('f'),
+    'another account, naming no function': apiCall(
+      'UpdateFunction2020_05_31',
+      { requestParameters: 'HIDDEN_DUE_TO_SECURITY_REASONS', responseElements: null, recipientAccountId: '210987654321' },
+      { account: '210987654321' },
+    ),
     'a scheduled event': { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
   };
   ignored['another account'].detail.recipientAccountId = '210987654321';
@@ -332,9 +337,11 @@ describe('event path: what is ignored and what is rejected', () => {
   const rejected: Record<string, [unknown, RegExp]> = {
     'no detail': [{ source: 'aws.cloudfront', 'detail-type': 'AWS API Call via CloudTrail' }, /no detail/],
     'detail as a string': [{ source: 'aws.cloudfront', 'detail-type': 'x', detail: 'UpdateFunction' }, /detail is "UpdateFunction", not a JSON object/],
-    'an Update with no resolvable name': [apiCall('UpdateFunction', { requestParameters: { ifMatch: 'E1' }, responseElements: null }), /no function name/],
     'an invalid name': [updateEvent('../etc'), /not a valid function name/],
-    'TagResource without a resource': [apiCall('TagResource', { requestParameters: {} }), /requestParameters.resource/],
+    'TagResource with a resource that is not a string': [
+      apiCall('TagResource', { requestParameters: { resource: 42 } }),
+      /requestParameters.resource is number 42, not a resource ARN/,
+    ],
     'not an object': [[1, 2], /not a JSON object/],
   };
   for (const [label, [event, message]] of Object.entries(rejected)) {
@@ -347,6 +354,53 @@ describe('event path: what is ignored and what is rejected', () => {
       assert.equal(cf.count(), 0);
     });
   }
+
+  // No successful function record is public (docs/cloudfront-api.md#cloudtrail-events): a record of
+  // ours may name no function. Only a sweep of the account finds the change; the record still fails.
+  const unnamed: Record<string, [unknown, RegExp]> = {
+    'an Update with no resolvable name': [apiCall('UpdateFunction', { requestParameters: { ifMatch: 'E1' }, responseElements: null }), /no function name/],
+    'an Update whose requestParameters are redacted': [
+      apiCall('UpdateFunction2020_05_31', { requestParameters: 'HIDDEN_DUE_TO_SECURITY_REASONS', responseElements: null }),
+      /no function name/,
+    ],
+    'a Create whose name is null': [apiCall('CreateFunction', { requestParameters: { name: null }, responseElements: null }), /no function name/],
+    'TagResource without a resource': [apiCall('TagResource', { requestParameters: {} }), /requestParameters.resource/],
+    'TagResource whose requestParameters are redacted': [
+      apiCall('TagResource2020_05_31', { requestParameters: 'HIDDEN_DUE_TO_SECURITY_REASONS', responseElements: null }),
+      /requestParameters.resource/,
+    ],
+  };
+  for (const [label, [event, message]] of Object.entries(unnamed)) {
+    test(`naming no function: the account is swept, then the invocation fails with a clear error: ${label}`, async () => {
+      cf = fakeCloudFront({
+        edited: { tags: opted, devEtag: 'E2', liveEtag: 'E1' },
+        'in-sync': { tags: opted, devEtag: 'E1', liveEtag: 'E1' },
+        'not-opted-in': { tags: { team: 'web' }, devEtag: 'E2', liveEtag: 'E1' },
+      });
+      const r = await invoke(event);
+      assert.ok(r.error instanceof Error);
+      assert.equal(r.error.name, 'BadEventError');
+      assert.match(r.error.message, message);
+      // The sweep's decisions: both stages listed, the edited opted-in function published with the
+      // DEVELOPMENT ETag, the in-sync one not even read, the one not opted in not published.
+      assert.equal(cf.count('ListFunctions'), 2);
+      assert.deepEqual(cf.publishes, [{ name: 'edited', etag: 'E2' }]);
+      assert.ok(!cf.calls.some((c) => c.input.Name === 'in-sync' || c.input.Resource === arnOf('in-sync')));
+      assert.ok(r.lines.some((l) => l.message === 'account sweep started' && l.account === '123456789012'));
+      assert.ok(r.lines.some((l) => l.message === 'outcome' && l.function === 'edited' && l.action === 'published' && l.trigger === 'sweep'));
+    });
+  }
+
+  test('naming no function: a sweep that cannot run is logged, and the record still fails with its own error', async () => {
+    settings = { SWEEP_RESERVE_MS: '60000' };
+    cf = fakeCloudFront({ edited: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    const r = await invoke(unnamed['an Update whose requestParameters are redacted']![0], 30_000);
+    assert.ok(r.error instanceof Error);
+    assert.equal(r.error.name, 'BadEventError');
+    assert.equal(cf.count(), 0);
+    const line = r.lines.find((l) => l.message === 'account sweep not done');
+    assert.match(String(line?.error), /SWEEP_RESERVE_MS/);
+  });
 
   test('a setting that cannot be parsed fails before any AWS call, naming the variable', async () => {
     settings = { ...settings, DRY_RUN: 'maybe' };

@@ -451,6 +451,17 @@ describe('serverless package (offline, no credentials)', () => {
     }
   });
 
+  test('the event handler can sweep its own account (a record naming no function): the sweep calls, and a timeout above SWEEP_RESERVE_MS', () => {
+    const statements = effectiveStatements(plain);
+    for (const action of ['cloudfront:ListFunctions', 'cloudfront:ListTagsForResource', 'cloudfront:DescribeFunction', 'cloudfront:PublishFunction'])
+      assert.ok(
+        statements.some((s) => s.Effect === 'Allow' && s.Action.includes(action)),
+        `${action} for the event handler's role`,
+      );
+    // lib/sweep.ts refuses to start with no more than SWEEP_RESERVE_MS left (default 10 s).
+    assert.ok(fn(plain, EVENT_FN).Timeout * 1000 > 2 * 10_000, `timeout ${fn(plain, EVENT_FN).Timeout} s leaves the sweep time`);
+  });
+
   test('IAM: no wildcard actions, no Create/Update/Delete/Tag calls, CloudFront scoped to functions', () => {
     const statements = effectiveStatements(plain);
     for (const s of statements) {
@@ -1245,6 +1256,12 @@ describe('organisation mode (--param=organizationMode=true)', () => {
         `the worker ${label}: member roles, reads the sweep queue, sends only to its dead-letter queue, its log group`,
       );
     }
+  });
+
+  test('the event handler can ask for a sweep of a member account (a record naming no function): SWEEP_QUEUE_URL and sqs:SendMessage on the sweep queue', () => {
+    assert.deepEqual(fn(org, EVENT_FN).Environment.Variables.SWEEP_QUEUE_URL, { Ref: 'SweepQueue' });
+    const sweep = JSON.stringify({ 'Fn::GetAtt': ['SweepQueue', 'Arn'] });
+    assert.ok(statementsFor(org, 'sqs:SendMessage').some((s) => s.Effect === 'Allow' && s.Resource.some((r) => JSON.stringify(r) === sweep)));
   });
 
   test('IAM: test-case reads and announcements go to the roles that reconcile (event handler, worker), never the fan-out', () => {

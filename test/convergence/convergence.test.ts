@@ -9,8 +9,8 @@
  * and the invariants of harness.ts `Rig.check` are verified on what the emulator saw.
  *
  *   CI:    300 histories (CONVERGENCE_RUNS overrides), then every one of the 24 combinations of the
- *          stage variants (STAGE_READINGS) with an aimed history and a sampled one, whatever
- *          CONVERGENCE_RUNS says
+ *          CloudFront behaviours (cloudFrontCombinations) with an aimed history and a sampled one, and
+ *          every one of the 8 CloudTrail record shapes with a sampled one, whatever CONVERGENCE_RUNS says
  *   soak:  npm run soak  → 5,000 histories, or CONVERGENCE_TIME_LIMIT_MS=600000 npm run soak
  *   replay a failure: CONVERGENCE_SEED=<seed> CONVERGENCE_PATH=<path> npm run soak
  *
@@ -22,7 +22,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ALL_VARIANTS, describeVariants, TIMEOUT_MESSAGE, VARIANT_VALUES, type Variants, variantCombinations } from '../../emulator';
+import {
+  cloudFrontCombinations,
+  DEFAULT_VARIANTS,
+  describeVariants,
+  recordShapeCombinations,
+  TIMEOUT_MESSAGE,
+  VARIANT_VALUES,
+  type Variants,
+} from '../../emulator';
 import { RECONCILER_ACTOR } from '../../local/local-stack';
 import { answerFailed, type CodeKind, codeKindOf, type History, MAX_COMPUTE, type ModelCall, NAMES, Rig, type Step } from './harness';
 import { repeated, versionKey } from '../support/versions';
@@ -99,14 +107,9 @@ const variants: fc.Arbitrary<Variants> = fc.record({
   statusAfterPublish: fc.constantFrom(...VARIANT_VALUES.statusAfterPublish),
   validationError: fc.constantFrom(...VARIANT_VALUES.validationError),
   overBudget: fc.constantFrom(...VARIANT_VALUES.overBudget),
+  cloudTrailFunctionName: fc.constantFrom(...VARIANT_VALUES.cloudTrailFunctionName),
+  cloudTrailEventName: fc.constantFrom(...VARIANT_VALUES.cloudTrailEventName),
 });
-
-/**
- * Every reading of the stage behaviours. `overBudget` only changes a TestFunction that runs past the
- * whole budget, which these histories' versions do not (the slow one holds 90% of it): the sampled
- * histories draw it, and test/e2e/flows.test.ts blocks an over-budget version under both readings.
- */
-const STAGE_READINGS = variantCombinations({ overBudget: ['error'] });
 
 const history: fc.Arbitrary<History> = fc.record({
   seed: fc.integer({ min: 1, max: 0x7fffffff }),
@@ -225,10 +228,19 @@ function aimedHistory(v: Variants, seed: number): History {
   };
 }
 
-test(`every combination of the stage variants (${STAGE_READINGS.length}): an aimed history and a sampled one each`, async (t) => {
+/**
+ * The CloudFront behaviours, each with the default record shape: the aimed history below counts on
+ * the events naming their functions (a record that names none makes the event path sweep, which would
+ * publish the updates whose events were lost). `overBudget` only changes a TestFunction that runs past
+ * the whole budget, which these histories' versions do not (the slow one holds 90% of it): the sampled
+ * histories draw it, and test/e2e/flows.test.ts blocks an over-budget version under both readings.
+ */
+const CLOUDFRONT_READINGS = cloudFrontCombinations({ overBudget: ['error'] });
+
+test(`every combination of the CloudFront behaviours (${CLOUDFRONT_READINGS.length}): an aimed history and a sampled one each`, async (t) => {
   const started = performance.now();
-  assert.equal(STAGE_READINGS.length, 24);
-  for (const [i, v] of STAGE_READINGS.entries()) {
+  assert.equal(CLOUDFRONT_READINGS.length, 24);
+  for (const [i, v] of CLOUDFRONT_READINGS.entries()) {
     await t.test(describeVariants(v), async () => {
       const { violations } = await rig.run(aimedHistory(v, 7_000 + i));
       assert.deepEqual(violations, [], 'aimed history: invariants');
@@ -293,7 +305,21 @@ test(`every combination of the stage variants (${STAGE_READINGS.length}): an aim
       assert.deepEqual(violations, [], `sampled history (fc seed ${9_000 + i}): invariants`);
     });
   }
-  t.diagnostic(`${STAGE_READINGS.length * 2} histories in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  t.diagnostic(`${CLOUDFRONT_READINGS.length * 2} histories in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+});
+
+/** Where the record names the function (or not), and whether eventName is suffixed: 4 × 2 shapes. */
+const RECORD_SHAPES = recordShapeCombinations();
+
+test(`every CloudTrail record shape (${RECORD_SHAPES.length}): a sampled history each`, async (t) => {
+  assert.equal(RECORD_SHAPES.length, 8);
+  for (const [i, v] of RECORD_SHAPES.entries()) {
+    await t.test(describeVariants(v), async () => {
+      const [sampled] = fc.sample(history, { seed: 9_500 + i, numRuns: 1 });
+      const { violations } = await rig.run({ ...sampled!, variants: v });
+      assert.deepEqual(violations, [], `sampled history (fc seed ${9_500 + i}): invariants`);
+    });
+  }
 });
 
 /**
@@ -335,8 +361,8 @@ function gateHistory(v: Variants, seed: number): History {
 const OVER_BUDGET = new RegExp(`ComputeUtilization \\d+ is above the maximum ${MAX_COMPUTE}|${TIMEOUT_MESSAGE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
 
 const GATE_READINGS: Variants[] = [
-  ALL_VARIANTS[0]!,
-  { ...ALL_VARIANTS[0]!, developmentStatusAfterAssociatedUpdate: 'DEPLOYED', statusAfterPublish: { kind: 'reads', reads: 2 } },
+  DEFAULT_VARIANTS,
+  { ...DEFAULT_VARIANTS, developmentStatusAfterAssociatedUpdate: 'DEPLOYED', statusAfterPublish: { kind: 'reads', reads: 2 } },
 ];
 
 test('the publish gate in a history: bad versions are tested and never published, fixes are, and the final state says which is which', async (t) => {

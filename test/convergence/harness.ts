@@ -379,7 +379,7 @@ export class Rig {
   readonly unhandled: unknown[] = [];
   /** The last history's final sweep, as the handler answered it (undefined when it failed). */
   finalSweep: SweepSummary | undefined;
-  readonly handlerErrors: { invocation: string; error: unknown }[] = [];
+  readonly handlerErrors: { invocation: string; error: unknown; event: unknown }[] = [];
   /** Access key id → actor, as registered with the emulator (which names the actor in its own logs). */
   private readonly actors = new Map<string, string>();
   private readonly clients: Record<OtherActor, CloudFrontClient>;
@@ -573,7 +573,7 @@ export class Rig {
     const run = clientContext.run(id, () => onFunctionChange(event, lambdaContext(30_000, this.emulator.accountId)));
     const observed = run.catch((error: unknown) => {
       // A crashed invocation's own error is the injected 500s after its death: not the handler's doing.
-      if (!state.crashed) this.handlerErrors.push({ invocation: id, error });
+      if (!state.crashed) this.handlerErrors.push({ invocation: id, error, event });
     });
     this.background.add(observed);
     void observed.finally(() => this.background.delete(observed));
@@ -1018,24 +1018,31 @@ export class Rig {
 
     // 4
     for (const reason of this.unhandled) v.push(`4: unhandled rejection: ${String(reason)}`);
+    // Under the record-shape variants a record may name its function in either place, or nowhere;
+    // one that names none must fail saying so (after its account's sweep).
     const nameOf = (event: any): string => {
       const params = event?.detail?.requestParameters;
-      return String(params?.name ?? String(params?.resource ?? '').split(':function/')[1] ?? '');
+      const summary = event?.detail?.responseElements?.functionSummary;
+      return String(params?.name ?? String(params?.resource ?? '').split(':function/')[1] ?? summary?.name ?? '');
+    };
+    const NAMES_NO_FUNCTION = /record has no (function name|requestParameters\.resource)/;
+    const namesItsFunction = (event: unknown, error: string | undefined) => {
+      const name = nameOf(event);
+      return name ? error?.includes(name) === true : NAMES_NO_FUNCTION.test(error ?? '');
     };
     for (const r of bus.deliveries().filter((d) => d.status === 'failed')) {
       if (r.error?.startsWith(CRASH_PREFIX)) continue;
-      const name = nameOf(r.event);
-      if (!name || !r.error?.includes(name))
-        v.push(`4: delivery of ${r.eventId} failed with an error that does not name ${name || 'its function'}: ${r.error}`);
+      if (!namesItsFunction(r.event, r.error))
+        v.push(`4: delivery of ${r.eventId} failed with an error that does not name ${nameOf(r.event) || 'its function'}: ${r.error}`);
     }
     for (const d of bus.deadLetters()) {
       if (d.error.startsWith(CRASH_PREFIX)) continue;
-      const name = nameOf(d.event);
-      if (!name || !d.error.includes(name)) v.push(`4: dead letter with an error that does not name ${name || 'its function'}: ${d.error}`);
+      if (!namesItsFunction(d.event, d.error)) v.push(`4: dead letter with an error that does not name ${nameOf(d.event) || 'its function'}: ${d.error}`);
     }
-    for (const { invocation, error } of this.handlerErrors) {
+    for (const { invocation, error, event } of this.handlerErrors) {
       const message = error instanceof Error ? error.message : String(error);
-      if (!NAMES.some((n) => message.includes(n))) v.push(`4: ${invocation} failed with an error naming no function: ${message}`);
+      const named = nameOf(event) ? NAMES.some((n) => message.includes(n)) : NAMES_NO_FUNCTION.test(message);
+      if (!named) v.push(`4: ${invocation} failed with an error naming no function: ${message}`);
     }
     for (const error of sweepErrors) {
       const message = error instanceof Error ? error.message : String(error);

@@ -4,6 +4,10 @@
  *
  *   "ignored (<reason>)"                  the handler returns, its `ignored` reason contains <reason>
  *   "rejected with an error naming <X>"   the invocation fails, its error message contains <X>
+ *   "swept, then rejected with an error naming <X>"
+ *                                         a record of ours that names no function: the handler sweeps
+ *                                         the account (as the scheduled sweep would), then fails so
+ *                                         the failure queue keeps the record
  *   "reconciled (<action>)"               the handler trusted only the name and decided <action>
  *
  * A case holds `event` (any JSON value), or `raw` (text handed over as a string), and optionally
@@ -16,7 +20,8 @@
  *
  * For every case: no CloudFront write, no call that is not a read of a valid name, error messages
  * that stay short (no 256 KB echo). The emulator holds opted-in, unpublished functions (`fn`, `a`)
- * that a leaking `../fn`, `fn%2Fpublish` or `a b` would publish.
+ * that a leaking `../fn`, `fn%2Fpublish` or `a b` would publish. A swept case may publish exactly
+ * those two (what the sweep is for), nothing else; the functions are seeded afresh after it.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +66,14 @@ let emulator: Emulator;
 let requests: AuthorizationRequest[] = [];
 let handler: ReturnType<typeof eventHandlerWith>;
 
+function seed(): void {
+  emulator.state.reset();
+  emulator.controls.clearPublishLog();
+  emulator.state.seed({ name: 'fn', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
+  emulator.state.seed({ name: 'a', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
+  emulator.state.seed({ name: 'url-rewrite', code: 'function handler(e) { return e.request; }', tags: { team: 'web' } });
+}
+
 before(async () => {
   emulator = await startEmulator({ accountId: '123456789012' });
   emulator.controls.setAuthorizer((request) => {
@@ -68,9 +81,7 @@ before(async () => {
     return true;
   });
   handler = eventHandlerWith({ CLOUDFRONT_ENDPOINT: emulator.endpoint });
-  emulator.state.seed({ name: 'fn', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
-  emulator.state.seed({ name: 'a', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
-  emulator.state.seed({ name: 'url-rewrite', code: 'function handler(e) { return e.request; }', tags: { team: 'web' } });
+  seed();
 });
 
 after(async () => {
@@ -101,7 +112,8 @@ describe('bad-input corpus, through the real event handler and the emulator', ()
       const r = await captureLogs<EventSummary>(() => handler(input, lambdaContext()));
 
       const ignored = /^ignored \((.+)\)$/s.exec(c.expect);
-      const rejected = /^rejected with an error naming (.+)$/s.exec(c.expect);
+      const swept = /^swept, then rejected with an error naming (.+)$/s.exec(c.expect);
+      const rejected = swept ?? /^rejected with an error naming (.+)$/s.exec(c.expect);
       const reconciled = /^reconciled \((.+)\)$/s.exec(c.expect);
       if (ignored) {
         assert.equal(r.error, undefined, `expected to be ignored, got ${String(r.error)}`);
@@ -119,7 +131,31 @@ describe('bad-input corpus, through the real event handler and the emulator', ()
       } else {
         assert.fail(`${c.file}: unknown expectation ${JSON.stringify(c.expect)}`);
       }
-      assertNoWriteAndOnlyValidNames(c.file);
+      if (swept) {
+        // The sweep, and only the sweep: both stages listed, the seeded functions read, the two
+        // opted-in unpublished ones published, and no other write.
+        try {
+          const calls = emulator.controls.calls();
+          assert.equal(calls.ListFunctions, 2, `${c.file}: both stages listed once`);
+          assert.deepEqual(
+            emulator.controls
+              .publishLog()
+              .map((p) => p.name)
+              .sort(),
+            ['a', 'fn'],
+          );
+          for (const op of WRITES.filter((w) => w !== 'PublishFunction' && w !== 'TestFunction'))
+            assert.equal(calls[op] ?? 0, 0, `${c.file}: ${op} was called`);
+          for (const r of requests.filter((q) => q.operation !== 'ListFunctions' && q.operation !== 'ListDistributions')) {
+            const name = r.operation === 'ListTagsForResource' ? r.target?.split(':function/')[1] : r.target;
+            assert.ok(['fn', 'a', 'url-rewrite'].includes(name ?? ''), `${c.file}: ${r.operation} was called for ${JSON.stringify(r.target)}`);
+          }
+        } finally {
+          seed();
+        }
+      } else {
+        assertNoWriteAndOnlyValidNames(c.file);
+      }
       // Nothing the handler logged echoes a 256 KB input.
       for (const line of r.lines) assert.ok(JSON.stringify(line).length < 8 * 1024, `a ${JSON.stringify(line).length}-char log line`);
     });

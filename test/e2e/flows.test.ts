@@ -6,7 +6,7 @@ import './support';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type CloudFrontClient, CreateFunctionCommand, PublishFunctionCommand, DescribeFunctionCommand } from '@aws-sdk/client-cloudfront';
-import { type PublishSettling, variantCombinations } from '../../emulator';
+import { cloudFrontCombinations, describeVariants, type PublishSettling, recordShapeCombinations } from '../../emulator';
 import { type LocalStack, RECONCILER_ACTOR } from '../../local/local-stack';
 import { associate, create, reconcilerPublishes, recordReconcilerCalls, stateOf, statusOf, tag, untag, update, withStack } from './support';
 import { repeated, versionKey } from '../support/versions';
@@ -203,7 +203,7 @@ test('another actor publishing first ends as already-published or in sync, never
  * LastModifiedTime. Under developmentStatusAfterAssociatedUpdate=DEPLOYED the status no longer says
  * that DEVELOPMENT differs: only the ETags (event path) and the LastModifiedTimes (sweep) can.
  */
-const ASSOCIATED_READINGS = variantCombinations({ statusAfterPublish: [{ kind: 'immediate' }], validationError: ['MalformedXML'] });
+const ASSOCIATED_READINGS = cloudFrontCombinations({ statusAfterPublish: [{ kind: 'immediate' }], validationError: ['MalformedXML'] });
 
 /** Creates an opted-in function, lets the reconciler publish it, and associates it: DEPLOYED on both stages. */
 async function associatedFunction(stack: LocalStack, client: CloudFrontClient, name: string): Promise<void> {
@@ -652,3 +652,52 @@ test(
       assert.notEqual(liveCode(stack, 'swapped'), THROWS('the new function'), 'untested, throwing code went live');
     }),
 );
+
+/**
+ * Every CloudTrail record shape (emulator/VARIANTS.md: where the record names the function, and the
+ * eventName form): a create, an update and a tag added later all go live without a scheduled sweep.
+ * A record that names its function is reconciled from its name; one that names none makes the event
+ * handler sweep the account, and still lands in the failure queue as a BadEventError.
+ */
+for (const variants of recordShapeCombinations()) {
+  const shape = `cloudTrailFunctionName=${variants.cloudTrailFunctionName} cloudTrailEventName=${variants.cloudTrailEventName}`;
+  test(`record shape ${shape}: create, update and a later tag go live at once; a record naming no function is swept and kept as a failure`, () =>
+    withStack({ emulator: { variants } }, async (stack) => {
+      assert.equal(describeVariants(stack.emulator.controls.variants()), describeVariants(variants));
+      const ci = stack.clientFor('ci-job');
+      await create(ci, 'edge-auth', true);
+      await stack.settle();
+      const edited = await update(ci, 'edge-auth', 'v2');
+      await stack.settle();
+      assert.equal(stateOf(stack, 'edge-auth').live, edited, 'the update is live without a scheduled sweep');
+
+      await create(ci, 'late-tag', false);
+      const lateEdit = await update(ci, 'late-tag', 'v2');
+      await stack.settle();
+      assert.equal(stateOf(stack, 'late-tag').live, undefined, 'not opted in: never published');
+      await tag(ci, stack, 'late-tag');
+      await stack.settle();
+      assert.equal(stateOf(stack, 'late-tag').live, lateEdit, 'the tag opts it in at once');
+
+      const suffix = variants.cloudTrailEventName === 'suffixed' ? '2020_05_31' : '';
+      const delivered = stack.bus.deliveries().filter((d) => d.status === 'delivered');
+      assert.deepEqual(
+        delivered.map((d) => (d.event.detail as { eventName: string }).eventName),
+        ['CreateFunction', 'UpdateFunction', 'CreateFunction', 'UpdateFunction', 'TagResource'].map((o) => o + suffix),
+      );
+      // Which records named their function: Create/Update unless neither place carries it;
+      // TagResource (no response body) only when requestParameters keep its resource.
+      const writesNamed = variants.cloudTrailFunctionName !== 'neither';
+      const tagNamed = variants.cloudTrailFunctionName === 'both' || variants.cloudTrailFunctionName === 'requestParameters';
+      const unnamed = [!writesNamed, !writesNamed, !writesNamed, !writesNamed, !tagNamed].filter(Boolean).length;
+      assert.equal(stack.failureQueue.length, unnamed, 'each record naming no function, and only those, is kept as a failure');
+      for (const record of stack.failureQueue) {
+        assert.equal(record.responsePayload.errorType, 'BadEventError');
+        assert.match(record.responsePayload.errorMessage, /record has no (function name|requestParameters\.resource)/);
+      }
+      // Every publish is the reconciler's, each version once.
+      const publishes = reconcilerPublishes(stack).map((p) => versionKey(p.name, p.etag));
+      assert.deepEqual(repeated(publishes), []);
+      assert.equal(stack.bus.deadLetters().length, 0);
+    }));
+}

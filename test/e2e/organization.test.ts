@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateFunctionCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CreateFunctionCommand, TagResourceCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { editFunction } from '../../local/console-edit';
 import {
   EVENT_HANDLER_ROLE_ARN,
@@ -232,4 +232,53 @@ test('with MEMBER_ACCOUNTS empty, the sweep covers the ACTIVE accounts Organizat
     assert.deepEqual(published(stack, memberAccount(3)), [], 'SUSPENDED: never listed, never entered');
     assert.ok(!assumedInto(stack).includes(memberAccount(3)));
     assert.ok((stack.emulator.controls.calls().ListAccounts ?? 0) >= 1);
+  }));
+
+/**
+ * A record that names no function (emulator variant cloudTrailFunctionName: the name only in
+ * responseElements, which a TagResource record lacks, or nowhere): the event handler puts one sweep
+ * message for the record's account on the sweep queue, the worker sweeps that account through its
+ * member role, and the record is still kept as a failure. No other account is entered.
+ */
+for (const cloudTrailFunctionName of ['neither', 'responseElements'] as const) {
+  test(`a record naming no function (cloudTrailFunctionName=${cloudTrailFunctionName}): its account is swept at once, only it, and the record is kept as a failure`, () =>
+    withOrganization({ accounts: 2, emulator: { variants: { cloudTrailFunctionName, cloudTrailEventName: 'plain' } } }, async (stack) => {
+      const [a, b] = stack.members as [string, string];
+      stack.emulator.account(b).state.seed({ name: 'router', code: 'function handler(e) { return e.request; }', tags: { 'auto-publish': 'true' } });
+      const alice = stack.clientFor(a, 'alice');
+      await create(alice, 'router', false);
+      await stack.settle();
+      const edited = await editFunction(alice, 'router', 'function handler(e) { return e.request; } // v2');
+      await stack.settle();
+      assert.equal(liveEtag(stack, a, 'router'), undefined, 'not opted in yet');
+      // The opt-in tag: its record never names the function under either reading.
+      await alice.send(new TagResourceCommand({ Resource: stack.emulator.account(a).state.model.arnFor('router'), Tags: { Items: [TAG] } }));
+      await stack.settle();
+      assert.equal(liveEtag(stack, a, 'router'), edited, 'live without a scheduled sweep');
+      assert.deepEqual(published(stack, b), [], "B's unpublished opted-in function was not touched");
+      assert.ok(!assumedInto(stack).includes(b), 'B was never entered');
+      assert.equal(stack.queue.depth, 0);
+      assert.deepEqual(stack.queue.deadLetters, []);
+      const unnamed = cloudTrailFunctionName === 'neither' ? 3 : 1;
+      assert.equal(stack.failureQueue.length, unnamed, 'every record naming no function is kept as a failure');
+      for (const record of stack.failureQueue) {
+        assert.equal(record.responsePayload.errorType, 'BadEventError');
+        assert.equal((record.requestPayload as { account?: string }).account, a);
+      }
+    }));
+}
+
+test('a record naming no function from an account outside the member list is ignored: no sweep message, no STS call', () =>
+  withOrganization({ accounts: 1, outsiders: 1, emulator: { variants: { cloudTrailFunctionName: 'neither' } } }, async (stack) => {
+    const [outside] = stack.outsiders as [string];
+    await create(stack.clientFor(outside, 'mallory'), 'forged');
+    const [record] = stack.emulator.cloudTrailEvents().filter((e) => e.account === outside);
+    assert.equal(record?.detail.requestParameters, 'HIDDEN_DUE_TO_SECURITY_REASONS');
+    stack.centralBus.put(record!);
+    await stack.settle();
+    assert.deepEqual(stack.emulator.sts.assumeRoleCalls(), []);
+    assert.deepEqual(published(stack, outside), []);
+    assert.equal(stack.failureQueue.length, 0);
+    const deliveries = stack.centralBus.deliveries().filter((d) => d.status === 'delivered');
+    assert.match(String((deliveries[0]?.result as { ignored?: string })?.ignored), new RegExp(`${outside} is not in the member list`));
   }));

@@ -129,6 +129,99 @@ describe('CloudTrail events', () => {
     assert.match(response.functionSummary.functionMetadata.lastModifiedTime, /Z$/);
   });
 
+  describe('the record-shape variants: where the name is, and the eventName form (emulator/VARIANTS.md)', () => {
+    const write = async () => {
+      const created = await cf.send(new CreateFunctionCommand({ Name: 'f1', FunctionConfig: config, FunctionCode: encode(CODE) }));
+      await cf.send(new UpdateFunctionCommand({ Name: 'f1', IfMatch: created.ETag, FunctionConfig: config, FunctionCode: encode(CODE) }));
+      await cf.send(new TagResourceCommand({ Resource: ARN, Tags: { Items: [{ Key: 'k', Value: 'v' }] } }));
+      return received.map((e) => e.detail);
+    };
+    const summaryName = (d: CloudTrailEvent['detail']) => (d.responseElements as { functionSummary?: { name?: string } } | null)?.functionSummary?.name;
+    const requestField = (d: CloudTrailEvent['detail'], field: string) =>
+      typeof d.requestParameters === 'object' && d.requestParameters !== null ? d.requestParameters[field] : undefined;
+
+    for (const eventName of ['suffixed', 'plain'] as const) {
+      const suffix = eventName === 'suffixed' ? '2020_05_31' : '';
+      it(`cloudTrailEventName=${eventName}: ${['CreateFunction', 'UpdateFunction', 'TagResource'].map((o) => o + suffix).join(', ')}`, async () => {
+        emulator.controls.setVariants({ cloudTrailEventName: eventName });
+        try {
+          const details = await write();
+          assert.deepEqual(
+            details.map((d) => d.eventName),
+            ['CreateFunction', 'UpdateFunction', 'TagResource'].map((o) => o + suffix),
+          );
+        } finally {
+          emulator.controls.setVariants({ cloudTrailEventName: 'suffixed' });
+        }
+      });
+    }
+
+    it('cloudTrailFunctionName=both (default): the name in requestParameters and in the functionSummary', async () => {
+      const [create, update, tag] = await write();
+      for (const d of [create!, update!]) {
+        assert.equal(requestField(d, 'name'), 'f1');
+        assert.equal(summaryName(d), 'f1');
+      }
+      assert.equal(requestField(tag!, 'resource'), ARN);
+    });
+
+    it('cloudTrailFunctionName=requestParameters: the name in requestParameters only, responseElements null', async () => {
+      emulator.controls.setVariants({ cloudTrailFunctionName: 'requestParameters' });
+      try {
+        const [create, update, tag] = await write();
+        for (const d of [create!, update!]) {
+          assert.equal(requestField(d, 'name'), 'f1');
+          assert.equal(d.responseElements, null);
+        }
+        assert.equal(requestField(tag!, 'resource'), ARN);
+      } finally {
+        emulator.controls.setVariants({ cloudTrailFunctionName: 'both' });
+      }
+    });
+
+    it('cloudTrailFunctionName=responseElements: the name in the functionSummary only; TagResource (no response body) names nothing', async () => {
+      emulator.controls.setVariants({ cloudTrailFunctionName: 'responseElements' });
+      try {
+        const [create, update, tag] = await write();
+        for (const d of [create!, update!]) {
+          assert.equal(requestField(d, 'name'), undefined);
+          assert.equal(requestField(d, 'functionCode'), 'HIDDEN_DUE_TO_SECURITY_REASONS', 'the other parameters stay');
+          assert.equal(summaryName(d), 'f1');
+        }
+        assert.equal(requestField(tag!, 'resource'), undefined);
+        assert.deepEqual(requestField(tag!, 'tags'), { items: [{ key: 'k', value: 'v' }] });
+        assert.equal(tag!.responseElements, null);
+      } finally {
+        emulator.controls.setVariants({ cloudTrailFunctionName: 'both' });
+      }
+    });
+
+    it('cloudTrailFunctionName=neither: requestParameters is the redaction string, responseElements null', async () => {
+      emulator.controls.setVariants({ cloudTrailFunctionName: 'neither' });
+      try {
+        for (const d of await write()) {
+          assert.equal(d.requestParameters, 'HIDDEN_DUE_TO_SECURITY_REASONS');
+          assert.equal(d.responseElements, null);
+        }
+      } finally {
+        emulator.controls.setVariants({ cloudTrailFunctionName: 'both' });
+      }
+    });
+
+    it('a failed call stays null/null under every shape', async () => {
+      emulator.controls.setVariants({ cloudTrailFunctionName: 'responseElements', cloudTrailEventName: 'plain' });
+      try {
+        await errorOf(() => cf.send(new UpdateFunctionCommand({ Name: 'nope', IfMatch: 'E1', FunctionConfig: config, FunctionCode: encode(CODE) })));
+        const [failed] = received;
+        assert.equal(failed?.detail.eventName, 'UpdateFunction');
+        assert.equal(failed?.detail.requestParameters, null);
+        assert.equal(failed?.detail.responseElements, null);
+      } finally {
+        emulator.controls.setVariants({ cloudTrailFunctionName: 'both', cloudTrailEventName: 'suffixed' });
+      }
+    });
+  });
+
   it('publish/delete carry {name, ifMatch}; tagging carries resource and items; tag/untag/delete have null responses', async () => {
     const { developmentEtag } = emulator.state.seed({ name: 'f1', code: CODE });
     await cf.send(new PublishFunctionCommand({ Name: 'f1', IfMatch: developmentEtag }));

@@ -22,6 +22,8 @@ import {
   parseVariantAssignments,
   resolveVariants,
   variantCombinations,
+  cloudFrontCombinations,
+  recordShapeCombinations,
   type Emulator,
   type EmulatorOptions,
   type Variants,
@@ -55,7 +57,7 @@ describe('variant enumeration', () => {
   it('ALL_VARIANTS is the full cartesian product of VARIANT_VALUES, defaults first, each combination once', () => {
     const expected = VARIANT_NAMES.reduce((n, name) => n * VARIANT_VALUES[name].length, 1);
     assert.equal(ALL_VARIANTS.length, expected);
-    assert.equal(expected, 48);
+    assert.equal(expected, 384);
     assert.equal(new Set(ALL_VARIANTS.map(describeVariants)).size, ALL_VARIANTS.length);
     assert.deepEqual(ALL_VARIANTS[0], DEFAULT_VARIANTS);
     for (const name of VARIANT_NAMES) {
@@ -70,9 +72,23 @@ describe('variant enumeration', () => {
 
   it('variantCombinations narrows or widens one variant and keeps the others', () => {
     const combos = variantCombinations({ statusAfterPublish: [{ kind: 'reads', reads: 5 }], validationError: ['InvalidArgument'], overBudget: ['error'] });
-    assert.equal(combos.length, 4);
+    assert.equal(combos.length, 4 * 8);
     assert.ok(combos.every((v) => v.validationError === 'InvalidArgument' && v.statusAfterPublish.kind === 'reads'));
     assert.throws(() => variantCombinations({ validationError: [] }), RangeError);
+  });
+
+  it('cloudFrontCombinations: the 24 readings of CloudFront, each with the default CloudTrail record shape', () => {
+    const combos = cloudFrontCombinations();
+    assert.equal(combos.length, 24);
+    assert.ok(combos.every((v) => v.cloudTrailFunctionName === 'both' && v.cloudTrailEventName === 'suffixed'));
+    assert.equal(cloudFrontCombinations({ validationError: ['InvalidArgument'] }).length, 12);
+  });
+
+  it('recordShapeCombinations: the 8 CloudTrail record shapes, each with the default CloudFront behaviours', () => {
+    const combos = recordShapeCombinations();
+    assert.equal(combos.length, 8);
+    assert.deepEqual(combos[0], DEFAULT_VARIANTS);
+    assert.ok(combos.every((v) => v.validationError === 'MalformedXML' && v.statusAfterPublish.kind === 'immediate'));
   });
 
   it('resolveVariants fills defaults and rejects bad values; parseVariantAssignments reads NAME=VALUE', () => {
@@ -86,7 +102,18 @@ describe('variant enumeration', () => {
       statusAfterPublish: { kind: 'duration', ms: 1500 },
       developmentStatusAfterAssociatedUpdate: 'DEPLOYED',
     });
-    for (const bad of ['nope=1', 'validationError', 'statusAfterPublish=reads:x', 'liveLastModifiedTime=now']) {
+    assert.deepEqual(parseVariantAssignments(['cloudTrailFunctionName=neither', 'cloudTrailEventName=plain']), {
+      cloudTrailFunctionName: 'neither',
+      cloudTrailEventName: 'plain',
+    });
+    for (const bad of [
+      'nope=1',
+      'validationError',
+      'statusAfterPublish=reads:x',
+      'liveLastModifiedTime=now',
+      'cloudTrailFunctionName=nowhere',
+      'cloudTrailEventName=x',
+    ]) {
       assert.throws(() => parseVariantAssignments([bad]), RangeError, bad);
     }
   });
