@@ -3,9 +3,9 @@
  * chain) or the embedded emulator. It calls the same lib/ code as the Lambdas.
  */
 import { readFileSync } from 'node:fs';
+import { version } from '../package.json';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../lib/config';
 import { inspectFunctions } from '../lib/inspect';
 import { describeError } from '../lib/errors';
@@ -24,82 +24,14 @@ import { runOrganizationDemo } from './org-demo';
 import { runEmulator } from './emulator-command';
 import { runTest, S3ReadError } from './test-command';
 import { CommandError, type Io, UsageError } from './io';
+import { commandHelp, isCommand, type Parsed, parseCommandLine, USAGE } from './commands';
 import { sweepProgress } from './progress';
 import { table } from './table';
 import { jsonText, printableIo } from './terminal';
 
 export type { Io } from './io';
 
-export const USAGE = `Usage: cf-autopublish <command> [options]
-
-Commands:
-  status                    every function: opted in, DEVELOPMENT status and ETag, LIVE ETag, in sync
-  sweep [--dry-run]         the drift sweep: publish every opted-in function whose LIVE differs
-  reconcile <name> [--dry-run]
-                            reconcile one function now
-  test <name> [--cases FILE|s3://BUCKET/KEY] [--event-type viewer-request|viewer-response]
-       [--stage DEVELOPMENT|LIVE]
-                            run the publish gate (TestFunction) on a function; exit 1 if it would block
-  history <name> [--history-bucket BUCKET]
-                            the saved versions of a function (time, ETag, who replaced it and with
-                            what), and its LIVE and DEVELOPMENT ETags
-  diff <name> [FROM [TO]] [--history-bucket BUCKET]
-                            unified diff of FROM against TO: LIVE, DEVELOPMENT or a saved key (from
-                            \`history\`); default LIVE against DEVELOPMENT
-  rollback <name> [--to KEY | --steps N] [--yes] [--history-bucket BUCKET]
-                            write a saved version (default: the last one replaced, --steps 1) back to
-                            DEVELOPMENT with your own credentials, run the gate and publish it;
-                            without --yes, only say what it would do
-  pause --reason TEXT       hold every publish (writes "paused: TEXT" to the pause parameter, with
-                            your credentials); the reconciler still reads, tests nothing, publishes nothing
-  resume [--sweep]          publish again (writes "active"); the next sweep publishes what was held,
-                            --sweep runs one now
-  emulator [--port N] [--account ID] [--variant NAME=VALUE ...]
-                            run the embedded CloudFront emulator alone, printing each CloudTrail
-                            record (variants: emulator/VARIANTS.md)
-  demo [--keep] [--accounts N]
-                            the whole flow on the embedded emulator (what \`npm start\` runs);
-                            --accounts N: organisation mode over N member accounts
-
-Options:
-  --endpoint URL            CloudFront endpoint (e.g. the emulator's), and S3's unless S3_ENDPOINT
-                            is set; default: AWS
-  --region REGION           signing region (default us-east-1; CloudFront is global)
-  --profile NAME            AWS profile from the shared config files
-  --tag-key KEY             opt-in tag key (default auto-publish)
-  --tag-value VALUE         opt-in tag value (default true)
-  --history-bucket BUCKET   the history bucket (default: HISTORY_BUCKET; the stack's HistoryBucketName output)
-  --json                    machine-readable output (status, sweep, reconcile, test, history)
-  --stage STAGE             the deployment's stage, for its pause parameter (default dev)
-  --pause-parameter NAME    the pause parameter (default PAUSE_PARAMETER, else
-                            /cloudfront-autopublish/<stage>/pause)
-  -h, --help                this text`;
-
-const OPTIONS = {
-  endpoint: { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'tag-key': { type: 'string' },
-  'tag-value': { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  json: { type: 'boolean' },
-  port: { type: 'string' },
-  account: { type: 'string' },
-  cases: { type: 'string' },
-  'event-type': { type: 'string' },
-  stage: { type: 'string' },
-  variant: { type: 'string', multiple: true },
-  keep: { type: 'boolean' },
-  accounts: { type: 'string' },
-  'history-bucket': { type: 'string' },
-  to: { type: 'string' },
-  steps: { type: 'string' },
-  yes: { type: 'boolean' },
-  reason: { type: 'string' },
-  'pause-parameter': { type: 'string' },
-  sweep: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export { USAGE } from './commands';
 
 /** Settings errors name the CLI option, not the environment variable behind it. */
 const OPTION_OF: Record<string, string> = {
@@ -109,26 +41,28 @@ const OPTION_OF: Record<string, string> = {
   HISTORY_BUCKET: '--history-bucket',
 };
 
-type Parsed = ReturnType<typeof parse>;
-
-function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? (error.message.split('\n')[0] ?? 'bad option') : String(error));
-  }
-}
-
 export async function main(argv: readonly string[], terminal: Io): Promise<number> {
   // Every line printed below may hold what a server sent (cli/terminal.ts).
   const io = printableIo(terminal);
   let parsed: Parsed | undefined;
   try {
-    parsed = parse(argv);
-    const [command, ...rest] = parsed.positionals;
-    if (parsed.values.help || command === undefined || command === 'help') {
-      io.out(USAGE);
-      return command === undefined && !parsed.values.help ? 2 : 0;
+    parsed = parseCommandLine(argv);
+    const { command, args: rest } = parsed;
+    if (parsed.values.version) {
+      io.out(`cf-autopublish ${version}`);
+      return 0;
+    }
+    if (command === undefined) {
+      // `help sweep` as `sweep --help`; bare `help` or `--help` as the overview.
+      const topic = rest[0];
+      if (topic !== undefined && !isCommand(topic)) throw new UsageError(`help: unknown command "${topic}"`);
+      if (rest.length > 1) throw new UsageError(`help takes at most one command: unexpected "${rest[1]}"`);
+      io.out(topic ? commandHelp(topic) : USAGE);
+      return parsed.values.help || argv.includes('help') ? 0 : 2;
+    }
+    if (parsed.values.help) {
+      io.out(commandHelp(command));
+      return 0;
     }
     switch (command) {
       case 'status':
@@ -151,10 +85,8 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
       case 'sweep':
         return await runSweep(runtimeFrom(parsed, io.env), parsed, io, terminal);
       case 'reconcile':
-        if (rest.length !== 1) throw new UsageError('reconcile takes exactly one function name');
         return await reconcileOne(rest[0] as string, runtimeFrom(parsed, io.env), parsed, io);
       case 'test': {
-        if (rest.length !== 1) throw new UsageError('test takes exactly one function name');
         const runtime = runtimeFrom(parsed, io.env);
         // The S3 endpoint the gate's own reads use (configFrom: CloudFront's unless S3_ENDPOINT is set).
         const s3Endpoint = runtime.config.s3Endpoint;
@@ -173,13 +105,10 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
         );
       }
       case 'history':
-        if (rest.length !== 1) throw new UsageError('history takes exactly one function name');
         return await runHistory(rest[0] as string, historyAccess(parsed, io.env), parsed.values.json, io);
       case 'diff':
-        if (rest.length < 1) throw new UsageError('diff takes a function name');
         return await runDiff(rest[0] as string, rest.slice(1), historyAccess(parsed, io.env), io);
       case 'rollback': {
-        if (rest.length !== 1) throw new UsageError('rollback takes exactly one function name');
         const access = historyAccess(parsed, io.env);
         const { config } = access.runtime;
         const operatorClient = createCloudFrontClient({
@@ -202,7 +131,9 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`cf-autopublish: ${error.message}\n${USAGE.split('\n')[0]} (see --help)`);
+      // One line: the mistake and where the help is, not the whole usage.
+      const command = error.command ?? parsed?.command;
+      io.err(`cf-autopublish: ${error.message} (see cf-autopublish ${command ? `${command} ` : ''}--help)`);
       return 2;
     }
     const values = parsed?.values ?? {};
