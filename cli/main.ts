@@ -23,11 +23,14 @@ import { type HistoryAccess, runDiff, runHistory, runRollback } from './history-
 import { runOrganizationDemo } from './org-demo';
 import { runEmulator } from './emulator-command';
 import { runTest, S3ReadError } from './test-command';
+import { runWait } from './wait-command';
 import { CommandError, type Io, UsageError } from './io';
 import { commandHelp, isCommand, type Parsed, parseCommandLine, USAGE } from './commands';
 import { sweepProgress } from './progress';
 import { table } from './table';
-import { jsonText, printableIo } from './terminal';
+import { printableIo } from './terminal';
+import { contractJson } from './json-output';
+import { EXIT } from './exit-codes';
 
 export type { Io } from './io';
 
@@ -104,6 +107,8 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
           io,
         );
       }
+      case 'wait':
+        return await runWait(rest[0] as string, runtimeFrom(parsed, io.env), { timeout: parsed.values.timeout, json: parsed.values.json }, io);
       case 'history':
         return await runHistory(rest[0] as string, historyAccess(parsed, io.env), parsed.values.json, io);
       case 'diff':
@@ -212,43 +217,47 @@ function pauseStoreFrom(parsed: Parsed, env: NodeJS.ProcessEnv) {
 }
 
 /** What status says of the pause: never fatal, since status must work for someone who cannot read SSM. */
-async function pauseLine(parsed: Parsed, env: NodeJS.ProcessEnv): Promise<{ paused: boolean | undefined; reason?: string; parameter: string; error?: string }> {
+async function pauseLine(parsed: Parsed, env: NodeJS.ProcessEnv): Promise<{ paused: boolean | null; reason?: string; parameter: string; error?: string }> {
   const { name, store } = pauseStoreFrom(parsed, env);
   try {
     const value = await store.get();
     const state = interpretPause(value);
     return state.paused ? { paused: true, reason: state.reason, parameter: name } : { paused: false, parameter: name };
   } catch (error) {
-    return { paused: undefined, parameter: name, error: describeError(error) };
+    return { paused: null, parameter: name, error: describeError(error) };
   }
 }
 
 async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
-  if (parsed.values.json) {
-    const states = await inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy);
-    // The array stays what scripts already read; the pause is in the text output.
-    io.out(jsonText(states));
-    return 0;
-  }
   const [states, pause] = await Promise.all([inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy), pauseLine(parsed, io.env)]);
-  const rows = states.map((s) => [
-    s.name,
-    s.optedIn ? 'yes' : 'no',
-    s.developmentStatus,
-    s.developmentEtag ?? '-',
-    s.liveEtag ?? '(never published)',
-    s.inSync ? 'yes' : 'NO',
-    s.keyValueStores.map((arn) => arn.split('/').pop()).join(',') || '-',
-  ]);
-  io.out(table(['NAME', 'OPTED IN', 'DEV STATUS', 'DEV ETAG', 'LIVE ETAG', 'IN SYNC', 'KEYVALUESTORE'], rows));
-  io.out(`${states.length} function(s); ${states.filter((s) => s.optedIn && !s.inSync).length} opted in and not live.`);
-  io.out(
-    pause.paused === undefined
-      ? `Pause: unknown, ${pause.parameter} could not be read (${pause.error})`
-      : pause.paused
-        ? `Pause: PAUSED (${pause.parameter}: "${pause.reason}"): nothing is published until \`cf-autopublish resume\``
-        : `Pause: not paused (${pause.parameter})`,
-  );
+  const outOfSync = states.filter((s) => s.optedIn && !s.inSync).map((s) => s.name);
+  if (parsed.values.json) {
+    const functions = states.map(({ name, arn, tagged, ...state }) => ({ functionName: name, functionArn: arn, tags: tagged, ...state }));
+    io.out(contractJson('status', { functions, outOfSync, pause }));
+  } else {
+    const rows = states.map((s) => [
+      s.name,
+      s.optedIn ? 'yes' : 'no',
+      s.developmentStatus,
+      s.developmentEtag ?? '-',
+      s.liveEtag ?? '(never published)',
+      s.inSync ? 'yes' : 'NO',
+      s.keyValueStores.map((arn) => arn.split('/').pop()).join(',') || '-',
+    ]);
+    io.out(table(['NAME', 'OPTED IN', 'DEV STATUS', 'DEV ETAG', 'LIVE ETAG', 'IN SYNC', 'KEYVALUESTORE'], rows));
+    io.out(`${states.length} function(s); ${outOfSync.length} opted in and not live.`);
+    io.out(
+      pause.paused === null
+        ? `Pause: unknown, ${pause.parameter} could not be read (${pause.error})`
+        : pause.paused
+          ? `Pause: PAUSED (${pause.parameter}: "${pause.reason}"): nothing is published until \`cf-autopublish resume\``
+          : `Pause: not paused (${pause.parameter})`,
+    );
+  }
+  if (parsed.values.check && outOfSync.length > 0) {
+    io.err(`cf-autopublish: ${outOfSync.length} opted-in function(s) not in sync: ${outOfSync.join(', ')}`);
+    return EXIT.outOfSync;
+  }
   return 0;
 }
 
@@ -264,9 +273,11 @@ async function runSweep(runtime: Runtime, parsed: Parsed, io: Io, terminal: Io):
     onOutcome: sweepProgress(terminal, { enabled: io.interactive && !parsed.values.json, dryRun: config.dryRun }),
   });
   const summary = summariseSweep(report);
-  if (parsed.values.json) io.out(jsonText(summary));
+  if (parsed.values.json) io.out(contractJson('sweep', { ...summary }));
   else {
     io.out(outcomeTable(summary.outcomes));
+    const blocked = blockedLines(summary.outcomes);
+    if (blocked) io.out(`\n${blocked}`);
     const counts = Object.entries(summary.counts).map(([action, n]) => `${n} ${action}`);
     io.out(`${config.dryRun ? 'dry run: ' : ''}listed ${summary.listed}, ${summary.candidates} candidate(s)${counts.length ? `: ${counts.join(', ')}` : ''}.`);
     const failures = summary.outcomes.filter((o) => o.action === 'failed');
@@ -302,8 +313,24 @@ async function reconcileOne(name: string, runtime: Runtime, parsed: Parsed, io: 
     ...(gate ? { gate } : {}),
     ...(runtime.history ? { history: runtime.history } : {}),
   });
-  io.out(parsed.values.json ? jsonText(outcome) : outcomeTable([outcome]));
-  return 0;
+  if (parsed.values.json) io.out(contractJson('reconcile', { ...outcome }));
+  else {
+    io.out(outcomeTable([outcome]));
+    const blocked = blockedLines([outcome]);
+    if (blocked) io.out(`\n${blocked}`);
+    if (outcome.action === 'failed') io.out(`\nFailed: ${oneLine(outcome.error ?? 'no reason recorded')}`);
+  }
+  if (outcome.action === 'blocked') return EXIT.blocked;
+  return outcome.action === 'failed' ? 1 : 0;
+}
+
+/** Why each blocked function was blocked: in plain text too, not only in --json. */
+export function blockedLines(outcomes: readonly Outcome[]): string {
+  const blocked = outcomes.filter((o) => o.action === 'blocked').sort((a, b) => a.functionName.localeCompare(b.functionName));
+  if (blocked.length === 0) return '';
+  const line = (o: Outcome) =>
+    `  ${o.functionName} ${o.etag ?? ''}: ${oneLine(o.blocked?.reason ?? 'no reason recorded').replace(`${o.blocked?.testCase}: `, '')}${o.blocked?.testCase ? ` (test case ${o.blocked.testCase})` : ''}`;
+  return ['Blocked by the publish gate (LIVE unchanged):', ...blocked.map(line)].join('\n');
 }
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
