@@ -54,8 +54,7 @@ export interface CommandSpec {
 export const COMMANDS = {
   status: {
     synopsis: 'status [--check] [--json]',
-    summary:
-      'every function: opted in, DEVELOPMENT status and ETag, LIVE ETag, in sync;\n--check: exit 4 when an opted-in function is not in sync',
+    summary: 'every function: opted in, DEVELOPMENT status and ETag, LIVE ETag, in sync;\n--check: exit 4 when an opted-in function is not in sync',
     args: { min: 0, max: 0, what: 'no function name (it lists them all)' },
     options: [...TARGET, ...OPT_IN, ...PAUSE, 'check', 'json'],
   },
@@ -135,7 +134,8 @@ export type CommandName = keyof typeof COMMANDS;
 
 /** What each option means, for the help texts. */
 const DESCRIPTIONS: Record<OptionName, string> = {
-  endpoint: "--endpoint URL            CloudFront endpoint (e.g. the emulator's), and S3's unless S3_ENDPOINT\n                            is set; default: AWS",
+  endpoint:
+    "--endpoint URL            CloudFront endpoint (e.g. the emulator's), and S3's unless S3_ENDPOINT\n                            is set; default: AWS",
   region: '--region REGION           signing region (default us-east-1; CloudFront is global)',
   profile: '--profile NAME            AWS profile from the shared config files',
   'tag-key': '--tag-key KEY             opt-in tag key (default auto-publish)',
@@ -144,8 +144,10 @@ const DESCRIPTIONS: Record<OptionName, string> = {
   json: '--json                    machine-readable output, schema docs/cli-output.schema.json',
   check: '--check                   exit 4 when an opted-in function is not in sync',
   'dry-run': '--dry-run                 decide, publish nothing',
-  stage: "--stage STAGE             test: DEVELOPMENT or LIVE; status, pause, resume: the deployment's stage,\n                            for its pause parameter (default dev)",
-  'pause-parameter': '--pause-parameter NAME    the pause parameter (default PAUSE_PARAMETER, else\n                            /cloudfront-autopublish/<stage>/pause)',
+  stage:
+    "--stage STAGE             test: DEVELOPMENT or LIVE; status, pause, resume: the deployment's stage,\n                            for its pause parameter (default dev)",
+  'pause-parameter':
+    '--pause-parameter NAME    the pause parameter (default PAUSE_PARAMETER, else\n                            /cloudfront-autopublish/<stage>/pause)',
   cases: '--cases FILE|s3://B/K     the gate test cases to run',
   'event-type': '--event-type TYPE         viewer-request or viewer-response',
   timeout: '--timeout S               wait: give up after S seconds (default 300)',

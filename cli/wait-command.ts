@@ -25,7 +25,8 @@ const DEFAULT_TIMEOUT_SECONDS = 300;
 export async function runWait(name: string, runtime: Runtime, options: WaitOptions, io: Io): Promise<number> {
   if (!isFunctionName(name)) throw new UsageError(`"${name}" is not a valid CloudFront function name`);
   const raw = options.timeout ?? String(DEFAULT_TIMEOUT_SECONDS);
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 86_400) throw new UsageError(`--timeout: "${raw}" is not a whole number of seconds from 1 to 86400`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 86_400)
+    throw new UsageError(`--timeout: "${raw}" is not a whole number of seconds from 1 to 86400`);
   const timeoutMs = Number(raw) * 1000;
   const pollMs = options.pollMs ?? 1000;
   const { policy, config } = runtime;
