@@ -382,6 +382,8 @@ export function explain(error: unknown, target: Target): string {
     return 'no AWS credentials found: set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for the emulator pass --endpoint';
   }
   if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
+  const tls = tlsProblem(code, message);
+  if (tls) return `TLS with ${where} failed: ${tls}`;
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'ETIMEDOUT'].includes(code) || name === 'TimeoutError') {
     return `cannot reach ${where} (${code || name})`;
   }
@@ -395,6 +397,32 @@ export function explain(error: unknown, target: Target): string {
     return `${describeError(cause)}${message === 'UnknownError' ? ` (${where} answered with no ${service} error in the body)` : ''}`;
   }
   return error instanceof Error && !(error instanceof ReconcileError) ? message : describeError(cause);
+}
+
+/** Certificate errors Node reports by code (its tls module); the rest come from OpenSSL as EPROTO. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * What a failed TLS handshake means for the user, in words, or undefined when it was not one: OpenSSL's
+ * own text (library, function, source file and line) says nothing a user can act on.
+ */
+function tlsProblem(code: string, message: string): string | undefined {
+  if (CERTIFICATE_CODES.has(code)) return `its certificate is not trusted (${code}); for a local emulator use http://`;
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL_') || /SSL routines/.test(message)) {
+    return /wrong version number|packet length too long|http request/i.test(message)
+      ? 'it does not speak TLS there (an http:// endpoint?)'
+      : `the handshake was refused (${code || 'TLS error'})`;
+  }
+  return undefined;
 }
 
 function isCredentialsError(error: unknown): boolean {

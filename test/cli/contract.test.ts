@@ -6,9 +6,11 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Emulator, startEmulator } from '../../emulator/index';
-import { main } from '../../cli/main';
+import { explain, main } from '../../cli/main';
 import { COMMANDS, type CommandName } from '../../cli/commands';
 import { type Schema, validate } from '../support/json-schema';
 
@@ -205,4 +207,23 @@ test('every command with --json writes one document that docs/cli-output.schema.
   const { functionName, ...renamed } = reconciled;
   assert.notDeepEqual(validate({ ...renamed, function: functionName }, SCHEMA), []);
   assert.notDeepEqual(validate({ ...reconciled, schemaVersion: 2 }, SCHEMA), []);
+});
+
+test('an https endpoint that fails TLS gets one line, not OpenSSL internals', async () => {
+  // A plain HTTP server spoken to over https: OpenSSL's "wrong version number", with its source file.
+  const server = http.createServer((_, response) => response.end('not TLS'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const r = await cli('status', '--endpoint', endpoint);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.err, [`cf-autopublish: TLS with CloudFront at ${endpoint} failed: it does not speak TLS there (an http:// endpoint?)`]);
+  } finally {
+    server.close();
+  }
+  const selfSigned = Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+  assert.equal(
+    explain(selfSigned, { endpoint: 'https://cf.internal', profile: undefined, env: {} }),
+    'TLS with CloudFront at https://cf.internal failed: its certificate is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT); for a local emulator use http://',
+  );
 });
