@@ -79,7 +79,7 @@ export const COMMANDS = {
   wait: {
     synopsis: 'wait <name> [--timeout S] [--json]',
     summary:
-      'for CI: wait until LIVE equals DEVELOPMENT (exit 0); runs the gate on the DEVELOPMENT ETag\nmeanwhile (TestFunction only) and exits 3 if it would block; exit 1 on timeout (default 300 s)\nor when the function is not opted in',
+      'for CI: wait until LIVE equals DEVELOPMENT (exit 0); meanwhile runs the gate\non the DEVELOPMENT ETag (TestFunction only): exit 3 if it would block;\nexit 1 on timeout (default 300 s) or when the function is not opted in',
     args: { min: 1, max: 1, what: 'exactly one function name' },
     options: [...TARGET, ...OPT_IN, 'timeout', 'json'],
   },
@@ -124,7 +124,7 @@ export const COMMANDS = {
   demo: {
     synopsis: 'demo [--keep] [--accounts N]',
     summary:
-      'the whole flow on the embedded emulator (what `npm start` runs);\n--keep: keep it running and print each publish; --accounts N: organisation mode over N member accounts',
+      'the whole flow on the embedded emulator (what `npm start` runs);\n--keep: keep it running, printing each publish;\n--accounts N: organisation mode over N member accounts',
     args: { min: 0, max: 0, what: 'no argument' },
     options: ['keep', 'accounts'],
   },
