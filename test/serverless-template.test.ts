@@ -922,11 +922,19 @@ describe('serverless package (offline, no credentials)', () => {
   test('IAM: ssm:GetParameter on exactly the pause parameter, nothing else of SSM (operators write it with their own credentials)', () => {
     for (const t of [plain, withBus, org]) {
       const [id] = deployed(t, 'AWS::SSM::Parameter')[0]!;
-      const ssm = effectiveStatements(t).filter((s) => s.Action.some((a) => a.startsWith('ssm:')));
-      assert.equal(ssm.length, 1);
-      assert.deepEqual(ssm[0]!.Action, ['ssm:GetParameter']);
-      assert.deepEqual(ssm[0]!.Resource, [{ 'Fn::Sub': `arn:aws:ssm:us-east-1:\${AWS::AccountId}:parameter\${${id}}` }]);
-      assert.equal(ssm[0]!.Effect, 'Allow');
+      // Every role that runs a function: the reconcilers read it, organisation mode's fan-out reads nothing.
+      for (const fnId of functionIds(t)) {
+        const roleId = roleIdOf(t, fnId);
+        const ssm = effectiveStatements(t, roleId).filter((s) => s.Action.some((a) => a.startsWith('ssm:')));
+        if (roleId === 'SweepFanOutRole') {
+          assert.deepEqual(ssm, [], roleId);
+          continue;
+        }
+        assert.equal(ssm.length, 1, roleId);
+        assert.deepEqual(ssm[0]!.Action, ['ssm:GetParameter']);
+        assert.deepEqual(ssm[0]!.Resource, [{ 'Fn::Sub': `arn:aws:ssm:us-east-1:\${AWS::AccountId}:parameter\${${id}}` }]);
+        assert.equal(ssm[0]!.Effect, 'Allow');
+      }
     }
   });
 
@@ -1232,10 +1240,19 @@ describe('organisation mode (--param=organizationMode=true)', () => {
       const listAccounts = listed ? [] : ['organizations:ListAccounts *'];
       const logs = (group: string) => [`logs:CreateLogStream ${group}`, `logs:PutLogEvents ${group}`];
       const label = listed ? 'with memberAccounts' : 'without memberAccounts';
+      // The roles that reconcile read the pause and save history before a publish; the fan-out does neither.
+      const reconciling = ['ssm:GetParameter arn:aws:ssm:us-east-1:${AWS::AccountId}:parameter${PauseParameter}', 's3:PutObject ${HistoryBucket.Arn}/*'];
       assert.deepEqual(
         grants(t, EVENT_FN),
-        [...assume, ...listAccounts, ...logs('OnFunctionChangeLogGroup'), 'sqs:SendMessage FailedInvocationsQueue'].sort(),
-        `the event handler ${label}: member roles, its log group, the failure queue`,
+        [
+          ...assume,
+          ...listAccounts,
+          ...logs('OnFunctionChangeLogGroup'),
+          'sqs:SendMessage FailedInvocationsQueue',
+          'sqs:SendMessage SweepQueue',
+          ...reconciling,
+        ].sort(),
+        `the event handler ${label}: member roles, its log group, the failure queue, one sweep message for a record naming no function, the pause, history`,
       );
       assert.deepEqual(
         grants(t, SWEEP_FN),
@@ -1252,6 +1269,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
           'sqs:GetQueueAttributes SweepQueue',
           'sqs:SendMessage SweepDeadLetterQueue',
           ...logs('SweepAccountLogGroup'),
+          ...reconciling,
         ].sort(),
         `the worker ${label}: member roles, reads the sweep queue, sends only to its dead-letter queue, its log group`,
       );
@@ -1261,7 +1279,11 @@ describe('organisation mode (--param=organizationMode=true)', () => {
   test('the event handler can ask for a sweep of a member account (a record naming no function): SWEEP_QUEUE_URL and sqs:SendMessage on the sweep queue', () => {
     assert.deepEqual(fn(org, EVENT_FN).Environment.Variables.SWEEP_QUEUE_URL, { Ref: 'SweepQueue' });
     const sweep = JSON.stringify({ 'Fn::GetAtt': ['SweepQueue', 'Arn'] });
-    assert.ok(statementsFor(org, 'sqs:SendMessage').some((s) => s.Effect === 'Allow' && s.Resource.some((r) => JSON.stringify(r) === sweep)));
+    assert.ok(
+      effectiveStatements(org, roleIdOf(org, EVENT_FN)).some(
+        (s) => s.Effect === 'Allow' && s.Action.includes('sqs:SendMessage') && s.Resource.some((r) => JSON.stringify(r) === sweep),
+      ),
+    );
   });
 
   test('IAM: test-case reads and announcements go to the roles that reconcile (event handler, worker), never the fan-out', () => {
