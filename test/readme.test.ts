@@ -78,7 +78,7 @@ test('the README is at most 250 lines', () => {
 });
 
 test('the README says near the top that it is tested against an emulator, not an account', () => {
-  const top = README.split('\n').slice(0, 30).join('\n');
+  const top = README.split('\n').slice(0, 30).join(' ').replace(/\s+/g, ' ');
   assert.match(top, /emulator/);
   assert.match(top, /not against a real AWS account/);
   assert.match(top, /\(docs\/cloudfront-api\.md\)/);
