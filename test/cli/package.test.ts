@@ -97,8 +97,9 @@ after(async () => {
 
 const cli = (...args: string[]) => run(process.execPath, [bin, ...args], { cwd: join(scratch, 'consumer'), env: cleanEnv() });
 
-test('the tarball holds the bin, the compiled bundle, serverless.yml, the member template and the README: no sources', () => {
+test('the tarball holds the bin, the compiled bundle, serverless.yml, the member template, the README and the licence: no sources', () => {
   assert.deepEqual(packed.files.map((f) => f.path).sort(), [
+    'LICENSE',
     'README.md',
     'cli/bin.cjs',
     'dist/cli.js',
