@@ -7,6 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../lib/config';
 import { ORGANIZATION_SETTINGS, paramSettings, SETTINGS } from '../lib/settings';
 import { readServerlessConfig } from '../local/serverless-rules';
@@ -161,4 +163,12 @@ test('any region but us-east-1 is refused at packaging, saying why', async () =>
     assert.match(error.message, /CloudTrail events reach EventBridge in us-east-1 only/);
     return true;
   });
+});
+
+test('docs/settings.md lists every setting of the table: its variable, and its param when it has one', () => {
+  const doc = readFileSync(join(__dirname, '..', 'docs', 'settings.md'), 'utf8');
+  for (const s of Object.values(ALL)) {
+    assert.ok(doc.includes(`\`${s.env}\``), `docs/settings.md does not name ${s.env}`);
+    if (s.param !== undefined) assert.ok(doc.includes(`| \`${s.param}\``), `docs/settings.md has no row for the param ${s.param}`);
+  }
 });
