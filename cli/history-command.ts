@@ -1,7 +1,7 @@
 /**
  * `cf-autopublish history | diff | rollback NAME`: the history bucket from a terminal, with the
  * operator's own credentials (s3:ListBucket and s3:GetObject on the bucket; for rollback also
- * cloudfront:UpdateFunction, README "History and rollback"). Rollback writes a saved version back to
+ * cloudfront:UpdateFunction, docs/operations.md, "History and rollback"). Rollback writes a saved version back to
  * DEVELOPMENT, then reconciles it like any edit: the gate tests it, LIVE is saved first, and it is
  * published. No pause holds it: it is the operator acting.
  */

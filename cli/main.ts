@@ -454,7 +454,7 @@ function findProfile(profile: string, env: NodeJS.ProcessEnv): { found: boolean;
 /** The process wiring: argv in, text out, exit code set. */
 export function run(): void {
   // The SDK's notice that future releases will need Node 22 would precede every one-line answer on
-  // Node 20; the README says which Node versions are supported instead. Read when a client is built.
+  // Node 20; README.md ("Quick start") says which Node versions are supported instead. Read when a client is built.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   main(process.argv.slice(2), {
     out: (t) => process.stdout.write(`${t}\n`),

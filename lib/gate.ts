@@ -177,7 +177,7 @@ export function parseS3Url(value: string): { bucket: string; key: string } | und
  * or a backslash, as written or once percent-escapes are decoded (a proxy, a mirror or a later S3
  * client may normalise them, and then the key names another object); and, in organisation mode
  * (`account` given), any key outside `<account>/`, so that one member's function never runs another
- * member's cases (the layout is in the README, "Organisation mode").
+ * member's cases (the layout is in docs/organization-mode.md).
  */
 export function testCasesKeyProblem(key: string, account: string | undefined): string | undefined {
   let decoded: string;

@@ -2,7 +2,7 @@
  * The one module that talks to AWS Organizations, and the member list built on it: MEMBER_ACCOUNTS
  * when set, otherwise every ACTIVE account ListAccounts returns, cached for a few minutes so a burst
  * of events costs one listing. Only the management account or a delegated administrator may call
- * ListAccounts (README, "Organisation mode").
+ * ListAccounts (docs/organization-mode.md, "Which accounts").
  */
 import { type Account, ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { type AwsClientOptions, awsClientConfig, withDeadline } from './aws-client';

@@ -5,6 +5,7 @@
  * bench both package through here.
  */
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { cpSync, readFileSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -129,5 +130,10 @@ export function lambdaBuildOptions(serverlessConfig: Record<string, unknown> = r
   const strings = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
   const exclude = strings(settings.exclude);
   const options = Object.fromEntries(Object.entries(settings).filter(([key]) => !PLUGIN_OPTIONS.has(key)));
-  return { ...options, external: [...strings(settings.external), ...(exclude.includes('*') ? [] : exclude)] };
+  // serverless-esbuild takes `plugins` as a file (relative to the service) exporting the plugin array.
+  const plugins =
+    typeof settings.plugins === 'string'
+      ? (createRequire(join(PROJECT_ROOT, 'package.json'))(join(PROJECT_ROOT, settings.plugins)) as BuildOptions['plugins'])
+      : undefined;
+  return { ...options, ...(plugins ? { plugins } : {}), external: [...strings(settings.external), ...(exclude.includes('*') ? [] : exclude)] };
 }

@@ -65,6 +65,7 @@ let refusedAlarmParams: Record<string, PackageRun>;
 let org: Packaged;
 let orgAccounts: Packaged;
 let refusedOrganizationParams: Record<string, PackageRun>;
+let misspelt: PackageRun;
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:ops-alarms';
 const EMAIL = 'ops@example.com';
@@ -89,6 +90,22 @@ const REFUSED_SWITCHING_PARAMS = {
   },
 } as const;
 
+/**
+ * Params the functions would refuse at run time (lib/settings.ts), refused by packaging with the same
+ * words: the wiring of local/settings-params.cjs (test/settings.test.ts runs every refused value
+ * through it in-process), and an undeclared param under strictParams=true.
+ */
+const REFUSED_SETTING_PARAMS = {
+  'settings-refused': {
+    args: ['--param=dryRun=maybe', '--param=allowedNames=,'],
+    message: /dryRun: "maybe" is not true or false \(the functions' DRY_RUN\); allowedNames: "," holds no name pattern/,
+  },
+  'settings-misspelt-strict': {
+    args: ['--param=dryrun=true', '--param=strictParams=true'],
+    message: /dryrun is not a param of this service \(did you mean dryRun\?\).*\(strictParams=true\)/,
+  },
+} as const;
+
 const ORGANIZATION_ID = 'o-abc123def4';
 const ORG_ARGS = ['--param=organizationMode=true', `--param=organizationId=${ORGANIZATION_ID}`];
 const MEMBER_ACCOUNTS = '111122223333,444455556666';
@@ -107,9 +124,9 @@ const REFUSED_ORGANIZATION_PARAMS = {
 
 before(
   async () => {
-    const refused = Object.entries({ ...REFUSED_ALARM_PARAMS, ...REFUSED_SWITCHING_PARAMS });
+    const refused = Object.entries({ ...REFUSED_ALARM_PARAMS, ...REFUSED_SWITCHING_PARAMS, ...REFUSED_SETTING_PARAMS });
     const refusedOrg = Object.entries(REFUSED_ORGANIZATION_PARAMS);
-    const [a, b, c, d, e, g, h, ...f] = await Promise.all([
+    const [a, b, c, d, e, g, h, m, ...f] = await Promise.all([
       packageService(scratch, 'default'),
       packageService(scratch, 'with-bus', [
         '--stage',
@@ -124,6 +141,7 @@ before(
       packageService(scratch, 'alarm-email', [`--param=alarmEmail=${EMAIL}`, '--param=historyRetentionDays=30']),
       packageService(scratch, 'organization', ORG_ARGS),
       packageService(scratch, 'organization-accounts', [...ORG_ARGS, `--param=memberAccounts=${MEMBER_ACCOUNTS}`]),
+      packageService(scratch, 'misspelt', ['--param=dryrun=true']),
       ...refused.map(([name, { args }]) => packageService(scratch, name, args)),
       ...refusedOrg.map(([name, { args }]) => packageService(scratch, name, [...args])),
     ]);
@@ -134,6 +152,7 @@ before(
     alarmEmail = readPackaged(e!);
     org = readPackaged(g!);
     orgAccounts = readPackaged(h!);
+    misspelt = m!;
     refusedAlarmParams = Object.fromEntries(refused.map(([name], i) => [name, f[i]!]));
     refusedOrganizationParams = Object.fromEntries(refusedOrg.map(([name], i) => [name, f[refused.length + i]!]));
   },
@@ -421,6 +440,25 @@ describe('serverless package (offline, no credentials)', () => {
     assert.equal(withBus.state.service.provider.region, 'us-east-1');
     assert.notEqual(otherRegion.code, 0, `--region eu-west-1 must fail, got:\n${otherRegion.output}`);
     assert.match(otherRegion.output, /provider\.region/);
+    // Saying why, not only that no value was found.
+    assert.match(
+      otherRegion.output,
+      /region "eu-west-1": cloudfront-autopublish deploys to us-east-1 only\. CloudFront is global and its CloudTrail events reach EventBridge in us-east-1 only/,
+    );
+  });
+
+  test('a param the functions would refuse fails packaging, naming it as lib/config.ts words it; a misspelt param warns, or fails with strictParams=true', () => {
+    for (const [name, { message }] of Object.entries(REFUSED_SETTING_PARAMS)) {
+      const run = refusedAlarmParams[name]!;
+      assert.notEqual(run.code, 0, `${name} must fail, got:\n${run.output}`);
+      assert.match(run.output, message, name);
+    }
+    assert.equal(misspelt.code, 0, misspelt.output);
+    assert.match(misspelt.output, /Warning: --param=dryrun=true: dryrun is not a param of this service \(did you mean dryRun\?\)/);
+    // What it was meant to set is not set.
+    const packaged = readPackaged(misspelt);
+    const env = resolveParameters(packaged, fn(packaged, EVENT_FN).Environment.Variables);
+    assert.equal(env.DRY_RUN, 'false');
   });
 
   test('the CloudTrail rule has exactly the shared pattern, on the default bus, targeting the event handler', () => {
@@ -922,11 +960,19 @@ describe('serverless package (offline, no credentials)', () => {
   test('IAM: ssm:GetParameter on exactly the pause parameter, nothing else of SSM (operators write it with their own credentials)', () => {
     for (const t of [plain, withBus, org]) {
       const [id] = deployed(t, 'AWS::SSM::Parameter')[0]!;
-      const ssm = effectiveStatements(t).filter((s) => s.Action.some((a) => a.startsWith('ssm:')));
-      assert.equal(ssm.length, 1);
-      assert.deepEqual(ssm[0]!.Action, ['ssm:GetParameter']);
-      assert.deepEqual(ssm[0]!.Resource, [{ 'Fn::Sub': `arn:aws:ssm:us-east-1:\${AWS::AccountId}:parameter\${${id}}` }]);
-      assert.equal(ssm[0]!.Effect, 'Allow');
+      // Every role that runs a function: the reconcilers read it, organisation mode's fan-out reads nothing.
+      for (const fnId of functionIds(t)) {
+        const roleId = roleIdOf(t, fnId);
+        const ssm = effectiveStatements(t, roleId).filter((s) => s.Action.some((a) => a.startsWith('ssm:')));
+        if (roleId === 'SweepFanOutRole') {
+          assert.deepEqual(ssm, [], roleId);
+          continue;
+        }
+        assert.equal(ssm.length, 1, roleId);
+        assert.deepEqual(ssm[0]!.Action, ['ssm:GetParameter']);
+        assert.deepEqual(ssm[0]!.Resource, [{ 'Fn::Sub': `arn:aws:ssm:us-east-1:\${AWS::AccountId}:parameter\${${id}}` }]);
+        assert.equal(ssm[0]!.Effect, 'Allow');
+      }
     }
   });
 
@@ -1232,10 +1278,19 @@ describe('organisation mode (--param=organizationMode=true)', () => {
       const listAccounts = listed ? [] : ['organizations:ListAccounts *'];
       const logs = (group: string) => [`logs:CreateLogStream ${group}`, `logs:PutLogEvents ${group}`];
       const label = listed ? 'with memberAccounts' : 'without memberAccounts';
+      // The roles that reconcile read the pause and save history before a publish; the fan-out does neither.
+      const reconciling = ['ssm:GetParameter arn:aws:ssm:us-east-1:${AWS::AccountId}:parameter${PauseParameter}', 's3:PutObject ${HistoryBucket.Arn}/*'];
       assert.deepEqual(
         grants(t, EVENT_FN),
-        [...assume, ...listAccounts, ...logs('OnFunctionChangeLogGroup'), 'sqs:SendMessage FailedInvocationsQueue'].sort(),
-        `the event handler ${label}: member roles, its log group, the failure queue`,
+        [
+          ...assume,
+          ...listAccounts,
+          ...logs('OnFunctionChangeLogGroup'),
+          'sqs:SendMessage FailedInvocationsQueue',
+          'sqs:SendMessage SweepQueue',
+          ...reconciling,
+        ].sort(),
+        `the event handler ${label}: member roles, its log group, the failure queue, one sweep message for a record naming no function, the pause, history`,
       );
       assert.deepEqual(
         grants(t, SWEEP_FN),
@@ -1252,6 +1307,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
           'sqs:GetQueueAttributes SweepQueue',
           'sqs:SendMessage SweepDeadLetterQueue',
           ...logs('SweepAccountLogGroup'),
+          ...reconciling,
         ].sort(),
         `the worker ${label}: member roles, reads the sweep queue, sends only to its dead-letter queue, its log group`,
       );
@@ -1261,7 +1317,11 @@ describe('organisation mode (--param=organizationMode=true)', () => {
   test('the event handler can ask for a sweep of a member account (a record naming no function): SWEEP_QUEUE_URL and sqs:SendMessage on the sweep queue', () => {
     assert.deepEqual(fn(org, EVENT_FN).Environment.Variables.SWEEP_QUEUE_URL, { Ref: 'SweepQueue' });
     const sweep = JSON.stringify({ 'Fn::GetAtt': ['SweepQueue', 'Arn'] });
-    assert.ok(statementsFor(org, 'sqs:SendMessage').some((s) => s.Effect === 'Allow' && s.Resource.some((r) => JSON.stringify(r) === sweep)));
+    assert.ok(
+      effectiveStatements(org, roleIdOf(org, EVENT_FN)).some(
+        (s) => s.Effect === 'Allow' && s.Action.includes('sqs:SendMessage') && s.Resource.some((r) => JSON.stringify(r) === sweep),
+      ),
+    );
   });
 
   test('IAM: test-case reads and announcements go to the roles that reconcile (event handler, worker), never the fan-out', () => {

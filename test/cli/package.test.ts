@@ -97,7 +97,7 @@ after(async () => {
 
 const cli = (...args: string[]) => run(process.execPath, [bin, ...args], { cwd: join(scratch, 'consumer'), env: cleanEnv() });
 
-test('the tarball holds the bin, the compiled bundle, serverless.yml, the member template, the README and the LICENSE: no sources', () => {
+test('the tarball holds the bin, the compiled bundle, serverless.yml, the member template, the README and the licence: no sources', () => {
   assert.deepEqual(packed.files.map((f) => f.path).sort(), [
     'LICENSE',
     'README.md',
@@ -111,14 +111,14 @@ test('the tarball holds the bin, the compiled bundle, serverless.yml, the member
   assert.ok(packed.size < 500_000, `tarball is ${packed.size} bytes`);
 });
 
-test('the installed bin prints its help, with no warning on stderr, as the README quotes it', async () => {
+test('the installed bin prints its help, with no warning on stderr, as docs/cli.md quotes it', async () => {
   const r = await cli('--help');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^Usage: cf-autopublish <command> \[options\]/);
   assert.equal(r.stderr, '');
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const quoted = /`cf-autopublish --help`:\n\n```\n([\s\S]*?)\n```/.exec(readme)?.[1];
-  assert.equal(quoted, r.stdout.trimEnd(), 'README "The CLI" quotes --help: paste the new output there');
+  const reference = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
+  const quoted = /`cf-autopublish --help`:\n\n```\n([\s\S]*?)\n```/.exec(reference)?.[1];
+  assert.equal(quoted, r.stdout.trimEnd(), 'docs/cli.md quotes --help: paste the new output there');
 });
 
 test('the installed package runs the organisation demo: it finds member/template.yml beside its bundle', async () => {

@@ -880,7 +880,7 @@ export class Rig {
    *    publish. A tag removed in that window is the benign race the API cannot prevent: CloudFront
    *    has no conditional publish on tags. A tag that never matched in the window is a violation.
    *    And a publish retried after a 412 is decided on tags read after that 412 (the window is
-   *    re-opened: the README promises the retry is decided on the present).
+   *    re-opened: docs/architecture.md promises the retry is decided on the present).
    * 3. ETags: every IfMatch the reconciler sent to PublishFunction (answered or not) is the ETag of
    *    the same invocation's latest DescribeFunction(DEVELOPMENT) of that function, never one from
    *    LIVE or another invocation; a publish that changed LIVE put exactly that ETag live, and it

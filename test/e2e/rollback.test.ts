@@ -120,7 +120,7 @@ test('rollback: a saved version the gate blocks is written to DEVELOPMENT but no
     stack.hold();
     const blocked = await cli('rollback', 'geo', '--to', broken, '--yes', ...on);
     assert.equal(blocked.exit, 1, blocked.out);
-    assert.match(blocked.out, /The gate blocked geo .*DEVELOPMENT holds the rolled-back code; LIVE is unchanged\./);
+    assert.match(blocked.out, /The gate blocked geo .*DEVELOPMENT holds the rolled-back code; LIVE is unchanged\./, blocked.err);
     assert.equal(stateOf(stack, 'geo').live, v3);
 
     assert.equal((await cli('rollback', 'geo', '--to', 'nope', ...on)).exit, 1);

@@ -77,11 +77,11 @@ describe('variant enumeration', () => {
     assert.throws(() => variantCombinations({ validationError: [] }), RangeError);
   });
 
-  it('cloudFrontCombinations: the 24 readings of CloudFront, each with the default CloudTrail record shape', () => {
+  it('cloudFrontCombinations: the 48 readings of CloudFront, each with the default CloudTrail record shape', () => {
     const combos = cloudFrontCombinations();
-    assert.equal(combos.length, 24);
+    assert.equal(combos.length, 48);
     assert.ok(combos.every((v) => v.cloudTrailFunctionName === 'both' && v.cloudTrailEventName === 'suffixed'));
-    assert.equal(cloudFrontCombinations({ validationError: ['InvalidArgument'] }).length, 12);
+    assert.equal(cloudFrontCombinations({ validationError: ['InvalidArgument'] }).length, 24);
   });
 
   it('recordShapeCombinations: the 8 CloudTrail record shapes, each with the default CloudFront behaviours', () => {
