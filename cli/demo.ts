@@ -110,9 +110,11 @@ export interface DemoOptions {
   readonly io: Io;
   /** Where the rules come from and the reconciler's settings (default: this package's serverless.yml, none). */
   readonly stack?: Pick<LocalStackOptions, 'serverlessYml' | 'settings'>;
+  /** With --keep: resolves when it should stop (default: SIGINT or SIGTERM). */
+  readonly until?: Promise<void>;
 }
 
-export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): Promise<number> {
+export async function runDemo({ keep, io, stack: stackOptions, until }: DemoOptions): Promise<number> {
   const started = Date.now();
   // A 200 ms TestFunction budget (the emulator's default is 1,000) keeps the over-budget function quick.
   const stack = await startLocalStack({
@@ -156,7 +158,7 @@ export async function runDemo({ keep, io, stack: stackOptions }: DemoOptions): P
     if (stale.length > 0) return 1;
     if (!(await showPause(stack, io))) return 1;
     if ((await showRollback(stack, io)) !== 0) return 1;
-    if (keep) await keepRunning(stack, io);
+    if (keep) await keepRunning(stack, io, until);
     return 0;
   } finally {
     // Every way out, --keep included: an error must not leave the emulator holding the process open.
@@ -268,19 +270,37 @@ async function showRollback(stack: LocalStack, io: Io): Promise<number> {
   return code === 0 && live.includes('// v1') ? 0 : 1;
 }
 
-/** Runs until Ctrl-C; the caller closes the stack. */
-async function keepRunning(stack: LocalStack, io: Io): Promise<void> {
+/** Runs until Ctrl-C (or `until`), printing each publish and block as it happens; the caller closes the stack. */
+async function keepRunning(stack: LocalStack, io: Io, until?: Promise<void>): Promise<void> {
   const endpoint = stack.emulator.endpoint;
   io.out(`
 Still running (Ctrl-C to stop). Endpoint: ${endpoint}
 Edits made now go live by themselves, as they would in an account; a sweep runs every 60 s.
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
   aws cloudfront describe-function --endpoint-url ${endpoint} --name ab-test
-  npx cf-autopublish status --endpoint ${endpoint}`);
+  npx cf-autopublish status --endpoint ${endpoint}
+Each publish is printed as it happens:`);
+  // The stack appends every decision to `outcomes`: print what is new, so an edit made in another
+  // terminal is seen going live (or blocked) here.
+  let seen = stack.outcomes.length;
+  const report = () => {
+    for (const o of stack.outcomes.slice(seen)) {
+      const time = new Date().toISOString().slice(11, 19);
+      const by = o.decidedBy === 'event' ? `event ${o.trigger}` : 'sweep';
+      if (o.action === 'published') io.out(`  ${time} published ${o.functionName} ${o.etag ?? ''} (${by})`);
+      else if (o.action === 'blocked') io.out(`  ${time} BLOCKED ${o.functionName} ${o.etag ?? ''} (${by}): ${o.blocked?.reason ?? ''}`);
+      else if (o.action === 'failed' || o.action === 'paused') io.out(`  ${time} ${o.action} ${o.functionName} (${by}): ${o.error ?? o.pause ?? ''}`);
+    }
+    seen = stack.outcomes.length;
+  };
+  const watcher = setInterval(report, 100);
   const timer = setInterval(() => void stack.sweep().catch((e: Error) => io.err(`sweep failed: ${e.message}`)), 60_000);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await (until ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    }));
   clearInterval(timer);
+  clearInterval(watcher);
+  report();
 }

@@ -16,6 +16,7 @@ import type { S3Gateway } from '../lib/s3-gateway';
 import { unifiedDiff } from './diff';
 import { CommandError, type Io, UsageError } from './io';
 import { writeDevelopment } from './operator-cloudfront';
+import { contractJson } from './json-output';
 import { table } from './table';
 
 export interface HistoryAccess {
@@ -68,7 +69,7 @@ export async function runHistory(name: string, access: HistoryAccess, json: bool
   const development = target.development.etag;
   if (json) {
     const versions = saved.map(({ key, record: { code: _code, ...rest } }) => ({ key, ...rest }));
-    io.out(JSON.stringify({ functionName: name, live, development, bucket: access.bucket, versions }, null, 2));
+    io.out(contractJson('history', { functionName: name, liveEtag: live, developmentEtag: development, bucket: access.bucket, versions }));
     return 0;
   }
   io.out(`${name}: LIVE ${live ?? '(never published)'}, DEVELOPMENT ${development}${live === development ? ' (in sync)' : ''}`);

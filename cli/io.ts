@@ -11,10 +11,12 @@ export interface Io {
   readonly env: NodeJS.ProcessEnv;
 }
 
-/** Exit code 2, with the usage line. */
+/** Exit code 2, in one line that points at the help. */
 export class UsageError extends AutoPublishError {
   override name = 'UsageError';
   readonly retryable = false;
+  /** The command whose help the error line points at, when known. */
+  command: string | undefined;
 }
 
 /** Exit code 1: the command was well formed but could not be done (an unknown function, say). */

@@ -3,9 +3,9 @@
  * chain) or the embedded emulator. It calls the same lib/ code as the Lambdas.
  */
 import { readFileSync } from 'node:fs';
+import { version } from '../package.json';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../lib/config';
 import { inspectFunctions } from '../lib/inspect';
 import { describeError } from '../lib/errors';
@@ -23,83 +23,18 @@ import { type HistoryAccess, runDiff, runHistory, runRollback } from './history-
 import { runOrganizationDemo } from './org-demo';
 import { runEmulator } from './emulator-command';
 import { runTest, S3ReadError } from './test-command';
+import { runWait } from './wait-command';
 import { CommandError, type Io, UsageError } from './io';
+import { commandHelp, isCommand, type Parsed, parseCommandLine, USAGE } from './commands';
 import { sweepProgress } from './progress';
 import { table } from './table';
-import { jsonText, printableIo } from './terminal';
+import { printableIo } from './terminal';
+import { contractJson } from './json-output';
+import { EXIT } from './exit-codes';
 
 export type { Io } from './io';
 
-export const USAGE = `Usage: cf-autopublish <command> [options]
-
-Commands:
-  status                    every function: opted in, DEVELOPMENT status and ETag, LIVE ETag, in sync
-  sweep [--dry-run]         the drift sweep: publish every opted-in function whose LIVE differs
-  reconcile <name> [--dry-run]
-                            reconcile one function now
-  test <name> [--cases FILE|s3://BUCKET/KEY] [--event-type viewer-request|viewer-response]
-       [--stage DEVELOPMENT|LIVE]
-                            run the publish gate (TestFunction) on a function; exit 1 if it would block
-  history <name> [--history-bucket BUCKET]
-                            the saved versions of a function (time, ETag, who replaced it and with
-                            what), and its LIVE and DEVELOPMENT ETags
-  diff <name> [FROM [TO]] [--history-bucket BUCKET]
-                            unified diff of FROM against TO: LIVE, DEVELOPMENT or a saved key (from
-                            \`history\`); default LIVE against DEVELOPMENT
-  rollback <name> [--to KEY | --steps N] [--yes] [--history-bucket BUCKET]
-                            write a saved version (default: the last one replaced, --steps 1) back to
-                            DEVELOPMENT with your own credentials, run the gate and publish it;
-                            without --yes, only say what it would do
-  pause --reason TEXT       hold every publish (writes "paused: TEXT" to the pause parameter, with
-                            your credentials); the reconciler still reads, tests nothing, publishes nothing
-  resume [--sweep]          publish again (writes "active"); the next sweep publishes what was held,
-                            --sweep runs one now
-  emulator [--port N] [--account ID] [--variant NAME=VALUE ...]
-                            run the embedded CloudFront emulator alone, printing each CloudTrail
-                            record (variants: emulator/VARIANTS.md)
-  demo [--keep] [--accounts N]
-                            the whole flow on the embedded emulator (what \`npm start\` runs);
-                            --accounts N: organisation mode over N member accounts
-
-Options:
-  --endpoint URL            CloudFront endpoint (e.g. the emulator's), and S3's unless S3_ENDPOINT
-                            is set; default: AWS
-  --region REGION           signing region (default us-east-1; CloudFront is global)
-  --profile NAME            AWS profile from the shared config files
-  --tag-key KEY             opt-in tag key (default auto-publish)
-  --tag-value VALUE         opt-in tag value (default true)
-  --history-bucket BUCKET   the history bucket (default: HISTORY_BUCKET; the stack's HistoryBucketName output)
-  --json                    machine-readable output (status, sweep, reconcile, test, history)
-  --stage STAGE             the deployment's stage, for its pause parameter (default dev)
-  --pause-parameter NAME    the pause parameter (default PAUSE_PARAMETER, else
-                            /cloudfront-autopublish/<stage>/pause)
-  -h, --help                this text`;
-
-const OPTIONS = {
-  endpoint: { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'tag-key': { type: 'string' },
-  'tag-value': { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  json: { type: 'boolean' },
-  port: { type: 'string' },
-  account: { type: 'string' },
-  cases: { type: 'string' },
-  'event-type': { type: 'string' },
-  stage: { type: 'string' },
-  variant: { type: 'string', multiple: true },
-  keep: { type: 'boolean' },
-  accounts: { type: 'string' },
-  'history-bucket': { type: 'string' },
-  to: { type: 'string' },
-  steps: { type: 'string' },
-  yes: { type: 'boolean' },
-  reason: { type: 'string' },
-  'pause-parameter': { type: 'string' },
-  sweep: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export { USAGE } from './commands';
 
 /** Settings errors name the CLI option, not the environment variable behind it. */
 const OPTION_OF: Record<string, string> = {
@@ -109,26 +44,28 @@ const OPTION_OF: Record<string, string> = {
   HISTORY_BUCKET: '--history-bucket',
 };
 
-type Parsed = ReturnType<typeof parse>;
-
-function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? (error.message.split('\n')[0] ?? 'bad option') : String(error));
-  }
-}
-
 export async function main(argv: readonly string[], terminal: Io): Promise<number> {
   // Every line printed below may hold what a server sent (cli/terminal.ts).
   const io = printableIo(terminal);
   let parsed: Parsed | undefined;
   try {
-    parsed = parse(argv);
-    const [command, ...rest] = parsed.positionals;
-    if (parsed.values.help || command === undefined || command === 'help') {
-      io.out(USAGE);
-      return command === undefined && !parsed.values.help ? 2 : 0;
+    parsed = parseCommandLine(argv);
+    const { command, args: rest } = parsed;
+    if (parsed.values.version) {
+      io.out(`cf-autopublish ${version}`);
+      return 0;
+    }
+    if (command === undefined) {
+      // `help sweep` as `sweep --help`; bare `help` or `--help` as the overview.
+      const topic = rest[0];
+      if (topic !== undefined && !isCommand(topic)) throw new UsageError(`help: unknown command "${topic}"`);
+      if (rest.length > 1) throw new UsageError(`help takes at most one command: unexpected "${rest[1]}"`);
+      io.out(topic ? commandHelp(topic) : USAGE);
+      return parsed.values.help || argv.includes('help') ? 0 : 2;
+    }
+    if (parsed.values.help) {
+      io.out(commandHelp(command));
+      return 0;
     }
     switch (command) {
       case 'status':
@@ -151,10 +88,8 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
       case 'sweep':
         return await runSweep(runtimeFrom(parsed, io.env), parsed, io, terminal);
       case 'reconcile':
-        if (rest.length !== 1) throw new UsageError('reconcile takes exactly one function name');
         return await reconcileOne(rest[0] as string, runtimeFrom(parsed, io.env), parsed, io);
       case 'test': {
-        if (rest.length !== 1) throw new UsageError('test takes exactly one function name');
         const runtime = runtimeFrom(parsed, io.env);
         // The S3 endpoint the gate's own reads use (configFrom: CloudFront's unless S3_ENDPOINT is set).
         const s3Endpoint = runtime.config.s3Endpoint;
@@ -172,14 +107,13 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
           io,
         );
       }
+      case 'wait':
+        return await runWait(rest[0] as string, runtimeFrom(parsed, io.env), { timeout: parsed.values.timeout, json: parsed.values.json }, io);
       case 'history':
-        if (rest.length !== 1) throw new UsageError('history takes exactly one function name');
         return await runHistory(rest[0] as string, historyAccess(parsed, io.env), parsed.values.json, io);
       case 'diff':
-        if (rest.length < 1) throw new UsageError('diff takes a function name');
         return await runDiff(rest[0] as string, rest.slice(1), historyAccess(parsed, io.env), io);
       case 'rollback': {
-        if (rest.length !== 1) throw new UsageError('rollback takes exactly one function name');
         const access = historyAccess(parsed, io.env);
         const { config } = access.runtime;
         const operatorClient = createCloudFrontClient({
@@ -202,7 +136,9 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`cf-autopublish: ${error.message}\n${USAGE.split('\n')[0]} (see --help)`);
+      // One line: the mistake and where the help is, not the whole usage.
+      const command = error.command ?? parsed?.command;
+      io.err(`cf-autopublish: ${error.message} (see cf-autopublish ${command ? `${command} ` : ''}--help)`);
       return 2;
     }
     const values = parsed?.values ?? {};
@@ -281,43 +217,47 @@ function pauseStoreFrom(parsed: Parsed, env: NodeJS.ProcessEnv) {
 }
 
 /** What status says of the pause: never fatal, since status must work for someone who cannot read SSM. */
-async function pauseLine(parsed: Parsed, env: NodeJS.ProcessEnv): Promise<{ paused: boolean | undefined; reason?: string; parameter: string; error?: string }> {
+async function pauseLine(parsed: Parsed, env: NodeJS.ProcessEnv): Promise<{ paused: boolean | null; reason?: string; parameter: string; error?: string }> {
   const { name, store } = pauseStoreFrom(parsed, env);
   try {
     const value = await store.get();
     const state = interpretPause(value);
     return state.paused ? { paused: true, reason: state.reason, parameter: name } : { paused: false, parameter: name };
   } catch (error) {
-    return { paused: undefined, parameter: name, error: describeError(error) };
+    return { paused: null, parameter: name, error: describeError(error) };
   }
 }
 
 async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
-  if (parsed.values.json) {
-    const states = await inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy);
-    // The array stays what scripts already read; the pause is in the text output.
-    io.out(jsonText(states));
-    return 0;
-  }
   const [states, pause] = await Promise.all([inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy), pauseLine(parsed, io.env)]);
-  const rows = states.map((s) => [
-    s.name,
-    s.optedIn ? 'yes' : 'no',
-    s.developmentStatus,
-    s.developmentEtag ?? '-',
-    s.liveEtag ?? '(never published)',
-    s.inSync ? 'yes' : 'NO',
-    s.keyValueStores.map((arn) => arn.split('/').pop()).join(',') || '-',
-  ]);
-  io.out(table(['NAME', 'OPTED IN', 'DEV STATUS', 'DEV ETAG', 'LIVE ETAG', 'IN SYNC', 'KEYVALUESTORE'], rows));
-  io.out(`${states.length} function(s); ${states.filter((s) => s.optedIn && !s.inSync).length} opted in and not live.`);
-  io.out(
-    pause.paused === undefined
-      ? `Pause: unknown, ${pause.parameter} could not be read (${pause.error})`
-      : pause.paused
-        ? `Pause: PAUSED (${pause.parameter}: "${pause.reason}"): nothing is published until \`cf-autopublish resume\``
-        : `Pause: not paused (${pause.parameter})`,
-  );
+  const outOfSync = states.filter((s) => s.optedIn && !s.inSync).map((s) => s.name);
+  if (parsed.values.json) {
+    const functions = states.map(({ name, arn, tagged, ...state }) => ({ functionName: name, functionArn: arn, tags: tagged, ...state }));
+    io.out(contractJson('status', { functions, outOfSync, pause }));
+  } else {
+    const rows = states.map((s) => [
+      s.name,
+      s.optedIn ? 'yes' : 'no',
+      s.developmentStatus,
+      s.developmentEtag ?? '-',
+      s.liveEtag ?? '(never published)',
+      s.inSync ? 'yes' : 'NO',
+      s.keyValueStores.map((arn) => arn.split('/').pop()).join(',') || '-',
+    ]);
+    io.out(table(['NAME', 'OPTED IN', 'DEV STATUS', 'DEV ETAG', 'LIVE ETAG', 'IN SYNC', 'KEYVALUESTORE'], rows));
+    io.out(`${states.length} function(s); ${outOfSync.length} opted in and not live.`);
+    io.out(
+      pause.paused === null
+        ? `Pause: unknown, ${pause.parameter} could not be read (${pause.error})`
+        : pause.paused
+          ? `Pause: PAUSED (${pause.parameter}: "${pause.reason}"): nothing is published until \`cf-autopublish resume\``
+          : `Pause: not paused (${pause.parameter})`,
+    );
+  }
+  if (parsed.values.check && outOfSync.length > 0) {
+    io.err(`cf-autopublish: ${outOfSync.length} opted-in function(s) not in sync: ${outOfSync.join(', ')}`);
+    return EXIT.outOfSync;
+  }
   return 0;
 }
 
@@ -333,9 +273,11 @@ async function runSweep(runtime: Runtime, parsed: Parsed, io: Io, terminal: Io):
     onOutcome: sweepProgress(terminal, { enabled: io.interactive && !parsed.values.json, dryRun: config.dryRun }),
   });
   const summary = summariseSweep(report);
-  if (parsed.values.json) io.out(jsonText(summary));
+  if (parsed.values.json) io.out(contractJson('sweep', { ...summary }));
   else {
     io.out(outcomeTable(summary.outcomes));
+    const blocked = blockedLines(summary.outcomes);
+    if (blocked) io.out(`\n${blocked}`);
     const counts = Object.entries(summary.counts).map(([action, n]) => `${n} ${action}`);
     io.out(`${config.dryRun ? 'dry run: ' : ''}listed ${summary.listed}, ${summary.candidates} candidate(s)${counts.length ? `: ${counts.join(', ')}` : ''}.`);
     const failures = summary.outcomes.filter((o) => o.action === 'failed');
@@ -371,8 +313,24 @@ async function reconcileOne(name: string, runtime: Runtime, parsed: Parsed, io: 
     ...(gate ? { gate } : {}),
     ...(runtime.history ? { history: runtime.history } : {}),
   });
-  io.out(parsed.values.json ? jsonText(outcome) : outcomeTable([outcome]));
-  return 0;
+  if (parsed.values.json) io.out(contractJson('reconcile', { ...outcome }));
+  else {
+    io.out(outcomeTable([outcome]));
+    const blocked = blockedLines([outcome]);
+    if (blocked) io.out(`\n${blocked}`);
+    if (outcome.action === 'failed') io.out(`\nFailed: ${oneLine(outcome.error ?? 'no reason recorded')}`);
+  }
+  if (outcome.action === 'blocked') return EXIT.blocked;
+  return outcome.action === 'failed' ? 1 : 0;
+}
+
+/** Why each blocked function was blocked: in plain text too, not only in --json. */
+export function blockedLines(outcomes: readonly Outcome[]): string {
+  const blocked = outcomes.filter((o) => o.action === 'blocked').sort((a, b) => a.functionName.localeCompare(b.functionName));
+  if (blocked.length === 0) return '';
+  const line = (o: Outcome) =>
+    `  ${o.functionName} ${o.etag ?? ''}: ${oneLine(o.blocked?.reason ?? 'no reason recorded').replace(`${o.blocked?.testCase}: `, '')}${o.blocked?.testCase ? ` (test case ${o.blocked.testCase})` : ''}`;
+  return ['Blocked by the publish gate (LIVE unchanged):', ...blocked.map(line)].join('\n');
 }
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
@@ -424,6 +382,8 @@ export function explain(error: unknown, target: Target): string {
     return 'no AWS credentials found: set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for the emulator pass --endpoint';
   }
   if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
+  const tls = tlsProblem(code, message);
+  if (tls) return `TLS with ${where} failed: ${tls}`;
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'ETIMEDOUT'].includes(code) || name === 'TimeoutError') {
     return `cannot reach ${where} (${code || name})`;
   }
@@ -437,6 +397,32 @@ export function explain(error: unknown, target: Target): string {
     return `${describeError(cause)}${message === 'UnknownError' ? ` (${where} answered with no ${service} error in the body)` : ''}`;
   }
   return error instanceof Error && !(error instanceof ReconcileError) ? message : describeError(cause);
+}
+
+/** Certificate errors Node reports by code (its tls module); the rest come from OpenSSL as EPROTO. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * What a failed TLS handshake means for the user, in words, or undefined when it was not one: OpenSSL's
+ * own text (library, function, source file and line) says nothing a user can act on.
+ */
+function tlsProblem(code: string, message: string): string | undefined {
+  if (CERTIFICATE_CODES.has(code)) return `its certificate is not trusted (${code}); for a local emulator use http://`;
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL_') || /SSL routines/.test(message)) {
+    return /wrong version number|packet length too long|http request/i.test(message)
+      ? 'it does not speak TLS there (an http:// endpoint?)'
+      : `the handshake was refused (${code || 'TLS error'})`;
+  }
+  return undefined;
 }
 
 function isCredentialsError(error: unknown): boolean {

@@ -1,7 +1,7 @@
 /**
  * `cf-autopublish test <name>`: the publish gate, from a terminal or a CI job before its own publish
- * step. The same gate code as the Lambdas (lib/publish-gate.ts); exit 1 when the function would be
- * blocked.
+ * step. The same gate code as the Lambdas (lib/publish-gate.ts); exit 3 when the function would be
+ * blocked (docs/cli-contract.md).
  */
 import { readFileSync } from 'node:fs';
 import type { Stage } from '../lib/decide';
@@ -12,7 +12,8 @@ import type { Runtime } from '../lib/runtime';
 import type { S3Gateway } from '../lib/s3-gateway';
 import { CommandError, type Io, UsageError } from './io';
 import { table } from './table';
-import { jsonText } from './terminal';
+import { EXIT } from './exit-codes';
+import { contractJson } from './json-output';
 
 export interface TestCommandOptions {
   readonly cases?: string | undefined;
@@ -72,7 +73,7 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
   if (verdict === 'precondition-failed') throw new CommandError(`${name} changed while it was being tested; run it again`);
 
   if (options.json) {
-    io.out(jsonText({ function: name, stage, etag: described.etag, ...verdict }));
+    io.out(contractJson('test', { functionName: name, stage, etag: described.etag, action: verdict.passed ? 'passed' : 'blocked', ...verdict }));
   } else {
     io.out(
       table(
@@ -90,7 +91,7 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
       verdict.passed ? `${name} (${stage} ${described.etag}) passes the gate.` : `${name} (${stage} ${described.etag}) would be blocked: ${verdict.reason}`,
     );
   }
-  return verdict.passed ? 0 : 1;
+  return verdict.passed ? EXIT.ok : EXIT.blocked;
 }
 
 async function readCases(source: string, { s3, s3Endpoint }: Pick<TestCommandOptions, 's3' | 's3Endpoint'>): Promise<WrittenCase[]> {

@@ -152,7 +152,7 @@ test('status, sweep and test against the emulator the installed package started'
 
   // The publish gate runs TestFunction in the emulator's worker thread: the bundled layout must find it.
   const gate = await cli('test', 'pkg-throws', '--endpoint', endpoint, '--event-type', 'viewer-request');
-  assert.equal(gate.code, 1, gate.stderr);
+  assert.equal(gate.code, 3, gate.stderr);
   assert.match(gate.stdout, /FAIL\s+\d+\s+the function threw: /);
 
   const sweep = await cli('sweep', '--endpoint', endpoint, '--json');

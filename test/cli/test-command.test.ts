@@ -56,9 +56,9 @@ test('a function that passes: one row per case, exit 0', async () => {
   assert.match(r.out, /good \(DEVELOPMENT E\w+\) passes the gate\./);
 });
 
-test('a function that throws would be blocked: exit 1, the error in the row', async () => {
+test('a function that throws would be blocked: exit 3, the error in the row', async () => {
   const r = await cli('test', 'broken', '--endpoint', emulator.endpoint, '--event-type', 'viewer-request');
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 3);
   assert.match(r.out, /^smoke viewer-request\s+viewer-request\s+FAIL\s+\d+\s+the function threw: /m);
   assert.match(r.out, /would be blocked: smoke viewer-request: the function threw/);
 });
@@ -91,7 +91,7 @@ test('--cases FILE with expect, --stage LIVE, --json', async () => {
     ]),
   );
   const r = await cli('test', 'redirect', '--endpoint', emulator.endpoint, '--cases', file, '--stage', 'LIVE', '--json');
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 3);
   const verdict = JSON.parse(r.out) as { stage: string; passed: boolean; testCase: string; reason: string; cases: { testCase: string; passed: boolean }[] };
   // The user owns the file: here, unlike a log line or an announcement, the values are quoted.
   assert.equal(verdict.reason, 'says where: expect failed at .response.headers.location.value (expected "/elsewhere", got "/new")');
@@ -129,7 +129,7 @@ test('bad options are usage errors (exit 2); an unknown function is exit 1', asy
 
 test('what the function threw or printed reaches the table and the verdict without its terminal controls; --json keeps it exactly', async () => {
   const plain = await cli('test', 'escapes', '--endpoint', emulator.endpoint, '--event-type', 'viewer-request');
-  assert.equal(plain.code, 1);
+  assert.equal(plain.code, 3);
   assert.doesNotMatch(plain.out + plain.err, CONTROLS, JSON.stringify(plain.out));
   assert.match(plain.out, /^smoke viewer-request\s+viewer-request\s+FAIL\s+\d+\s+the function threw: \[31mred\[0m \[2J\[1A ?over bell (2Jc1)?/m);
   assert.match(plain.out, /would be blocked: smoke viewer-request: the function threw: \[31mred/);

@@ -39,8 +39,8 @@ test('history, diff and rollback: the previous code goes live again, through the
     assert.match(history.out, new RegExp(`^url-rewrite: LIVE ${v2}, DEVELOPMENT ${v2} \\(in sync\\)`));
     assert.match(history.out, /SAVED AT\s+ETAG\s+REPLACED BY\s+WITH\s+TRIGGER\s+KEY/);
     assert.match(history.out, new RegExp(`\\S+Z\\s+${v1}\\s+\\S*console-user\\s+${v2}\\s+UpdateFunction\\s+\\S+-${v1}\\.json`));
-    const json = JSON.parse((await cli('history', 'url-rewrite', '--json', ...on)).out) as { live: string; versions: { key: string; etag: string }[] };
-    assert.equal(json.live, v2);
+    const json = JSON.parse((await cli('history', 'url-rewrite', '--json', ...on)).out) as { liveEtag: string; versions: { key: string; etag: string }[] };
+    assert.equal(json.liveEtag, v2);
     assert.deepEqual(
       json.versions.map((v) => v.etag),
       [v1],
