@@ -10,13 +10,12 @@
  * and the child answers
  *   { type: 'ready' }                                     once the handler is built (before any call)
  *   { type: 'result', id, response?, error?, … }          the handler's answer ({ batchItemFailures }) or its throw
- *   { type: 'stats', maxRssBytes, invocations, cpuMs }    peak RSS of this process's whole life, CPU time since ready
+ *   { type: 'stats', maxRssBytes, invocations, cpuMs }    peak RSS of this process's whole life, CPU time (process.cpuUsage, user + system) since ready
  * The handler's log lines go to stdout (the parent discards them).
  */
 import type { SQSEvent } from 'aws-lambda';
-import { makeSweepAccount } from '../handlers/sweep-account';
+import { createSweepWorkerRuntime, makeSweepAccount } from '../handlers/sweep-account';
 import { loadConfig } from '../lib/config';
-import { createRuntime } from '../lib/runtime';
 import { lambdaContext } from '../local/lambda-context';
 
 export interface OrgWorkerJob {
@@ -56,7 +55,7 @@ const send = (message: FromWorker) => process.send?.(message);
 
 function main(): void {
   const job = JSON.parse(process.argv[2] ?? '') as OrgWorkerJob;
-  const runtime = createRuntime(loadConfig(job.settings), { credentials: job.credentials });
+  const runtime = createSweepWorkerRuntime(loadConfig(job.settings), { credentials: job.credentials });
   let swept = 0;
   let failedOutcomes = 0;
   let published = 0;
@@ -70,8 +69,8 @@ function main(): void {
   });
   process.on('message', (message: ToWorker) => {
     if (message.type === 'stop') {
-      const usage = process.resourceUsage();
-      send({ type: 'stats', maxRssBytes: usage.maxRSS * 1024, invocations, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 - cpuAtReady });
+      const cpu = process.cpuUsage(cpuAtReady);
+      send({ type: 'stats', maxRssBytes: process.resourceUsage().maxRSS * 1024, invocations, cpuMs: (cpu.user + cpu.system) / 1000 });
       process.disconnect();
       return;
     }
@@ -85,8 +84,7 @@ function main(): void {
         send({ type: 'result', id: message.id, error: error instanceof Error ? error.message : String(error), swept, failedOutcomes, published }),
     );
   });
-  const ready = process.resourceUsage();
-  const cpuAtReady = (ready.userCPUTime + ready.systemCPUTime) / 1000;
+  const cpuAtReady = process.cpuUsage();
   send({ type: 'ready' });
 }
 

@@ -19,6 +19,7 @@
  * distributions. Same plan in every account.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { makeSweepFanOut } from '../handlers/drift-sweep';
@@ -77,6 +78,36 @@ export interface OrgResult extends OrgFigures {
   parentCpuMs: number;
   fleet: { optedIn: number; edited: number; editedOptedIn: number };
   settings: Settings;
+  /** Issue 20's CPU figures of this run (the summary and results.json show them next to the wall). */
+  cpu: OrgCpu;
+}
+
+/** Where the organisation sweep's CPU went, and what it makes the floor of the wall time. */
+export interface OrgCpu {
+  /** The worker processes' CPU (user + system, process.cpuUsage in each) over the run, per account swept. */
+  workerMsPerAccount: number;
+  workerMs: number;
+  /** The emulator's CPU per CloudFront call, median, TestFunction aside (emulator recordCallCpu). */
+  emulatorMsPerCallMedian: number;
+  /** The same for TestFunction: its parsing and reply, its run in the runner thread not included. */
+  testFunctionMsPerCallMedian: number;
+  /** This process's whole CPU (emulator, its runner threads, HTTP, the queue, the fan-out) per call: a mean, an upper bound. */
+  emulatorProcessMsPerCall: number;
+  cores: number;
+  /** (worker CPU + this process's CPU) / cores: the shortest wall this machine allows for the run. */
+  floorMs: number;
+  /** wall / max(network bound, CPU floor): issue 20's target (<= 1.3). */
+  wallOverBoundOrFloor: number;
+  /** wall / network bound alone. */
+  wallOverBound: number;
+}
+
+/** Median of a list of numbers (0 when empty). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 interface OrgFleet {
@@ -331,6 +362,7 @@ export async function runOrgScenario(options: {
     pool = await WorkerPool.start(child, { settings: orgSettings, credentials, account: CENTRAL_ACCOUNT }, w);
 
     emulator.controls.resetCalls();
+    emulator.controls.recordCallCpu(true);
     emulator.sts.clearAssumeRoleCalls();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
@@ -343,6 +375,8 @@ export async function runOrgScenario(options: {
 
     const callsByOperation = emulator.controls.calls();
     const calls = Object.values(callsByOperation).reduce((a, b) => a + b, 0);
+    const callCpu = emulator.controls.callCpu();
+    emulator.controls.recordCallCpu(false);
     const assumed = emulator.sts.assumeRoleCalls();
     const stats = await pool.stop();
     pool = undefined;
@@ -385,9 +419,36 @@ export async function runOrgScenario(options: {
       parentCpuMs: (cpu.user + cpu.system) / 1000,
       fleet: { optedIn: plan.opted.size, edited: plan.edited.size, editedOptedIn },
       settings,
+      cpu: orgCpu({ stats, accounts: count, callCpu, calls, parentCpuMs: (cpu.user + cpu.system) / 1000, wallMs, boundWallMs }),
     };
   } finally {
     pool?.kill();
     await emulator.close();
   }
+}
+
+function orgCpu(run: {
+  stats: { cpuMs: number }[];
+  accounts: number;
+  callCpu: Record<string, number[]>;
+  calls: number;
+  parentCpuMs: number;
+  wallMs: number;
+  boundWallMs: number;
+}): OrgCpu {
+  const workerMs = run.stats.reduce((sum, s) => sum + s.cpuMs, 0);
+  const cores = availableParallelism();
+  const floorMs = (workerMs + run.parentCpuMs) / cores;
+  const others = Object.entries(run.callCpu).flatMap(([operation, samples]) => (operation === 'TestFunction' ? [] : samples));
+  return {
+    workerMsPerAccount: workerMs / run.accounts,
+    workerMs,
+    emulatorMsPerCallMedian: median(others) / 1000,
+    testFunctionMsPerCallMedian: median(run.callCpu.TestFunction ?? []) / 1000,
+    emulatorProcessMsPerCall: run.parentCpuMs / Math.max(1, run.calls),
+    cores,
+    floorMs,
+    wallOverBoundOrFloor: run.wallMs / Math.max(run.boundWallMs, floorMs),
+    wallOverBound: run.wallMs / run.boundWallMs,
+  };
 }
