@@ -176,7 +176,10 @@ class WorkerPool {
     const ready: Promise<void>[] = [];
     for (let i = 0; i < size; i++) {
       // The settings travel in argv; the environment only keeps the SDK's Node version notice quiet.
+      // BENCH_ORG_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (node --cpu-prof) when it exits.
+      const profileDir = process.env.BENCH_ORG_CPU_PROF;
       const proc = fork(file, [JSON.stringify(job)], {
+        ...(profileDir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
         env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });
@@ -277,7 +280,8 @@ export async function runOrgScenario(options: {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`--accounts must be a whole number >= 1, not ${count}`);
   if (!Number.isInteger(w) || w < 1) throw new RangeError(`--worker-concurrency must be a whole number >= 1, not ${w}`);
   const dir = scratchDir('org');
-  const child = await bundle('bench/org-child.ts', join(dir, 'org-child.js'));
+  // Profiled (BENCH_ORG_CPU_PROF), the worker is bundled unminified so the profile names functions.
+  const child = await bundle('bench/org-child.ts', join(dir, 'org-child.js'), process.env.BENCH_ORG_CPU_PROF ? { minify: false, keepNames: true } : {});
   const plan = planOrgFleet(n);
   const isOpted = (f: FunctionSnapshot) => f.tags['auto-publish'] === 'true';
 

@@ -118,14 +118,21 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     ...(clients.credentials ? { credentials: clients.credentials } : {}),
     ...(clients.profile ? { profile: clients.profile } : {}),
   };
-  const cloudFrontClientFor = (memberCredentials?: CloudFrontClientConfig['credentials']) =>
-    createCloudFrontClient({
+  // Member accounts' clients share the first one's HTTP handler: one pool of kept-alive connections
+  // to the one CloudFront endpoint, not a new connection per account (each client keeps its pacer).
+  let sharedHandler: CloudFrontClientConfig['requestHandler'];
+  const cloudFrontClientFor = (memberCredentials?: CloudFrontClientConfig['credentials']) => {
+    const client = createCloudFrontClient({
       endpoint: config.cloudFrontEndpoint,
       maxAttempts: config.maxAttempts,
       maxCallsPerSecond: config.maxCallsPerSecond,
       ...(clients.region ? { region: clients.region } : {}),
       ...(memberCredentials ? { credentials: memberCredentials } : credentials),
+      ...(memberCredentials && sharedHandler ? { requestHandler: sharedHandler } : {}),
     });
+    if (memberCredentials) sharedHandler ??= client.config.requestHandler;
+    return client;
+  };
   const eventBridge = config.eventBusName
     ? eventBridgeGateway(clients.eventBridge ?? createEventBridgeClient({ endpoint: config.eventBridgeEndpoint, ...credentials }), config.eventBusName)
     : undefined;

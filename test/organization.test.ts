@@ -493,7 +493,7 @@ describe('the handlers in organisation mode', () => {
     assert.equal(texts.filter((line) => /No application metrics to publish/.test(line)).length, 0);
   });
 
-  test('MEMBER_ACCOUNTS empty: the worker takes each message\'s account from the queue and never calls ListAccounts; the fan-out lists once', async () => {
+  test("MEMBER_ACCOUNTS empty: the worker takes each message's account from the queue and never calls ListAccounts; the fan-out lists once", async () => {
     cf = fakeCloudFront({ f: { ...opted, devEtag: 'E3', liveEtag: 'E1' } });
     stsIssues();
     orgs.on(ListAccountsCommand).resolves({ Accounts: [A, B].map((Id) => ({ Id, State: 'ACTIVE' as AccountState })) });
@@ -512,7 +512,7 @@ describe('the handlers in organisation mode', () => {
     assert.deepEqual(swept, [A, B], "each message's account swept");
   });
 
-  test('sweepQueueMembers: MEMBER_ACCOUNTS is still checked; without it every message\'s account is taken and nothing is listed', async () => {
+  test("sweepQueueMembers: MEMBER_ACCOUNTS is still checked; without it every message's account is taken and nothing is listed", async () => {
     const listed = sweepQueueMembers({ memberAccounts: [A] });
     assert.deepEqual([await listed.isMember(A), await listed.isMember(OUTSIDE)], [true, false]);
     const trusting = sweepQueueMembers({ memberAccounts: [] });

@@ -1189,7 +1189,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     assert.equal(dlq.RedrivePolicy, undefined);
   });
 
-  test('the sweep queue takes messages only from the fan-out\'s and the event handler\'s roles (the worker trusts each message\'s account)', () => {
+  test("the sweep queue takes messages only from the fan-out's and the event handler's roles (the worker trusts each message's account)", () => {
     for (const t of [org, orgAccounts]) {
       const policies = ofType(t, 'AWS::SQS::QueuePolicy');
       assert.deepEqual(

@@ -60,7 +60,7 @@ describe('TestFunction runner reuse (one worker thread for many runs, nothing sh
     assert.deepEqual(JSON.parse(second.output), ['undefined', 'undefined', true, 1]);
     assert.deepEqual(second.logs, ['ok']);
     const third = await runFunction('var x = 1;', '{}');
-    assert.match(third.errorMessage, /does not define a handler/, 'the first run\'s handler is gone');
+    assert.match(third.errorMessage, /does not define a handler/, "the first run's handler is gone");
   });
 
   it('logs and their 10 KB limit count per run, not across runs', async () => {
