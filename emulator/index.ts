@@ -86,6 +86,8 @@ export interface EmulatorControls {
   recordCallCpu(on: boolean): void;
   /** The CPU microseconds kept per call, by operation, in the order the calls ended. */
   callCpu(): Record<string, number[]>;
+  /** TCP connections the emulator accepted since it started (every service, every account). */
+  connections(): number;
   /** Every publish that changed LIVE, oldest first, in every account (`account` says which). */
   publishLog(): PublishLogEntry[];
   clearPublishLog(): void;
@@ -289,6 +291,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       resetCalls: () => server.resetCallCounts(),
       recordCallCpu: (on) => server.recordCallCpu(on),
       callCpu: () => server.callCpuSamples(),
+      connections: () => server.connectionsAccepted,
       publishLog: () => server.publishLog(),
       clearPublishLog: () => server.clearPublishLog(),
     },

@@ -167,6 +167,8 @@ export class EmulatorServer {
   private readonly actors = new Map<string, string>();
   private readonly subscribers = new Set<(event: CloudTrailEvent) => void>();
   private readonly counts = new Map<string, number>();
+  /** TCP connections accepted since the start (keep-alive and connection sharing show in it). */
+  connectionsAccepted = 0;
   /** CPU microseconds of each CloudFront call's own handling, per operation, while recording (undefined: off). */
   private callCpu: Map<string, number[]> | undefined;
   private readonly publishes: PublishLogEntry[] = [];
@@ -198,8 +200,12 @@ export class EmulatorServer {
         if (!res.headersSent) this.send(res, this.errorReply(new CloudFrontError('InternalError', 500, String(error)), randomUUID()), randomUUID());
       });
     });
-    // The SDK keeps connections alive; don't let idle sockets hold close() up.
-    this.server.keepAliveTimeout = 1000;
+    // The SDK keeps connections alive, as CloudFront lets it. Node's client agent drops a socket 1 s
+    // before the server's Keep-Alive hint (its agentKeepAliveTimeoutBuffer, nodejs/node#59315), so a
+    // 1 s hint had every request open a new connection, and the benches measured connects and closes
+    // on both sides. close() ends idle sockets itself (closeAllConnections).
+    this.server.keepAliveTimeout = KEEP_ALIVE_MS;
+    this.server.on('connection', () => this.connectionsAccepted++);
   }
 
   async listen(): Promise<void> {
@@ -746,6 +752,9 @@ const MAX_BODY = 1024 * 1024;
 const MAX_CONTROL_BODY = 16 * 1024 * 1024;
 
 /** The whole body; past `limit` bytes, undefined, or with `truncate` the first `limit` bytes. */
+/** How long an idle connection stays open: well over Node's client-side 1 s buffer (see the constructor). */
+export const KEEP_ALIVE_MS = 5000;
+
 function readBody(req: http.IncomingMessage, limit: number, truncate = false): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
