@@ -38,6 +38,8 @@ export type FromWorker =
       error?: string;
       /** Accounts swept in this invocation (onAccountSwept), their failed outcomes and publishes. */
       swept: number;
+      /** CPU time (user + system) of this invocation: the process runs one at a time. */
+      cpuMs?: number;
       failedOutcomes: number;
       published: number;
     }
@@ -78,10 +80,23 @@ function main(): void {
     swept = 0;
     failedOutcomes = 0;
     published = 0;
+    const cpuAtStart = process.cpuUsage();
+    const cpuMs = () => {
+      const used = process.cpuUsage(cpuAtStart);
+      return (used.user + used.system) / 1000;
+    };
     handler(message.event, lambdaContext('sweepAccount', job.account, 600_000)).then(
-      (response) => send({ type: 'result', id: message.id, response, swept, failedOutcomes, published }),
+      (response) => send({ type: 'result', id: message.id, response, swept, failedOutcomes, published, cpuMs: cpuMs() }),
       (error: unknown) =>
-        send({ type: 'result', id: message.id, error: error instanceof Error ? error.message : String(error), swept, failedOutcomes, published }),
+        send({
+          type: 'result',
+          id: message.id,
+          error: error instanceof Error ? error.message : String(error),
+          swept,
+          failedOutcomes,
+          published,
+          cpuMs: cpuMs(),
+        }),
     );
   });
   const cpuAtReady = process.cpuUsage();

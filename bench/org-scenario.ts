@@ -19,7 +19,7 @@
  * distributions. Same plan in every account.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { makeSweepFanOut } from '../handlers/drift-sweep';
@@ -87,6 +87,10 @@ export interface OrgCpu {
   /** The worker processes' CPU (user + system, process.cpuUsage in each) over the run, per account swept. */
   workerMsPerAccount: number;
   workerMs: number;
+  /** The median invocation's CPU (one account each): the steady state, without a fresh container's first. */
+  workerMsPerInvocationMedian: number;
+  /** os.loadavg() at the end: the machine's other work, which stretches the wall and neither CPU figure counts. */
+  loadAverage: number[];
   /** The emulator's CPU per CloudFront call, median, TestFunction aside (emulator recordCallCpu). */
   emulatorMsPerCallMedian: number;
   /** The same for TestFunction: its parsing and reply, its run in the runner thread not included. */
@@ -168,6 +172,8 @@ class WorkerPool {
   swept = 0;
   failedOutcomes = 0;
   published = 0;
+  /** CPU of each invocation, as its worker measured it. */
+  readonly invocationCpuMs: number[] = [];
 
   private constructor(private readonly processes: ChildProcess[]) {}
 
@@ -235,6 +241,7 @@ class WorkerPool {
           lost(`could not reach worker process ${proc.pid}: ${error.message}`);
         });
       });
+      if (result.cpuMs !== undefined) this.invocationCpuMs.push(result.cpuMs);
       this.swept += result.swept;
       this.failedOutcomes += result.failedOutcomes;
       this.published += result.published;
@@ -423,7 +430,16 @@ export async function runOrgScenario(options: {
       parentCpuMs: (cpu.user + cpu.system) / 1000,
       fleet: { optedIn: plan.opted.size, edited: plan.edited.size, editedOptedIn },
       settings,
-      cpu: orgCpu({ stats, accounts: count, callCpu, calls, parentCpuMs: (cpu.user + cpu.system) / 1000, wallMs, boundWallMs }),
+      cpu: orgCpu({
+        stats,
+        invocationCpuMs: workers.invocationCpuMs,
+        accounts: count,
+        callCpu,
+        calls,
+        parentCpuMs: (cpu.user + cpu.system) / 1000,
+        wallMs,
+        boundWallMs,
+      }),
     };
   } finally {
     pool?.kill();
@@ -433,6 +449,7 @@ export async function runOrgScenario(options: {
 
 function orgCpu(run: {
   stats: { cpuMs: number }[];
+  invocationCpuMs: number[];
   accounts: number;
   callCpu: Record<string, number[]>;
   calls: number;
@@ -447,6 +464,8 @@ function orgCpu(run: {
   return {
     workerMsPerAccount: workerMs / run.accounts,
     workerMs,
+    workerMsPerInvocationMedian: median(run.invocationCpuMs),
+    loadAverage: loadavg(),
     emulatorMsPerCallMedian: median(others) / 1000,
     testFunctionMsPerCallMedian: median(run.callCpu.TestFunction ?? []) / 1000,
     emulatorProcessMsPerCall: run.parentCpuMs / Math.max(1, run.calls),
