@@ -40,6 +40,23 @@ export interface TargetResult {
   readonly unit: Unit;
 }
 
+/**
+ * A correctness target: no failure and nothing out of sync in any of `runs` (each: its failures, and
+ * how many functions it left out of sync, or just whether it left any). Gates CI.
+ */
+export function noFailures(name: string, runs: readonly { failures: number; outOfSync: number | boolean }[]): TargetSpec {
+  const outOfSync = runs.reduce((sum, r) => sum + Number(r.outOfSync), 0);
+  return {
+    name,
+    value: runs.reduce((sum, r) => sum + r.failures, 0) + outOfSync,
+    shown: runs.map((r) => r.failures).join('/') + (outOfSync ? ` ${outOfSync} NOT IN SYNC` : ''),
+    target: 0,
+    comparator: '==',
+    unit: 'count',
+    gating: true,
+  };
+}
+
 export function meets(value: number, comparator: Comparator, target: number): boolean {
   if (Number.isNaN(value) || Number.isNaN(target)) return false;
   switch (comparator) {

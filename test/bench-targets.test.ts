@@ -1,7 +1,7 @@
 // The bench's summary table (bench/targets.ts): each target's pass/fail, how it prints, which misses fail CI.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluate, failedGates, format, meets, summaryTable, type TargetSpec } from '../bench/targets';
+import { evaluate, failedGates, format, meets, noFailures, summaryTable, type TargetSpec } from '../bench/targets';
 import { median } from '../bench/org-scenario';
 
 const spec = (over: Partial<TargetSpec>): TargetSpec => ({ name: 't', value: 1, target: 1, comparator: '<=', unit: 'x', gating: false, ...over });
@@ -68,6 +68,30 @@ describe('bench targets', () => {
       comparator: '<=',
       unit: 'ms',
     });
+  });
+
+  test('a correctness target passes only with no failure and nothing out of sync, in any run; it gates', () => {
+    const clean = evaluate([
+      noFailures('ok', [
+        { failures: 0, outOfSync: 0 },
+        { failures: 0, outOfSync: false },
+      ]),
+    ])[0];
+    assert.deepEqual([clean?.pass, clean?.value, clean?.gating], [true, '0/0', true]);
+    const failed = evaluate([
+      noFailures('f', [
+        { failures: 0, outOfSync: 0 },
+        { failures: 2, outOfSync: 0 },
+      ]),
+    ])[0];
+    assert.deepEqual([failed?.pass, failed?.value], [false, '0/2']);
+    const drifted = evaluate([
+      noFailures('d', [
+        { failures: 0, outOfSync: 3 },
+        { failures: 0, outOfSync: true },
+      ]),
+    ])[0];
+    assert.deepEqual([drifted?.pass, drifted?.value], [false, '0/0 4 NOT IN SYNC']);
   });
 
   test('median: odd and even counts, unsorted input, empty', () => {
