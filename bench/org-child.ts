@@ -10,13 +10,12 @@
  * and the child answers
  *   { type: 'ready' }                                     once the handler is built (before any call)
  *   { type: 'result', id, response?, error?, … }          the handler's answer ({ batchItemFailures }) or its throw
- *   { type: 'stats', maxRssBytes, invocations, cpuMs }    peak RSS of this process's whole life, CPU time since ready
+ *   { type: 'stats', maxRssBytes, invocations, cpuMs }    peak RSS of this process's whole life, CPU time (process.cpuUsage, user + system) since ready
  * The handler's log lines go to stdout (the parent discards them).
  */
 import type { SQSEvent } from 'aws-lambda';
-import { makeSweepAccount } from '../handlers/sweep-account';
+import { createSweepWorkerRuntime, makeSweepAccount } from '../handlers/sweep-account';
 import { loadConfig } from '../lib/config';
-import { createRuntime } from '../lib/runtime';
 import { lambdaContext } from '../local/lambda-context';
 
 export interface OrgWorkerJob {
@@ -39,6 +38,8 @@ export type FromWorker =
       error?: string;
       /** Accounts swept in this invocation (onAccountSwept), their failed outcomes and publishes. */
       swept: number;
+      /** CPU time (user + system) of this invocation: the process runs one at a time. */
+      cpuMs?: number;
       failedOutcomes: number;
       published: number;
     }
@@ -56,7 +57,7 @@ const send = (message: FromWorker) => process.send?.(message);
 
 function main(): void {
   const job = JSON.parse(process.argv[2] ?? '') as OrgWorkerJob;
-  const runtime = createRuntime(loadConfig(job.settings), { credentials: job.credentials });
+  const runtime = createSweepWorkerRuntime(loadConfig(job.settings), { credentials: job.credentials });
   let swept = 0;
   let failedOutcomes = 0;
   let published = 0;
@@ -70,8 +71,8 @@ function main(): void {
   });
   process.on('message', (message: ToWorker) => {
     if (message.type === 'stop') {
-      const usage = process.resourceUsage();
-      send({ type: 'stats', maxRssBytes: usage.maxRSS * 1024, invocations, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 - cpuAtReady });
+      const cpu = process.cpuUsage(cpuAtReady);
+      send({ type: 'stats', maxRssBytes: process.resourceUsage().maxRSS * 1024, invocations, cpuMs: (cpu.user + cpu.system) / 1000 });
       process.disconnect();
       return;
     }
@@ -79,14 +80,26 @@ function main(): void {
     swept = 0;
     failedOutcomes = 0;
     published = 0;
+    const cpuAtStart = process.cpuUsage();
+    const cpuMs = () => {
+      const used = process.cpuUsage(cpuAtStart);
+      return (used.user + used.system) / 1000;
+    };
     handler(message.event, lambdaContext('sweepAccount', job.account, 600_000)).then(
-      (response) => send({ type: 'result', id: message.id, response, swept, failedOutcomes, published }),
+      (response) => send({ type: 'result', id: message.id, response, swept, failedOutcomes, published, cpuMs: cpuMs() }),
       (error: unknown) =>
-        send({ type: 'result', id: message.id, error: error instanceof Error ? error.message : String(error), swept, failedOutcomes, published }),
+        send({
+          type: 'result',
+          id: message.id,
+          error: error instanceof Error ? error.message : String(error),
+          swept,
+          failedOutcomes,
+          published,
+          cpuMs: cpuMs(),
+        }),
     );
   });
-  const ready = process.resourceUsage();
-  const cpuAtReady = (ready.userCPUTime + ready.systemCPUTime) / 1000;
+  const cpuAtReady = process.cpuUsage();
   send({ type: 'ready' });
 }
 

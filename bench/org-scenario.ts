@@ -19,6 +19,7 @@
  * distributions. Same plan in every account.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { makeSweepFanOut } from '../handlers/drift-sweep';
@@ -77,6 +78,40 @@ export interface OrgResult extends OrgFigures {
   parentCpuMs: number;
   fleet: { optedIn: number; edited: number; editedOptedIn: number };
   settings: Settings;
+  /** Issue 20's CPU figures of this run (the summary and results.json show them next to the wall). */
+  cpu: OrgCpu;
+}
+
+/** Where the organisation sweep's CPU went, and what it makes the floor of the wall time. */
+export interface OrgCpu {
+  /** The worker processes' CPU (user + system, process.cpuUsage in each) over the run, per account swept. */
+  workerMsPerAccount: number;
+  workerMs: number;
+  /** The median invocation's CPU (one account each): the steady state, without a fresh container's first. */
+  workerMsPerInvocationMedian: number;
+  /** os.loadavg() at the end: the machine's other work, which stretches the wall and neither CPU figure counts. */
+  loadAverage: number[];
+  /** The emulator's CPU per CloudFront call, median, TestFunction aside (emulator recordCallCpu). */
+  emulatorMsPerCallMedian: number;
+  /** The same for TestFunction: its parsing and reply, its run in the runner thread not included. */
+  testFunctionMsPerCallMedian: number;
+  /** This process's whole CPU (emulator, its runner threads, HTTP, the queue, the fan-out) per call: a mean, an upper bound. */
+  emulatorProcessMsPerCall: number;
+  cores: number;
+  /** (worker CPU + this process's CPU) / cores: the shortest wall this machine allows for the run. */
+  floorMs: number;
+  /** wall / max(network bound, CPU floor): issue 20's target (<= 1.3). */
+  wallOverBoundOrFloor: number;
+  /** wall / network bound alone. */
+  wallOverBound: number;
+}
+
+/** Median of a list of numbers (0 when empty). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 interface OrgFleet {
@@ -137,6 +172,8 @@ class WorkerPool {
   swept = 0;
   failedOutcomes = 0;
   published = 0;
+  /** CPU of each invocation, as its worker measured it. */
+  readonly invocationCpuMs: number[] = [];
 
   private constructor(private readonly processes: ChildProcess[]) {}
 
@@ -145,7 +182,10 @@ class WorkerPool {
     const ready: Promise<void>[] = [];
     for (let i = 0; i < size; i++) {
       // The settings travel in argv; the environment only keeps the SDK's Node version notice quiet.
+      // BENCH_ORG_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (node --cpu-prof) when it exits.
+      const profileDir = process.env.BENCH_ORG_CPU_PROF;
       const proc = fork(file, [JSON.stringify(job)], {
+        ...(profileDir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
         env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });
@@ -201,6 +241,7 @@ class WorkerPool {
           lost(`could not reach worker process ${proc.pid}: ${error.message}`);
         });
       });
+      if (result.cpuMs !== undefined) this.invocationCpuMs.push(result.cpuMs);
       this.swept += result.swept;
       this.failedOutcomes += result.failedOutcomes;
       this.published += result.published;
@@ -246,7 +287,8 @@ export async function runOrgScenario(options: {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`--accounts must be a whole number >= 1, not ${count}`);
   if (!Number.isInteger(w) || w < 1) throw new RangeError(`--worker-concurrency must be a whole number >= 1, not ${w}`);
   const dir = scratchDir('org');
-  const child = await bundle('bench/org-child.ts', join(dir, 'org-child.js'));
+  // Profiled (BENCH_ORG_CPU_PROF), the worker is bundled unminified so the profile names functions.
+  const child = await bundle('bench/org-child.ts', join(dir, 'org-child.js'), process.env.BENCH_ORG_CPU_PROF ? { minify: false, keepNames: true } : {});
   const plan = planOrgFleet(n);
   const isOpted = (f: FunctionSnapshot) => f.tags['auto-publish'] === 'true';
 
@@ -331,6 +373,7 @@ export async function runOrgScenario(options: {
     pool = await WorkerPool.start(child, { settings: orgSettings, credentials, account: CENTRAL_ACCOUNT }, w);
 
     emulator.controls.resetCalls();
+    emulator.controls.recordCallCpu(true);
     emulator.sts.clearAssumeRoleCalls();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
@@ -343,6 +386,8 @@ export async function runOrgScenario(options: {
 
     const callsByOperation = emulator.controls.calls();
     const calls = Object.values(callsByOperation).reduce((a, b) => a + b, 0);
+    const callCpu = emulator.controls.callCpu();
+    emulator.controls.recordCallCpu(false);
     const assumed = emulator.sts.assumeRoleCalls();
     const stats = await pool.stop();
     pool = undefined;
@@ -385,9 +430,48 @@ export async function runOrgScenario(options: {
       parentCpuMs: (cpu.user + cpu.system) / 1000,
       fleet: { optedIn: plan.opted.size, edited: plan.edited.size, editedOptedIn },
       settings,
+      cpu: orgCpu({
+        stats,
+        invocationCpuMs: workers.invocationCpuMs,
+        accounts: count,
+        callCpu,
+        calls,
+        parentCpuMs: (cpu.user + cpu.system) / 1000,
+        wallMs,
+        boundWallMs,
+      }),
     };
   } finally {
     pool?.kill();
     await emulator.close();
   }
+}
+
+function orgCpu(run: {
+  stats: { cpuMs: number }[];
+  invocationCpuMs: number[];
+  accounts: number;
+  callCpu: Record<string, number[]>;
+  calls: number;
+  parentCpuMs: number;
+  wallMs: number;
+  boundWallMs: number;
+}): OrgCpu {
+  const workerMs = run.stats.reduce((sum, s) => sum + s.cpuMs, 0);
+  const cores = availableParallelism();
+  const floorMs = (workerMs + run.parentCpuMs) / cores;
+  const others = Object.entries(run.callCpu).flatMap(([operation, samples]) => (operation === 'TestFunction' ? [] : samples));
+  return {
+    workerMsPerAccount: workerMs / run.accounts,
+    workerMs,
+    workerMsPerInvocationMedian: median(run.invocationCpuMs),
+    loadAverage: loadavg(),
+    emulatorMsPerCallMedian: median(others) / 1000,
+    testFunctionMsPerCallMedian: median(run.callCpu.TestFunction ?? []) / 1000,
+    emulatorProcessMsPerCall: run.parentCpuMs / Math.max(1, run.calls),
+    cores,
+    floorMs,
+    wallOverBoundOrFloor: run.wallMs / Math.max(run.boundWallMs, floorMs),
+    wallOverBound: run.wallMs / run.boundWallMs,
+  };
 }

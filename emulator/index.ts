@@ -79,6 +79,15 @@ export interface EmulatorControls {
   calls(): Record<string, number>;
   /** Clears every count, the accounts' own included. */
   resetCalls(): void;
+  /**
+   * Keep (true: from now, what was kept is cleared) or stop keeping each CloudFront call's CPU time,
+   * TestFunction's run in its thread aside (emulator/server.ts, recordCallCpu, says how it is measured).
+   */
+  recordCallCpu(on: boolean): void;
+  /** The CPU microseconds kept per call, by operation, in the order the calls ended. */
+  callCpu(): Record<string, number[]>;
+  /** TCP connections the emulator accepted since it started (every service, every account). */
+  connections(): number;
   /** Every publish that changed LIVE, oldest first, in every account (`account` says which). */
   publishLog(): PublishLogEntry[];
   clearPublishLog(): void;
@@ -280,6 +289,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       setActor: (accessKeyId, actor) => server.setActor(accessKeyId, actor),
       calls: () => server.callCounts(),
       resetCalls: () => server.resetCallCounts(),
+      recordCallCpu: (on) => server.recordCallCpu(on),
+      callCpu: () => server.callCpuSamples(),
+      connections: () => server.connectionsAccepted,
       publishLog: () => server.publishLog(),
       clearPublishLog: () => server.clearPublishLog(),
     },

@@ -167,6 +167,10 @@ export class EmulatorServer {
   private readonly actors = new Map<string, string>();
   private readonly subscribers = new Set<(event: CloudTrailEvent) => void>();
   private readonly counts = new Map<string, number>();
+  /** TCP connections accepted since the start (keep-alive and connection sharing show in it). */
+  connectionsAccepted = 0;
+  /** CPU microseconds of each CloudFront call's own handling, per operation, while recording (undefined: off). */
+  private callCpu: Map<string, number[]> | undefined;
   private readonly publishes: PublishLogEntry[] = [];
   private readonly trail: CloudTrailEvent[] = [];
   private testBudgetMs: number;
@@ -196,8 +200,12 @@ export class EmulatorServer {
         if (!res.headersSent) this.send(res, this.errorReply(new CloudFrontError('InternalError', 500, String(error)), randomUUID()), randomUUID());
       });
     });
-    // The SDK keeps connections alive; don't let idle sockets hold close() up.
-    this.server.keepAliveTimeout = 1000;
+    // The SDK keeps connections alive, as CloudFront lets it. Node's client agent drops a socket 1 s
+    // before the server's Keep-Alive hint (its agentKeepAliveTimeoutBuffer, nodejs/node#59315), so a
+    // 1 s hint had every request open a new connection, and the benches measured connects and closes
+    // on both sides. close() ends idle sockets itself (closeAllConnections).
+    this.server.keepAliveTimeout = KEEP_ALIVE_MS;
+    this.server.on('connection', () => this.connectionsAccepted++);
   }
 
   async listen(): Promise<void> {
@@ -272,6 +280,22 @@ export class EmulatorServer {
 
   callCounts(): Record<string, number> {
     return Object.fromEntries(this.counts);
+  }
+
+  /**
+   * Starts (clearing what was kept) or stops keeping each CloudFront call's CPU time: the bench's
+   * emulator CPU per call. Measured with process.cpuUsage over the synchronous stretches of the
+   * handling (routing, authorisation, the model, the XML both ways, the reply, CloudTrail), paused
+   * over every await (body, latency, TestFunction's run), so other requests do not count; Node's
+   * HTTP parsing before the handler is not in it. process.cpuUsage is the whole process's, so a
+   * TestFunction thread busy at the same moment inflates a sample: read the median.
+   */
+  recordCallCpu(on: boolean): void {
+    this.callCpu = on ? new Map() : undefined;
+  }
+
+  callCpuSamples(): Record<string, number[]> {
+    return Object.fromEntries([...(this.callCpu ?? new Map<string, number[]>())].map(([k, v]) => [k, [...v]]));
   }
 
   /** Every account's counts too: what was counted before the reset is gone everywhere. */
@@ -350,6 +374,7 @@ export class EmulatorServer {
     const { operation, name } = route(req.method ?? 'GET', url.pathname, url.searchParams);
     // Past MAX_BODY the body is cut, so it fails to parse: a malformed request, as the service would see it.
     const body = (await readBody(req, MAX_BODY, true))!.toString('utf8');
+    const meter = this.callCpu ? cpuMeter() : undefined;
     const caller = this.callerOf(req);
     const account = caller.account;
     const m = account.model;
@@ -361,7 +386,9 @@ export class EmulatorServer {
     let failure: CloudFrontError | undefined;
     let fault: FaultDecision | undefined;
 
+    meter?.pause();
     await sleep(latencyMs(this.latency, this.latencyRandom));
+    meter?.resume();
     try {
       // Authentication comes before anything else, and a call that fails it never reaches CloudTrail.
       if (caller.expired) throw new CloudFrontError('ExpiredToken', 403, EXPIRED_TOKEN_MESSAGE);
@@ -373,7 +400,7 @@ export class EmulatorServer {
       if (!account.tryTake()) throw errors.throttling();
       fault = this.faults?.decide();
       if (fault && !fault.afterCommit) throw new CloudFrontError(fault.code, fault.status, fault.message);
-      reply = await this.dispatch(m, operation, name ?? '', url.searchParams, req.headers, body, trail);
+      reply = await this.dispatch(m, operation, name ?? '', url.searchParams, req.headers, body, trail, meter);
       if (fault) {
         // The write landed but the caller is told otherwise, like a timeout after commit.
         reply = this.errorReply(new CloudFrontError(fault.code, fault.status, fault.message), requestId);
@@ -403,6 +430,11 @@ export class EmulatorServer {
       const record: CallRecord = { operation, caller, requestId, time, ...trail };
       if (failure) record.error = { code: failure.code, message: failure.message };
       this.emit(cloudTrailEvent(record, account.accountId, m.partition, m.variants));
+    }
+    if (meter && this.callCpu) {
+      const samples = this.callCpu.get(operation) ?? [];
+      samples.push(meter.stop());
+      this.callCpu.set(operation, samples);
     }
   }
 
@@ -523,6 +555,7 @@ export class EmulatorServer {
     headers: http.IncomingHttpHeaders,
     body: string,
     trail: Trail,
+    meter?: CpuMeter,
   ): Promise<Reply> {
     const ifMatch = headerValue(headers['if-match']);
     switch (operation) {
@@ -585,7 +618,9 @@ export class EmulatorServer {
         const event = wire.readBlob(root, 'EventObject');
         const prepared = m.prepareTest(name, ifMatch, childText(root, 'Stage'));
         const eventJson = wire.checkEventObject(event);
+        meter?.pause();
         const run = await runFunction(prepared.code.toString('utf8'), eventJson, { budgetMs: this.testBudgetMs, overBudget: m.variants.overBudget });
+        meter?.resume();
         const computeUtilization = this.computeUtilizationOverride ?? run.computeUtilization;
         return xml(200, wire.testResultDocument(prepared.summary, { ...run, computeUtilization, output: wire.wrapFunctionOutput(eventJson, run.output) }));
       }
@@ -717,6 +752,9 @@ const MAX_BODY = 1024 * 1024;
 const MAX_CONTROL_BODY = 16 * 1024 * 1024;
 
 /** The whole body; past `limit` bytes, undefined, or with `truncate` the first `limit` bytes. */
+/** How long an idle connection stays open: well over Node's client-side 1 s buffer (see the constructor). */
+export const KEEP_ALIVE_MS = 5000;
+
 function readBody(req: http.IncomingMessage, limit: number, truncate = false): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -737,3 +775,31 @@ function checkBudget(ms: number): number {
 }
 
 export type { FunctionSummary };
+
+/** CPU time over the stretches between pause() and resume(), from its creation to stop(); microseconds. */
+interface CpuMeter {
+  pause(): void;
+  resume(): void;
+  stop(): number;
+}
+
+function cpuMeter(): CpuMeter {
+  let from: NodeJS.CpuUsage | undefined = process.cpuUsage();
+  let total = 0;
+  const pause = () => {
+    if (!from) return;
+    const d = process.cpuUsage(from);
+    total += d.user + d.system;
+    from = undefined;
+  };
+  return {
+    pause,
+    resume: () => {
+      from ??= process.cpuUsage();
+    },
+    stop: () => {
+      pause();
+      return total;
+    },
+  };
+}

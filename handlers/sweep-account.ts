@@ -8,12 +8,12 @@
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { loadConfig } from '../lib/config';
+import { type Config, loadConfig } from '../lib/config';
 import { AutoPublishError, describeError } from '../lib/errors';
-import { BadSweepRequestError, parseSweepRequest } from '../lib/fan-out';
+import { BadSweepRequestError, parseSweepRequest, sweepQueueMembers } from '../lib/fan-out';
 import { reporting } from '../lib/middleware';
 import { flushMetrics, type Reporter } from '../lib/report';
-import { createRuntime, type Runtime } from '../lib/runtime';
+import { createRuntime, type Runtime, type RuntimeClients } from '../lib/runtime';
 import { summariseSweep, sweepClock, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
 
 /** What each record came to, in the order of the batch (the middleware turns it into batchItemFailures). */
@@ -136,10 +136,19 @@ export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions 
     .use(reporting(runtime));
 }
 
+/**
+ * The worker's runtime: as any other, but its member list is the sweep queue's word (lib/fan-out.ts,
+ * sweepQueueMembers), so with MEMBER_ACCOUNTS empty it never calls ListAccounts.
+ */
+export function createSweepWorkerRuntime(config: Config, clients: RuntimeClients = {}): Runtime {
+  if (!config.organization) throw new TypeError('the sweep worker runs in organisation mode only (ORGANIZATION_MODE=true)');
+  return createRuntime(config, { members: sweepQueueMembers(config.organization), ...clients });
+}
+
 let fromEnvironment: ReturnType<typeof makeSweepAccount> | undefined;
 
 /** The deployed entry point, wired from the Lambda's environment on the first invocation. */
 export const handler = async (event: SQSEvent, context: Context) => {
-  fromEnvironment ??= makeSweepAccount(createRuntime(loadConfig(process.env)));
+  fromEnvironment ??= makeSweepAccount(createSweepWorkerRuntime(loadConfig(process.env)));
   return fromEnvironment(event, context);
 };

@@ -5,6 +5,7 @@
  */
 import {
   CloudFrontClient,
+  type CloudFrontClientConfig,
   DescribeFunctionCommand,
   type FunctionSummary,
   GetFunctionCommand,
@@ -87,11 +88,21 @@ export interface CloudFrontClientOptions extends AwsClientOptions {
    */
   readonly maxCallsPerSecond?: number | undefined;
   readonly burst?: number | undefined;
+  /**
+   * Another client's HTTP handler (its `config.requestHandler`), so this client reuses its kept-alive
+   * connections: organisation mode's member accounts all call the same endpoint, and a connection
+   * (a TLS handshake in AWS) per account was the largest share of the worker's CPU after the SDK's
+   * own per-request work (docs/performance.md).
+   */
+  readonly requestHandler?: CloudFrontClientConfig['requestHandler'];
 }
 
 /** CloudFront is global; its control plane is signed for us-east-1. */
 export function createCloudFrontClient(options: CloudFrontClientOptions = {}): CloudFrontClient {
-  const client = new CloudFrontClient(awsClientConfig({ ...options, region: options.region ?? 'us-east-1' }, 8));
+  const client = new CloudFrontClient({
+    ...awsClientConfig({ ...options, region: options.region ?? 'us-east-1' }, 8),
+    ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
+  });
   if (options.maxCallsPerSecond !== undefined && options.maxCallsPerSecond > 0) {
     const pacer = new Pacer(options.maxCallsPerSecond, options.burst ?? Math.max(1, Math.floor(options.maxCallsPerSecond)));
     // finalizeRequest, low priority: inside the retry middleware, so every attempt waits its turn.

@@ -3,8 +3,9 @@
  * and the worker sweeps the account its message names. SQS and Lambda do the distributing (and the
  * retrying: a failed account's message comes back, then goes to the dead-letter queue).
  */
+import type { OrganizationConfig } from './config';
 import { AutoPublishError } from './errors';
-import type { MemberDirectory } from './organizations-gateway';
+import { fixedMembers, type MemberDirectory } from './organizations-gateway';
 import type { MessageQueue } from './sqs-gateway';
 
 /** The body of one sweep-queue message. */
@@ -44,4 +45,20 @@ export async function fanOutSweep(members: MemberDirectory, queue: MessageQueue<
   const accounts = await members.list();
   await queue.sendAll(accounts.map((account) => ({ account, full })));
   return { accounts: accounts.length, full };
+}
+
+/**
+ * The sweep worker's member list. With MEMBER_ACCOUNTS, that list: checking it costs nothing. Without
+ * it, the queue's word: the sweep queue's policy (serverless.yml, SweepQueuePolicy) lets only the
+ * fan-out's role and the event handler's send to it, and both send only accounts they found in the
+ * organisation's listing, so a message's account was a member when it was sent, and the worker lists
+ * nothing itself (one ListAccounts per fan-out, not one more per worker container). The member role's
+ * trust policy still decides whether the worker gets in.
+ */
+export function sweepQueueMembers(org: Pick<OrganizationConfig, 'memberAccounts'>): MemberDirectory {
+  if (org.memberAccounts.length > 0) return fixedMembers(org.memberAccounts);
+  return {
+    list: () => Promise.reject(new TypeError('the sweep worker takes its accounts from the sweep queue; it never lists the organisation')),
+    isMember: async () => true,
+  };
 }

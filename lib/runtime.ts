@@ -81,6 +81,8 @@ export interface RuntimeClients {
   readonly sweepQueue?: MessageQueue<SweepRequest>;
   /** Organisation mode: a sweep dead-letter queue other than SQS (the local stack's). */
   readonly sweepDeadLetters?: DeadLetterQueue;
+  /** Organisation mode: a member list other than MEMBER_ACCOUNTS or the listing (the sweep worker's, lib/fan-out.ts sweepQueueMembers). */
+  readonly members?: MemberDirectory;
   /** Credentials for the clients the runtime builds; default: the SDK's credential chain. */
   readonly credentials?: CloudFrontClientConfig['credentials'];
   /** A named profile of the shared config files (the CLI's --profile). */
@@ -116,14 +118,21 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     ...(clients.credentials ? { credentials: clients.credentials } : {}),
     ...(clients.profile ? { profile: clients.profile } : {}),
   };
-  const cloudFrontClientFor = (memberCredentials?: CloudFrontClientConfig['credentials']) =>
-    createCloudFrontClient({
+  // Member accounts' clients share the first one's HTTP handler: one pool of kept-alive connections
+  // to the one CloudFront endpoint, not a new connection per account (each client keeps its pacer).
+  let sharedHandler: CloudFrontClientConfig['requestHandler'];
+  const cloudFrontClientFor = (memberCredentials?: CloudFrontClientConfig['credentials']) => {
+    const client = createCloudFrontClient({
       endpoint: config.cloudFrontEndpoint,
       maxAttempts: config.maxAttempts,
       maxCallsPerSecond: config.maxCallsPerSecond,
       ...(clients.region ? { region: clients.region } : {}),
       ...(memberCredentials ? { credentials: memberCredentials } : credentials),
+      ...(memberCredentials && sharedHandler ? { requestHandler: sharedHandler } : {}),
     });
+    if (memberCredentials) sharedHandler ??= client.config.requestHandler;
+    return client;
+  };
   const eventBridge = config.eventBusName
     ? eventBridgeGateway(clients.eventBridge ?? createEventBridgeClient({ endpoint: config.eventBridgeEndpoint, ...credentials }), config.eventBusName)
     : undefined;
@@ -187,9 +196,10 @@ function organizationWiring(
   clientFor: (credentials: CloudFrontClientConfig['credentials']) => CloudFrontClient,
 ): { organization: Organization; cloudfrontFor: Runtime['cloudfrontFor'] } {
   const members =
-    org.memberAccounts.length > 0
+    clients.members ??
+    (org.memberAccounts.length > 0
       ? fixedMembers(org.memberAccounts)
-      : organizationMembers(clients.organizations ?? createOrganizationsClient({ endpoint: org.organizationsEndpoint, ...credentials }));
+      : organizationMembers(clients.organizations ?? createOrganizationsClient({ endpoint: org.organizationsEndpoint, ...credentials })));
   const sweepQueue =
     clients.sweepQueue ?? (org.sweepQueueUrl ? sqsMessageQueue<SweepRequest>(sqsClient(), org.sweepQueueUrl, (request) => request.account) : undefined);
   const sweepDeadLetters = clients.sweepDeadLetters ?? (org.sweepDeadLetterQueueUrl ? sqsDeadLetterQueue(sqsClient(), org.sweepDeadLetterQueueUrl) : undefined);

@@ -4,7 +4,9 @@
  * AssumeRole once per account per credential lifetime, however many events that account sends.
  *
  * It asks `isMember` before every AssumeRole, so no caller (a forged event, a bug in a handler) can
- * make it assume a role in an account outside the member list (invariant 5, docs/architecture).
+ * make it assume a role in an account outside the member list (invariant 5, docs/architecture). The
+ * sweep worker's `isMember` is the sweep queue's word when MEMBER_ACCOUNTS is empty: its senders
+ * checked the account against the listing (lib/fan-out.ts, sweepQueueMembers).
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';

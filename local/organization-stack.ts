@@ -9,7 +9,7 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { type EventSummary, makeOnFunctionChange } from '../handlers/on-function-change';
 import { makeSweepFanOut } from '../handlers/drift-sweep';
-import { makeSweepAccount } from '../handlers/sweep-account';
+import { createSweepWorkerRuntime, makeSweepAccount } from '../handlers/sweep-account';
 import { DEFAULTS, loadConfig } from '../lib/config';
 import type { FailureRecord } from '../lib/failure-queue';
 import type { FanOutSummary, SweepRequest } from '../lib/fan-out';
@@ -80,7 +80,7 @@ export interface OrganizationStack {
   readonly centralBus: LocalBus;
   /** The default bus of each member account that has the member stack. */
   readonly memberBuses: ReadonlyMap<string, LocalBus>;
-  /** The sweep's runtime (the fan-out's and the worker's), as the worker's role. */
+  /** The fan-out's runtime, as the worker's role (the worker has its own: createSweepWorkerRuntime). */
   readonly runtime: Runtime;
   /** The event handler's runtime, as its own role (serverless.yml: one role per function). */
   readonly eventRuntime: Runtime;
@@ -146,7 +146,8 @@ export async function startOrganizationStack(options: OrganizationStackOptions =
     eventRuntime = createRuntime(config, { credentials: as(EVENT_HANDLER_KEY), ...clients });
     const onFunctionChange = makeOnFunctionChange(eventRuntime);
     fanOut = makeSweepFanOut(runtime);
-    worker = makeSweepAccount(runtime, {
+    // The worker's own runtime, as deployed: its member list is the sweep queue's word.
+    worker = makeSweepAccount(createSweepWorkerRuntime(config, { credentials: as(SWEEP_WORKER_KEY), ...clients }), {
       onAccountSwept: (account, summary) => {
         swept.set(account, summary);
         outcomes.push(...summary.outcomes.map((o) => ({ ...o, account, decidedBy: 'sweep' as const })));

@@ -17,13 +17,13 @@ import { ConfigError, loadConfig } from '../lib/config';
 import { memberCredentials, MemberRoleError, NotAMemberError, REFRESH_BEFORE_MS, ROLE_SESSION_NAME, SESSION_SECONDS } from '../lib/sts-gateway';
 import { fixedMembers, MEMBER_LIST_TTL_MS, MemberListError, organizationMembers } from '../lib/organizations-gateway';
 import { QueueSendError, sqsMessageQueue } from '../lib/sqs-gateway';
-import { BadSweepRequestError, parseSweepRequest } from '../lib/fan-out';
+import { BadSweepRequestError, parseSweepRequest, sweepQueueMembers } from '../lib/fan-out';
 import { makeOnFunctionChange } from '../handlers/on-function-change';
 import { makeSweepFanOut } from '../handlers/drift-sweep';
-import { makeSweepAccount } from '../handlers/sweep-account';
+import { createSweepWorkerRuntime, makeSweepAccount } from '../handlers/sweep-account';
 import { fakeCloudFront, type FakeFunction } from './support/fake-cloudfront';
 import { apiCall } from './support/events';
-import { captureLogs, lambdaContext, type Settings, testRuntime } from './support/lambda';
+import { captureLogs, lambdaContext, type Settings, TEST_CREDENTIALS, testRuntime } from './support/lambda';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -491,6 +491,33 @@ describe('the handlers in organisation mode', () => {
       [A, B],
     );
     assert.equal(texts.filter((line) => /No application metrics to publish/.test(line)).length, 0);
+  });
+
+  test("MEMBER_ACCOUNTS empty: the worker takes each message's account from the queue and never calls ListAccounts; the fan-out lists once", async () => {
+    cf = fakeCloudFront({ f: { ...opted, devEtag: 'E3', liveEtag: 'E1' } });
+    stsIssues();
+    orgs.on(ListAccountsCommand).resolves({ Accounts: [A, B].map((Id) => ({ Id, State: 'ACTIVE' as AccountState })) });
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
+    const listing: Settings = { ORGANIZATION_MODE: 'true', MEMBER_ACCOUNTS: '', PUBLISH_GATE: 'off', SWEEP_QUEUE_URL: QUEUE };
+    await makeSweepFanOut(testRuntime(listing))({}, lambdaContext(60_000));
+    assert.equal(orgs.commandCalls(ListAccountsCommand).length, 1, 'the fan-out lists the members');
+    const swept: string[] = [];
+    const worker = makeSweepAccount(createSweepWorkerRuntime(loadConfig({ CLOUDFRONT_MAX_ATTEMPTS: '1', ...listing }), { credentials: TEST_CREDENTIALS }), {
+      onAccountSwept: (account) => void swept.push(account),
+    });
+    const records = [A, B].map((account, i) => ({ messageId: `m-${i}`, body: JSON.stringify({ account, full: false }) }));
+    const r = await captureLogs(() => worker({ Records: records } as SQSEvent, lambdaContext(60_000)));
+    assert.deepEqual(r.result, { batchItemFailures: [] });
+    assert.equal(orgs.commandCalls(ListAccountsCommand).length, 1, 'no listing by the worker');
+    assert.deepEqual(swept, [A, B], "each message's account swept");
+  });
+
+  test("sweepQueueMembers: MEMBER_ACCOUNTS is still checked; without it every message's account is taken and nothing is listed", async () => {
+    const listed = sweepQueueMembers({ memberAccounts: [A] });
+    assert.deepEqual([await listed.isMember(A), await listed.isMember(OUTSIDE)], [true, false]);
+    const trusting = sweepQueueMembers({ memberAccounts: [] });
+    assert.equal(await trusting.isMember(OUTSIDE), true);
+    await assert.rejects(trusting.list(), /never lists the organisation/);
   });
 
   test('the worker leaves an account it has no time for to the queue, without starting it', async () => {

@@ -1189,6 +1189,37 @@ describe('organisation mode (--param=organizationMode=true)', () => {
     assert.equal(dlq.RedrivePolicy, undefined);
   });
 
+  test("the sweep queue takes messages only from the fan-out's and the event handler's roles (the worker trusts each message's account)", () => {
+    for (const t of [org, orgAccounts]) {
+      const policies = ofType(t, 'AWS::SQS::QueuePolicy');
+      assert.deepEqual(
+        policies.map(([id]) => id),
+        ['SweepQueuePolicy'],
+      );
+      const policy = resourceOfType(t, 'SweepQueuePolicy', 'AWS::SQS::QueuePolicy');
+      assert.deepEqual(policy.Queues, [{ Ref: 'SweepQueue' }]);
+      assert.deepEqual(policy.PolicyDocument.Statement, [
+        {
+          Sid: 'OnlyTheReconcilerSends',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': ['SweepQueue', 'Arn'] },
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['SweepFanOutRole', 'Arn'] }, { 'Fn::GetAtt': ['EventHandlerRole', 'Arn'] }] } },
+        },
+      ]);
+      // The two it lets through are exactly the roles the template grants sqs:SendMessage on the queue.
+      const senders = ofType(t, 'AWS::IAM::Role')
+        .filter(([id]) =>
+          effectiveStatements(t, id).some((s) => s.Action.includes('sqs:SendMessage') && JSON.stringify(s.Resource).includes('"SweepQueue","Arn"')),
+        )
+        .map(([id]) => id)
+        .sort();
+      assert.deepEqual(senders, ['EventHandlerRole', 'SweepFanOutRole']);
+    }
+    assert.equal(ofType(plain, 'AWS::SQS::QueuePolicy').length, 0, 'single-account mode has no sweep queue');
+  });
+
   test('alarms: the first dead letter, a failed account sweep, and the worker errors, with the same actions as every other alarm', () => {
     const sqsAlarms = ofType(org, 'AWS::CloudWatch::Alarm')
       .map(([id, r]) => [id, r.Properties] as const)
@@ -1301,7 +1332,6 @@ describe('organisation mode (--param=organizationMode=true)', () => {
         grants(t, WORKER_FN),
         [
           ...assume,
-          ...listAccounts,
           'sqs:ReceiveMessage SweepQueue',
           'sqs:DeleteMessage SweepQueue',
           'sqs:GetQueueAttributes SweepQueue',
@@ -1309,7 +1339,7 @@ describe('organisation mode (--param=organizationMode=true)', () => {
           ...logs('SweepAccountLogGroup'),
           ...reconciling,
         ].sort(),
-        `the worker ${label}: member roles, reads the sweep queue, sends only to its dead-letter queue, its log group`,
+        `the worker ${label}: member roles, reads the sweep queue, sends only to its dead-letter queue, its log group; never ListAccounts (it trusts the queue)`,
       );
     }
   });

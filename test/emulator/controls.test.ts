@@ -31,6 +31,41 @@ describe('emulator controls', () => {
     });
   });
 
+  it('keeps connections alive: sequential SDK calls, a second apart, share one connection', async () => {
+    await withEmulator({}, async (emulator) => {
+      const cf = clientFor(emulator);
+      const before = emulator.controls.connections();
+      for (let i = 0; i < 3; i++) {
+        await cf.send(new ListFunctionsCommand({}));
+        // Past a 1 s Keep-Alive hint, which Node's agent treats as 0 (it keeps 1 s in hand).
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+      }
+      assert.equal(emulator.controls.connections() - before, 1);
+      cf.destroy();
+    });
+  });
+
+  it('recordCallCpu keeps one CPU sample per CloudFront call while on, by operation, and none once off', async () => {
+    await withEmulator({}, async (emulator) => {
+      const cf = clientFor(emulator);
+      await cf.send(new ListFunctionsCommand({}));
+      assert.deepEqual(emulator.controls.callCpu(), {}, 'off by default');
+      emulator.controls.recordCallCpu(true);
+      await cf.send(new ListFunctionsCommand({}));
+      await cf.send(new ListFunctionsCommand({}));
+      await errorOf(() => cf.send(new DescribeFunctionCommand({ Name: 'absent' })));
+      const samples = emulator.controls.callCpu();
+      assert.deepEqual(Object.keys(samples).sort(), ['DescribeFunction', 'ListFunctions']);
+      assert.equal(samples.ListFunctions?.length, 2);
+      assert.equal(samples.DescribeFunction?.length, 1);
+      for (const v of Object.values(samples).flat()) assert.ok(Number.isFinite(v) && v >= 0 && v < 5_000_000, `${v} us`);
+      emulator.controls.recordCallCpu(false);
+      await cf.send(new ListFunctionsCommand({}));
+      assert.deepEqual(emulator.controls.callCpu(), {});
+      cf.destroy();
+    });
+  });
+
   it('token bucket: over the limit the SDK sees Throttling "Rate exceeded" (400) with maxAttempts 1', async () => {
     await withEmulator({ rateLimit: { ratePerSecond: 1, burst: 2 } }, async (emulator) => {
       const cf = clientFor(emulator, { maxAttempts: 1 });

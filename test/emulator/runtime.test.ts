@@ -1,7 +1,7 @@
 // TestFunction's node:vm runner and the XML subset, tested directly (no HTTP).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runFunction } from '../../emulator/runtime';
+import { runFunction, runnerThreadsStarted } from '../../emulator/runtime';
 import { parseXml, XmlParseError, document, el } from '../../emulator/xml';
 
 describe('TestFunction runner', () => {
@@ -35,6 +35,72 @@ describe('TestFunction runner', () => {
   it('collects console output as log lines', async () => {
     const run = await runFunction('function handler(e) { console.log("a", 1, {b: 2}); console.error("x"); return e; }', '{}');
     assert.deepEqual(run.logs, ['a 1 {"b":2}', 'x']);
+  });
+});
+
+describe('TestFunction runner reuse (one worker thread for many runs, nothing shared between them)', () => {
+  it('runs one after another share a thread: many runs start at most one new one', async () => {
+    await runFunction('function handler() { return 0; }', '{}');
+    const before = runnerThreadsStarted();
+    for (let i = 0; i < 10; i++) assert.equal((await runFunction(`function handler() { return ${i}; }`, '{}')).output, String(i));
+    assert.equal(runnerThreadsStarted(), before, 'ten sequential runs on the idle thread');
+  });
+
+  it('a run sees nothing an earlier run left: globals, prototypes, console, the handler itself', async () => {
+    const first = await runFunction(
+      'var leaked = 1; globalThis.g = 2; Object.prototype.polluted = 3; Array.prototype.push = null; console.log = null; function handler() { return "first"; }',
+      '{}',
+    );
+    assert.equal(first.output, '"first"');
+    const second = await runFunction(
+      'function handler() { console.log("ok"); var a = []; a.push(1); return [typeof leaked, typeof g, ({}).polluted === undefined, a.length]; }',
+      '{}',
+    );
+    assert.equal(second.errorMessage, '');
+    assert.deepEqual(JSON.parse(second.output), ['undefined', 'undefined', true, 1]);
+    assert.deepEqual(second.logs, ['ok']);
+    const third = await runFunction('var x = 1;', '{}');
+    assert.match(third.errorMessage, /does not define a handler/, "the first run's handler is gone");
+  });
+
+  it('logs and their 10 KB limit count per run, not across runs', async () => {
+    const fill = 'function handler() { for (var i = 0; i < 9; i++) console.log("x".repeat(1000)); return 1; }';
+    assert.equal((await runFunction(fill, '{}')).logs.length, 9);
+    assert.equal((await runFunction(fill, '{}')).logs.length, 9, 'the second run starts from an empty log');
+  });
+
+  it('after a timeout (sync loop or endless await chain) the next run answers normally, within its own budget', async () => {
+    assert.match((await runFunction('function handler() { while (true) {} }', '{}', { budgetMs: 50 })).errorMessage, /time/);
+    const afterSync = await runFunction('function handler() { return 1; }', '{}', { budgetMs: 50 });
+    assert.deepEqual([afterSync.output, afterSync.errorMessage], ['1', '']);
+    assert.match((await runFunction('async function handler() { for (;;) await null; }', '{}', { budgetMs: 50 })).errorMessage, /time/);
+    const afterAsync = await runFunction('function handler() { return 2; }', '{}', { budgetMs: 50 });
+    assert.deepEqual([afterAsync.output, afterAsync.errorMessage], ['2', '']);
+    assert.ok(Number(afterAsync.computeUtilization) < 100, `a fresh budget: ${afterAsync.computeUtilization}`);
+  });
+
+  it('a run that answers but leaves an endless microtask chain behind costs its thread, not the next run', async () => {
+    const before = runnerThreadsStarted();
+    const run = await runFunction('function handler() { (async () => { for (;;) await null; })(); return "answered"; }', '{}', { budgetMs: 200 });
+    assert.deepEqual([run.output, run.errorMessage], ['"answered"', '']);
+    const started = performance.now();
+    const next = await runFunction('function handler() { return "next"; }', '{}', { budgetMs: 200 });
+    assert.deepEqual([next.output, next.errorMessage], ['"next"', '']);
+    assert.ok(performance.now() - started < 2000, 'the next run did not wait on the stuck thread for long');
+    assert.ok(runnerThreadsStarted() > before, 'the stuck thread was replaced');
+  });
+
+  it('concurrent runs each get their own budget and answer, more runs than threads included', async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        runFunction(`function handler() { var t = Date.now(); while (Date.now() - t < 20) {} return ${i}; }`, '{}', { budgetMs: 1000 }),
+      ),
+    );
+    assert.deepEqual(
+      runs.map((r) => r.output),
+      Array.from({ length: 9 }, (_, i) => String(i)),
+    );
+    for (const r of runs) assert.ok(Number(r.computeUtilization) < 100, `waiting for a thread is not budget: ${r.computeUtilization}`);
   });
 });
 
