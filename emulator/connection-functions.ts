@@ -116,12 +116,18 @@ export class ConnectionFunctionStore {
     private readonly now: () => Date,
   ) {}
 
-  arnFor(id: string): string {
-    return `arn:${this.model.partition}:cloudfront::${this.model.accountId}:connection-function/${id}`;
+  /** `arn:aws:cloudfront::<account>:connection-function/<Id>`, or `/<Name>` under `connectionArn: name`. */
+  arnFor(record: { id: string; name: string }): string {
+    return `${this.arnPrefix()}${this.model.variants.connectionArn === 'name' ? record.name : record.id}`;
   }
 
-  byId(id: string): ConnectionFunctionRecord | undefined {
-    return this.records.get(id);
+  /** The function whose ARN ends with `suffix` (after `connection-function/`), as the `connectionArn` variant builds ARNs. */
+  byArnSuffix(suffix: string): ConnectionFunctionRecord | undefined {
+    return [...this.records.values()].find((r) => this.arnFor(r) === `${this.arnPrefix()}${suffix}`);
+  }
+
+  private arnPrefix(): string {
+    return `arn:${this.model.partition}:cloudfront::${this.model.accountId}:connection-function/`;
   }
 
   create(input: { name: string; config: FunctionConfig; code: Buffer | undefined; tags?: Tag[] }): { summary: ConnectionFunctionSummary; etag: string } {
@@ -280,7 +286,7 @@ export class ConnectionFunctionStore {
         return {
           id: r.id,
           name: r.name,
-          arn: this.arnFor(r.id),
+          arn: this.arnFor(r),
           createdTime: r.createdTime.toISOString(),
           development: stage(r.development, 'DEVELOPMENT'),
           ...(r.live ? { live: stage(r.live, 'LIVE') } : {}),
@@ -306,8 +312,7 @@ export class ConnectionFunctionStore {
   private resolve(identifier: string): ConnectionFunctionRecord | undefined {
     const byId = this.records.get(identifier);
     if (byId || this.model.variants.connectionIdentifier === 'id-only') return byId;
-    const arnId = identifier.startsWith(this.arnFor('')) ? identifier.slice(this.arnFor('').length) : undefined;
-    if (arnId !== undefined) return this.records.get(arnId);
+    if (identifier.startsWith(this.arnPrefix())) return this.byArnSuffix(identifier.slice(this.arnPrefix().length));
     return [...this.records.values()].find((r) => r.name === identifier);
   }
 
@@ -353,7 +358,7 @@ export class ConnectionFunctionStore {
       name: record.name,
       id: record.id,
       config: { ...state.config, keyValueStoreArns: [...state.config.keyValueStoreArns] },
-      arn: this.arnFor(record.id),
+      arn: this.arnFor(record),
       status: this.statusOf(record, stage, inProgress),
       stage,
       createdTime: record.createdTime,

@@ -591,8 +591,8 @@ export class CloudFrontModel {
     if (!match) throw errors.invalidArgument(`Invalid resource ARN: ${arn ?? '(missing)'}`);
     const [, partition, account, rest] = match;
     const name = rest!.startsWith('function/') ? rest!.slice('function/'.length) : undefined;
-    const id = rest!.startsWith('connection-function/') ? rest!.slice('connection-function/'.length) : undefined;
-    const record = name !== undefined ? this.functions.get(name) : id !== undefined ? this.connectionFunctions.byId(id) : undefined;
+    const suffix = rest!.startsWith('connection-function/') ? rest!.slice('connection-function/'.length) : undefined;
+    const record = name !== undefined ? this.functions.get(name) : suffix !== undefined ? this.connectionFunctions.byArnSuffix(suffix) : undefined;
     // Other resource types (distributions, KeyValueStores...) are not modelled: they never exist here.
     if (partition !== this.partition || account !== this.accountId || !record) throw errors.noSuchResource();
     return record;

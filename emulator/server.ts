@@ -661,7 +661,8 @@ export class EmulatorServer {
         Object.assign(trail, { id: out.summary.id, connectionSummary: out.summary, etag: out.etag });
         return xml(201, wire.connectionSummaryDocument(out.summary), {
           ETag: out.etag,
-          Location: `https://cloudfront.amazonaws.com/2020-05-31/connection-function/${out.summary.id}`,
+          // As the ordinary kind's, and as the Developer Guide's one example (create-connection-functions.html) shows: the ARN.
+          Location: `https://cloudfront.amazonaws.com/2020-05-31/connection-function/${out.summary.arn}`,
         });
       }
       case 'UpdateConnectionFunction': {

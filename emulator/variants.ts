@@ -89,6 +89,13 @@ export interface Variants {
    * EntityNotFound).
    */
   readonly connectionIdentifier: 'id-name-or-arn' | 'id-only';
+  /**
+   * What a connection function's ARN ends with: `id` (default: `connection-function/<Id>`, as the
+   * functions are addressed by Id) or `name` (`connection-function/<Name>`, as the one ARN the
+   * Developer Guide prints, in an example whose output shape predates the model). Tagging calls find
+   * the function by the ARN of the reading in force.
+   */
+  readonly connectionArn: 'id' | 'name';
 }
 
 export type VariantName = keyof Variants;
@@ -105,6 +112,7 @@ export const DEFAULT_VARIANTS: Variants = Object.freeze({
   connectionLiveEtag: 'same-as-development',
   connectionDevelopmentStatus: 'derived',
   connectionIdentifier: 'id-name-or-arn',
+  connectionArn: 'id',
 });
 
 export type VariantValues = { readonly [K in VariantName]: readonly Variants[K][] };
@@ -125,6 +133,7 @@ export const VARIANT_VALUES: VariantValues = Object.freeze({
   connectionLiveEtag: Object.freeze(['same-as-development', 'distinct'] as const),
   connectionDevelopmentStatus: Object.freeze(['derived', 'always-UNPUBLISHED'] as const),
   connectionIdentifier: Object.freeze(['id-name-or-arn', 'id-only'] as const),
+  connectionArn: Object.freeze(['id', 'name'] as const),
 });
 
 export const VARIANT_NAMES: readonly VariantName[] = Object.freeze([
@@ -139,6 +148,7 @@ export const VARIANT_NAMES: readonly VariantName[] = Object.freeze([
   'connectionLiveEtag',
   'connectionDevelopmentStatus',
   'connectionIdentifier',
+  'connectionArn',
 ]);
 
 /** The variants that shape CloudTrail records only (what the reconciler is told), not CloudFront's answers. */
@@ -154,6 +164,7 @@ export const CONNECTION_VARIANT_NAMES: readonly VariantName[] = Object.freeze([
   'connectionLiveEtag',
   'connectionDevelopmentStatus',
   'connectionIdentifier',
+  'connectionArn',
 ]);
 
 /** Each named variant pinned to its default: the starting point of the groups below. */
@@ -176,8 +187,8 @@ export function recordShapeCombinations(values: Partial<VariantValues> = {}): Va
 }
 
 /**
- * The readings of CloudFront's answers about connection functions (8: LIVE's ETag × DEVELOPMENT's
- * status × what an Identifier accepts), everything else at its default.
+ * The readings of CloudFront's answers about connection functions (16: LIVE's ETag × DEVELOPMENT's
+ * status × what an Identifier accepts × the ARN's last part), everything else at its default.
  */
 export function connectionCombinations(values: Partial<VariantValues> = {}): Variants[] {
   const others = VARIANT_NAMES.filter((name) => !CONNECTION_VARIANT_NAMES.includes(name) || name === 'connectionCloudTrailIdentifier');
@@ -204,8 +215,8 @@ export function variantCombinations(values: Partial<VariantValues> = {}): Varian
 }
 
 /**
- * All 9216 combinations of `VARIANT_VALUES` (2 × 2 × 3 × 2 × 2 × 4 × 2 for the ordinary kind, × 3 × 2
- * × 2 × 2 for connection functions), the defaults first. Tests iterate over one of the groups above.
+ * All 18432 combinations of `VARIANT_VALUES` (2 × 2 × 3 × 2 × 2 × 4 × 2 for the ordinary kind, × 3 × 2
+ * × 2 × 2 × 2 for connection functions), the defaults first. Tests iterate over one of the groups above.
  */
 export const ALL_VARIANTS: readonly Variants[] = Object.freeze(variantCombinations());
 
@@ -222,6 +233,7 @@ export function resolveVariants(partial: Partial<Variants> = {}): Variants {
   oneOf('connectionLiveEtag', v.connectionLiveEtag, VARIANT_VALUES.connectionLiveEtag);
   oneOf('connectionDevelopmentStatus', v.connectionDevelopmentStatus, VARIANT_VALUES.connectionDevelopmentStatus);
   oneOf('connectionIdentifier', v.connectionIdentifier, VARIANT_VALUES.connectionIdentifier);
+  oneOf('connectionArn', v.connectionArn, VARIANT_VALUES.connectionArn);
   const s = v.statusAfterPublish;
   const ok =
     s?.kind === 'immediate' ||
@@ -248,7 +260,7 @@ export function formatVariantValue<K extends VariantName>(name: K, value: Varian
  * `statusAfterPublish=duration:5000`, `validationError=InvalidArgument`, `overBudget=capped-100`,
  * `cloudTrailFunctionName=neither`, `cloudTrailEventName=plain`, `connectionLiveEtag=distinct`,
  * `connectionCloudTrailIdentifier=name`, `connectionDevelopmentStatus=always-UNPUBLISHED`,
- * `connectionIdentifier=id-only`.
+ * `connectionIdentifier=id-only`, `connectionArn=name`.
  */
 export function parseVariantAssignments(assignments: readonly string[]): Partial<Variants> {
   const out: Record<string, unknown> = {};

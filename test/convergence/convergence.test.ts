@@ -114,6 +114,7 @@ const variants: fc.Arbitrary<Variants> = fc.record({
   connectionLiveEtag: fc.constant(DEFAULT_VARIANTS.connectionLiveEtag),
   connectionDevelopmentStatus: fc.constant(DEFAULT_VARIANTS.connectionDevelopmentStatus),
   connectionIdentifier: fc.constant(DEFAULT_VARIANTS.connectionIdentifier),
+  connectionArn: fc.constant(DEFAULT_VARIANTS.connectionArn),
 });
 
 const history: fc.Arbitrary<History> = fc.record({

@@ -282,7 +282,10 @@ describe('the AWS CLI against the emulator', { skip: hasAws ? false : 'aws CLI n
           [created.ETag, created.ConnectionFunctionSummary.Status, created.ConnectionFunctionSummary.Stage],
           ['ETVPDKIKX0DER', 'UNPUBLISHED', 'DEVELOPMENT'],
         );
-        assert.equal(created.Location, `https://cloudfront.amazonaws.com/2020-05-31/connection-function/${id}`);
+        assert.equal(
+          created.Location,
+          `https://cloudfront.amazonaws.com/2020-05-31/connection-function/${created.ConnectionFunctionSummary.ConnectionFunctionArn}`,
+        );
 
         const described = (await cli('describe-connection-function', '--identifier', 'device-gate')) as {
           ETag: string;

@@ -81,7 +81,7 @@ describe('connection functions: create, describe, get', () => {
       assert.match(id, /^cf_[0-9A-Za-z]{27}$/);
       assert.equal(etag, 'ETVPDKIKX0DER');
       assert.equal(out.$metadata.httpStatusCode, 201);
-      assert.equal(out.Location, `https://cloudfront.amazonaws.com/2020-05-31/connection-function/${id}`);
+      assert.equal(out.Location, `https://cloudfront.amazonaws.com/2020-05-31/connection-function/arn:aws:cloudfront::${ACCOUNT}:connection-function/${id}`);
       const s = out.ConnectionFunctionSummary!;
       assert.equal(s.Name, 'device-gate');
       assert.equal(s.ConnectionFunctionArn, `arn:aws:cloudfront::${ACCOUNT}:connection-function/${id}`);
@@ -447,6 +447,23 @@ describe('connection functions: variants of the stages', () => {
     });
   });
 
+  it('connectionArn=name: the ARN ends with the name; tagging finds the function by that ARN only', async () => {
+    await withClient({ connectionArn: 'name' }, async (_emulator, cf) => {
+      const { id, out } = await create(cf, 'device-gate');
+      const arn = `arn:aws:cloudfront::${ACCOUNT}:connection-function/device-gate`;
+      assert.equal(out.ConnectionFunctionSummary?.ConnectionFunctionArn, arn);
+      await cf.send(new TagResourceCommand({ Resource: arn, Tags: { Items: [{ Key: 'auto-publish', Value: 'true' }] } }));
+      assert.deepEqual((await cf.send(new ListTagsForResourceCommand({ Resource: arn }))).Tags?.Items, [{ Key: 'auto-publish', Value: 'true' }]);
+      const byId = `arn:aws:cloudfront::${ACCOUNT}:connection-function/${id}`;
+      assert.equal((await errorOf(() => cf.send(new ListTagsForResourceCommand({ Resource: byId })))).name, 'NoSuchResource');
+      assert.equal(
+        (await cf.send(new DescribeConnectionFunctionCommand({ Identifier: arn }))).ConnectionFunctionSummary?.Id,
+        id,
+        'an Identifier may be that ARN',
+      );
+    });
+  });
+
   it('statusAfterPublish=reads:2: the publish answer and the next two reads say PUBLISHING, then settled', async () => {
     await withClient({ statusAfterPublish: { kind: 'reads', reads: 2 } }, async (emulator, cf) => {
       const { id, etag } = await create(cf, 'device-gate');
@@ -464,9 +481,9 @@ describe('connection functions: variants of the stages', () => {
     });
   });
 
-  it('connectionCombinations: the 8 readings of CloudFront about connection functions, each still converging to LIVE = DEVELOPMENT by publish', async () => {
+  it('connectionCombinations: the 16 readings of CloudFront about connection functions, each still converging to LIVE = DEVELOPMENT by publish', async () => {
     const combos = connectionCombinations();
-    assert.equal(combos.length, 8);
+    assert.equal(combos.length, 16);
     await withClient({}, async (emulator, cf) => {
       for (const variants of combos) {
         emulator.resetAll();
@@ -480,6 +497,8 @@ describe('connection functions: variants of the stages', () => {
         assert.equal(dev.etag, etag, describeVariants(variants));
         assert.equal(live.etag === etag, variants.connectionLiveEtag === 'same-as-development', describeVariants(variants));
         assert.equal(dev.status, variants.connectionDevelopmentStatus === 'derived' ? 'UNASSOCIATED' : 'UNPUBLISHED', describeVariants(variants));
+        const arn = (await cf.send(new DescribeConnectionFunctionCommand({ Identifier: id }))).ConnectionFunctionSummary?.ConnectionFunctionArn;
+        assert.equal(arn, `arn:aws:cloudfront::${ACCOUNT}:connection-function/${variants.connectionArn === 'id' ? id : 'device-gate'}`);
         const code = await cf.send(new GetConnectionFunctionCommand({ Identifier: identifier, Stage: 'LIVE' }));
         assert.equal(Buffer.from(code.ConnectionFunctionCode!).toString('utf8'), ALLOW);
       }
