@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { DistributionListInput, DistributionListResult, DistributionStore, DistributionView } from './distributions';
 import { errors } from './errors';
 // Types only: model.ts owns this store, so a value import would be circular.
-import type { CloudFrontModel, FunctionConfig, ListInput, Settling, Stage, StageState, Tag } from './model';
+import type { CloudFrontModel, FunctionConfig, ListInput, Stage, StagedRecord, StageState, Tag } from './model';
 
 /** What ConnectionFunctionSummary carries on the wire, for one stage. */
 export interface ConnectionFunctionSummary {
@@ -68,14 +68,8 @@ export interface ConnectionSeedResult {
   liveEtag?: string;
 }
 
-interface ConnectionFunctionRecord {
+interface ConnectionFunctionRecord extends StagedRecord {
   id: string;
-  name: string;
-  createdTime: Date;
-  development: StageState;
-  live?: StageState;
-  tags: Map<string, string>;
-  settling?: Settling;
 }
 
 /** The only runtime connection functions take (Developer Guide, create-connection-functions.html). */

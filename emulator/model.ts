@@ -42,7 +42,8 @@ export interface StageState {
   lastModifiedTime: Date;
 }
 
-interface FunctionRecord {
+/** A function of either kind: two stages, tags and a publish window. */
+export interface StagedRecord {
   name: string;
   createdTime: Date;
   development: StageState;
@@ -51,6 +52,8 @@ interface FunctionRecord {
   /** Set by a publish under a `statusAfterPublish` variant other than `immediate`. */
   settling?: Settling;
 }
+
+type FunctionRecord = StagedRecord;
 
 /** A publish's IN_PROGRESS (PUBLISHING, for connection functions) window. */
 export interface Settling {

@@ -137,6 +137,53 @@ type Trail = Partial<Pick<CallRecord, 'name' | 'ifMatch' | 'config' | 'resource'
 
 const PREFIX = '/2020-05-31/';
 
+/** The operations on one function of a kind: by method on `{name}`, then by action (`{name}/describe`…). */
+interface AddressedRoutes {
+  PUT: Operation;
+  GET: Operation;
+  DELETE: Operation;
+  describe: Operation;
+  publish: Operation;
+  test: Operation;
+}
+
+const FUNCTION_ROUTES: AddressedRoutes = {
+  PUT: 'UpdateFunction',
+  GET: 'GetFunction',
+  DELETE: 'DeleteFunction',
+  describe: 'DescribeFunction',
+  publish: 'PublishFunction',
+  test: 'TestFunction',
+};
+
+/** The same paths under `connection-function/`, addressed by Id (Describe and Get: by Identifier). */
+const CONNECTION_FUNCTION_ROUTES: AddressedRoutes = {
+  PUT: 'UpdateConnectionFunction',
+  GET: 'GetConnectionFunction',
+  DELETE: 'DeleteConnectionFunction',
+  describe: 'DescribeConnectionFunction',
+  publish: 'PublishConnectionFunction',
+  test: 'TestConnectionFunction',
+};
+
+/** `rest` is the path after `function/` or `connection-function/`: `{name}` or `{name}/{action}`. */
+function addressedRoute(method: string, rest: string, routes: AddressedRoutes): Route {
+  const [rawName, action, extra] = rest.split('/');
+  let name: string;
+  try {
+    name = decodeURIComponent(rawName ?? '');
+  } catch {
+    return { operation: 'Unknown' };
+  }
+  if (extra !== undefined) return { operation: 'Unknown' };
+  if (action === undefined) {
+    if (method === 'PUT' || method === 'GET' || method === 'DELETE') return { operation: routes[method], name };
+  } else if (action === 'describe' && method === 'GET') return { operation: routes.describe, name };
+  else if (action === 'publish' && method === 'POST') return { operation: routes.publish, name };
+  else if (action === 'test' && method === 'POST') return { operation: routes.test, name };
+  return { operation: 'Unknown' };
+}
+
 function route(method: string, path: string, query: URLSearchParams): Route {
   if (path === `${PREFIX}function`) {
     if (method === 'POST') return { operation: 'CreateFunction' };
@@ -150,41 +197,13 @@ function route(method: string, path: string, query: URLSearchParams): Route {
   } else if (path === `${PREFIX}distributionsByConnectionFunction`) {
     if (method === 'GET') return { operation: 'ListDistributionsByConnectionFunction', name: query.get('ConnectionFunctionIdentifier') ?? undefined };
   } else if (path.startsWith(`${PREFIX}connection-function/`)) {
-    const [rawId, action, extra] = path.slice(`${PREFIX}connection-function/`.length).split('/');
-    let name: string;
-    try {
-      name = decodeURIComponent(rawId ?? '');
-    } catch {
-      return { operation: 'Unknown' };
-    }
-    if (extra !== undefined) return { operation: 'Unknown' };
-    if (action === undefined) {
-      if (method === 'PUT') return { operation: 'UpdateConnectionFunction', name };
-      if (method === 'GET') return { operation: 'GetConnectionFunction', name };
-      if (method === 'DELETE') return { operation: 'DeleteConnectionFunction', name };
-    } else if (action === 'describe' && method === 'GET') return { operation: 'DescribeConnectionFunction', name };
-    else if (action === 'publish' && method === 'POST') return { operation: 'PublishConnectionFunction', name };
-    else if (action === 'test' && method === 'POST') return { operation: 'TestConnectionFunction', name };
+    return addressedRoute(method, path.slice(`${PREFIX}connection-function/`.length), CONNECTION_FUNCTION_ROUTES);
   } else if (path === `${PREFIX}tagging`) {
     if (method === 'GET') return { operation: 'ListTagsForResource' };
     if (method === 'POST' && query.get('Operation') === 'Tag') return { operation: 'TagResource' };
     if (method === 'POST' && query.get('Operation') === 'Untag') return { operation: 'UntagResource' };
   } else if (path.startsWith(`${PREFIX}function/`)) {
-    const [rawName, action, extra] = path.slice(`${PREFIX}function/`.length).split('/');
-    let name: string;
-    try {
-      name = decodeURIComponent(rawName ?? '');
-    } catch {
-      return { operation: 'Unknown' };
-    }
-    if (extra !== undefined) return { operation: 'Unknown' };
-    if (action === undefined) {
-      if (method === 'PUT') return { operation: 'UpdateFunction', name };
-      if (method === 'GET') return { operation: 'GetFunction', name };
-      if (method === 'DELETE') return { operation: 'DeleteFunction', name };
-    } else if (action === 'describe' && method === 'GET') return { operation: 'DescribeFunction', name };
-    else if (action === 'publish' && method === 'POST') return { operation: 'PublishFunction', name };
-    else if (action === 'test' && method === 'POST') return { operation: 'TestFunction', name };
+    return addressedRoute(method, path.slice(`${PREFIX}function/`.length), FUNCTION_ROUTES);
   }
   return { operation: 'Unknown' };
 }

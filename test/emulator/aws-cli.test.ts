@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CODE, withEmulator } from './helpers';
+import { CODE, CONNECTION_OBJECT, connectionObjectWithSubject, withEmulator } from './helpers';
 
 const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 const run = promisify(execFile);
@@ -240,26 +240,10 @@ describe('the AWS CLI against the emulator', { skip: hasAws ? false : 'aws CLI n
           code,
           "function connectionHandler(connection) { var leaf = connection.clientCertificate.certificates.leaf; console.log('subject', leaf.subject); if (leaf.subject.indexOf('O=Example Corp') === -1) return connection.deny(); connection.allow(); }",
         );
-        const connection = (subject: string) =>
-          JSON.stringify({
-            clientIp: '203.0.113.42',
-            connectionId: 'conn-1',
-            clientCertificate: {
-              certificates: {
-                leaf: {
-                  subject,
-                  issuer: 'CN=Example Corp Intermediate CA,O=Example Corp,C=US',
-                  serialNumber: '4a:3f:5c:92:d1:e8:7b:6c',
-                  validity: { notBefore: '2026-01-15T00:00:00Z', notAfter: '2027-01-14T23:59:59Z' },
-                  sha256Fingerprint: '_w6bJ7aOAlGOj7NUhJxTfsfee-ONg_xop3_PTgTJpqs=',
-                },
-              },
-            },
-          });
         const good = join(dir, 'good.json');
         const bad = join(dir, 'bad.json');
-        await writeFile(good, connection('CN=device-17,O=Example Corp,C=US'));
-        await writeFile(bad, connection('CN=device-17,O=Other Inc,C=US'));
+        await writeFile(good, JSON.stringify(CONNECTION_OBJECT));
+        await writeFile(bad, connectionObjectWithSubject('CN=device-17,O=Other Inc,C=US'));
         const cli = async (...args: string[]) => {
           const result = await awsCli(emulator.endpoint, ['cloudfront', ...args]);
           assert.ok(result.ok, result.ok ? '' : result.stderr);

@@ -21,31 +21,13 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { connectionCombinations, connectionRecordShapeCombinations, describeVariants, type Emulator, type Variants } from '../../emulator';
 import { REDACTED } from '../../emulator/cloudtrail';
-import { clientFor, encode, errorOf, withEmulator } from './helpers';
+import { CONNECTION_OBJECT, clientFor, connectionObjectWithSubject, encode, errorOf, withEmulator } from './helpers';
 import { editConnectionFunction } from '../../local/console-edit';
 
 const ACCOUNT = '123456789012';
 const ALLOW = 'function connectionHandler(connection) { connection.allow(); }';
 const CONFIG = { Comment: 'mtls gate', Runtime: 'cloudfront-js-2.0' as const };
-/** A connection object as the Developer Guide's event structure shows it, plus a revocation-check result. */
-const CONNECTION = {
-  connectionId: 'NpvTe1925xfj24a67sPQr7ae42BIq03FGhJJKfrQYWZcWZFp96SIIg==',
-  clientIp: '203.0.113.42',
-  endpoint: 'd3lch071jze0cb.cloudfront.net',
-  distributionId: 'E1NXS4MQZH501R',
-  clientCertificate: {
-    certificates: {
-      leaf: {
-        subject: 'CN=device-17,O=Example Corp,C=US',
-        issuer: 'CN=Example Corp Intermediate CA,O=Example Corp,C=US',
-        serialNumber: '4a:3f:5c:92:d1:e8:7b:6c',
-        validity: { notBefore: '2026-01-15T00:00:00Z', notAfter: '2027-01-14T23:59:59Z' },
-        sha256Fingerprint: '_w6bJ7aOAlGOj7NUhJxTfsfee-ONg_xop3_PTgTJpqs=',
-      },
-    },
-  },
-  revocationCheck: { status: 'GOOD' },
-};
+const CONNECTION = CONNECTION_OBJECT;
 
 async function create(cf: CloudFrontClient, name: string, code = ALLOW, extra: { Tags?: { Items: Array<{ Key: string; Value: string }> } } = {}) {
   const out = await cf.send(
@@ -338,8 +320,7 @@ describe('connection functions: TestConnectionFunction over the wire', () => {
         assert.equal(allowed.ConnectionFunctionErrorMessage, '');
         assert.ok(Number(allowed.ComputeUtilization) >= 1 && Number(allowed.ComputeUtilization) <= 30, allowed.ComputeUtilization);
         assert.equal(allowed.ConnectionFunctionSummary?.Id, gate.id);
-        const other = structuredClone(CONNECTION);
-        other.clientCertificate.certificates.leaf.subject = 'CN=x,O=Other Inc,C=US';
+        const other = connectionObjectWithSubject('CN=x,O=Other Inc,C=US');
         assert.equal((await test(cf, gate.id, gate.etag, undefined, other)).ConnectionFunctionTestResult?.ConnectionFunctionOutput, '{"decision":"deny"}');
 
         const thrower = await create(cf, 'typo', 'function connectionHandler(connection) { connection.alow(); }');

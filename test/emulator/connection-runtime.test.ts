@@ -4,22 +4,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runConnectionFunction } from '../../emulator/connection-runtime';
 import { TIMEOUT_MESSAGE } from '../../emulator/runtime';
+import { CONNECTION_OBJECT } from './helpers';
 
-const CONNECTION = JSON.stringify({
-  clientIp: '203.0.113.42',
-  connectionId: 'conn-1',
-  clientCertificate: {
-    certificates: {
-      leaf: {
-        subject: 'CN=device-17,O=Example Corp,C=US',
-        issuer: 'CN=Example Corp Intermediate CA,O=Example Corp,C=US',
-        serialNumber: '4a:3f:5c:92:d1:e8:7b:6c',
-        validity: { notBefore: '2026-01-15T00:00:00Z', notAfter: '2027-01-14T23:59:59Z' },
-        sha256Fingerprint: '_w6bJ7aOAlGOj7NUhJxTfsfee-ONg_xop3_PTgTJpqs=',
-      },
-    },
-  },
-});
+const CONNECTION = JSON.stringify(CONNECTION_OBJECT);
 
 describe('TestConnectionFunction runner', () => {
   it('allow: the connection object reaches the handler; the output says allow', async () => {
