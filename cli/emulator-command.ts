@@ -28,10 +28,11 @@ export async function runEmulator(options: EmulatorCommandOptions, io: Io): Prom
   // One line per CloudTrail record, so a person can watch the calls arrive. A role session has no
   // user name, so its ARN stands in; once accounts were added (control API), each line says which.
   emulator.onCloudTrailEvent(({ detail: d }) => {
-    const params = (d.requestParameters ?? {}) as { name?: string; resource?: string };
+    // A connection function's record may carry its Id rather than its name (variant connectionCloudTrailIdentifier).
+    const params = (d.requestParameters ?? {}) as { name?: string; id?: string; resource?: string };
     const who = d.userIdentity.userName ?? d.userIdentity.arn;
     const where = emulator.accounts().length > 1 ? `${d.recipientAccountId} ` : '';
-    io.out(`${d.eventTime} ${where}${who} ${d.eventName} ${params.name ?? params.resource ?? ''}${d.errorCode ? ` -> ${d.errorCode}` : ''}`);
+    io.out(`${d.eventTime} ${where}${who} ${d.eventName} ${params.name ?? params.id ?? params.resource ?? ''}${d.errorCode ? ` -> ${d.errorCode}` : ''}`);
   });
   await (options.until ??
     new Promise<void>((resolve) => {

@@ -10,15 +10,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FunctionConfig, FunctionSummary, Tag } from './model';
+import type { ConnectionFunctionSummary } from './connection-functions';
 import { principalIdFor, type Principal } from './iam';
 import { DEFAULT_VARIANTS, type Variants } from './variants';
 
 /** What CloudTrail writes in place of a parameter it withholds (as it does for `functionCode`). */
 export const REDACTED = 'HIDDEN_DUE_TO_SECURITY_REASONS';
 
-export type RecordShape = Pick<Variants, 'cloudTrailFunctionName' | 'cloudTrailEventName'>;
+export type RecordShape = Pick<Variants, 'cloudTrailFunctionName' | 'cloudTrailEventName'> & Partial<Pick<Variants, 'connectionCloudTrailIdentifier'>>;
 
-export const MUTATING_OPERATIONS = ['CreateFunction', 'UpdateFunction', 'PublishFunction', 'DeleteFunction', 'TagResource', 'UntagResource'] as const;
+export const MUTATING_OPERATIONS = [
+  'CreateFunction',
+  'UpdateFunction',
+  'PublishFunction',
+  'DeleteFunction',
+  'TagResource',
+  'UntagResource',
+  'CreateConnectionFunction',
+  'UpdateConnectionFunction',
+  'PublishConnectionFunction',
+  'DeleteConnectionFunction',
+] as const;
 export type MutatingOperation = (typeof MUTATING_OPERATIONS)[number];
 
 export function isMutating(operation: string): operation is MutatingOperation {
@@ -97,6 +109,9 @@ export interface CallRecord {
   tagKeys?: string[];
   summary?: FunctionSummary;
   etag?: string;
+  /** Connection functions: the Id the call addressed (or created), and the answer's summary. */
+  id?: string;
+  connectionSummary?: ConnectionFunctionSummary;
   error?: { code: string; message: string };
 }
 
@@ -120,8 +135,30 @@ function configElements(config: FunctionConfig): Record<string, unknown> {
   };
 }
 
-function requestParameters(call: CallRecord): Record<string, unknown> | null {
+/**
+ * Which identifiers a connection-function request carries (variant `connectionCloudTrailIdentifier`);
+ * CreateConnectionFunction's request has only the name.
+ */
+function connectionIdentifiers(call: CallRecord, shape: RecordShape): Record<string, unknown> {
+  if (call.operation === 'CreateConnectionFunction') return { name: call.name };
+  const which = shape.connectionCloudTrailIdentifier ?? DEFAULT_VARIANTS.connectionCloudTrailIdentifier;
+  return { ...(which === 'name' ? {} : { id: call.id }), ...(which === 'id' ? {} : { name: call.name }) };
+}
+
+function requestParameters(call: CallRecord, shape: RecordShape): Record<string, unknown> | null {
   switch (call.operation) {
+    case 'CreateConnectionFunction':
+    case 'UpdateConnectionFunction':
+      return {
+        ...connectionIdentifiers(call, shape),
+        ...(call.operation === 'UpdateConnectionFunction' ? { ifMatch: call.ifMatch } : {}),
+        connectionFunctionConfig: call.config ? configElements(call.config) : undefined,
+        connectionFunctionCode: REDACTED,
+        ...(call.tags?.length ? { tags: { items: call.tags.map((t) => ({ key: t.key, value: t.value })) } } : {}),
+      };
+    case 'PublishConnectionFunction':
+    case 'DeleteConnectionFunction':
+      return { ...connectionIdentifiers(call, shape), ifMatch: call.ifMatch };
     case 'CreateFunction':
     case 'UpdateFunction':
       return {
@@ -142,6 +179,22 @@ function requestParameters(call: CallRecord): Record<string, unknown> | null {
 }
 
 function responseElements(call: CallRecord): Record<string, unknown> | null {
+  const c = call.connectionSummary;
+  if (c) {
+    return {
+      connectionFunctionSummary: {
+        name: c.name,
+        id: c.id,
+        connectionFunctionConfig: configElements(c.config),
+        connectionFunctionArn: c.arn,
+        status: c.status,
+        stage: c.stage,
+        createdTime: c.createdTime.toISOString(),
+        lastModifiedTime: c.lastModifiedTime.toISOString(),
+      },
+      eTag: call.etag,
+    };
+  }
   if (!call.summary) return null;
   const s = call.summary;
   return {
@@ -162,7 +215,7 @@ function responseElements(call: CallRecord): Record<string, unknown> | null {
 
 /** The parameters and response as `shape` says the record carries the function's name. */
 function shapedElements(call: CallRecord, shape: RecordShape): Pick<CloudTrailDetail, 'requestParameters' | 'responseElements'> {
-  const request = requestParameters(call);
+  const request = requestParameters(call, shape);
   const response = responseElements(call);
   switch (shape.cloudTrailFunctionName) {
     case 'both':
@@ -170,7 +223,7 @@ function shapedElements(call: CallRecord, shape: RecordShape): Pick<CloudTrailDe
     case 'requestParameters':
       return { requestParameters: request, responseElements: null };
     case 'responseElements': {
-      const { name: _name, resource: _resource, ...rest } = request ?? {};
+      const { name: _name, id: _id, resource: _resource, ...rest } = request ?? {};
       return { requestParameters: rest, responseElements: response };
     }
     case 'neither':

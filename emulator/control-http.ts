@@ -28,6 +28,14 @@
  *   GET    /_emulator/functions                           → 200 [function snapshot…]
  *   POST   /_emulator/functions                           {name, code, comment?, runtime?, tags?, publish?} → 201 {developmentEtag, liveEtag?}
  *
+ * Connection functions (emulator/VARIANTS.md, "Connection functions"):
+ *
+ *   GET    /_emulator/connection-functions                → 200 [connection function snapshot…]
+ *   POST   /_emulator/connection-functions                {name, code, comment?, tags?, publish?} → 201 {id, arn, developmentEtag, liveEtag?}
+ *   PUT    /_emulator/distributions/{id}/connection-function  {connectionFunctionId} → 200 distribution
+ *   DELETE /_emulator/distributions/{id}/connection-function  → 200 distribution
+ *   (POST /_emulator/distributions takes `viewerMtls: {mode?, trustStoreId?}`, which a connection function needs.)
+ *
  * `?account=ID` aims the functions, distributions and variants routes at that account (default: the
  * home account; for PUT variants, every account, as the JS API's top-level setVariants does).
  *
@@ -124,6 +132,28 @@ function route(accounts: AccountRegistry, method: string, url: URL, body: string
         }),
       );
     }
+  } else if (resource === 'connection-functions' && id === undefined) {
+    if (method === 'GET') return json(200, model.connectionFunctions.snapshot());
+    if (method === 'POST') {
+      const o = object(parseJson(body));
+      const tags = o.tags === undefined ? undefined : stringMap(o.tags, 'tags');
+      return json(
+        201,
+        model.connectionFunctions.seed({
+          name: str(o.name, 'name'),
+          code: str(o.code, 'code'),
+          ...(o.comment === undefined ? {} : { comment: str(o.comment, 'comment') }),
+          ...(tags === undefined ? {} : { tags }),
+          publish: o.publish === true,
+        }),
+      );
+    }
+  } else if (resource === 'distributions' && id !== undefined && sub === 'connection-function' && extra === undefined) {
+    if (method === 'PUT') {
+      const o = object(parseJson(body));
+      return json(200, model.connectionFunctions.associate({ distributionId: id, connectionFunctionId: str(o.connectionFunctionId, 'connectionFunctionId') }));
+    }
+    if (method === 'DELETE') return json(200, model.connectionFunctions.disassociate(id));
   } else if (resource === 'distributions' && extra === undefined) {
     if (id === undefined && method === 'GET') return json(200, model.distributions());
     if (id === undefined && method === 'POST') {
@@ -138,6 +168,7 @@ function route(accounts: AccountRegistry, method: string, url: URL, body: string
           ...(o.enabled === undefined ? {} : { enabled: o.enabled === true }),
           ...(o.originDomainName === undefined ? {} : { originDomainName: str(o.originDomainName, 'originDomainName') }),
           ...(o.pathPatterns === undefined ? {} : { pathPatterns: strings(o.pathPatterns, 'pathPatterns') }),
+          ...(o.viewerMtls === undefined ? {} : { viewerMtls: viewerMtls(o.viewerMtls) }),
         }),
       );
     }
@@ -279,6 +310,16 @@ function variantsFrom(input: unknown): Partial<Variants> {
     else throw new RangeError(`unknown variant ${name}`);
   }
   return { ...(out as Partial<Variants>), ...parseVariantAssignments(assignments) };
+}
+
+function viewerMtls(value: unknown): { mode?: 'required' | 'optional'; trustStoreId?: string } {
+  const o = object(value);
+  if (o.mode !== undefined && o.mode !== 'required' && o.mode !== 'optional')
+    throw new ControlError(400, 'InvalidRequest', 'viewerMtls.mode must be "required" or "optional".');
+  return {
+    ...(o.mode === undefined ? {} : { mode: o.mode }),
+    ...(o.trustStoreId === undefined ? {} : { trustStoreId: str(o.trustStoreId, 'viewerMtls.trustStoreId') }),
+  };
 }
 
 function parseJson(body: string): unknown {

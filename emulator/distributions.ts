@@ -40,6 +40,16 @@ export interface DistributionView {
   originDomainName: string;
   defaultCacheBehavior: CacheBehaviorView;
   cacheBehaviors: CacheBehaviorView[];
+  /** Viewer mutual TLS, which a connection function needs; absent = off. */
+  viewerMtls?: ViewerMtls;
+  /** The Id of the connection function the distribution runs (one at most, distribution-wide). */
+  connectionFunctionId?: string;
+}
+
+/** `ViewerMtlsConfig` as DistributionSummary carries it. */
+export interface ViewerMtls {
+  mode: 'required' | 'optional';
+  trustStoreId: string;
 }
 
 export interface CreateDistributionInput {
@@ -51,6 +61,8 @@ export interface CreateDistributionInput {
   pathPatterns?: string[];
   /** Default `example-bucket.s3.us-east-1.amazonaws.com`. */
   originDomainName?: string;
+  /** Turns viewer mTLS on (mode default `required`, trust store id default generated): needed for a connection function. */
+  viewerMtls?: Partial<ViewerMtls>;
 }
 
 export interface AssociateInput {
@@ -97,6 +109,8 @@ interface DistributionRecord {
   originDomainName: string;
   defaultBehavior: Behavior;
   behaviors: Behavior[];
+  viewerMtls?: ViewerMtls;
+  connectionFunctionId?: string;
 }
 
 const ORIGIN_ID = 'origin-1';
@@ -133,7 +147,18 @@ export class DistributionStore {
       originDomainName: input.originDomainName ?? 'example-bucket.s3.us-east-1.amazonaws.com',
       defaultBehavior: { associations: new Map() },
       behaviors: patterns.map((pathPattern) => ({ pathPattern, associations: new Map() })),
+      ...(input.viewerMtls
+        ? {
+            viewerMtls: {
+              mode: input.viewerMtls.mode ?? 'required',
+              trustStoreId: input.viewerMtls.trustStoreId ?? `ts-${token(`trust-store/${id}`, 17).toLowerCase()}`,
+            },
+          }
+        : {}),
     };
+    if (record.viewerMtls && !['required', 'optional'].includes(record.viewerMtls.mode)) {
+      throw errors.invalidArgument(`Invalid viewer mTLS mode: ${String(record.viewerMtls.mode)}. Valid values are required and optional.`);
+    }
     this.records.set(id, record);
     return this.view(record);
   }
@@ -161,6 +186,29 @@ export class DistributionStore {
     return this.view(record);
   }
 
+  /**
+   * Sets (replacing any) or, with `connectionFunctionId` undefined, removes the distribution's
+   * connection function. Whether the function exists and is published is the model's check.
+   */
+  setConnectionFunction(id: string, connectionFunctionId: string | undefined): DistributionView {
+    const record = this.record(id);
+    if (connectionFunctionId !== undefined && !record.viewerMtls) {
+      throw errors.invalidArgument(`Distribution ${id} does not have viewer mTLS enabled: a connection function needs it.`);
+    }
+    if (connectionFunctionId === undefined) delete record.connectionFunctionId;
+    else record.connectionFunctionId = connectionFunctionId;
+    record.lastModifiedTime = this.now();
+    return this.view(record);
+  }
+
+  /** Ids of the distributions running the connection function `connectionFunctionId`, sorted. */
+  usersOfConnectionFunction(connectionFunctionId: string): string[] {
+    return [...this.records.values()]
+      .filter((r) => r.connectionFunctionId === connectionFunctionId)
+      .map((r) => r.id)
+      .sort();
+  }
+
   /** Ids of the distributions with at least one association of `functionArn`, sorted. */
   usersOf(functionArn: string): string[] {
     const ids: string[] = [];
@@ -171,15 +219,18 @@ export class DistributionStore {
     return ids.sort();
   }
 
-  /** Ordered by id; Marker/NextMarker is the last id of the previous page (a position, so deletes between pages are fine). */
-  list(input: DistributionListInput = {}): DistributionListResult {
+  /**
+   * Ordered by id; Marker/NextMarker is the last id of the previous page (a position, so deletes between
+   * pages are fine). `only` keeps the distributions it accepts (ListDistributionsByConnectionFunction).
+   */
+  list(input: DistributionListInput = {}, only: (id: string) => boolean = () => true): DistributionListResult {
     let maxItems = 100;
     if (input.maxItems !== undefined && input.maxItems !== '') {
       if (!/^[0-9]+$/.test(input.maxItems) || Number(input.maxItems) < 1) throw errors.invalidArgument(`Invalid value for MaxItems: ${input.maxItems}`);
       maxItems = Number(input.maxItems);
     }
     const marker = input.marker ?? '';
-    const ids = [...this.records.keys()].sort();
+    const ids = [...this.records.keys()].filter(only).sort();
     const start = marker === '' ? 0 : ids.findIndex((id) => id > marker);
     const from = start === -1 ? ids.length : start;
     const page = ids.slice(from, from + maxItems);
@@ -243,6 +294,8 @@ export class DistributionStore {
       originDomainName: record.originDomainName,
       defaultCacheBehavior: behavior(record.defaultBehavior),
       cacheBehaviors: record.behaviors.map(behavior),
+      ...(record.viewerMtls ? { viewerMtls: { ...record.viewerMtls } } : {}),
+      ...(record.connectionFunctionId === undefined ? {} : { connectionFunctionId: record.connectionFunctionId }),
     };
   }
 }

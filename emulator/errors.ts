@@ -42,6 +42,15 @@ export const errors = {
     new CloudFrontError('FunctionInUse', 409, `Cannot delete function ${name}: it is associated with one or more cache behaviors.`),
   noSuchDistribution: (id: string) => new CloudFrontError('NoSuchDistribution', 404, `The specified distribution does not exist: ${id}`),
   invalidFunctionAssociation: (message: string) => new CloudFrontError('InvalidFunctionAssociation', 400, message),
+  // Connection functions answer the generic entity errors (botocore 1.43.11 cloudfront 2020-05-31 service model).
+  entityNotFound: (identifier: string) => new CloudFrontError('EntityNotFound', 404, `The connection function does not exist: ${identifier}`),
+  entityAlreadyExists: (name: string) => new CloudFrontError('EntityAlreadyExists', 409, `A connection function with the name ${name} already exists.`),
+  entityLimitExceeded: (quota: number) =>
+    new CloudFrontError('EntityLimitExceeded', 400, `You have reached the maximum number of connection functions for this AWS account (${quota}).`),
+  entitySizeLimitExceeded: (limit: number) =>
+    new CloudFrontError('EntitySizeLimitExceeded', 413, `The connection function is too large. The maximum size is ${limit} bytes.`),
+  cannotDeleteEntityWhileInUse: (id: string) =>
+    new CloudFrontError('CannotDeleteEntityWhileInUse', 409, `Cannot delete connection function ${id}: it is associated with one or more distributions.`),
   tooManyDistributionsWithSingleFunctionArn: (quota: number) =>
     new CloudFrontError('TooManyDistributionsWithSingleFunctionARN', 400, `A function can be associated with at most ${quota} distributions.`),
 };

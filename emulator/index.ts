@@ -17,6 +17,7 @@ import type { CloudTrailEvent } from './cloudtrail';
 import type { FaultSettings, Latency, RateLimit } from './faults';
 import type { AssociationSnapshot, CloudFrontModel, FunctionSnapshot, SeedInput } from './model';
 import type { AssociateInput, CreateDistributionInput, DisassociateInput, DistributionView } from './distributions';
+import type { ConnectionFunctionSnapshot, ConnectionSeedInput, ConnectionSeedResult } from './connection-functions';
 import type { Variants } from './variants';
 import type { BucketOptions, PutObjectOptions, RefusedWrite, S3ObjectView } from './s3';
 import type { AccountStatus, AddAccountOptions } from './accounts';
@@ -149,6 +150,23 @@ export interface EmulatorState {
   distributions(): DistributionView[];
   /** Where a function is associated: (distribution, path pattern, event type) triples. */
   associationsOf(name: string): AssociationSnapshot[];
+  /**
+   * Creates (and with `publish: true` publishes) a connection function without HTTP and without
+   * CloudTrail; returns its Id (`cf_` + 27 base-62 characters), ARN and ETags. Runtime cloudfront-js-2.0.
+   */
+  seedConnectionFunction(input: ConnectionSeedInput): ConnectionSeedResult;
+  /** Connection functions (both stages, code as UTF-8, Id, tags), sorted by name; peeks without using a read. */
+  connectionFunctions(): ConnectionFunctionSnapshot[];
+  /**
+   * Makes a distribution run a published connection function (one per distribution, replacing any):
+   * the function's status becomes DEPLOYED and ListDistributionsByConnectionFunction lists the
+   * distribution. The distribution needs viewer mTLS (`createDistribution({ viewerMtls: {} })`).
+   * Throws CloudFrontError InvalidArgument (unknown or unpublished function, no viewer mTLS) or
+   * NoSuchDistribution. No CloudTrail event.
+   */
+  associateConnectionFunction(input: { distributionId: string; connectionFunctionId: string }): DistributionView;
+  /** Removes the distribution's connection function (no-op when it has none). */
+  disassociateConnectionFunction(distributionId: string): DistributionView;
   /** The state machine itself, for what the helpers above don't cover. */
   readonly model: CloudFrontModel;
 }
@@ -336,6 +354,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 export { CloudFrontModel, CloudFrontError, etagForVersion, FIRST_FUNCTION_ETAG } from './model';
 export type { FunctionSnapshot, StageSnapshot, SeedInput, ModelOptions, Stage, Tag, AssociationSnapshot } from './model';
 export { FUNCTION_EVENT_TYPES } from './distributions';
+export { CONNECTION_FUNCTION_RUNTIME, connectionFunctionId } from './connection-functions';
+export type {
+  ConnectionFunctionSnapshot,
+  ConnectionFunctionSummary,
+  ConnectionSeedInput,
+  ConnectionSeedResult,
+  ConnectionStageSnapshot,
+} from './connection-functions';
+export { runConnectionFunction } from './connection-runtime';
+export type { ConnectionDecision, ConnectionTestRun } from './connection-runtime';
 export type {
   AssociateInput,
   CacheBehaviorView,
@@ -344,11 +372,15 @@ export type {
   DistributionView,
   FunctionAssociation,
   FunctionEventType,
+  ViewerMtls,
 } from './distributions';
 export {
   ALL_VARIANTS,
   CLOUDTRAIL_VARIANT_NAMES,
+  CONNECTION_VARIANT_NAMES,
   cloudFrontCombinations,
+  connectionCombinations,
+  connectionRecordShapeCombinations,
   DEFAULT_VARIANTS,
   VARIANT_NAMES,
   VARIANT_VALUES,

@@ -20,6 +20,7 @@ import {
   type DistributionView,
 } from './distributions';
 import { resolveVariants, type Variants } from './variants';
+import { ConnectionFunctionStore } from './connection-functions';
 
 export type Stage = 'DEVELOPMENT' | 'LIVE';
 export const STAGES: readonly Stage[] = ['DEVELOPMENT', 'LIVE'];
@@ -41,14 +42,23 @@ export interface StageState {
   lastModifiedTime: Date;
 }
 
-interface FunctionRecord {
+/** A function of either kind: two stages, tags and a publish window. */
+export interface StagedRecord {
   name: string;
   createdTime: Date;
   development: StageState;
   live?: StageState;
   tags: Map<string, string>;
   /** Set by a publish under a `statusAfterPublish` variant other than `immediate`. */
-  settling?: { untilMs?: number; readsLeft?: number };
+  settling?: Settling;
+}
+
+type FunctionRecord = StagedRecord;
+
+/** A publish's IN_PROGRESS (PUBLISHING, for connection functions) window. */
+export interface Settling {
+  untilMs?: number;
+  readsLeft?: number;
 }
 
 /** What FunctionSummary carries on the wire, for one stage. */
@@ -68,7 +78,7 @@ export interface Tag {
 }
 
 export { CloudFrontError, errors } from './errors';
-import { errors } from './errors';
+import { type CloudFrontError, errors } from './errors';
 
 export interface ModelOptions {
   accountId?: string;
@@ -205,6 +215,8 @@ export class CloudFrontModel {
   private readonly now: () => Date;
   private readonly functions = new Map<string, FunctionRecord>();
   private readonly distributionStore: DistributionStore;
+  /** This account's connection functions (./connection-functions.ts). */
+  readonly connectionFunctions: ConnectionFunctionStore;
 
   constructor(options: ModelOptions = {}) {
     this.accountId = options.accountId ?? '123456789012';
@@ -217,6 +229,7 @@ export class CloudFrontModel {
     this.currentVariants = resolveVariants(options.variants);
     this.now = options.now ?? (() => new Date());
     this.distributionStore = new DistributionStore(this.accountId, this.partition, this.now);
+    this.connectionFunctions = new ConnectionFunctionStore(this, this.distributionStore, this.now);
   }
 
   /** The variants in force (all filled in). */
@@ -234,7 +247,8 @@ export class CloudFrontModel {
     return `arn:${this.partition}:cloudfront::${this.accountId}:function/${name}`;
   }
 
-  private newStage(version: number, code: Buffer, config: FunctionConfig): StageState {
+  /** @internal */
+  newStage(version: number, code: Buffer, config: FunctionConfig): StageState {
     return { version, etag: etagForVersion(version), code, config: copyConfig(config), lastModifiedTime: this.now() };
   }
 
@@ -298,15 +312,33 @@ export class CloudFrontModel {
       config: copyConfig(dev.config),
       lastModifiedTime: v.liveLastModifiedTime === 'publish-time' ? this.now() : dev.lastModifiedTime,
     };
-    const settling = v.statusAfterPublish;
-    if (settling.kind === 'immediate') delete record.settling;
-    else if (settling.kind === 'reads') record.settling = { readsLeft: settling.reads };
-    else record.settling = { untilMs: this.now().getTime() + settling.ms };
+    this.startSettling(record);
     // The publish answer itself is not one of the counted reads.
     return { summary: this.summarize(record, 'LIVE', this.observeSettling(record, false)), etag: dev.etag };
   }
 
   listFunctions(input: ListInput): ListResult {
+    const { page, maxItems, nextMarker } = this.pageStages(this.functions.values(), input);
+    // One ListFunctions call is one read of each function on the page, even when both stages are listed.
+    const inProgress = new Map<FunctionRecord, boolean>();
+    for (const e of page) if (!inProgress.has(e.record)) inProgress.set(e.record, this.observeSettling(e.record, true));
+    return {
+      items: page.map((e) => this.summarize(e.record, e.stage, inProgress.get(e.record) ?? false)),
+      maxItems,
+      ...(nextMarker === undefined ? {} : { nextMarker }),
+    };
+  }
+
+  /**
+   * One page of (record, stage) entries, by name then stage (DEVELOPMENT first), for the list calls of
+   * both kinds: Stage filter, MaxItems (default 100) and an opaque Marker naming the last entry's
+   * position, so deleting the marked record between pages still works.
+   * @internal
+   */
+  pageStages<R extends { name: string; live?: unknown }>(
+    records: Iterable<R>,
+    input: ListInput,
+  ): { page: Array<{ record: R; stage: Stage }>; maxItems: number; nextMarker?: string } {
     const stage = input.stage === undefined || input.stage === '' ? undefined : this.parseStage(input.stage);
     let maxItems = 100;
     if (input.maxItems !== undefined && input.maxItems !== '') {
@@ -315,9 +347,8 @@ export class CloudFrontModel {
       }
       maxItems = Number(input.maxItems);
     }
-    const entries: Array<{ record: FunctionRecord; stage: Stage }> = [];
-    for (const name of [...this.functions.keys()].sort()) {
-      const record = this.functions.get(name)!;
+    const entries: Array<{ record: R; stage: Stage }> = [];
+    for (const record of [...records].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       for (const s of STAGES) {
         if (stage && s !== stage) continue;
         if (s === 'LIVE' && !record.live) continue;
@@ -328,21 +359,13 @@ export class CloudFrontModel {
     if (input.marker) {
       const after = decodeMarker(input.marker);
       if (!after) throw errors.invalidArgument('The marker is not valid.');
-      // Markers name a position, so deleting the marked function between pages still works.
       start = entries.findIndex((e) => compareKey(e.record.name, e.stage, after.name, after.stage) > 0);
       if (start === -1) start = entries.length;
     }
     const page = entries.slice(start, start + maxItems);
     const last = page[page.length - 1];
     const more = start + maxItems < entries.length;
-    // One ListFunctions call is one read of each function on the page, even when both stages are listed.
-    const inProgress = new Map<FunctionRecord, boolean>();
-    for (const e of page) if (!inProgress.has(e.record)) inProgress.set(e.record, this.observeSettling(e.record, true));
-    return {
-      items: page.map((e) => this.summarize(e.record, e.stage, inProgress.get(e.record) ?? false)),
-      maxItems,
-      ...(more && last ? { nextMarker: encodeMarker(last.record.name, last.stage) } : {}),
-    };
+    return { page, maxItems, ...(more && last ? { nextMarker: encodeMarker(last.record.name, last.stage) } : {}) };
   }
 
   deleteFunction(name: string, ifMatch: string | undefined): void {
@@ -478,9 +501,10 @@ export class CloudFrontModel {
       }));
   }
 
-  /** Drops every function and every distribution. */
+  /** Drops every function, connection function and distribution. */
   reset(): void {
     this.functions.clear();
+    this.connectionFunctions.reset();
     this.distributionStore.reset();
   }
 
@@ -501,17 +525,20 @@ export class CloudFrontModel {
     return { record, state, stage: which };
   }
 
-  private parseStage(stage: string): Stage {
+  /** @internal */
+  parseStage(stage: string): Stage {
     if (stage === 'DEVELOPMENT' || stage === 'LIVE') return stage;
     throw errors.invalidArgument(`Invalid value for Stage: ${stage}. Valid values are DEVELOPMENT and LIVE.`);
   }
 
-  private requireIfMatch(ifMatch: string | undefined): string {
+  /** @internal */
+  requireIfMatch(ifMatch: string | undefined): string {
     if (ifMatch === undefined || !ETAG_SHAPE.test(ifMatch)) throw errors.invalidIfMatch();
     return ifMatch;
   }
 
-  private validateName(name: string): void {
+  /** @internal */
+  validateName(name: string): void {
     if (NAME.test(name)) return;
     if (this.currentVariants.validationError === 'InvalidArgument') {
       throw errors.invalidArgument(`Invalid function name: ${name}. It must match [a-zA-Z0-9-_]{1,64}.`);
@@ -525,7 +552,8 @@ export class CloudFrontModel {
     throw errors.malformedXml(`1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: ${constraint}`);
   }
 
-  private validateConfig(config: FunctionConfig): void {
+  /** @internal */
+  validateConfig(config: FunctionConfig): void {
     if (config.comment.length > COMMENT_MAX) {
       if (this.currentVariants.validationError === 'InvalidArgument') {
         throw errors.invalidArgument(`The comment is too long: ${config.comment.length} characters, at most ${COMMENT_MAX}.`);
@@ -543,13 +571,15 @@ export class CloudFrontModel {
     }
   }
 
-  private validateCode(code: Buffer | undefined): Buffer {
-    if (!code || code.length === 0) throw errors.invalidArgument('FunctionCode is required and must not be empty.');
-    if (code.length > this.maxCodeBytes) throw errors.sizeLimit(this.maxCodeBytes);
+  /** @internal The size error differs between the kinds (FunctionSizeLimitExceeded, EntitySizeLimitExceeded). */
+  validateCode(code: Buffer | undefined, member = 'FunctionCode', sizeLimit: (limit: number) => CloudFrontError = errors.sizeLimit): Buffer {
+    if (!code || code.length === 0) throw errors.invalidArgument(`${member} is required and must not be empty.`);
+    if (code.length > this.maxCodeBytes) throw sizeLimit(this.maxCodeBytes);
     return Buffer.from(code);
   }
 
-  private tagProblem(tags: Tag[], resultingCount: number): string | undefined {
+  /** @internal */
+  tagProblem(tags: Tag[], resultingCount: number): string | undefined {
     for (const { key, value } of tags) {
       if (key.length < 1 || key.length > 128 || !TAG_CHARS.test(key)) return `Invalid tag key: ${JSON.stringify(key)}`;
       if (value.length > 256 || !TAG_CHARS.test(value)) return `Invalid tag value for key ${JSON.stringify(key)}`;
@@ -558,12 +588,14 @@ export class CloudFrontModel {
     return undefined;
   }
 
-  private resource(arn: string | undefined): FunctionRecord {
+  /** The taggable record an ARN names: a function, or a connection function (`connection-function/<Id>`). */
+  private resource(arn: string | undefined): { tags: Map<string, string> } {
     const match = arn === undefined ? null : RESOURCE_ARN.exec(arn);
     if (!match) throw errors.invalidArgument(`Invalid resource ARN: ${arn ?? '(missing)'}`);
     const [, partition, account, rest] = match;
     const name = rest!.startsWith('function/') ? rest!.slice('function/'.length) : undefined;
-    const record = name === undefined ? undefined : this.functions.get(name);
+    const suffix = rest!.startsWith('connection-function/') ? rest!.slice('connection-function/'.length) : undefined;
+    const record = name !== undefined ? this.functions.get(name) : suffix !== undefined ? this.connectionFunctions.byArnSuffix(suffix) : undefined;
     // Other resource types (distributions, KeyValueStores...) are not modelled: they never exist here.
     if (partition !== this.partition || account !== this.accountId || !record) throw errors.noSuchResource();
     return record;
@@ -573,7 +605,16 @@ export class CloudFrontModel {
    * Whether the function is inside its IN_PROGRESS window after a publish; `consume` counts this as
    * one read under the `reads` variant. Clears the window once it has passed.
    */
-  private observeSettling(record: FunctionRecord, consume: boolean): boolean {
+  /** @internal Opens the publish's window under `statusAfterPublish` (none when `immediate`). */
+  startSettling(record: { settling?: Settling }): void {
+    const settling = this.currentVariants.statusAfterPublish;
+    if (settling.kind === 'immediate') delete record.settling;
+    else if (settling.kind === 'reads') record.settling = { readsLeft: settling.reads };
+    else record.settling = { untilMs: this.now().getTime() + settling.ms };
+  }
+
+  /** @internal */
+  observeSettling(record: { settling?: Settling }, consume: boolean): boolean {
     const s = record.settling;
     if (!s) return false;
     if (s.untilMs !== undefined) {

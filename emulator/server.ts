@@ -16,6 +16,7 @@ import { CloudFrontError, type CloudFrontModel, errors, type ModelOptions, type 
 import { cloudTrailEvent, isMutating, type Caller, type CallRecord, type CloudTrailEvent } from './cloudtrail';
 import { FaultInjector, SeededRandom, latencyMs, sleep, type FaultDecision, type FaultSettings, type Latency, type RateLimit } from './faults';
 import { DEFAULT_BUDGET_MS, runFunction } from './runtime';
+import { runConnectionFunction } from './connection-runtime';
 import { S3Error, S3Store, decodeAwsChunked, listObjectsDocument, parseS3Path, s3ErrorDocument, s3Errors } from './s3';
 import * as wire from './wire';
 import { child, childText } from './xml';
@@ -39,6 +40,15 @@ export type Operation =
   | 'UntagResource'
   | 'ListTagsForResource'
   | 'ListDistributions'
+  | 'CreateConnectionFunction'
+  | 'UpdateConnectionFunction'
+  | 'DescribeConnectionFunction'
+  | 'GetConnectionFunction'
+  | 'PublishConnectionFunction'
+  | 'ListConnectionFunctions'
+  | 'DeleteConnectionFunction'
+  | 'TestConnectionFunction'
+  | 'ListDistributionsByConnectionFunction'
   | 'GetObject'
   | 'HeadObject'
   | 'PutObject'
@@ -54,7 +64,10 @@ export interface AuthorizationRequest {
   operation: Operation;
   accessKeyId: string;
   actor: string;
-  /** Function name for function calls, ARN for tagging calls, `arn:aws:s3:::bucket/key` for S3 calls. */
+  /**
+   * Function name for function calls, the Id (or Identifier) for connection-function calls, ARN for
+   * tagging calls, `arn:aws:s3:::bucket/key` for S3 calls.
+   */
   target?: string;
   /** The account the call is made in (the home account for keys nobody bound). */
   account: string;
@@ -69,6 +82,8 @@ export interface PublishLogEntry {
   /** The account the function lives in. */
   account: string;
   name: string;
+  /** Set for a PublishConnectionFunction only: the connection function's Id. */
+  connectionFunctionId?: string;
   /** The ETag that went LIVE (equal to DEVELOPMENT's at that moment). */
   etag: string;
   time: Date;
@@ -118,9 +133,56 @@ interface ResolvedCaller extends Caller {
 }
 
 /** Details collected while handling, for CloudTrail and the publish log. */
-type Trail = Partial<Pick<CallRecord, 'name' | 'ifMatch' | 'config' | 'resource' | 'tags' | 'tagKeys' | 'summary' | 'etag'>>;
+type Trail = Partial<Pick<CallRecord, 'name' | 'ifMatch' | 'config' | 'resource' | 'tags' | 'tagKeys' | 'summary' | 'etag' | 'id' | 'connectionSummary'>>;
 
 const PREFIX = '/2020-05-31/';
+
+/** The operations on one function of a kind: by method on `{name}`, then by action (`{name}/describe`…). */
+interface AddressedRoutes {
+  PUT: Operation;
+  GET: Operation;
+  DELETE: Operation;
+  describe: Operation;
+  publish: Operation;
+  test: Operation;
+}
+
+const FUNCTION_ROUTES: AddressedRoutes = {
+  PUT: 'UpdateFunction',
+  GET: 'GetFunction',
+  DELETE: 'DeleteFunction',
+  describe: 'DescribeFunction',
+  publish: 'PublishFunction',
+  test: 'TestFunction',
+};
+
+/** The same paths under `connection-function/`, addressed by Id (Describe and Get: by Identifier). */
+const CONNECTION_FUNCTION_ROUTES: AddressedRoutes = {
+  PUT: 'UpdateConnectionFunction',
+  GET: 'GetConnectionFunction',
+  DELETE: 'DeleteConnectionFunction',
+  describe: 'DescribeConnectionFunction',
+  publish: 'PublishConnectionFunction',
+  test: 'TestConnectionFunction',
+};
+
+/** `rest` is the path after `function/` or `connection-function/`: `{name}` or `{name}/{action}`. */
+function addressedRoute(method: string, rest: string, routes: AddressedRoutes): Route {
+  const [rawName, action, extra] = rest.split('/');
+  let name: string;
+  try {
+    name = decodeURIComponent(rawName ?? '');
+  } catch {
+    return { operation: 'Unknown' };
+  }
+  if (extra !== undefined) return { operation: 'Unknown' };
+  if (action === undefined) {
+    if (method === 'PUT' || method === 'GET' || method === 'DELETE') return { operation: routes[method], name };
+  } else if (action === 'describe' && method === 'GET') return { operation: routes.describe, name };
+  else if (action === 'publish' && method === 'POST') return { operation: routes.publish, name };
+  else if (action === 'test' && method === 'POST') return { operation: routes.test, name };
+  return { operation: 'Unknown' };
+}
 
 function route(method: string, path: string, query: URLSearchParams): Route {
   if (path === `${PREFIX}function`) {
@@ -128,26 +190,20 @@ function route(method: string, path: string, query: URLSearchParams): Route {
     if (method === 'GET') return { operation: 'ListFunctions' };
   } else if (path === `${PREFIX}distribution`) {
     if (method === 'GET') return { operation: 'ListDistributions' };
+  } else if (path === `${PREFIX}connection-function`) {
+    if (method === 'POST') return { operation: 'CreateConnectionFunction' };
+  } else if (path === `${PREFIX}connection-functions`) {
+    if (method === 'POST') return { operation: 'ListConnectionFunctions' };
+  } else if (path === `${PREFIX}distributionsByConnectionFunction`) {
+    if (method === 'GET') return { operation: 'ListDistributionsByConnectionFunction', name: query.get('ConnectionFunctionIdentifier') ?? undefined };
+  } else if (path.startsWith(`${PREFIX}connection-function/`)) {
+    return addressedRoute(method, path.slice(`${PREFIX}connection-function/`.length), CONNECTION_FUNCTION_ROUTES);
   } else if (path === `${PREFIX}tagging`) {
     if (method === 'GET') return { operation: 'ListTagsForResource' };
     if (method === 'POST' && query.get('Operation') === 'Tag') return { operation: 'TagResource' };
     if (method === 'POST' && query.get('Operation') === 'Untag') return { operation: 'UntagResource' };
   } else if (path.startsWith(`${PREFIX}function/`)) {
-    const [rawName, action, extra] = path.slice(`${PREFIX}function/`.length).split('/');
-    let name: string;
-    try {
-      name = decodeURIComponent(rawName ?? '');
-    } catch {
-      return { operation: 'Unknown' };
-    }
-    if (extra !== undefined) return { operation: 'Unknown' };
-    if (action === undefined) {
-      if (method === 'PUT') return { operation: 'UpdateFunction', name };
-      if (method === 'GET') return { operation: 'GetFunction', name };
-      if (method === 'DELETE') return { operation: 'DeleteFunction', name };
-    } else if (action === 'describe' && method === 'GET') return { operation: 'DescribeFunction', name };
-    else if (action === 'publish' && method === 'POST') return { operation: 'PublishFunction', name };
-    else if (action === 'test' && method === 'POST') return { operation: 'TestFunction', name };
+    return addressedRoute(method, path.slice(`${PREFIX}function/`.length), FUNCTION_ROUTES);
   }
   return { operation: 'Unknown' };
 }
@@ -412,10 +468,11 @@ export class EmulatorServer {
     }
     this.send(res, reply, requestId);
 
-    if (operation === 'PublishFunction' && !failure && trail.etag !== undefined) {
+    if ((operation === 'PublishFunction' || operation === 'PublishConnectionFunction') && !failure && trail.etag !== undefined) {
       this.publishes.push({
         account: account.accountId,
-        name: name ?? '',
+        name: trail.connectionSummary?.name ?? name ?? '',
+        ...(trail.connectionSummary ? { connectionFunctionId: trail.connectionSummary.id } : {}),
         etag: trail.etag,
         time,
         actor: caller.actor,
@@ -644,6 +701,83 @@ export class EmulatorServer {
         return xml(
           200,
           wire.distributionListDocument(m.listDistributions({ marker: query.get('Marker') ?? undefined, maxItems: query.get('MaxItems') ?? undefined })),
+        );
+      case 'CreateConnectionFunction': {
+        const root = wire.parseBody(body, 'CreateConnectionFunctionRequest');
+        const input = {
+          name: childText(root, 'Name') ?? '',
+          config: wire.readFunctionConfig(root, 'ConnectionFunctionConfig'),
+          code: wire.readBlob(root, 'ConnectionFunctionCode'),
+          tags: wire.readTags(child(root, 'Tags')),
+        };
+        Object.assign(trail, { name: input.name, config: input.config, tags: input.tags });
+        const out = m.connectionFunctions.create(input);
+        Object.assign(trail, { id: out.summary.id, connectionSummary: out.summary, etag: out.etag });
+        return xml(201, wire.connectionSummaryDocument(out.summary), {
+          ETag: out.etag,
+          // As the ordinary kind's, and as the Developer Guide's one example (create-connection-functions.html) shows: the ARN.
+          Location: `https://cloudfront.amazonaws.com/2020-05-31/connection-function/${out.summary.arn}`,
+        });
+      }
+      case 'UpdateConnectionFunction': {
+        Object.assign(trail, { id: name, ifMatch });
+        const root = wire.parseBody(body, 'UpdateConnectionFunctionRequest');
+        const config = wire.readFunctionConfig(root, 'ConnectionFunctionConfig');
+        trail.config = config;
+        const out = m.connectionFunctions.update({ id: name, ifMatch, config, code: wire.readBlob(root, 'ConnectionFunctionCode') });
+        Object.assign(trail, { name: out.summary.name, connectionSummary: out.summary, etag: out.etag });
+        return xml(200, wire.connectionSummaryDocument(out.summary), { ETag: out.etag });
+      }
+      case 'DescribeConnectionFunction': {
+        const out = m.connectionFunctions.describe(name, query.get('Stage') ?? undefined);
+        return xml(200, wire.connectionSummaryDocument(out.summary), { ETag: out.etag });
+      }
+      case 'GetConnectionFunction': {
+        const out = m.connectionFunctions.getCode(name, query.get('Stage') ?? undefined);
+        return { status: 200, headers: { ETag: out.etag, 'Content-Type': 'application/octet-stream' }, body: out.code };
+      }
+      case 'PublishConnectionFunction': {
+        Object.assign(trail, { id: name, ifMatch });
+        const out = m.connectionFunctions.publish(name, ifMatch);
+        Object.assign(trail, { name: out.summary.name, connectionSummary: out.summary, etag: out.etag });
+        return xml(200, wire.connectionSummaryDocument(out.summary));
+      }
+      case 'ListConnectionFunctions': {
+        // Every member is optional, so the SDK may send no body at all.
+        const root = body.trim() === '' ? undefined : wire.parseBody(body, 'ListConnectionFunctionsRequest');
+        const list = m.connectionFunctions.list({
+          marker: childText(root, 'Marker'),
+          maxItems: childText(root, 'MaxItems'),
+          stage: childText(root, 'Stage'),
+        });
+        return xml(200, wire.connectionListDocument(list));
+      }
+      case 'DeleteConnectionFunction': {
+        Object.assign(trail, { id: name, ifMatch });
+        trail.name = m.connectionFunctions.delete(name, ifMatch).name;
+        return { status: 204 };
+      }
+      case 'TestConnectionFunction': {
+        const root = wire.parseBody(body, 'TestConnectionFunctionRequest');
+        const connection = wire.readBlob(root, 'ConnectionObject');
+        const prepared = m.connectionFunctions.prepareTest(name, ifMatch, childText(root, 'Stage'));
+        const connectionJson = wire.checkEventObject(connection, 'ConnectionObject');
+        const run = await runConnectionFunction(prepared.code.toString('utf8'), connectionJson, {
+          budgetMs: this.testBudgetMs,
+          overBudget: m.variants.overBudget,
+        });
+        const computeUtilization = this.computeUtilizationOverride ?? run.computeUtilization;
+        return xml(200, wire.connectionTestResultDocument(prepared.summary, { ...run, computeUtilization }));
+      }
+      case 'ListDistributionsByConnectionFunction':
+        return xml(
+          200,
+          wire.distributionListDocument(
+            m.connectionFunctions.distributionsOf(query.get('ConnectionFunctionIdentifier') ?? undefined, {
+              marker: query.get('Marker') ?? undefined,
+              maxItems: query.get('MaxItems') ?? undefined,
+            }),
+          ),
         );
       case 'GetObject':
       case 'HeadObject':

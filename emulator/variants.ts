@@ -54,8 +54,48 @@ export interface Variants {
    * (`requestParameters` replaced by the redaction string, `responseElements` null).
    */
   readonly cloudTrailFunctionName: 'both' | 'requestParameters' | 'responseElements' | 'neither';
-  /** The record's `eventName`: `suffixed` (default, `UpdateFunction2020_05_31`, the wire name) or `plain` (`UpdateFunction`). */
+  /**
+   * The record's `eventName`: `suffixed` (default, `UpdateFunction2020_05_31`, the wire name) or
+   * `plain` (`UpdateFunction`). Connection-function records follow the same switch
+   * (`UpdateConnectionFunction2020_05_31` or `UpdateConnectionFunction`): one service, one convention.
+   */
   readonly cloudTrailEventName: 'suffixed' | 'plain';
+  /**
+   * Which identifiers a connection function's CloudTrail record carries in `requestParameters` for the
+   * calls addressed by Id (UpdateConnectionFunction, PublishConnectionFunction, DeleteConnectionFunction):
+   * `id` (default: the request as sent, whose only identifier is the Id), `name` (CloudTrail names the
+   * function, as for the ordinary kind) or `id-and-name`. CreateConnectionFunction's request carries
+   * `name` under all three; `responseElements.connectionFunctionSummary` always has both. Where the
+   * record names it at all is still `cloudTrailFunctionName`.
+   */
+  readonly connectionCloudTrailIdentifier: 'id' | 'name' | 'id-and-name';
+  /**
+   * LIVE's ETag after a PublishConnectionFunction: `same-as-development` (default, as for the ordinary
+   * kind: the published version keeps its ETag) or `distinct` (LIVE carries its own token for that
+   * version, so equal ETags never mean "in sync").
+   */
+  readonly connectionLiveEtag: 'same-as-development' | 'distinct';
+  /**
+   * The Status a connection function's DEVELOPMENT stage reports: `derived` (default, as for the
+   * ordinary kind: `UNPUBLISHED` while it holds a version LIVE does not, otherwise LIVE's status) or
+   * `always-UNPUBLISHED` (DEVELOPMENT always says `UNPUBLISHED`; only ETags tell). LIVE reports
+   * `PUBLISHING` inside a publish's window (`statusAfterPublish`), then `DEPLOYED` or `UNASSOCIATED`.
+   */
+  readonly connectionDevelopmentStatus: 'derived' | 'always-UNPUBLISHED';
+  /**
+   * What DescribeConnectionFunction, GetConnectionFunction and ListDistributionsByConnectionFunction
+   * accept as `Identifier`: `id-name-or-arn` (default: what "Identifier" means for the other resources
+   * of this API, e.g. GetConnectionGroup's "ID, name, or ARN") or `id-only` (a name or ARN is
+   * EntityNotFound).
+   */
+  readonly connectionIdentifier: 'id-name-or-arn' | 'id-only';
+  /**
+   * What a connection function's ARN ends with: `id` (default: `connection-function/<Id>`, as the
+   * functions are addressed by Id) or `name` (`connection-function/<Name>`, as the one ARN the
+   * Developer Guide prints, in an example whose output shape predates the model). Tagging calls find
+   * the function by the ARN of the reading in force.
+   */
+  readonly connectionArn: 'id' | 'name';
 }
 
 export type VariantName = keyof Variants;
@@ -68,6 +108,11 @@ export const DEFAULT_VARIANTS: Variants = Object.freeze({
   overBudget: 'error',
   cloudTrailFunctionName: 'both',
   cloudTrailEventName: 'suffixed',
+  connectionCloudTrailIdentifier: 'id',
+  connectionLiveEtag: 'same-as-development',
+  connectionDevelopmentStatus: 'derived',
+  connectionIdentifier: 'id-name-or-arn',
+  connectionArn: 'id',
 });
 
 export type VariantValues = { readonly [K in VariantName]: readonly Variants[K][] };
@@ -84,6 +129,11 @@ export const VARIANT_VALUES: VariantValues = Object.freeze({
   overBudget: Object.freeze(['error', 'capped-100'] as const),
   cloudTrailFunctionName: Object.freeze(['both', 'requestParameters', 'responseElements', 'neither'] as const),
   cloudTrailEventName: Object.freeze(['suffixed', 'plain'] as const),
+  connectionCloudTrailIdentifier: Object.freeze(['id', 'name', 'id-and-name'] as const),
+  connectionLiveEtag: Object.freeze(['same-as-development', 'distinct'] as const),
+  connectionDevelopmentStatus: Object.freeze(['derived', 'always-UNPUBLISHED'] as const),
+  connectionIdentifier: Object.freeze(['id-name-or-arn', 'id-only'] as const),
+  connectionArn: Object.freeze(['id', 'name'] as const),
 });
 
 export const VARIANT_NAMES: readonly VariantName[] = Object.freeze([
@@ -94,25 +144,63 @@ export const VARIANT_NAMES: readonly VariantName[] = Object.freeze([
   'overBudget',
   'cloudTrailFunctionName',
   'cloudTrailEventName',
+  'connectionCloudTrailIdentifier',
+  'connectionLiveEtag',
+  'connectionDevelopmentStatus',
+  'connectionIdentifier',
+  'connectionArn',
 ]);
 
 /** The variants that shape CloudTrail records only (what the reconciler is told), not CloudFront's answers. */
-export const CLOUDTRAIL_VARIANT_NAMES: readonly VariantName[] = Object.freeze(['cloudTrailFunctionName', 'cloudTrailEventName']);
+export const CLOUDTRAIL_VARIANT_NAMES: readonly VariantName[] = Object.freeze([
+  'cloudTrailFunctionName',
+  'cloudTrailEventName',
+  'connectionCloudTrailIdentifier',
+]);
 
-/**
- * The combinations of the CloudFront behaviours (24), each with the default CloudTrail record shape:
- * what a test iterates over when the record shape is not what it varies.
- */
-export function cloudFrontCombinations(values: Partial<VariantValues> = {}): Variants[] {
-  return variantCombinations({ cloudTrailFunctionName: ['both'], cloudTrailEventName: ['suffixed'], ...values });
+/** The variants that only change connection functions (emulator/VARIANTS.md, "Connection functions"). */
+export const CONNECTION_VARIANT_NAMES: readonly VariantName[] = Object.freeze([
+  'connectionCloudTrailIdentifier',
+  'connectionLiveEtag',
+  'connectionDevelopmentStatus',
+  'connectionIdentifier',
+  'connectionArn',
+]);
+
+/** Each named variant pinned to its default: the starting point of the groups below. */
+function pinned(names: readonly VariantName[]): Partial<VariantValues> {
+  return Object.fromEntries(names.map((name) => [name, [DEFAULT_VARIANTS[name]]])) as Partial<VariantValues>;
 }
 
-/** The CloudTrail record shapes (8), each with the default CloudFront behaviours. */
+/**
+ * The combinations of the CloudFront behaviours of the ordinary kind (48), each with the default
+ * CloudTrail record shape and the connection-function readings at their defaults: what a test
+ * iterates over when the record shape is not what it varies.
+ */
+export function cloudFrontCombinations(values: Partial<VariantValues> = {}): Variants[] {
+  return variantCombinations({ ...pinned(CONNECTION_VARIANT_NAMES), cloudTrailFunctionName: ['both'], cloudTrailEventName: ['suffixed'], ...values });
+}
+
+/** The CloudTrail record shapes of the ordinary kind (8), each with the default CloudFront behaviours. */
 export function recordShapeCombinations(values: Partial<VariantValues> = {}): Variants[] {
-  const cloudFrontDefaults = Object.fromEntries(
-    VARIANT_NAMES.filter((name) => !CLOUDTRAIL_VARIANT_NAMES.includes(name)).map((name) => [name, [DEFAULT_VARIANTS[name]]]),
-  ) as Partial<VariantValues>;
-  return variantCombinations({ ...cloudFrontDefaults, ...values });
+  return variantCombinations({ ...pinned(VARIANT_NAMES.filter((name) => name !== 'cloudTrailFunctionName' && name !== 'cloudTrailEventName')), ...values });
+}
+
+/**
+ * The readings of CloudFront's answers about connection functions (16: LIVE's ETag × DEVELOPMENT's
+ * status × what an Identifier accepts × the ARN's last part), everything else at its default.
+ */
+export function connectionCombinations(values: Partial<VariantValues> = {}): Variants[] {
+  const others = VARIANT_NAMES.filter((name) => !CONNECTION_VARIANT_NAMES.includes(name) || name === 'connectionCloudTrailIdentifier');
+  return variantCombinations({ ...pinned(others), ...values });
+}
+
+/**
+ * The connection-function record shapes (24: which identifiers × where the record names the function
+ * × the eventName form), everything else at its default.
+ */
+export function connectionRecordShapeCombinations(values: Partial<VariantValues> = {}): Variants[] {
+  return variantCombinations({ ...pinned(VARIANT_NAMES.filter((name) => !CLOUDTRAIL_VARIANT_NAMES.includes(name))), ...values });
 }
 
 /** Every combination (cartesian product) of `values`; missing names take `VARIANT_VALUES`' list. */
@@ -126,7 +214,10 @@ export function variantCombinations(values: Partial<VariantValues> = {}): Varian
   return combos.map((combo) => resolveVariants(combo as Partial<Variants>));
 }
 
-/** All 384 combinations of `VARIANT_VALUES` (2 × 2 × 3 × 2 × 2 × 4 × 2), the defaults first. */
+/**
+ * All 18432 combinations of `VARIANT_VALUES` (2 × 2 × 3 × 2 × 2 × 4 × 2 for the ordinary kind, × 3 × 2
+ * × 2 × 2 × 2 for connection functions), the defaults first. Tests iterate over one of the groups above.
+ */
 export const ALL_VARIANTS: readonly Variants[] = Object.freeze(variantCombinations());
 
 /** Fills the unspecified variants with the defaults and checks every value. */
@@ -138,6 +229,11 @@ export function resolveVariants(partial: Partial<Variants> = {}): Variants {
   oneOf('overBudget', v.overBudget, VARIANT_VALUES.overBudget);
   oneOf('cloudTrailFunctionName', v.cloudTrailFunctionName, VARIANT_VALUES.cloudTrailFunctionName);
   oneOf('cloudTrailEventName', v.cloudTrailEventName, VARIANT_VALUES.cloudTrailEventName);
+  oneOf('connectionCloudTrailIdentifier', v.connectionCloudTrailIdentifier, VARIANT_VALUES.connectionCloudTrailIdentifier);
+  oneOf('connectionLiveEtag', v.connectionLiveEtag, VARIANT_VALUES.connectionLiveEtag);
+  oneOf('connectionDevelopmentStatus', v.connectionDevelopmentStatus, VARIANT_VALUES.connectionDevelopmentStatus);
+  oneOf('connectionIdentifier', v.connectionIdentifier, VARIANT_VALUES.connectionIdentifier);
+  oneOf('connectionArn', v.connectionArn, VARIANT_VALUES.connectionArn);
   const s = v.statusAfterPublish;
   const ok =
     s?.kind === 'immediate' ||
@@ -162,7 +258,9 @@ export function formatVariantValue<K extends VariantName>(name: K, value: Varian
  * Parses `NAME=VALUE` assignments (the CLI's `--variant` option): e.g.
  * `developmentStatusAfterAssociatedUpdate=DEPLOYED`, `statusAfterPublish=reads:3`,
  * `statusAfterPublish=duration:5000`, `validationError=InvalidArgument`, `overBudget=capped-100`,
- * `cloudTrailFunctionName=neither`, `cloudTrailEventName=plain`.
+ * `cloudTrailFunctionName=neither`, `cloudTrailEventName=plain`, `connectionLiveEtag=distinct`,
+ * `connectionCloudTrailIdentifier=name`, `connectionDevelopmentStatus=always-UNPUBLISHED`,
+ * `connectionIdentifier=id-only`, `connectionArn=name`.
  */
 export function parseVariantAssignments(assignments: readonly string[]): Partial<Variants> {
   const out: Record<string, unknown> = {};

@@ -28,6 +28,10 @@ export function accountState(server: EmulatorServer, account: Account, isHome: b
     deleteDistribution: (id) => model.deleteDistribution(id),
     distributions: () => model.distributions(),
     associationsOf: (name) => model.associationsOf(name),
+    seedConnectionFunction: (input) => model.connectionFunctions.seed(input),
+    connectionFunctions: () => model.connectionFunctions.snapshot(),
+    associateConnectionFunction: (input) => model.connectionFunctions.associate(input),
+    disassociateConnectionFunction: (distributionId) => model.connectionFunctions.disassociate(distributionId),
     model,
   };
 }

@@ -8,6 +8,8 @@ import type { CacheBehaviorView, DistributionListResult, DistributionView } from
 import { errors } from './model';
 import { child, children, childText, document, el, parseXml, XmlParseError, type XmlElement, type XmlFragment, type XmlNode } from './xml';
 import type { TestRun } from './runtime';
+import type { ConnectionFunctionListResult, ConnectionFunctionSummary } from './connection-functions';
+import type { ConnectionTestRun } from './connection-runtime';
 
 export function parseBody(body: string, expectedRoot: string): XmlElement {
   let root: XmlElement;
@@ -21,9 +23,10 @@ export function parseBody(body: string, expectedRoot: string): XmlElement {
   return root;
 }
 
-export function readFunctionConfig(parent: XmlElement): FunctionConfig {
-  const config = child(parent, 'FunctionConfig');
-  if (!config) throw errors.invalidArgument('FunctionConfig is required.');
+/** `FunctionConfig`, under its own name (`ConnectionFunctionConfig` for connection functions). */
+export function readFunctionConfig(parent: XmlElement, element = 'FunctionConfig'): FunctionConfig {
+  const config = child(parent, element);
+  if (!config) throw errors.invalidArgument(`${element} is required.`);
   const associations = child(child(config, 'KeyValueStoreAssociations'), 'Items');
   return {
     comment: childText(config, 'Comment') ?? '',
@@ -51,9 +54,9 @@ export function readTagKeys(tagKeys: XmlElement): string[] {
   return children(child(tagKeys, 'Items'), 'Key').map((k) => k.text);
 }
 
-function configXml(config: FunctionConfig): XmlFragment {
+function configXml(config: FunctionConfig, element = 'FunctionConfig'): XmlFragment {
   return el(
-    'FunctionConfig',
+    element,
     el('Comment', config.comment),
     el('Runtime', config.runtime),
     config.keyValueStoreArns.length
@@ -107,6 +110,46 @@ export function testResultDocument(summary: FunctionSummary, run: TestRun): stri
     el('FunctionExecutionLogs', ...run.logs.map((line) => el('member', line))),
     el('FunctionErrorMessage', run.errorMessage),
     el('FunctionOutput', run.output),
+  );
+}
+
+/** ConnectionFunctionSummary's members, in the model's order; the summary is flat (no metadata element). */
+function connectionSummaryChildren(s: ConnectionFunctionSummary): XmlFragment[] {
+  return [
+    el('Name', s.name),
+    el('Id', s.id),
+    configXml(s.config, 'ConnectionFunctionConfig'),
+    el('ConnectionFunctionArn', s.arn),
+    el('Status', s.status),
+    el('Stage', s.stage),
+    el('CreatedTime', s.createdTime.toISOString()),
+    el('LastModifiedTime', s.lastModifiedTime.toISOString()),
+  ];
+}
+
+/** The payload of Create/Update/Describe/PublishConnectionFunction. */
+export function connectionSummaryDocument(s: ConnectionFunctionSummary): string {
+  return document('ConnectionFunctionSummary', ...connectionSummaryChildren(s));
+}
+
+/** ListConnectionFunctionsResult: no payload member, so the members sit under the output's root; no Quantity, no MaxItems. */
+export function connectionListDocument(list: ConnectionFunctionListResult): string {
+  return document(
+    'ListConnectionFunctionsResult',
+    list.nextMarker === undefined ? undefined : el('NextMarker', list.nextMarker),
+    el('ConnectionFunctions', ...list.items.map((s) => el('ConnectionFunctionSummary', ...connectionSummaryChildren(s)))),
+  );
+}
+
+/** TestConnectionFunction's payload: the run as emulator/connection-runtime.ts reports it. */
+export function connectionTestResultDocument(summary: ConnectionFunctionSummary, run: ConnectionTestRun): string {
+  return document(
+    'ConnectionFunctionTestResult',
+    el('ConnectionFunctionSummary', ...connectionSummaryChildren(summary)),
+    el('ComputeUtilization', run.computeUtilization),
+    el('ConnectionFunctionExecutionLogs', ...run.logs.map((line) => el('member', line))),
+    el('ConnectionFunctionErrorMessage', run.errorMessage),
+    el('ConnectionFunctionOutput', run.output),
   );
 }
 
@@ -192,6 +235,8 @@ function distributionSummary(d: DistributionView): XmlFragment {
     el('HttpVersion', 'http2'),
     el('IsIPV6Enabled', 'true'),
     el('Staging', 'false'),
+    d.viewerMtls ? el('ViewerMtlsConfig', el('Mode', d.viewerMtls.mode), el('TrustStoreConfig', el('TrustStoreId', d.viewerMtls.trustStoreId))) : undefined,
+    d.connectionFunctionId === undefined ? undefined : el('ConnectionFunctionAssociation', el('Id', d.connectionFunctionId)),
   );
 }
 
@@ -210,20 +255,23 @@ export function distributionListDocument(list: DistributionListResult): string {
 /** TestFunctionRequest.EventObject's limit in the API model (FunctionEventObject). */
 export const MAX_EVENT_OBJECT_BYTES = 40960;
 
-/** The EventObject blob as the JSON text to run with: required, at most 40960 bytes, a JSON object. */
-export function checkEventObject(event: Buffer | undefined): string {
-  if (event === undefined) throw errors.invalidArgument('EventObject is required.');
+/**
+ * The EventObject (or, for connection functions, ConnectionObject: the same FunctionEventObject shape)
+ * blob as the JSON text to run with: required, at most 40960 bytes, a JSON object.
+ */
+export function checkEventObject(event: Buffer | undefined, member = 'EventObject'): string {
+  if (event === undefined) throw errors.invalidArgument(`${member} is required.`);
   if (event.length > MAX_EVENT_OBJECT_BYTES) {
-    throw errors.invalidArgument(`EventObject is ${event.length} bytes; the maximum is ${MAX_EVENT_OBJECT_BYTES}.`);
+    throw errors.invalidArgument(`${member} is ${event.length} bytes; the maximum is ${MAX_EVENT_OBJECT_BYTES}.`);
   }
   const text = event.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw errors.invalidArgument('EventObject must be a JSON document.');
+    throw errors.invalidArgument(`${member} must be a JSON document.`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw errors.invalidArgument('EventObject must be a JSON object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw errors.invalidArgument(`${member} must be a JSON object.`);
   return text;
 }
 

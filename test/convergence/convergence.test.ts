@@ -109,6 +109,12 @@ const variants: fc.Arbitrary<Variants> = fc.record({
   overBudget: fc.constantFrom(...VARIANT_VALUES.overBudget),
   cloudTrailFunctionName: fc.constantFrom(...VARIANT_VALUES.cloudTrailFunctionName),
   cloudTrailEventName: fc.constantFrom(...VARIANT_VALUES.cloudTrailEventName),
+  // The histories hold ordinary functions only, which these readings leave alone: pinned, so the draws (and seeds) stay as they were.
+  connectionCloudTrailIdentifier: fc.constant(DEFAULT_VARIANTS.connectionCloudTrailIdentifier),
+  connectionLiveEtag: fc.constant(DEFAULT_VARIANTS.connectionLiveEtag),
+  connectionDevelopmentStatus: fc.constant(DEFAULT_VARIANTS.connectionDevelopmentStatus),
+  connectionIdentifier: fc.constant(DEFAULT_VARIANTS.connectionIdentifier),
+  connectionArn: fc.constant(DEFAULT_VARIANTS.connectionArn),
 });
 
 const history: fc.Arbitrary<History> = fc.record({

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CODE, withEmulator } from './helpers';
+import { CODE, CONNECTION_OBJECT, connectionObjectWithSubject, withEmulator } from './helpers';
 
 const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 const run = promisify(execFile);
@@ -225,6 +225,141 @@ describe('the AWS CLI against the emulator', { skip: hasAws ? false : 'aws CLI n
         assert.ok(!noBucket.ok);
         assert.match(noBucket.stderr, /\(NoSuchBucket\) when calling the ListObjectsV2 operation/);
         emulator.controls.refuseS3Writes(undefined);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('connection functions: create (with tags), describe by name, test (allow, deny), publish, list, tags, update, errors, list-distributions-by-connection-function', async () => {
+    await withEmulator({ testFunctionBudgetMs: 400 }, async (emulator) => {
+      const dir = await mkdtemp(join(tmpdir(), 'emu-cli-cf-'));
+      try {
+        const code = join(dir, 'gate.js');
+        await writeFile(
+          code,
+          "function connectionHandler(connection) { var leaf = connection.clientCertificate.certificates.leaf; console.log('subject', leaf.subject); if (leaf.subject.indexOf('O=Example Corp') === -1) return connection.deny(); connection.allow(); }",
+        );
+        const good = join(dir, 'good.json');
+        const bad = join(dir, 'bad.json');
+        await writeFile(good, JSON.stringify(CONNECTION_OBJECT));
+        await writeFile(bad, connectionObjectWithSubject('CN=device-17,O=Other Inc,C=US'));
+        const cli = async (...args: string[]) => {
+          const result = await awsCli(emulator.endpoint, ['cloudfront', ...args]);
+          assert.ok(result.ok, result.ok ? '' : result.stderr);
+          return result.out as Record<string, unknown>;
+        };
+        const created = (await cli(
+          'create-connection-function',
+          '--name',
+          'device-gate',
+          '--connection-function-config',
+          'Comment=mtls,Runtime=cloudfront-js-2.0',
+          '--connection-function-code',
+          `fileb://${code}`,
+          '--tags',
+          'Items=[{Key=auto-publish,Value=true}]',
+        )) as { ETag: string; Location: string; ConnectionFunctionSummary: { Id: string; ConnectionFunctionArn: string; Status: string; Stage: string } };
+        const id = created.ConnectionFunctionSummary.Id;
+        assert.match(id, /^cf_[0-9A-Za-z]{27}$/);
+        assert.deepEqual(
+          [created.ETag, created.ConnectionFunctionSummary.Status, created.ConnectionFunctionSummary.Stage],
+          ['ETVPDKIKX0DER', 'UNPUBLISHED', 'DEVELOPMENT'],
+        );
+        assert.equal(
+          created.Location,
+          `https://cloudfront.amazonaws.com/2020-05-31/connection-function/${created.ConnectionFunctionSummary.ConnectionFunctionArn}`,
+        );
+
+        const described = (await cli('describe-connection-function', '--identifier', 'device-gate')) as {
+          ETag: string;
+          ConnectionFunctionSummary: { Id: string };
+        };
+        assert.deepEqual([described.ETag, described.ConnectionFunctionSummary.Id], ['ETVPDKIKX0DER', id]);
+
+        type Result = {
+          ConnectionFunctionTestResult: {
+            ConnectionFunctionOutput: string;
+            ConnectionFunctionExecutionLogs: string[];
+            ConnectionFunctionErrorMessage: string;
+            ComputeUtilization: string;
+          };
+        };
+        const allowed = ((await cli('test-connection-function', '--id', id, '--if-match', 'ETVPDKIKX0DER', '--connection-object', `fileb://${good}`)) as Result)
+          .ConnectionFunctionTestResult;
+        assert.equal(allowed.ConnectionFunctionOutput, '{"decision":"allow"}');
+        assert.deepEqual(allowed.ConnectionFunctionExecutionLogs, ['subject CN=device-17,O=Example Corp,C=US']);
+        assert.equal(allowed.ConnectionFunctionErrorMessage, '');
+        const denied = (
+          (await cli(
+            'test-connection-function',
+            '--id',
+            id,
+            '--if-match',
+            'ETVPDKIKX0DER',
+            '--stage',
+            'DEVELOPMENT',
+            '--connection-object',
+            `fileb://${bad}`,
+          )) as Result
+        ).ConnectionFunctionTestResult;
+        assert.equal(denied.ConnectionFunctionOutput, '{"decision":"deny"}');
+
+        const published = (await cli('publish-connection-function', '--id', id, '--if-match', 'ETVPDKIKX0DER')) as {
+          ConnectionFunctionSummary: { Stage: string; Status: string };
+        };
+        assert.deepEqual([published.ConnectionFunctionSummary.Stage, published.ConnectionFunctionSummary.Status], ['LIVE', 'UNASSOCIATED']);
+        const again = await awsCli(emulator.endpoint, ['cloudfront', 'publish-connection-function', '--id', id, '--if-match', 'ETVPDKIKX0DER']);
+        assert.ok(!again.ok);
+        assert.match(again.stderr, /\(PreconditionFailed\) when calling the PublishConnectionFunction operation/);
+
+        const listed = (await cli('list-connection-functions', '--max-items', '1')) as {
+          ConnectionFunctions: Array<{ Name: string; Stage: string }>;
+          NextToken?: string;
+        };
+        assert.deepEqual(
+          listed.ConnectionFunctions.map((f) => `${f.Name}/${f.Stage}`),
+          ['device-gate/DEVELOPMENT'],
+        );
+        const all = (await cli('list-connection-functions', '--stage', 'LIVE')) as { ConnectionFunctions: Array<{ Id: string; Stage: string }> };
+        assert.deepEqual(
+          all.ConnectionFunctions.map((f) => [f.Id, f.Stage]),
+          [[id, 'LIVE']],
+        );
+
+        const arn = created.ConnectionFunctionSummary.ConnectionFunctionArn;
+        await cli('untag-resource', '--resource', arn, '--tag-keys', 'Items=auto-publish');
+        assert.deepEqual(await cli('list-tags-for-resource', '--resource', arn), { Tags: {} });
+
+        const updated = (await cli(
+          'update-connection-function',
+          '--id',
+          id,
+          '--if-match',
+          'ETVPDKIKX0DER',
+          '--connection-function-config',
+          'Comment=v2,Runtime=cloudfront-js-2.0',
+          '--connection-function-code',
+          `fileb://${code}`,
+        )) as { ETag: string; ConnectionFunctionSummary: { Status: string } };
+        assert.notEqual(updated.ETag, 'ETVPDKIKX0DER');
+        assert.equal(updated.ConnectionFunctionSummary.Status, 'UNPUBLISHED');
+
+        const d = emulator.state.createDistribution({ viewerMtls: {} });
+        emulator.state.associateConnectionFunction({ distributionId: d.id, connectionFunctionId: id });
+        const byFunction = (await cli('list-distributions-by-connection-function', '--connection-function-identifier', id)) as {
+          DistributionList: { Items: Array<{ Id: string; ConnectionFunctionAssociation: { Id: string }; ViewerMtlsConfig: { Mode: string } }> };
+        };
+        assert.deepEqual(
+          byFunction.DistributionList.Items.map((x) => [x.Id, x.ConnectionFunctionAssociation.Id, x.ViewerMtlsConfig.Mode]),
+          [[d.id, id, 'required']],
+        );
+        const inUse = await awsCli(emulator.endpoint, ['cloudfront', 'delete-connection-function', '--id', id, '--if-match', updated.ETag]);
+        assert.ok(!inUse.ok);
+        assert.match(inUse.stderr, /\(CannotDeleteEntityWhileInUse\) when calling the DeleteConnectionFunction operation/);
+        const missing = await awsCli(emulator.endpoint, ['cloudfront', 'describe-connection-function', '--identifier', 'nope']);
+        assert.ok(!missing.ok);
+        assert.match(missing.stderr, /\(EntityNotFound\) when calling the DescribeConnectionFunction operation/);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -6,6 +6,36 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulat
 export const CODE = 'function handler(event) { return event.request; }';
 export const encode = (s: string) => new TextEncoder().encode(s);
 
+/**
+ * A connection object as the Developer Guide's connection-function event structure shows it
+ * (docs/cloudfront-api.md#connection-functions), plus a revocation-check result.
+ */
+export const CONNECTION_OBJECT = Object.freeze({
+  connectionId: 'NpvTe1925xfj24a67sPQr7ae42BIq03FGhJJKfrQYWZcWZFp96SIIg==',
+  clientIp: '203.0.113.42',
+  endpoint: 'd3lch071jze0cb.cloudfront.net',
+  distributionId: 'E1NXS4MQZH501R',
+  clientCertificate: {
+    certificates: {
+      leaf: {
+        subject: 'CN=device-17,O=Example Corp,C=US',
+        issuer: 'CN=Example Corp Intermediate CA,O=Example Corp,C=US',
+        serialNumber: '4a:3f:5c:92:d1:e8:7b:6c',
+        validity: { notBefore: '2026-01-15T00:00:00Z', notAfter: '2027-01-14T23:59:59Z' },
+        sha256Fingerprint: '_w6bJ7aOAlGOj7NUhJxTfsfee-ONg_xop3_PTgTJpqs=',
+      },
+    },
+  },
+  revocationCheck: { status: 'GOOD' },
+});
+
+/** CONNECTION_OBJECT with another certificate subject, as JSON. */
+export function connectionObjectWithSubject(subject: string): string {
+  const o = structuredClone(CONNECTION_OBJECT) as { clientCertificate: { certificates: { leaf: { subject: string } } } };
+  o.clientCertificate.certificates.leaf.subject = subject;
+  return JSON.stringify(o);
+}
+
 export function clientFor(emulator: Emulator, options: { accessKeyId?: string; maxAttempts?: number } = {}): CloudFrontClient {
   return new CloudFrontClient({
     endpoint: emulator.endpoint,

@@ -23,6 +23,9 @@ import {
   resolveVariants,
   variantCombinations,
   cloudFrontCombinations,
+  CONNECTION_VARIANT_NAMES,
+  connectionCombinations,
+  connectionRecordShapeCombinations,
   recordShapeCombinations,
   type Emulator,
   type EmulatorOptions,
@@ -57,7 +60,7 @@ describe('variant enumeration', () => {
   it('ALL_VARIANTS is the full cartesian product of VARIANT_VALUES, defaults first, each combination once', () => {
     const expected = VARIANT_NAMES.reduce((n, name) => n * VARIANT_VALUES[name].length, 1);
     assert.equal(ALL_VARIANTS.length, expected);
-    assert.equal(expected, 384);
+    assert.equal(expected, 384 * 48, "the ordinary kind's 384 readings × the 48 of connection functions");
     assert.equal(new Set(ALL_VARIANTS.map(describeVariants)).size, ALL_VARIANTS.length);
     assert.deepEqual(ALL_VARIANTS[0], DEFAULT_VARIANTS);
     for (const name of VARIANT_NAMES) {
@@ -72,7 +75,7 @@ describe('variant enumeration', () => {
 
   it('variantCombinations narrows or widens one variant and keeps the others', () => {
     const combos = variantCombinations({ statusAfterPublish: [{ kind: 'reads', reads: 5 }], validationError: ['InvalidArgument'], overBudget: ['error'] });
-    assert.equal(combos.length, 4 * 8);
+    assert.equal(combos.length, 4 * 8 * 48);
     assert.ok(combos.every((v) => v.validationError === 'InvalidArgument' && v.statusAfterPublish.kind === 'reads'));
     assert.throws(() => variantCombinations({ validationError: [] }), RangeError);
   });
@@ -91,6 +94,23 @@ describe('variant enumeration', () => {
     assert.ok(combos.every((v) => v.validationError === 'MalformedXML' && v.statusAfterPublish.kind === 'immediate'));
   });
 
+  it('the connection-function groups: 16 readings of CloudFront, 24 record shapes; the ordinary groups keep them at their defaults', () => {
+    const answers = connectionCombinations();
+    assert.equal(answers.length, 16);
+    assert.deepEqual(answers[0], DEFAULT_VARIANTS);
+    assert.ok(
+      answers.every((v) => v.connectionCloudTrailIdentifier === 'id' && v.cloudTrailFunctionName === 'both' && v.statusAfterPublish.kind === 'immediate'),
+    );
+    assert.equal(new Set(answers.map((v) => `${v.connectionLiveEtag}/${v.connectionDevelopmentStatus}/${v.connectionIdentifier}/${v.connectionArn}`)).size, 16);
+    const shapes = connectionRecordShapeCombinations();
+    assert.equal(shapes.length, 24);
+    assert.ok(shapes.every((v) => v.connectionLiveEtag === 'same-as-development' && v.connectionIdentifier === 'id-name-or-arn' && v.connectionArn === 'id'));
+    assert.equal(new Set(shapes.map((v) => `${v.cloudTrailFunctionName}/${v.cloudTrailEventName}/${v.connectionCloudTrailIdentifier}`)).size, 24);
+    for (const v of [...cloudFrontCombinations(), ...recordShapeCombinations()]) {
+      for (const name of CONNECTION_VARIANT_NAMES) assert.equal(v[name], DEFAULT_VARIANTS[name], name);
+    }
+  });
+
   it('resolveVariants fills defaults and rejects bad values; parseVariantAssignments reads NAME=VALUE', () => {
     assert.deepEqual(resolveVariants({ liveLastModifiedTime: 'copied-from-development' }), {
       ...DEFAULT_VARIANTS,
@@ -106,7 +126,28 @@ describe('variant enumeration', () => {
       cloudTrailFunctionName: 'neither',
       cloudTrailEventName: 'plain',
     });
+    assert.deepEqual(
+      parseVariantAssignments([
+        'connectionLiveEtag=distinct',
+        'connectionCloudTrailIdentifier=id-and-name',
+        'connectionDevelopmentStatus=always-UNPUBLISHED',
+        'connectionIdentifier=id-only',
+        'connectionArn=name',
+      ]),
+      {
+        connectionLiveEtag: 'distinct',
+        connectionCloudTrailIdentifier: 'id-and-name',
+        connectionDevelopmentStatus: 'always-UNPUBLISHED',
+        connectionIdentifier: 'id-only',
+        connectionArn: 'name',
+      },
+    );
     for (const bad of [
+      'connectionLiveEtag=same',
+      'connectionCloudTrailIdentifier=arn',
+      'connectionDevelopmentStatus=DEPLOYED',
+      'connectionIdentifier=name',
+      'connectionArn=arn',
       'nope=1',
       'validationError',
       'statusAfterPublish=reads:x',
