@@ -142,8 +142,8 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     if (++conflicts >= MAX_PUBLISH_ATTEMPTS) throw new PublishConflictError(fn.name, progress());
     const [tags, development, live] = await Promise.all([
       cloudfront.readTags(fn.arn),
-      cloudfront.describe(fn.name, 'DEVELOPMENT'),
-      cloudfront.describe(fn.name, 'LIVE'),
+      cloudfront.describe(fn, 'DEVELOPMENT'),
+      cloudfront.describe(fn, 'LIVE'),
     ]);
     const tested = seen.tested && development?.etag === seen.tested.etag ? { tested: seen.tested } : {};
     // A LIVE already saved stays saved: `decide` compares it with the LIVE just read.
@@ -160,8 +160,8 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     if (options.eagerDevelopment && policy.nameAllowed(fn.name)) {
       const [tags, development, live] = await Promise.all([
         cloudfront.readTags(fn.arn),
-        cloudfront.describe(fn.name, 'DEVELOPMENT'),
-        options.eagerLive ? cloudfront.describe(fn.name, 'LIVE') : undefined,
+        cloudfront.describe(fn, 'DEVELOPMENT'),
+        options.eagerLive ? cloudfront.describe(fn, 'LIVE') : undefined,
       ]);
       seen = { ...seen, tags, development, ...(options.eagerLive ? { live } : {}) };
     }
@@ -176,8 +176,8 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
         case 'read':
           seen =
             step.stage === 'DEVELOPMENT'
-              ? { ...seen, development: await cloudfront.describe(fn.name, 'DEVELOPMENT') }
-              : { ...seen, live: await cloudfront.describe(fn.name, 'LIVE') };
+              ? { ...seen, development: await cloudfront.describe(fn, 'DEVELOPMENT') }
+              : { ...seen, live: await cloudfront.describe(fn, 'LIVE') };
           break;
         case 'test': {
           if (!options.gate) throw new TypeError('reconcile: the policy asks for the publish gate, but no gate was given');
@@ -192,7 +192,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
           // GetFunction answers the code with its own ETag: the key names the version whose code is
           // saved. LIVE that moved since DescribeFunction (someone published) would pair this code with
           // another version's config: decide again on the present instead.
-          const code = await cloudfront.getCode(fn.name, 'LIVE');
+          const code = await cloudfront.getCode(fn, 'LIVE');
           const config = seen.live?.config;
           if (code === null || code.etag !== step.live || !config) {
             seen = await reread({});
@@ -210,7 +210,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
         }
         case 'publish': {
           attempts += 1;
-          const result = await cloudfront.publish(fn.name, step.etag);
+          const result = await cloudfront.publish(fn, step.etag);
           if (result === 'published') return outcome('published', step.etag);
           if (result === 'gone') return outcome('gone', step.etag);
           // 412: someone changed DEVELOPMENT or published first (or the no-op-publish quirk). Re-read
