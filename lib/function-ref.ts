@@ -141,3 +141,26 @@ export function globMatches(pattern: string, name: string): boolean {
 }
 
 export const NAME_PATTERN_RULE = /^[a-zA-Z0-9_*-]{1,64}$/;
+
+/**
+ * A connection function an event names only in part: its Id (a TagResource ARN, an Update's path) or
+ * only its name. `reconcile` resolves it by one read before anything is decided: DescribeConnectionFunction
+ * by Id (which also answers the name), or the DEVELOPMENT listing for a name. `arn` is the function's ARN
+ * when the Id is known, else the account's `connection-function/*`, for an outcome that must name something.
+ */
+export interface ConnectionFunctionClue {
+  readonly kind: 'connection';
+  readonly unresolved: true;
+  readonly id?: string;
+  readonly name?: string;
+  readonly arn: string;
+}
+
+export function isClue(fn: FunctionRef | ConnectionFunctionClue): fn is ConnectionFunctionClue {
+  return 'unresolved' in fn;
+}
+
+/** What an outcome calls a function, resolved or not. */
+export function displayOf(fn: FunctionRef | ConnectionFunctionClue): { readonly name: string; readonly arn: string } {
+  return isClue(fn) ? { name: fn.name ?? fn.id ?? '(unknown connection function)', arn: fn.arn } : fn;
+}

@@ -5,7 +5,8 @@
 import type { CloudFrontGateway, DescribedStage } from './cloudfront-gateway';
 import { type Action, decide, type Observation, type Policy } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
-import type { FunctionRef } from './function-ref';
+import { CloudFrontAnswerError } from './cloudfront-gateway';
+import { type ConnectionFunctionClue, displayOf, type FunctionRef, isClue, isFunctionName } from './function-ref';
 import type { Audit, History } from './history';
 import type { PublishGate } from './publish-gate';
 
@@ -110,8 +111,11 @@ type Seen = Omit<Observation, 'live'> & { readonly live?: DescribedStage | null 
  * Brings one function to its desired state. Resolves with the outcome; rejects (ReconcileError or
  * PublishConflictError, both naming the function) when it could not decide or publish.
  */
-export async function reconcile(fn: FunctionRef, trigger: string, options: ReconcileOptions): Promise<Outcome> {
+export async function reconcile(target: FunctionRef | ConnectionFunctionClue, trigger: string, options: ReconcileOptions): Promise<Outcome> {
   const { cloudfront, policy } = options;
+  // Until a clue is resolved, outcomes and errors name what the event named.
+  let label = displayOf(target);
+  let fn = target as FunctionRef;
   // The pause belongs to every observation of this reconcile, re-reads included.
   const paused = options.paused !== undefined ? { paused: options.paused } : {};
   let seen: Seen = { ...paused };
@@ -122,8 +126,8 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     // A block is explained by the verdict on the version it blocked, the one `seen` still holds.
     const verdict = action === 'blocked' ? seen.tested?.verdict : undefined;
     return {
-      functionName: fn.name,
-      functionArn: fn.arn,
+      functionName: label.name,
+      functionArn: label.arn,
       trigger,
       action,
       ...(etag !== undefined ? { etag } : {}),
@@ -157,10 +161,18 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     ...(saved !== undefined ? { history: saved } : {}),
   });
   try {
+    if (isClue(target)) {
+      const resolved = await resolveConnectionFunction(cloudfront, target);
+      if (resolved === null) return outcome('gone');
+      fn = resolved.fn;
+      label = fn;
+      // Resolving by Id read DEVELOPMENT already: the read `decide` would ask for first.
+      if (resolved.development) seen = { ...seen, development: resolved.development };
+    }
     if (options.eagerDevelopment && policy.nameAllowed(fn.name)) {
       const [tags, development, live] = await Promise.all([
         cloudfront.readTags(fn.arn),
-        cloudfront.describe(fn, 'DEVELOPMENT'),
+        seen.development ?? cloudfront.describe(fn, 'DEVELOPMENT'),
         options.eagerLive ? cloudfront.describe(fn, 'LIVE') : undefined,
       ]);
       seen = { ...seen, tags, development, ...(options.eagerLive ? { live } : {}) };
@@ -224,8 +236,36 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     }
   } catch (error) {
     if (error instanceof ReconcileError) throw error;
-    throw new ReconcileError(fn.name, progress(), error);
+    throw new ReconcileError(label.name, progress(), error);
   }
+}
+
+/**
+ * A clue made whole: by Id, DescribeConnectionFunction (DEVELOPMENT) answers the name and ARN, and is
+ * kept as the DEVELOPMENT read; by name alone, the DEVELOPMENT listing of connection functions says
+ * which Id holds it (a name is never turned into an Id by guessing). null: no such function now.
+ */
+export async function resolveConnectionFunction(
+  cloudfront: CloudFrontGateway,
+  clue: ConnectionFunctionClue,
+): Promise<{ fn: FunctionRef; development?: DescribedStage } | null> {
+  if (clue.id !== undefined) {
+    const probe: FunctionRef = { kind: 'connection', id: clue.id, name: clue.name ?? clue.id, arn: clue.arn };
+    const development = await cloudfront.describe(probe, 'DEVELOPMENT');
+    if (development === null) return null;
+    const name = clue.name ?? development.name;
+    if (!isFunctionName(name)) {
+      throw new CloudFrontAnswerError(`DescribeConnectionFunction ${clue.id} answered no valid Name (${JSON.stringify(String(name).slice(0, 80))})`);
+    }
+    return { fn: { kind: 'connection', id: clue.id, name, arn: development.arn ?? clue.arn }, development };
+  }
+  const matches: FunctionRef[] = [];
+  for await (const page of cloudfront.listFunctions('DEVELOPMENT', undefined, 'connection')) {
+    for (const listed of page) if (listed.name === clue.name) matches.push(listed);
+  }
+  if (matches.length > 1) throw new CloudFrontAnswerError(`ListConnectionFunctions lists ${matches.length} connection functions named ${clue.name}`);
+  const [match] = matches;
+  return match ? { fn: { kind: 'connection', id: (match as { id: string }).id, name: match.name, arn: match.arn } } : null;
 }
 
 /** A step kind added to `decide` and forgotten here fails to compile instead of spinning forever. */
@@ -233,7 +273,8 @@ function unreachable(step: never): never {
   throw new TypeError(`reconcile: unknown step ${JSON.stringify(step)}`);
 }
 
-export function failedOutcome(fn: FunctionRef, trigger: string, dryRun: boolean, error: unknown): Outcome {
+export function failedOutcome(target: FunctionRef | ConnectionFunctionClue, trigger: string, dryRun: boolean, error: unknown): Outcome {
+  const fn = displayOf(target);
   const progress = error instanceof ReconcileError ? error.progress : { publishAttempts: 0 };
   return {
     functionName: fn.name,
