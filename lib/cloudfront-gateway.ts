@@ -439,7 +439,13 @@ function ordinaryListing(item: FunctionSummary): ListedItem {
   const arn = item.FunctionMetadata?.FunctionARN;
   const fn: FunctionListing | undefined =
     item.Name && arn
-      ? { name: item.Name, arn, status: item.Status ?? '', lastModified: item.FunctionMetadata?.LastModifiedTime, keyValueStores: storesOf(item.FunctionConfig) }
+      ? {
+          name: item.Name,
+          arn,
+          status: item.Status ?? '',
+          lastModified: item.FunctionMetadata?.LastModifiedTime,
+          keyValueStores: storesOf(item.FunctionConfig),
+        }
       : undefined;
   return { name: item.Name, stage: item.FunctionMetadata?.Stage, listed: fn && { key: fn.name, fn } };
 }

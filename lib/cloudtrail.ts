@@ -238,14 +238,17 @@ function connectionFunctionOf(
   let arn: string | undefined;
   if (found.arn !== undefined) {
     const parsed = typeof found.arn === 'string' ? parseCloudFrontArn(found.arn) : undefined;
-    if (parsed?.resourceType !== ARN_RESOURCE_TYPE.connection) throw new BadEventError(`${what} names ${describe(found.arn)}, which is not a connection function ARN`);
-    if (!isConnectionFunctionId(parsed.resourceId)) throw new BadEventError(`${what} names connection function Id ${describe(parsed.resourceId)}, which is not a valid Id`);
+    if (parsed?.resourceType !== ARN_RESOURCE_TYPE.connection)
+      throw new BadEventError(`${what} names ${describe(found.arn)}, which is not a connection function ARN`);
+    if (!isConnectionFunctionId(parsed.resourceId))
+      throw new BadEventError(`${what} names connection function Id ${describe(parsed.resourceId)}, which is not a valid Id`);
     id = parsed.resourceId;
     arn = found.arn as string;
   }
   if (found.id !== undefined) {
     if (!isConnectionFunctionId(found.id)) throw new BadEventError(`${what} names connection function Id ${describe(found.id)}, which is not a valid Id`);
-    if (id !== undefined && id !== found.id) throw new BadEventError(`${what} names two connection functions: ARN ${describe(arn)} and Id ${describe(found.id)}`);
+    if (id !== undefined && id !== found.id)
+      throw new BadEventError(`${what} names two connection functions: ARN ${describe(arn)} and Id ${describe(found.id)}`);
     id = found.id;
   }
   if (found.name !== undefined && !isFunctionName(found.name)) {

@@ -270,7 +270,8 @@ export function judgeCase(testCase: TestCase, result: TestResult, maxCompute: nu
     if (threw) return fail(`the function threw: ${reveal ? oneLine(result.errorMessage as string) : thrownMessageLine(result.errorMessage as string)}`);
     // A deny is a decision, as good as an allow; only a case that expects one decision holds the other against it.
     const decision = connectionDecision(result.output);
-    if (decision === undefined) return fail(`the function made no decision: it must call allow or deny (ConnectionFunctionOutput of ${(result.output ?? '').length} characters)`);
+    if (decision === undefined)
+      return fail(`the function made no decision: it must call allow or deny (ConnectionFunctionOutput of ${(result.output ?? '').length} characters)`);
     if (testCase.expect !== undefined && testCase.expect !== decision) return fail(`expected ${String(testCase.expect)}, the function decided ${decision}`);
   } else {
     if (threw) return fail(`the function threw: ${reveal ? oneLine(result.errorMessage as string) : thrownMessageLine(result.errorMessage as string)}`);

@@ -60,7 +60,9 @@ export function historyPrefix(fn: FunctionRef): string {
   const kind = kindOf(fn);
   const parsed = parseCloudFrontArn(fn.arn);
   if (parsed?.resourceType !== ARN_RESOURCE_TYPE[kind] || parsed.resourceId !== identifierOf(fn)) {
-    throw new HistoryKeyError(`${fn.name}: cannot file its history under an account: "${fn.arn.slice(0, 200)}" is not its ${kind === 'connection' ? 'connection ' : ''}function ARN`);
+    throw new HistoryKeyError(
+      `${fn.name}: cannot file its history under an account: "${fn.arn.slice(0, 200)}" is not its ${kind === 'connection' ? 'connection ' : ''}function ARN`,
+    );
   }
   return kind === 'connection' ? `${parsed.account}/${ARN_RESOURCE_TYPE.connection}:${parsed.resourceId}/` : `${parsed.account}/${fn.name}/`;
 }

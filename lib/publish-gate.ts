@@ -201,7 +201,10 @@ export function createPublishGate(
     if (own === undefined) return [[smokeCase(CONNECTION_EVENT_TYPE)]];
     const foreign = own.written.find((c) => c.eventType !== undefined && c.eventType !== CONNECTION_EVENT_TYPE);
     if (foreign) {
-      return { testCase: TEST_CASES_TAG, blocked: `${own.source}: case "${foreign.name}" is a ${foreign.eventType} case; a connection function runs on ${CONNECTION_EVENT_TYPE} only` };
+      return {
+        testCase: TEST_CASES_TAG,
+        blocked: `${own.source}: case "${foreign.name}" is a ${foreign.eventType} case; a connection function runs on ${CONNECTION_EVENT_TYPE} only`,
+      };
     }
     return withEventTypes(own.written, CONNECTION_EVENT_TYPE).map((c) => [c]);
   }

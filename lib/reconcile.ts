@@ -144,11 +144,7 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
   // decided; a verdict stays only while DEVELOPMENT still holds the version it was given for.
   const reread = async (extra: Partial<Seen>): Promise<Seen> => {
     if (++conflicts >= MAX_PUBLISH_ATTEMPTS) throw new PublishConflictError(fn.name, progress());
-    const [tags, development, live] = await Promise.all([
-      cloudfront.readTags(fn.arn),
-      cloudfront.describe(fn, 'DEVELOPMENT'),
-      cloudfront.describe(fn, 'LIVE'),
-    ]);
+    const [tags, development, live] = await Promise.all([cloudfront.readTags(fn.arn), cloudfront.describe(fn, 'DEVELOPMENT'), cloudfront.describe(fn, 'LIVE')]);
     const tested = seen.tested && development?.etag === seen.tested.etag ? { tested: seen.tested } : {};
     // A LIVE already saved stays saved: `decide` compares it with the LIVE just read.
     const kept = seen.saved !== undefined ? { saved: seen.saved } : {};

@@ -111,9 +111,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     let listingComplete = true;
     try {
       // Both stages of both kinds at once: one round trip per page. LIVE lists only published functions.
-      await Promise.all(
-        FUNCTION_KINDS.flatMap((kind) => [listInto(cloudfront, 'DEVELOPMENT', kind, development), listInto(cloudfront, 'LIVE', kind, live)]),
-      );
+      await Promise.all(FUNCTION_KINDS.flatMap((kind) => [listInto(cloudfront, 'DEVELOPMENT', kind, development), listInto(cloudfront, 'LIVE', kind, live)]));
       const liveByKey = new Map(live.map((fn) => [functionKey(fn), fn]));
       candidates = options.full ? development : development.filter((fn) => isSweepCandidate(fn, liveByKey.get(functionKey(fn))));
     } catch (error) {
@@ -168,10 +166,20 @@ async function reconcileOrFail(
   stopped: (error: unknown) => boolean,
 ): Promise<Outcome | 'interrupted'> {
   if (!isFunctionName(fn.name)) {
-    return failedOutcome(fn, 'sweep', options.policy.dryRun, new ListingError(`${LIST_CALL[fn.kind ?? 'function']} (DEVELOPMENT)`, `invalid function name ${JSON.stringify(fn.name)}`));
+    return failedOutcome(
+      fn,
+      'sweep',
+      options.policy.dryRun,
+      new ListingError(`${LIST_CALL[fn.kind ?? 'function']} (DEVELOPMENT)`, `invalid function name ${JSON.stringify(fn.name)}`),
+    );
   }
   if (fn.kind === 'connection' && !isConnectionFunctionId(fn.id)) {
-    return failedOutcome(fn, 'sweep', options.policy.dryRun, new ListingError(`${LIST_CALL.connection} (DEVELOPMENT)`, `invalid connection function Id ${JSON.stringify(identifierOf(fn).slice(0, 80))}`));
+    return failedOutcome(
+      fn,
+      'sweep',
+      options.policy.dryRun,
+      new ListingError(`${LIST_CALL.connection} (DEVELOPMENT)`, `invalid connection function Id ${JSON.stringify(identifierOf(fn).slice(0, 80))}`),
+    );
   }
   try {
     return await reconcile(fn, 'sweep', { ...options, eagerDevelopment: false });

@@ -21,7 +21,11 @@ export const CONNECTION_FUNCTION_ACTIONS = [
 ] as const;
 
 /** The three with no resource-level scoping (Resource "*"). */
-export const UNSCOPED_CLOUDFRONT_ACTIONS: readonly string[] = ['cloudfront:ListConnectionFunctions', 'cloudfront:ListDistributions', 'cloudfront:ListFunctions'];
+export const UNSCOPED_CLOUDFRONT_ACTIONS: readonly string[] = [
+  'cloudfront:ListConnectionFunctions',
+  'cloudfront:ListDistributions',
+  'cloudfront:ListFunctions',
+];
 
 export const RECONCILER_CLOUDFRONT_ACTIONS = [...new Set([...FUNCTION_ACTIONS, ...CONNECTION_FUNCTION_ACTIONS, ...UNSCOPED_CLOUDFRONT_ACTIONS])].sort();
 
