@@ -2,10 +2,9 @@
  * The imperative shell around `decide`: performs the reads it asks for, publishes, and handles the
  * 412 races. Both the event path and the sweep reconcile one function through here.
  */
-import type { CloudFrontGateway, DescribedStage } from './cloudfront-gateway';
+import { CloudFrontAnswerError, type CloudFrontGateway, type DescribedStage } from './cloudfront-gateway';
 import { type Action, decide, type Observation, type Policy } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
-import { CloudFrontAnswerError } from './cloudfront-gateway';
 import { type ConnectionFunctionClue, displayOf, type FunctionRef, isClue, isFunctionName } from './function-ref';
 import type { Audit, History } from './history';
 import type { PublishGate } from './publish-gate';
@@ -115,6 +114,7 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
   const { cloudfront, policy } = options;
   // Until a clue is resolved, outcomes and errors name what the event named.
   let label = displayOf(target);
+  // A clue is resolved first thing below, before any other call reads `fn`.
   let fn = target as FunctionRef;
   // The pause belongs to every observation of this reconcile, re-reads included.
   const paused = options.paused !== undefined ? { paused: options.paused } : {};
