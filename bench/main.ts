@@ -163,7 +163,20 @@ async function main(): Promise<void> {
     );
   const boundRow = (label: string, b: LowerBound) =>
     row(
-      [label, b.pages + b.connectionPages, b.candidates, b.optedCandidates + b.liveReads, b.tests, b.distributionPages, b.publishes, b.calls, ms(b.wallMs), b.publishes, 0, 0],
+      [
+        label,
+        b.pages + b.connectionPages,
+        b.candidates,
+        b.optedCandidates + b.liveReads,
+        b.tests,
+        b.distributionPages,
+        b.publishes,
+        b.calls,
+        ms(b.wallMs),
+        b.publishes,
+        0,
+        0,
+      ],
       w,
     );
   lines.push(boundRow('lower bound (default variants)', lowerBound));

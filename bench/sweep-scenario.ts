@@ -199,7 +199,8 @@ export function lowerBoundOf(
   const replacing = history ? toPublish.filter((f) => f.live !== undefined) : [];
   const historySaves = replacing.length;
   const historyLiveReads = replacing.filter((f) => f.development.status === 'UNPUBLISHED').length;
-  const calls = pages + connectionPages + candidates.length + opted.length + liveReads + tests + distributionPages + historyLiveReads + 2 * historySaves + publishes;
+  const calls =
+    pages + connectionPages + candidates.length + opted.length + liveReads + tests + distributionPages + historyLiveReads + 2 * historySaves + publishes;
 
   // Time: the rate limit, or the longest chain of dependent calls, whichever is longer. A function
   // is known to be a candidate once both listings reached it (pages are sequential, the two stages in

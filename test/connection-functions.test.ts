@@ -57,15 +57,35 @@ const summaryOf = (fields: Record<string, unknown>) => ({ connectionFunctionSumm
 describe('connection functions: reading CloudTrail records', () => {
   const arn = connectionArnOf(ID);
   // Every reading of where a record names the function, under both name forms.
-  for (const eventName of ['CreateConnectionFunction', 'CreateConnectionFunction2020_05_31', 'UpdateConnectionFunction', 'UpdateConnectionFunction2020_05_31']) {
+  for (const eventName of [
+    'CreateConnectionFunction',
+    'CreateConnectionFunction2020_05_31',
+    'UpdateConnectionFunction',
+    'UpdateConnectionFunction2020_05_31',
+  ]) {
     const trigger = eventName.replace(/\d{4}_\d{2}_\d{2}$/, '');
     test(`${eventName}: Id and name (request or response) make a whole ref; the Id or ARN alone, a clue by Id; the name alone, a clue by name`, () => {
       const cases: [string, unknown, unknown, unknown][] = [
-        ['id in the request, summary in the response', { id: ID }, summaryOf({ id: ID, name: 'mtls-check', connectionFunctionArn: arn }), { kind: 'connection', id: ID, name: 'mtls-check', arn }],
-        ['name in the request, ARN in the response', { name: 'mtls-check' }, summaryOf({ connectionFunctionArn: arn }), { kind: 'connection', id: ID, name: 'mtls-check', arn }],
+        [
+          'id in the request, summary in the response',
+          { id: ID },
+          summaryOf({ id: ID, name: 'mtls-check', connectionFunctionArn: arn }),
+          { kind: 'connection', id: ID, name: 'mtls-check', arn },
+        ],
+        [
+          'name in the request, ARN in the response',
+          { name: 'mtls-check' },
+          summaryOf({ connectionFunctionArn: arn }),
+          { kind: 'connection', id: ID, name: 'mtls-check', arn },
+        ],
         ['id and name in the request', { id: ID, name: 'mtls-check' }, null, { kind: 'connection', id: ID, name: 'mtls-check', arn }],
         ['only the id', { id: ID, ifMatch: 'E1' }, null, { kind: 'connection', unresolved: true, id: ID, arn }],
-        ['only the ARN, in the response', 'HIDDEN_DUE_TO_SECURITY_REASONS', summaryOf({ connectionFunctionArn: arn }), { kind: 'connection', unresolved: true, id: ID, arn }],
+        [
+          'only the ARN, in the response',
+          'HIDDEN_DUE_TO_SECURITY_REASONS',
+          summaryOf({ connectionFunctionArn: arn }),
+          { kind: 'connection', unresolved: true, id: ID, arn },
+        ],
         [
           'only the name',
           { name: 'mtls-check' },
@@ -93,7 +113,10 @@ describe('connection functions: reading CloudTrail records', () => {
       [{ id: ID }, summaryOf({ connectionFunctionArn: arnOf('f') }), /not a connection function ARN/],
       [{ name: 'bad name!' }, null, /not a valid function name/],
     ] as const) {
-      assert.throws(() => interpretEvent(connectionEvent('UpdateConnectionFunction', request, response)), (e: unknown) => e instanceof BadEventError && message.test(e.message));
+      assert.throws(
+        () => interpretEvent(connectionEvent('UpdateConnectionFunction', request, response)),
+        (e: unknown) => e instanceof BadEventError && message.test(e.message),
+      );
     }
   });
 
@@ -133,7 +156,12 @@ describe('connection functions: the gateway', () => {
     });
     mock.on(PublishConnectionFunctionCommand).resolves({});
     mock.on(TestConnectionFunctionCommand).resolves({
-      ConnectionFunctionTestResult: { ComputeUtilization: '7', ConnectionFunctionOutput: '{"action":"deny"}', ConnectionFunctionErrorMessage: '', ConnectionFunctionExecutionLogs: ['l'] },
+      ConnectionFunctionTestResult: {
+        ComputeUtilization: '7',
+        ConnectionFunctionOutput: '{"action":"deny"}',
+        ConnectionFunctionErrorMessage: '',
+        ConnectionFunctionExecutionLogs: ['l'],
+      },
     });
     const gateway = cloudFrontGateway(client());
     assert.deepEqual(await gateway.describe(ref, 'DEVELOPMENT'), {
@@ -157,8 +185,14 @@ describe('connection functions: the gateway', () => {
 
   test("the connection kind's errors: EntityNotFound is gone, PreconditionFailed and InvalidIfMatchVersion a 412, UnsupportedOperation lists none", async () => {
     mock.on(DescribeConnectionFunctionCommand).rejects(new EntityNotFound({ message: 'no', ...meta }));
-    mock.on(PublishConnectionFunctionCommand).rejectsOnce(new PreconditionFailed({ message: 'stale', ...meta })).rejects(new EntityNotFound({ message: 'no', ...meta }));
-    mock.on(TestConnectionFunctionCommand).rejectsOnce(new InvalidIfMatchVersion({ message: 'bad', ...meta })).rejects(new EntityNotFound({ message: 'no', ...meta }));
+    mock
+      .on(PublishConnectionFunctionCommand)
+      .rejectsOnce(new PreconditionFailed({ message: 'stale', ...meta }))
+      .rejects(new EntityNotFound({ message: 'no', ...meta }));
+    mock
+      .on(TestConnectionFunctionCommand)
+      .rejectsOnce(new InvalidIfMatchVersion({ message: 'bad', ...meta }))
+      .rejects(new EntityNotFound({ message: 'no', ...meta }));
     mock.on(ListConnectionFunctionsCommand).rejects(new UnsupportedOperation({ message: 'not in this partition', ...meta }));
     const gateway = cloudFrontGateway(client());
     assert.equal(await gateway.describe(ref, 'LIVE'), null);
@@ -199,7 +233,9 @@ describe('connection functions: the event path', () => {
   test('an update naming Id and name reads tags and DEVELOPMENT together, as for the ordinary kind; PUBLISHING reads LIVE', async () => {
     cf = fakeCloudFront({}, connection({ status: 'PUBLISHING' }));
     settings = { PUBLISH_GATE: 'off' };
-    const r = await invoke(connectionEvent('UpdateConnectionFunction', { id: ID }, summaryOf({ id: ID, name: 'mtls-check', connectionFunctionArn: connectionArnOf(ID) })));
+    const r = await invoke(
+      connectionEvent('UpdateConnectionFunction', { id: ID }, summaryOf({ id: ID, name: 'mtls-check', connectionFunctionArn: connectionArnOf(ID) })),
+    );
     assert.equal(r.result?.outcomes[0]?.action, 'published');
     assert.deepEqual(ops().slice(0, 2).sort(), ['DescribeConnectionFunction', 'ListTagsForResource']);
     assert.equal(cf.count(), 4, 'tags ∥ DEVELOPMENT, LIVE (a status other than UNPUBLISHED: ETags decide), publish');
@@ -260,9 +296,17 @@ describe('connection functions: the event path', () => {
     }
   });
 
-  test("the smoke connection object is what TestConnectionFunction is given: certificate, viewer IP, revocation result", async () => {
+  test('the smoke connection object is what TestConnectionFunction is given: certificate, viewer IP, revocation result', async () => {
     let given: Record<string, unknown> | undefined;
-    cf = fakeCloudFront({}, connection({ test: (c) => ((given = c), {}) }));
+    cf = fakeCloudFront(
+      {},
+      connection({
+        test: (c) => {
+          given = c;
+          return {};
+        },
+      }),
+    );
     await invoke(connectionEvent('UpdateConnectionFunction', { id: ID }));
     assert.deepEqual(given, smokeConnectionEvent());
   });
@@ -283,21 +327,23 @@ describe('connection functions: the sweep', () => {
     assert.equal(r.result?.listed, 6);
     assert.equal(r.result?.candidates, 4, 'a, EC1, EC2, EC4: the listings alone decide');
     assert.deepEqual(
-      cf.calls.filter((c) => c.op === 'ListConnectionFunctions').map((c) => c.input.Stage).sort(),
+      cf.calls
+        .filter((c) => c.op === 'ListConnectionFunctions')
+        .map((c) => c.input.Stage)
+        .sort(),
       ['DEVELOPMENT', 'LIVE'],
     );
     assert.equal(cf.count('ListFunctions'), 2);
     assert.equal(cf.count('ListTagsForResource'), 4, 'one tag read per candidate, no more');
-    assert.deepEqual(
-      cf.publishes.map((p) => `${p.kind ?? 'function'}:${p.name}`).sort(),
-      ['connection:EC1', 'connection:EC2', 'function:a'],
-    );
+    assert.deepEqual(cf.publishes.map((p) => `${p.kind ?? 'function'}:${p.name}`).sort(), ['connection:EC1', 'connection:EC2', 'function:a']);
     assert.equal(cf.connections.get('EC4')?.liveEtag, 'E1', 'not opted in: never published');
     assert.equal(cf.count('ListDistributions'), 1, 'only the ordinary candidate needs its event types');
   });
 
   test('the lower bound per listing: ceil(n / 100) pages of each kind and stage', async () => {
-    const connections = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`EC${String(i).padStart(3, '0')}`, { name: `c${i}`, tags: {}, devEtag: 'E1', liveEtag: 'E1' }]));
+    const connections = Object.fromEntries(
+      Array.from({ length: 150 }, (_, i) => [`EC${String(i).padStart(3, '0')}`, { name: `c${i}`, tags: {}, devEtag: 'E1', liveEtag: 'E1' }]),
+    );
     cf = fakeCloudFront({}, connections);
     const r = await sweepNow();
     assert.equal(r.result?.listed, 150);
@@ -308,11 +354,21 @@ describe('connection functions: the sweep', () => {
 });
 
 describe('connection functions: the gate, judged', () => {
-  const run = (output: string | undefined, extra: Partial<TestResult> = {}): TestResult => ({ computeUtilization: '10', errorMessage: '', output, logs: [], ...extra });
+  const run = (output: string | undefined, extra: Partial<TestResult> = {}): TestResult => ({
+    computeUtilization: '10',
+    errorMessage: '',
+    output,
+    logs: [],
+    ...extra,
+  });
   const smoke = smokeCase('connection-request');
 
   test('the smoke connection object follows the connection event structure: certificate with subject, issuer, serial, validity, fingerprint; viewer IP; revocation result', () => {
-    const event = smoke.event as { context: Record<string, unknown>; clientIp: string; clientCertificate: { certificates: { leaf: Record<string, unknown> }; revocationCheck: unknown } };
+    const event = smoke.event as {
+      context: Record<string, unknown>;
+      clientIp: string;
+      clientCertificate: { certificates: { leaf: Record<string, unknown> }; revocationCheck: unknown };
+    };
     assert.equal(event.context.eventType, 'connection-request');
     assert.match(event.clientIp, /^\d+\.\d+\.\d+\.\d+$/);
     const leaf = event.clientCertificate.certificates.leaf;
@@ -370,7 +426,7 @@ describe('connection functions: the gate, judged', () => {
     );
   });
 
-  test("own cases from S3 run for a connection function: a case expecting allow that gets a deny blocks; a viewer case blocks", async () => {
+  test('own cases from S3 run for a connection function: a case expecting allow that gets a deny blocks; a viewer case blocks', async () => {
     const s3 = mockClient(S3Client);
     try {
       const cases = [{ name: 'known device', event: smokeConnectionEvent(), expect: 'allow' }];
@@ -380,7 +436,10 @@ describe('connection functions: the gate, judged', () => {
         Body: { transformToString: async () => JSON.stringify([{ name: 'v', eventType: 'viewer-request', event: {} }]) },
       } as never);
       settings = { TEST_CASES_BUCKETS: 'edge-tests' };
-      cf = fakeCloudFront({}, connection({ tags: { ...opted, 'auto-publish-tests': 's3://edge-tests/allow.json' }, test: () => ({ output: '{"action":"deny"}' }) }));
+      cf = fakeCloudFront(
+        {},
+        connection({ tags: { ...opted, 'auto-publish-tests': 's3://edge-tests/allow.json' }, test: () => ({ output: '{"action":"deny"}' }) }),
+      );
       const blocked = (await invoke(connectionEvent('UpdateConnectionFunction', { id: ID }))).result?.outcomes[0];
       assert.equal(blocked?.action, 'blocked');
       assert.match(blocked?.blocked?.reason ?? '', /known device: expected allow, the function decided deny/);
@@ -416,7 +475,12 @@ describe('connection functions: history', () => {
   test('a connection function saved before its publish: the record names its kind and Id, under its own key', async () => {
     const put: [string, string][] = [];
     const s3 = { putJson: async (_bucket: string, key: string, body: string) => void put.push([key, body]) } as unknown as S3Gateway;
-    const key = await historyStore(s3, 'history', () => new Date('2026-01-01T00:00:00Z')).save(conn, { etag: 'E1', code: 'Y29kZQ==' }, { comment: '', runtime: 'cloudfront-js-2.0', keyValueStoreAssociations: [] }, { etag: 'E2', trigger: 'sweep' });
+    const key = await historyStore(s3, 'history', () => new Date('2026-01-01T00:00:00Z')).save(
+      conn,
+      { etag: 'E1', code: 'Y29kZQ==' },
+      { comment: '', runtime: 'cloudfront-js-2.0', keyValueStoreAssociations: [] },
+      { etag: 'E2', trigger: 'sweep' },
+    );
     assert.equal(key, `${ACCOUNT}/connection-function:${ID}/2026-01-01T00:00:00.000Z-E1.json`);
     const record = JSON.parse(put[0]?.[1] ?? '{}');
     assert.equal(record.functionKind, 'connection');

@@ -156,7 +156,10 @@ describe('events/ samples', () => {
     }
     const resources = cloudTrail.map(([, e]) => e.detail.requestParameters?.resource ?? '');
     assert.ok(resources.some((r) => r.includes(':function/')) && resources.some((r) => r.includes(':distribution/')));
-    assert.ok(resources.some((r) => r.includes(':connection-function/')), 'a TagResource of a connection function');
+    assert.ok(
+      resources.some((r) => r.includes(':connection-function/')),
+      'a TagResource of a connection function',
+    );
     // Failed calls match (the pattern ignores errorCode): the handler has to skip them.
     assert.ok(cloudTrail.some(([f, e]) => 'errorCode' in e.detail && index[f]?.triggers === true));
     // The reconciler's own PublishFunction must never come back to it.
