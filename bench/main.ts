@@ -151,7 +151,8 @@ async function main(): Promise<void> {
     row(
       [
         label,
-        op(r, 'ListFunctions'),
+        // Both kinds' listings (ListConnectionFunctions: one empty page per stage while the fleet has none).
+        op(r, 'ListFunctions') + op(r, 'ListConnectionFunctions'),
         op(r, 'ListTagsForResource'),
         op(r, 'DescribeFunction'),
         op(r, 'TestFunction'),
@@ -167,7 +168,20 @@ async function main(): Promise<void> {
     );
   const boundRow = (label: string, b: LowerBound) =>
     row(
-      [label, b.pages, b.candidates, b.optedCandidates + b.liveReads, b.tests, b.distributionPages, b.publishes, b.calls, ms(b.wallMs), b.publishes, 0, 0],
+      [
+        label,
+        b.pages + b.connectionPages,
+        b.candidates,
+        b.optedCandidates + b.liveReads,
+        b.tests,
+        b.distributionPages,
+        b.publishes,
+        b.calls,
+        ms(b.wallMs),
+        b.publishes,
+        0,
+        0,
+      ],
       w,
     );
   lines.push(boundRow('lower bound (default variants)', lowerBound));
@@ -565,7 +579,7 @@ function orgLines(org: OrgResult): string[] {
       Object.entries(org.callsByOperation)
         .map(([k, v]) => `${k} ${v}`)
         .join(', '),
-    `  bound per account ${b.calls} + 1 AssumeRole = ${b.pages} ListFunctions + ${b.candidates} ListTagsForResource + ${b.optedCandidates + b.liveReads} DescribeFunction + ` +
+    `  bound per account ${b.calls} + 1 AssumeRole = ${b.pages} ListFunctions + ${b.connectionPages} ListConnectionFunctions + ${b.candidates} ListTagsForResource + ${b.optedCandidates + b.liveReads} DescribeFunction + ` +
       `${b.tests} TestFunction + ${b.distributionPages} ListDistributions + ${b.publishes} PublishFunction + 1; ` +
       `over the bound: ListAccounts ${op('ListAccounts')} (expected ${pages}: the fan-out's one listing, ceil(${org.accounts}/20) pages; the workers trust the sweep queue and list nothing)` +
       `${org.ours.calls - org.lowerBound.calls - op('ListAccounts') !== 0 ? `, other ${org.ours.calls - org.lowerBound.calls - op('ListAccounts')}` : ''}`,

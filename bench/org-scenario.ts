@@ -348,7 +348,7 @@ export async function runOrgScenario(options: {
     const boundWallMs = rounds * perAccountMs;
     const definition =
       `calls = sum over the ${count} accounts of (that account's bound as the single-account sweep's, sweep.lowerBound.definition, states it, publish gate ` +
-      `included: ${perAccount.calls} = ${perAccount.pages} ListFunctions + ${perAccount.candidates} ListTagsForResource + ` +
+      `included: ${perAccount.calls} = ${perAccount.pages} ListFunctions + ${perAccount.connectionPages} ListConnectionFunctions + ${perAccount.candidates} ListTagsForResource + ` +
       `${perAccount.optedCandidates + perAccount.liveReads} DescribeFunction + ${perAccount.tests} TestFunction + ${perAccount.distributionPages} ListDistributions + ` +
       `${perAccount.publishes} PublishFunction here; + 1 AssumeRole) = ${count} x (${perAccount.calls} + 1) = ${boundCalls}; ListAccounts is not in the bound ` +
       `(MEMBER_ACCOUNTS could spare it); time = ceil(accounts / worker concurrency) x per-account time = ceil(${count}/${w}) x ` +

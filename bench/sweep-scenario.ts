@@ -45,6 +45,11 @@ export interface LowerBound {
   wallMs: number;
   /** ListFunctions calls: DEVELOPMENT pages + LIVE pages. */
   pages: number;
+  /**
+   * ListConnectionFunctions calls: DEVELOPMENT pages + LIVE pages, at least one each (an account with
+   * no connection functions still answers one empty page per stage, and the sweep must ask to know).
+   */
+  connectionPages: number;
   /** Functions the two listings flag (DEVELOPMENT UNPUBLISHED or unknown status, no LIVE, or DEVELOPMENT modified after LIVE): one tag read each. */
   candidates: number;
   /** Opted-in candidates: one DescribeFunction(DEVELOPMENT) each. */
@@ -157,12 +162,25 @@ const TEST_CASES_TAG = 'auto-publish-tests';
 /** The history bucket the bench sweeps write to (the emulator's S3). */
 export const BENCH_HISTORY_BUCKET = 'bench-history';
 
-export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSnapshot) => boolean, gate: GateView, history = false): LowerBound {
+/** The account's connection functions, by stage: what the ListConnectionFunctions pages hold (none in today's fleets). */
+export interface ConnectionFleet {
+  readonly development: number;
+  readonly live: number;
+}
+
+export function lowerBoundOf(
+  fleet: FunctionSnapshot[],
+  isOpted: (f: FunctionSnapshot) => boolean,
+  gate: GateView,
+  history = false,
+  connections: ConnectionFleet = { development: 0, live: 0 },
+): LowerBound {
   const n = fleet.length;
   const published = fleet.filter((f) => f.live).length;
   const devPages = Math.max(1, Math.ceil(n / PAGE));
   const livePages = Math.max(1, Math.ceil(published / PAGE));
   const pages = devPages + livePages;
+  const connectionPages = Math.max(1, Math.ceil(connections.development / PAGE)) + Math.max(1, Math.ceil(connections.live / PAGE));
   const candidates = fleet.filter(flagged);
   const opted = candidates.filter(isOpted);
   const liveReads = opted.filter((f) => f.development.status !== 'UNPUBLISHED').length;
@@ -181,7 +199,8 @@ export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSna
   const replacing = history ? toPublish.filter((f) => f.live !== undefined) : [];
   const historySaves = replacing.length;
   const historyLiveReads = replacing.filter((f) => f.development.status === 'UNPUBLISHED').length;
-  const calls = pages + candidates.length + opted.length + liveReads + tests + distributionPages + historyLiveReads + 2 * historySaves + publishes;
+  const calls =
+    pages + connectionPages + candidates.length + opted.length + liveReads + tests + distributionPages + historyLiveReads + 2 * historySaves + publishes;
 
   // Time: the rate limit, or the longest chain of dependent calls, whichever is longer. A function
   // is known to be a candidate once both listings reached it (pages are sequential, the two stages in
@@ -191,7 +210,8 @@ export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSna
   // publish. The distribution pages need nothing before them: a sweep could read them while it lists.
   const rateBound = (Math.max(0, calls - RATE.burst) / RATE.ratePerSecond) * 1000 + LATENCY_MS;
   const liveRank = new Map(fleet.filter((f) => f.live).map((f, i) => [f.name, i]));
-  let chain = Math.max(devPages, livePages) * LATENCY_MS;
+  // The four listings (two kinds, two stages) run in parallel: the longest sets the start.
+  let chain = Math.max(devPages, livePages, Math.ceil(connections.development / PAGE), Math.ceil(connections.live / PAGE)) * LATENCY_MS;
   fleet.forEach((f, i) => {
     if (!flagged(f)) return;
     const livePosition = liveRank.get(f.name) ?? fleet.slice(0, i).filter((g) => g.live).length;
@@ -208,6 +228,7 @@ export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSna
     calls,
     wallMs: Math.max(rateBound, chain),
     pages,
+    connectionPages,
     candidates: candidates.length,
     optedCandidates: opted.length,
     liveReads,
@@ -219,7 +240,8 @@ export function lowerBoundOf(fleet: FunctionSnapshot[], isOpted: (f: FunctionSna
     historySaves,
     historyLiveReads,
     definition:
-      `calls = ListFunctions pages of both stages (${pagesText}) + 1 ListTagsForResource per candidate (${candidates.length}; candidate = ` +
+      `calls = ListFunctions pages of both stages (${pagesText}) + ListConnectionFunctions pages of both stages ` +
+      `(max(1, ceil(${connections.development}/${PAGE})) + max(1, ceil(${connections.live}/${PAGE})) = ${connectionPages}) + 1 ListTagsForResource per candidate (${candidates.length}; candidate = ` +
       `DEVELOPMENT UNPUBLISHED or unknown status, or no LIVE, or DEVELOPMENT LastModifiedTime later than LIVE's) + 1 DescribeFunction(DEVELOPMENT) ` +
       `per opted-in candidate (${opted.length}) + 1 DescribeFunction(LIVE) per opted-in candidate whose status is not UNPUBLISHED (${liveReads}) + ` +
       (gate.on

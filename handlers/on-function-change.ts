@@ -1,6 +1,7 @@
 /**
- * Event path: a CloudTrail record of CreateFunction, UpdateFunction or TagResource → reconcile that
- * function; a record of ours that names no function → sweep that account, then fail.
+ * Event path: a CloudTrail record of CreateFunction, UpdateFunction, CreateConnectionFunction,
+ * UpdateConnectionFunction or TagResource → reconcile that function (of either kind); a record of ours
+ * that names no function → sweep that account, then fail.
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';

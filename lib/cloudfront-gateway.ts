@@ -2,37 +2,56 @@
  * The one module that talks to CloudFront. It turns the API's answers into the domain's terms
  * (stages, ETags, tags, "gone") and its expected errors into values; anything unexpected throws.
  * It can only read and publish: there is deliberately no way to update, delete or tag here.
+ *
+ * Both kinds of function go through the same face: each call takes the function (or, for a listing,
+ * the kind) and sends that kind's command (DescribeFunction or DescribeConnectionFunction, ...),
+ * mapping each kind's answers and errors into the same values (docs/cloudfront-api.md#connection-functions).
  */
 import {
   CloudFrontClient,
   type CloudFrontClientConfig,
+  type ConnectionFunctionSummary,
+  DescribeConnectionFunctionCommand,
   DescribeFunctionCommand,
+  type FunctionConfig,
   type FunctionSummary,
+  GetConnectionFunctionCommand,
   GetFunctionCommand,
+  ListConnectionFunctionsCommand,
   ListDistributionsCommand,
   ListFunctionsCommand,
   ListTagsForResourceCommand,
+  PublishConnectionFunctionCommand,
   PublishFunctionCommand,
+  TestConnectionFunctionCommand,
   TestFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
 import type { ListedStage, Stage, StageView } from './decide';
 import type { EventType, TestResult } from './gate';
 import { type AwsClientOptions, awsClientConfig } from './aws-client';
 import { AutoPublishError } from './errors';
-import { isFunctionName } from './function-ref';
+import { type FunctionKind, type FunctionRef, isConnectionFunctionId, isFunctionName } from './function-ref';
 
-export interface FunctionListing extends ListedStage {
-  readonly name: string;
-  readonly arn: string;
-  /** ARNs of the associated KeyValueStores (at most one today). */
-  readonly keyValueStores: readonly string[];
-}
+/** One listed function of either kind, with what its stage's listing says. */
+export type FunctionListing = ListedStage &
+  FunctionRef & {
+    /** ARNs of the associated KeyValueStores (at most one today). */
+    readonly keyValueStores: readonly string[];
+  };
 
 export interface DescribedStage extends StageView {
   readonly arn: string | undefined;
+  /** The function's name, as the answer gives it (a connection function addressed by Id learns it here). */
+  readonly name?: string | undefined;
   /** The stage's configuration, as DescribeFunction answered it (what history saves beside the code). */
   readonly config?: FunctionSettings;
 }
+
+/**
+ * What a call is about: a function of either kind, or an ordinary function by its name alone (the
+ * form every caller used before connection functions, the CLI's and the bench's among them).
+ */
+export type FunctionTarget = FunctionRef | string;
 
 /** What UpdateFunction takes besides the code: what a saved version must restore. */
 export interface FunctionSettings {
@@ -64,17 +83,22 @@ export interface CloudFrontGateway {
   /** 'gone' when the function (resource) no longer exists. */
   readTags(arn: string, signal?: AbortSignal): Promise<Record<string, string> | 'gone'>;
   /** null when the stage does not exist: the function is gone (DEVELOPMENT) or never published (LIVE). */
-  describe(name: string, stage: Stage, signal?: AbortSignal): Promise<DescribedStage | null>;
+  describe(fn: FunctionTarget, stage: Stage, signal?: AbortSignal): Promise<DescribedStage | null>;
   /** GetFunction: the stage's code; null when the stage does not exist (as for `describe`). */
-  getCode(name: string, stage: Stage, signal?: AbortSignal): Promise<StageCode | null>;
-  publish(name: string, developmentEtag: string, signal?: AbortSignal): Promise<PublishResult>;
-  /** One page of functions at a time, following NextMarker to the end. */
-  listFunctions(stage: Stage, signal?: AbortSignal): AsyncIterable<FunctionListing[]>;
+  getCode(fn: FunctionTarget, stage: Stage, signal?: AbortSignal): Promise<StageCode | null>;
+  publish(fn: FunctionTarget, developmentEtag: string, signal?: AbortSignal): Promise<PublishResult>;
   /**
-   * TestFunction with IfMatch = `etag`: 'precondition-failed' when that is no longer the stage's ETag
-   * (the stage changed under us), 'gone' when the function was deleted.
+   * One page of functions of `kind` (default: the ordinary kind) at a time, following NextMarker to
+   * the end. Connection functions where the API does not offer them (UnsupportedOperation: a region
+   * or partition without them) list as none.
    */
-  testFunction(name: string, etag: string, stage: Stage, event: unknown, signal?: AbortSignal): Promise<TestResult | 'precondition-failed' | 'gone'>;
+  listFunctions(stage: Stage, signal?: AbortSignal, kind?: FunctionKind): AsyncIterable<FunctionListing[]>;
+  /**
+   * TestFunction (TestConnectionFunction: `event` is the connection object) with IfMatch = `etag`:
+   * 'precondition-failed' when that is no longer the stage's ETag (the stage changed under us),
+   * 'gone' when the function was deleted.
+   */
+  testFunction(fn: FunctionTarget, etag: string, stage: Stage, event: unknown, signal?: AbortSignal): Promise<TestResult | 'precondition-failed' | 'gone'>;
   /** Every function association of the account's distributions: function ARN → the event types it runs on. */
   listFunctionAssociations(signal?: AbortSignal): Promise<ReadonlyMap<string, ReadonlySet<EventType>>>;
 }
@@ -159,6 +183,7 @@ export class Pacer {
 
 export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
   watchForLostAnswers(client);
+  const kinds = kindCalls(client);
   return {
     async readTags(arn, signal) {
       try {
@@ -169,101 +194,89 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
         }
         return tags;
       } catch (error) {
-        if (isError(error, 'NoSuchResource', 'NoSuchFunctionExists')) return 'gone';
+        // A connection function's ARN may well answer its kind's own EntityNotFound.
+        if (isError(error, 'NoSuchResource', 'NoSuchFunctionExists', 'EntityNotFound')) return 'gone';
         throw error;
       }
     },
 
-    async describe(name, stage, signal) {
-      assertName(name);
+    async describe(fn, stage, signal) {
+      const { calls, id } = target(kinds, fn);
       try {
-        const out = await client.send(new DescribeFunctionCommand({ Name: name, Stage: stage }), sendOptions(signal));
-        if (!out.ETag) throw new CloudFrontAnswerError(`DescribeFunction ${name} (${stage}) answered without an ETag`);
-        const summary = out.FunctionSummary;
-        return { etag: out.ETag, status: summary?.Status ?? '', arn: summary?.FunctionMetadata?.FunctionARN, config: settingsOf(summary) };
+        const out = await calls.describe(id, stage, sendOptions(signal));
+        if (!out.etag) throw new CloudFrontAnswerError(`${calls.op.describe} ${id} (${stage}) answered without an ETag`);
+        return { etag: out.etag, status: out.status ?? '', arn: out.arn, name: out.name, config: settingsOf(out.config) };
       } catch (error) {
-        if (isError(error, 'NoSuchFunctionExists')) return null;
+        if (isError(error, ...calls.gone)) return null;
         throw error;
       }
     },
 
-    async getCode(name, stage, signal) {
-      assertName(name);
+    async getCode(fn, stage, signal) {
+      const { calls, id } = target(kinds, fn);
       try {
-        const out = await client.send(new GetFunctionCommand({ Name: name, Stage: stage }), sendOptions(signal));
-        if (!out.ETag) throw new CloudFrontAnswerError(`GetFunction ${name} (${stage}) answered without an ETag`);
-        return { etag: out.ETag, code: Buffer.from(out.FunctionCode ?? new Uint8Array()).toString('base64') };
+        const out = await calls.getCode(id, stage, sendOptions(signal));
+        if (!out.etag) throw new CloudFrontAnswerError(`${calls.op.getCode} ${id} (${stage}) answered without an ETag`);
+        return { etag: out.etag, code: Buffer.from(out.code ?? new Uint8Array()).toString('base64') };
       } catch (error) {
-        if (isError(error, 'NoSuchFunctionExists')) return null;
+        if (isError(error, ...calls.gone)) return null;
         throw error;
       }
     },
 
-    async publish(name, developmentEtag, signal) {
-      assertName(name);
+    async publish(fn, developmentEtag, signal) {
+      const { calls, id } = target(kinds, fn);
       try {
-        await client.send(new PublishFunctionCommand({ Name: name, IfMatch: developmentEtag }), sendOptions(signal));
+        await calls.publish(id, developmentEtag, sendOptions(signal));
         return 'published';
       } catch (error) {
         if (isError(error, 'PreconditionFailed')) return answerWasLost(error) ? 'precondition-failed-on-retry' : 'precondition-failed';
-        if (isError(error, 'NoSuchFunctionExists')) return 'gone';
+        if (isError(error, ...calls.gone)) return 'gone';
         throw error;
       }
     },
 
-    async *listFunctions(stage, signal) {
-      // A name repeated across pages (a marker that did not advance) is listed once.
-      const namesSeen = new Set<string>();
-      const pages = pagesOf(`ListFunctions (${stage})`, async (marker) => {
-        const out = await client.send(new ListFunctionsCommand({ Stage: stage, MaxItems: 100, Marker: marker }), sendOptions(signal));
-        return { items: out.FunctionList?.Items ?? [], next: out.FunctionList?.NextMarker };
-      });
-      for await (const items of pages) {
-        const page: FunctionListing[] = [];
-        for (const item of items) {
-          // Stage is optional in the model, but when an item names one, it must be the stage asked for:
-          // a listing that mixes stages is not a listing of `stage` (docs/cloudfront-api.md#listfunctions-paging).
-          const listedStage = item.FunctionMetadata?.Stage;
-          if (listedStage !== undefined && listedStage !== stage) {
-            throw new ListingError(
-              `ListFunctions (${stage})`,
-              `item ${JSON.stringify(String(item.Name).slice(0, 64))} is listed in stage ${JSON.stringify(String(listedStage).slice(0, 32))}, not the stage asked for`,
-            );
+    async *listFunctions(stage, signal, kind = 'function') {
+      const calls = kinds[kind];
+      const call = `${calls.op.list} (${stage})`;
+      // A function repeated across pages (a marker that did not advance) is listed once.
+      const seen = new Set<string>();
+      const pages = pagesOf(call, (marker) => calls.list(stage, marker, sendOptions(signal)));
+      try {
+        for await (const items of pages) {
+          const page: FunctionListing[] = [];
+          for (const item of items) {
+            // Stage is optional in the ordinary kind's model, but when an item names one, it must be the
+            // stage asked for: a listing that mixes stages is not a listing of `stage`
+            // (docs/cloudfront-api.md#listfunctions-paging).
+            if (item.stage !== undefined && item.stage !== stage) {
+              throw new ListingError(
+                call,
+                `item ${JSON.stringify(String(item.name).slice(0, 64))} is listed in stage ${JSON.stringify(String(item.stage).slice(0, 32))}, not the stage asked for`,
+              );
+            }
+            const { listed } = item;
+            if (!listed || seen.has(listed.key)) continue;
+            seen.add(listed.key);
+            page.push(listed.fn);
           }
-          const arn = item.FunctionMetadata?.FunctionARN;
-          if (!item.Name || !arn || namesSeen.has(item.Name)) continue;
-          namesSeen.add(item.Name);
-          const stores = item.FunctionConfig?.KeyValueStoreAssociations?.Items ?? [];
-          page.push({
-            name: item.Name,
-            arn,
-            status: item.Status ?? '',
-            lastModified: item.FunctionMetadata?.LastModifiedTime,
-            keyValueStores: stores.flatMap((s) => (s.KeyValueStoreARN ? [s.KeyValueStoreARN] : [])),
-          });
+          yield page;
         }
-        yield page;
+      } catch (error) {
+        // An API without connection functions (a region or partition that does not offer them) has none.
+        if (kind === 'connection' && isError(error, 'UnsupportedOperation')) return;
+        throw error;
       }
     },
 
-    async testFunction(name, etag, stage, event, signal) {
-      assertName(name);
+    async testFunction(fn, etag, stage, event, signal) {
+      const { calls, id } = target(kinds, fn);
       try {
-        const out = await client.send(
-          new TestFunctionCommand({ Name: name, IfMatch: etag, Stage: stage, EventObject: new TextEncoder().encode(JSON.stringify(event)) }),
-          sendOptions(signal),
-        );
-        const result = out.TestResult;
-        return {
-          computeUtilization: result?.ComputeUtilization,
-          errorMessage: result?.FunctionErrorMessage,
-          output: result?.FunctionOutput,
-          logs: result?.FunctionExecutionLogs ?? [],
-        };
+        return await calls.test(id, etag, stage, new TextEncoder().encode(JSON.stringify(event)), sendOptions(signal));
       } catch (error) {
         // A stale or malformed If-Match both mean: what we meant to test is not the stage any more.
         if (isError(error, 'PreconditionFailed', 'InvalidIfMatchVersion')) return 'precondition-failed';
-        if (isError(error, 'NoSuchFunctionExists')) return 'gone';
+        if (isError(error, ...calls.gone)) return 'gone';
         throw error;
       }
     },
@@ -335,12 +348,157 @@ export class CloudFrontAnswerError extends AutoPublishError {
   readonly retryable = false;
 }
 
-function settingsOf(summary: FunctionSummary | undefined): FunctionSettings {
-  const config = summary?.FunctionConfig;
+/**
+ * One listed item, before it is checked: the name and stage it lists, and its listing (undefined when
+ * it lacks what identifies it) with the key it is deduplicated on.
+ */
+interface ListedItem {
+  readonly name: string | undefined;
+  readonly stage: string | undefined;
+  readonly listed: { readonly key: string; readonly fn: FunctionListing } | undefined;
+}
+
+interface Described {
+  readonly etag: string | undefined;
+  readonly status: string | undefined;
+  readonly arn: string | undefined;
+  readonly name: string | undefined;
+  readonly config: FunctionConfig | undefined;
+}
+
+type SendOptions = { abortSignal?: AbortSignal };
+
+/**
+ * What differs between the two kinds: the commands, how their answers are shaped, and which error says
+ * "not there" (the ordinary kind's NoSuchFunctionExists, the connection kind's EntityNotFound). The
+ * decisions around them (null, 'gone', 412s, paging) are made once, in the gateway above.
+ */
+interface KindCalls {
+  readonly op: { readonly describe: string; readonly getCode: string; readonly list: string };
+  readonly gone: readonly string[];
+  /** Refuses an identifier that must not reach a URL path. */
+  readonly check: (id: string) => void;
+  describe(id: string, stage: Stage, options: SendOptions): Promise<Described>;
+  getCode(id: string, stage: Stage, options: SendOptions): Promise<{ etag: string | undefined; code: Uint8Array | undefined }>;
+  publish(id: string, etag: string, options: SendOptions): Promise<unknown>;
+  test(id: string, etag: string, stage: Stage, event: Uint8Array, options: SendOptions): Promise<TestResult>;
+  list(stage: Stage, marker: string | undefined, options: SendOptions): Promise<{ items: ListedItem[]; next: string | undefined }>;
+}
+
+function kindCalls(client: CloudFrontClient): Record<FunctionKind, KindCalls> {
+  const ordinary: KindCalls = {
+    op: { describe: 'DescribeFunction', getCode: 'GetFunction', list: 'ListFunctions' },
+    gone: ['NoSuchFunctionExists'],
+    check: assertName,
+    async describe(name, stage, options) {
+      const out = await client.send(new DescribeFunctionCommand({ Name: name, Stage: stage }), options);
+      const summary = out.FunctionSummary;
+      return { etag: out.ETag, status: summary?.Status, arn: summary?.FunctionMetadata?.FunctionARN, name: summary?.Name, config: summary?.FunctionConfig };
+    },
+    async getCode(name, stage, options) {
+      const out = await client.send(new GetFunctionCommand({ Name: name, Stage: stage }), options);
+      return { etag: out.ETag, code: out.FunctionCode };
+    },
+    publish: (name, etag, options) => client.send(new PublishFunctionCommand({ Name: name, IfMatch: etag }), options),
+    async test(name, etag, stage, event, options) {
+      const result = (await client.send(new TestFunctionCommand({ Name: name, IfMatch: etag, Stage: stage, EventObject: event }), options)).TestResult;
+      return {
+        computeUtilization: result?.ComputeUtilization,
+        errorMessage: result?.FunctionErrorMessage,
+        output: result?.FunctionOutput,
+        logs: result?.FunctionExecutionLogs ?? [],
+      };
+    },
+    async list(stage, marker, options) {
+      const out = await client.send(new ListFunctionsCommand({ Stage: stage, MaxItems: 100, Marker: marker }), options);
+      return { items: (out.FunctionList?.Items ?? []).map(ordinaryListing), next: out.FunctionList?.NextMarker };
+    },
+  };
+  const connection: KindCalls = {
+    op: { describe: 'DescribeConnectionFunction', getCode: 'GetConnectionFunction', list: 'ListConnectionFunctions' },
+    gone: ['EntityNotFound'],
+    check: assertConnectionId,
+    async describe(id, stage, options) {
+      const out = await client.send(new DescribeConnectionFunctionCommand({ Identifier: id, Stage: stage }), options);
+      const summary = out.ConnectionFunctionSummary;
+      return { etag: out.ETag, status: summary?.Status, arn: summary?.ConnectionFunctionArn, name: summary?.Name, config: summary?.ConnectionFunctionConfig };
+    },
+    async getCode(id, stage, options) {
+      const out = await client.send(new GetConnectionFunctionCommand({ Identifier: id, Stage: stage }), options);
+      return { etag: out.ETag, code: out.ConnectionFunctionCode };
+    },
+    publish: (id, etag, options) => client.send(new PublishConnectionFunctionCommand({ Id: id, IfMatch: etag }), options),
+    async test(id, etag, stage, event, options) {
+      const out = await client.send(new TestConnectionFunctionCommand({ Id: id, IfMatch: etag, Stage: stage, ConnectionObject: event }), options);
+      const result = out.ConnectionFunctionTestResult;
+      return {
+        computeUtilization: result?.ComputeUtilization,
+        errorMessage: result?.ConnectionFunctionErrorMessage,
+        output: result?.ConnectionFunctionOutput,
+        logs: result?.ConnectionFunctionExecutionLogs ?? [],
+      };
+    },
+    async list(stage, marker, options) {
+      const out = await client.send(new ListConnectionFunctionsCommand({ Stage: stage, MaxItems: 100, Marker: marker }), options);
+      return { items: (out.ConnectionFunctions ?? []).map(connectionListing), next: out.NextMarker };
+    },
+  };
+  return { function: ordinary, connection };
+}
+
+function ordinaryListing(item: FunctionSummary): ListedItem {
+  const arn = item.FunctionMetadata?.FunctionARN;
+  const fn: FunctionListing | undefined =
+    item.Name && arn
+      ? {
+          name: item.Name,
+          arn,
+          status: item.Status ?? '',
+          lastModified: item.FunctionMetadata?.LastModifiedTime,
+          keyValueStores: storesOf(item.FunctionConfig),
+        }
+      : undefined;
+  return { name: item.Name, stage: item.FunctionMetadata?.Stage, listed: fn && { key: fn.name, fn } };
+}
+
+/** The connection kind's summary is flat: Id, ARN, status and times beside the name. */
+function connectionListing(item: ConnectionFunctionSummary): ListedItem {
+  const fn: FunctionListing | undefined =
+    item.Name && item.Id && item.ConnectionFunctionArn
+      ? {
+          kind: 'connection',
+          id: item.Id,
+          name: item.Name,
+          arn: item.ConnectionFunctionArn,
+          status: item.Status ?? '',
+          lastModified: item.LastModifiedTime,
+          keyValueStores: storesOf(item.ConnectionFunctionConfig),
+        }
+      : undefined;
+  return { name: item.Name, stage: item.Stage, listed: fn && { key: item.Id as string, fn } };
+}
+
+/** The kind's calls and the identifier its API takes, checked before it reaches a URL path. */
+function target(kinds: Record<FunctionKind, KindCalls>, fn: FunctionTarget): { calls: KindCalls; id: string } {
+  if (typeof fn === 'string') {
+    kinds.function.check(fn);
+    return { calls: kinds.function, id: fn };
+  }
+  const calls = kinds[fn.kind ?? 'function'];
+  const id = fn.kind === 'connection' ? fn.id : fn.name;
+  calls.check(id);
+  return { calls, id };
+}
+
+function storesOf(config: FunctionConfig | undefined): string[] {
+  return (config?.KeyValueStoreAssociations?.Items ?? []).flatMap((s) => (s.KeyValueStoreARN ? [s.KeyValueStoreARN] : []));
+}
+
+function settingsOf(config: FunctionConfig | undefined): FunctionSettings {
   return {
     comment: config?.Comment ?? '',
     runtime: config?.Runtime ?? '',
-    keyValueStoreAssociations: (config?.KeyValueStoreAssociations?.Items ?? []).flatMap((s) => (s.KeyValueStoreARN ? [s.KeyValueStoreARN] : [])),
+    keyValueStoreAssociations: storesOf(config),
   };
 }
 
@@ -398,4 +556,9 @@ export function isError(error: unknown, ...names: string[]): boolean {
 // Names come from events; never let one that breaks CloudFront's rule reach a URL path.
 function assertName(name: string): void {
   if (!isFunctionName(name)) throw new CloudFrontAnswerError(`refusing to call CloudFront for invalid function name ${JSON.stringify(name)}`);
+}
+
+function assertConnectionId(id: string): void {
+  const valid: boolean = isConnectionFunctionId(id);
+  if (!valid) throw new CloudFrontAnswerError(`refusing to call CloudFront for invalid connection function Id ${JSON.stringify(id.slice(0, 80))}`);
 }

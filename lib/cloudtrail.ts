@@ -10,9 +10,26 @@
  * No successful CloudFront function record is public, so where a record names the function is not
  * known (docs/cloudfront-api.md#cloudtrail-events): the name is read from `requestParameters`, then
  * from `responseElements`, and a record with neither is `unnamed`, not ignored.
+ *
+ * Connection functions (CreateConnectionFunction, UpdateConnectionFunction, TagResource on a
+ * `connection-function/` ARN) are addressed by Id, and which identifiers their records carry is not
+ * known either: every plausible reading is accepted (an ARN, an `id`, a `name`, in the request or in
+ * the response's summary), an Id or ARN is preferred, and a record naming only part of the function
+ * becomes a clue that `reconcile` resolves by reading, never by guessing.
  */
 import { AutoPublishError } from './errors';
-import { type FunctionRef, functionArn, isFunctionName, parseCloudFrontArn, partitionOf } from './function-ref';
+import {
+  ARN_RESOURCE_TYPE,
+  type ConnectionFunctionClue,
+  connectionFunctionArn,
+  displayOf,
+  type FunctionRef,
+  functionArn,
+  isConnectionFunctionId,
+  isFunctionName,
+  parseCloudFrontArn,
+  partitionOf,
+} from './function-ref';
 
 /** Who made the change, and which record says so: what the event path's outcomes carry (issue 18, audit). */
 export interface Audit {
@@ -25,7 +42,7 @@ export interface Audit {
 }
 
 export type EventIntent =
-  | { readonly kind: 'reconcile'; readonly fn: FunctionRef; readonly trigger: string; readonly audit: Audit }
+  | { readonly kind: 'reconcile'; readonly fn: FunctionRef | ConnectionFunctionClue; readonly trigger: string; readonly audit: Audit }
   | { readonly kind: 'ignore'; readonly reason: string; readonly trigger?: string }
   /**
    * A change in `account` (ours) whose record names no function: only a sweep of the account can
@@ -40,7 +57,9 @@ export class BadEventError extends AutoPublishError {
 }
 
 /** The operations that can leave a function's DEVELOPMENT stage ahead of LIVE, or newly opted in. */
-export const TRIGGERING_OPERATIONS = ['CreateFunction', 'UpdateFunction', 'TagResource'] as const;
+export const TRIGGERING_OPERATIONS = ['CreateFunction', 'UpdateFunction', 'CreateConnectionFunction', 'UpdateConnectionFunction', 'TagResource'] as const;
+
+const CONNECTION_OPERATIONS: readonly string[] = ['CreateConnectionFunction', 'UpdateConnectionFunction'];
 
 const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 
@@ -88,17 +107,23 @@ export function interpretEvent(event: unknown, options: InterpretOptions = {}): 
     return { kind: 'ignore', trigger, reason: `${trigger} does not change what DEVELOPMENT holds or who opted in` };
   }
 
-  const fn = trigger === 'TagResource' ? taggedFunction(detail) : changedFunction(event, detail);
+  const fn =
+    trigger === 'TagResource'
+      ? taggedFunction(event, detail)
+      : CONNECTION_OPERATIONS.includes(trigger)
+        ? changedConnectionFunction(event, detail)
+        : changedFunction(event, detail);
   if ('unnamed' in fn) return unnamed(event, detail, trigger, fn.unnamed, options);
   if ('reason' in fn) return { kind: 'ignore', trigger, reason: fn.reason };
 
   const parsed = parseCloudFrontArn(fn.arn);
+  const { name } = displayOf(fn);
   if (options.partition && parsed?.partition !== options.partition) {
-    return { kind: 'ignore', trigger, reason: `function ${fn.name} is in partition ${String(parsed?.partition)}, not ${options.partition}` };
+    return { kind: 'ignore', trigger, reason: `function ${name} is in partition ${String(parsed?.partition)}, not ${options.partition}` };
   }
   const fnAccount = parsed?.account;
   if (options.account && fnAccount !== options.account) {
-    return { kind: 'ignore', trigger, reason: `function ${fn.name} belongs to account ${String(fnAccount)}, not ${options.account}` };
+    return { kind: 'ignore', trigger, reason: `function ${name} belongs to account ${String(fnAccount)}, not ${options.account}` };
   }
   return { kind: 'reconcile', fn, trigger, audit: auditOf(detail) };
 }
@@ -136,8 +161,8 @@ function unnamed(event: Json, detail: Json, trigger: string, message: string, op
 
 type Unnamed = { unnamed: string };
 
-/** TagResource names the resource by ARN; only function ARNs concern us. */
-function taggedFunction(detail: Json): FunctionRef | { reason: string } | Unnamed {
+/** TagResource names the resource by ARN; only function ARNs (of either kind) concern us. */
+function taggedFunction(event: Json, detail: Json): FunctionRef | ConnectionFunctionClue | { reason: string } | Unnamed {
   const params = detail.requestParameters;
   if (!isObject(params) || params.resource === undefined || params.resource === null || params.resource === '') {
     return { unnamed: `${String(detail.eventName)} record has no requestParameters.resource` };
@@ -146,6 +171,7 @@ function taggedFunction(detail: Json): FunctionRef | { reason: string } | Unname
     throw new BadEventError(`TagResource requestParameters.resource is ${describe(params.resource)}, not a resource ARN`);
   const arn = parseCloudFrontArn(params.resource);
   if (!arn) return { reason: `tagged resource ${truncate(params.resource)} is not a CloudFront ARN` };
+  if (arn.resourceType === ARN_RESOURCE_TYPE.connection) return connectionFunctionOf(event, detail, { arn: params.resource });
   if (arn.resourceType !== 'function') return { reason: `tagged resource is a ${arn.resourceType}, not a function` };
   if (!isFunctionName(arn.resourceId)) {
     throw new BadEventError(`TagResource names ${JSON.stringify(truncate(arn.resourceId))}, which is not a valid function name`);
@@ -177,6 +203,69 @@ function changedFunction(event: Json, detail: Json): FunctionRef | Unnamed {
   const account = firstAccount(event.account, detail.recipientAccountId);
   if (account === undefined) throw new BadEventError(`${String(detail.eventName)} record names no 12-digit account for ${name}`);
   return { name, arn: functionArn(partitionOf(regionOf(event, detail)), account, name) };
+}
+
+/**
+ * Create/UpdateConnectionFunction records. Where they name the function is unconfirmed: the request's
+ * `id` (Update's path) or `name` (Create's body), the response's summary (`connectionFunctionSummary`
+ * with `id`, `name`, `connectionFunctionArn`, as the API's answer has them). Every reading is taken.
+ */
+function changedConnectionFunction(event: Json, detail: Json): FunctionRef | ConnectionFunctionClue | Unnamed {
+  const params = isObject(detail.requestParameters) ? detail.requestParameters : {};
+  const response = isObject(detail.responseElements) ? detail.responseElements : {};
+  const summary = isObject(response.connectionFunctionSummary) ? response.connectionFunctionSummary : response;
+  const found = connectionFunctionOf(event, detail, {
+    arn: firstPresent(summary.connectionFunctionArn, summary.connectionFunctionARN, params.connectionFunctionArn),
+    id: firstPresent(params.id, params.identifier, summary.id),
+    name: firstPresent(params.name, summary.name),
+  });
+  return found;
+}
+
+/**
+ * A connection function from what a record holds of it. An ARN gives the account and the Id; an Id
+ * without one takes the account from the envelope. Both an Id and a name: a whole ref. Only one of
+ * them: a clue. None: unnamed. Any identifier that is there but malformed, or an ARN and an Id that
+ * disagree, is a record we do not understand.
+ */
+function connectionFunctionOf(
+  event: Json,
+  detail: Json,
+  found: { arn?: unknown; id?: unknown; name?: unknown },
+): FunctionRef | ConnectionFunctionClue | Unnamed {
+  const what = String(detail.eventName);
+  let id: string | undefined;
+  let arn: string | undefined;
+  if (found.arn !== undefined) {
+    const parsed = typeof found.arn === 'string' ? parseCloudFrontArn(found.arn) : undefined;
+    if (parsed?.resourceType !== ARN_RESOURCE_TYPE.connection)
+      throw new BadEventError(`${what} names ${describe(found.arn)}, which is not a connection function ARN`);
+    if (!isConnectionFunctionId(parsed.resourceId))
+      throw new BadEventError(`${what} names connection function Id ${describe(parsed.resourceId)}, which is not a valid Id`);
+    id = parsed.resourceId;
+    arn = found.arn as string;
+  }
+  if (found.id !== undefined) {
+    if (!isConnectionFunctionId(found.id)) throw new BadEventError(`${what} names connection function Id ${describe(found.id)}, which is not a valid Id`);
+    if (id !== undefined && id !== found.id)
+      throw new BadEventError(`${what} names two connection functions: ARN ${describe(arn)} and Id ${describe(found.id)}`);
+    id = found.id;
+  }
+  if (found.name !== undefined && !isFunctionName(found.name)) {
+    throw new BadEventError(`${what} names ${describe(found.name)}, which is not a valid function name`);
+  }
+  const name = found.name as string | undefined;
+  if (id === undefined && name === undefined) {
+    return { unnamed: `${what} record names no connection function (requestParameters.id or .name, or responseElements.connectionFunctionSummary)` };
+  }
+  const account = parseCloudFrontArn(arn ?? '')?.account ?? firstAccount(event.account, detail.recipientAccountId);
+  if (account === undefined) throw new BadEventError(`${what} record names no 12-digit account for connection function ${id ?? name}`);
+  const partition = parseCloudFrontArn(arn ?? '')?.partition ?? partitionOf(regionOf(event, detail));
+  if (id !== undefined) {
+    arn ??= connectionFunctionArn(partition, account, id);
+    return name !== undefined ? { kind: 'connection', id, name, arn } : { kind: 'connection', unresolved: true, id, arn };
+  }
+  return { kind: 'connection', unresolved: true, name: name as string, arn: connectionFunctionArn(partition, account, '*') };
 }
 
 function regionOf(event: Json, detail: Json): string | undefined {

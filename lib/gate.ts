@@ -10,8 +10,18 @@
 
 import { AutoPublishError } from './errors';
 
+/** What a CloudFront Function (the ordinary kind) runs on: what distributions associate it with. */
 export type EventType = 'viewer-request' | 'viewer-response';
 export const EVENT_TYPES: readonly EventType[] = ['viewer-request', 'viewer-response'];
+
+/**
+ * What a connection function runs on: the connection request of a mutual-TLS distribution, and
+ * nothing else (one per distribution, associated with the distribution, not a cache behaviour).
+ */
+export const CONNECTION_EVENT_TYPE = 'connection-request';
+/** The event type of a test case, of either kind of function. */
+export type CaseEventType = EventType | typeof CONNECTION_EVENT_TYPE;
+export const CASE_EVENT_TYPES: readonly CaseEventType[] = [...EVENT_TYPES, CONNECTION_EVENT_TYPE];
 
 /** The tags a function may carry to steer its own gate. */
 export const EVENT_TYPE_TAG = 'auto-publish-event-type';
@@ -20,9 +30,12 @@ export const TEST_CASES_TAG = 'auto-publish-tests';
 /** One test case: a user's, from S3, or a built-in smoke event. */
 export interface TestCase {
   readonly name: string;
-  readonly eventType: EventType;
+  readonly eventType: CaseEventType;
   readonly event: unknown;
-  /** A partial deep match of the function's output, e.g. {"response": {"statusCode": 302}}. */
+  /**
+   * A partial deep match of the function's output, e.g. {"response": {"statusCode": 302}}. For a
+   * connection-request case, "allow" or "deny": the decision the function must make.
+   */
   readonly expect?: unknown;
   /** The function is expected to throw. */
   readonly error?: boolean;
@@ -38,7 +51,7 @@ export interface TestResult {
 
 interface CaseRun {
   readonly testCase: string;
-  readonly eventType: EventType;
+  readonly eventType: CaseEventType;
   readonly computeUtilization: number | undefined;
   readonly logs: readonly string[];
 }
@@ -106,7 +119,46 @@ export function smokeResponseEvent(): Record<string, unknown> {
   };
 }
 
-export function smokeCase(eventType: EventType): TestCase {
+/**
+ * A realistic connection request, as a connection function sees it during the TLS handshake of a
+ * mutual-TLS distribution: a client certificate that passed CloudFront's own validation (subject,
+ * issuer, serial number, validity and SHA-256 fingerprint), the viewer's IP, and the revocation
+ * check's result (the connection-function event structure of the Developer Guide,
+ * docs/cloudfront-api.md#connection-functions). A function may allow or deny it: either is a decision.
+ */
+export function smokeConnectionEvent(): Record<string, unknown> {
+  return {
+    version: '1.0',
+    context: {
+      distributionDomainName: 'd111111abcdef8.cloudfront.net',
+      distributionId: 'EDFDVBD6EXAMPLE',
+      eventType: CONNECTION_EVENT_TYPE,
+      connectionId: 'cf-autopublish-smoke',
+    },
+    // The guide's connection object names these at its top (docs/cloudfront-api.md#connection-functions);
+    // `context` and `viewer` repeat them in the viewer events' shape, for code written either way.
+    connectionId: 'cf-autopublish-smoke',
+    distributionId: 'EDFDVBD6EXAMPLE',
+    endpoint: 'd111111abcdef8.cloudfront.net',
+    clientIp: '198.51.100.10',
+    viewer: { ip: '198.51.100.10' },
+    clientCertificate: {
+      certificates: {
+        leaf: {
+          subject: 'CN=device-0042.example.com,OU=Devices,O=Example Corp,C=US',
+          issuer: 'CN=Example Corp Device CA,O=Example Corp,C=US',
+          serialNumber: '3f:9a:12:7c:00:5e:b4:21:8d:6e:0f:41:a2:cc:19:77',
+          validity: { notBefore: '2026-01-01T00:00:00Z', notAfter: '2027-01-01T00:00:00Z' },
+          sha256Fingerprint: '9c:2b:47:e1:58:0d:a3:6f:11:c8:72:4e:b9:05:3a:d6:7e:21:94:c0:5b:8f:e3:12:6a:d4:0c:77:39:b2:f5:18',
+        },
+      },
+      revocationCheck: { status: 'GOOD', method: 'OCSP' },
+    },
+  };
+}
+
+export function smokeCase(eventType: CaseEventType): TestCase {
+  if (eventType === CONNECTION_EVENT_TYPE) return { name: 'smoke connection-request', eventType, event: smokeConnectionEvent() };
   return eventType === 'viewer-request'
     ? { name: 'smoke viewer-request', eventType, event: smokeRequestEvent() }
     : { name: 'smoke viewer-response', eventType, event: smokeResponseEvent() };
@@ -119,7 +171,7 @@ export class TestCasesError extends AutoPublishError {
 }
 
 /** A user's case as written: its event type may be left to the function's own. */
-export type WrittenCase = Omit<TestCase, 'eventType'> & { readonly eventType: EventType | undefined };
+export type WrittenCase = Omit<TestCase, 'eventType'> & { readonly eventType: CaseEventType | undefined };
 
 /**
  * Parses a user's test-case file: a JSON array of {name, eventType?, event, expect?, error?}. A case
@@ -144,12 +196,14 @@ export function parseTestCases(text: string): WrittenCase[] {
     const name = c.name.slice(0, 128);
     if (typeof c.event !== 'object' || c.event === null || Array.isArray(c.event)) throw new TestCasesError(`case "${name}" has no event object`);
     const declared = c.eventType ?? (c.event as { context?: { eventType?: unknown } }).context?.eventType;
-    if (declared !== undefined && !EVENT_TYPES.includes(declared as EventType))
-      throw new TestCasesError(`case "${name}": eventType must be viewer-request or viewer-response`);
+    if (declared !== undefined && !CASE_EVENT_TYPES.includes(declared as CaseEventType))
+      throw new TestCasesError(`case "${name}": eventType must be viewer-request, viewer-response or ${CONNECTION_EVENT_TYPE}`);
+    if (declared === CONNECTION_EVENT_TYPE && c.expect !== undefined && !isDecision(c.expect))
+      throw new TestCasesError(`case "${name}": a ${CONNECTION_EVENT_TYPE} case expects "allow" or "deny"`);
     if (c.error !== undefined && typeof c.error !== 'boolean') throw new TestCasesError(`case "${name}": error must be true or false`);
     return {
       name,
-      eventType: declared as EventType | undefined,
+      eventType: declared as CaseEventType | undefined,
       event: c.event,
       ...(c.expect !== undefined ? { expect: c.expect } : {}),
       ...(c.error ? { error: true } : {}),
@@ -158,7 +212,7 @@ export function parseTestCases(text: string): WrittenCase[] {
 }
 
 /** Gives every case an event type: its own, else the function's (`fallback`); none is an error. */
-export function withEventTypes(cases: readonly WrittenCase[], fallback: EventType | undefined): TestCase[] {
+export function withEventTypes(cases: readonly WrittenCase[], fallback: CaseEventType | undefined): TestCase[] {
   return cases.map((c) => {
     const eventType = c.eventType ?? fallback;
     if (!eventType) throw new TestCasesError(`case "${c.name}" has no eventType, and the function's is not known (tag it ${EVENT_TYPE_TAG}, or associate it)`);
@@ -217,6 +271,13 @@ export function judgeCase(testCase: TestCase, result: TestResult, maxCompute: nu
   const threw = result.errorMessage !== undefined && result.errorMessage.trim() !== '';
   if (testCase.error) {
     if (!threw) return fail('expected the function to throw, it returned');
+  } else if (testCase.eventType === CONNECTION_EVENT_TYPE) {
+    if (threw) return fail(`the function threw: ${reveal ? oneLine(result.errorMessage as string) : thrownMessageLine(result.errorMessage as string)}`);
+    // A deny is a decision, as good as an allow; only a case that expects one decision holds the other against it.
+    const decision = connectionDecision(result.output);
+    if (decision === undefined)
+      return fail(`the function made no decision: it must call allow or deny (ConnectionFunctionOutput of ${(result.output ?? '').length} characters)`);
+    if (testCase.expect !== undefined && testCase.expect !== decision) return fail(`expected ${String(testCase.expect)}, the function decided ${decision}`);
   } else {
     if (threw) return fail(`the function threw: ${reveal ? oneLine(result.errorMessage as string) : thrownMessageLine(result.errorMessage as string)}`);
     const shape = testCase.eventType === 'viewer-request' ? 'request' : 'response';
@@ -261,6 +322,49 @@ export function verdictOf(groups: readonly (readonly CaseVerdict[])[]): GateVerd
     cases.push(...group);
   }
   return { passed: true, cases };
+}
+
+export type Decision = 'allow' | 'deny';
+
+const isDecision = (value: unknown): value is Decision => value === 'allow' || value === 'deny';
+
+/** Where an output may name the decision (docs/cloudfront-api.md#connection-functions: its shape is unconfirmed). */
+const DECISION_KEYS = ['action', 'decision', 'result', 'status'];
+
+/**
+ * The decision a TestConnectionFunction output records, or undefined when it records none. How the
+ * output spells it is documented nowhere we could read, so every plausible reading is accepted: the
+ * bare word (`allow`, or the JSON string `"allow"`), or an object naming it under one of
+ * DECISION_KEYS, at its top or inside `connection` or `response` (`{"connection":{"action":"deny"}}`).
+ * Anything else, an empty output included, is no decision.
+ */
+export function connectionDecision(output: string | undefined): Decision | undefined {
+  const text = (output ?? '').trim();
+  const word = (value: unknown): Decision | undefined => {
+    const w = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+    if (w === 'allow' || w === 'allowed') return 'allow';
+    if (w === 'deny' || w === 'denied') return 'deny';
+    return undefined;
+  };
+  const bare = word(text);
+  if (bare) return bare;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const named = (value: unknown): Decision | undefined => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return word(value);
+    const o = value as Record<string, unknown>;
+    for (const key of DECISION_KEYS) {
+      const found = word(o[key]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const o = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  return named(parsed) ?? (o ? (named(o.connection) ?? named(o.response)) : undefined);
 }
 
 function parseUtilization(raw: string | undefined): number | undefined {

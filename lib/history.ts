@@ -7,13 +7,16 @@
 import type { Audit } from './cloudtrail';
 import type { FunctionSettings, StageCode } from './cloudfront-gateway';
 import { AutoPublishError, describeError } from './errors';
-import { type FunctionRef, parseCloudFrontArn } from './function-ref';
+import { ARN_RESOURCE_TYPE, type FunctionRef, identifierOf, kindOf, parseCloudFrontArn } from './function-ref';
 import type { S3Gateway } from './s3-gateway';
 
 export type { Audit };
 
 export interface HistoryRecord {
   readonly functionName: string;
+  /** Connection functions only: the kind, and the Id the function is addressed by. Absent: the ordinary kind. */
+  readonly functionKind?: 'connection';
+  readonly functionId?: string;
   /** The LIVE ETag replaced. */
   readonly etag: string;
   /** The LIVE code, base64, exactly as GetFunction returned it. */
@@ -48,13 +51,20 @@ export class HistoryKeyError extends AutoPublishError {
   readonly retryable = false;
 }
 
-/** `<account>/<functionName>/`: where one function's saved versions live. */
+/**
+ * Where one function's saved versions live: `<account>/<functionName>/` for the ordinary kind (as
+ * always), `<account>/connection-function:<Id>/` for a connection function. A name may be taken once
+ * per kind, and `:` is no name's character, so neither kind's prefix is ever a prefix of the other's.
+ */
 export function historyPrefix(fn: FunctionRef): string {
+  const kind = kindOf(fn);
   const parsed = parseCloudFrontArn(fn.arn);
-  if (parsed?.resourceType !== 'function' || parsed.resourceId !== fn.name) {
-    throw new HistoryKeyError(`${fn.name}: cannot file its history under an account: "${fn.arn.slice(0, 200)}" is not its function ARN`);
+  if (parsed?.resourceType !== ARN_RESOURCE_TYPE[kind] || parsed.resourceId !== identifierOf(fn)) {
+    throw new HistoryKeyError(
+      `${fn.name}: cannot file its history under an account: "${fn.arn.slice(0, 200)}" is not its ${kind === 'connection' ? 'connection ' : ''}function ARN`,
+    );
   }
-  return `${parsed.account}/${fn.name}/`;
+  return kind === 'connection' ? `${parsed.account}/${ARN_RESOURCE_TYPE.connection}:${parsed.resourceId}/` : `${parsed.account}/${fn.name}/`;
 }
 
 /** `<account>/<functionName>/<ISO time>-<LIVE ETag>.json`: ISO times sort as they happened. */
@@ -67,7 +77,8 @@ export function historyStore(s3: S3Gateway, bucket: string, now: () => Date = ()
     async save(fn, live, config, replacedBy) {
       const savedAt = now().toISOString();
       const key = historyKey(fn, savedAt, live.etag);
-      const record: HistoryRecord = { functionName: fn.name, etag: live.etag, code: live.code, config, replacedBy, savedAt };
+      const kind = fn.kind === 'connection' ? { functionKind: fn.kind, functionId: fn.id } : {};
+      const record: HistoryRecord = { functionName: fn.name, ...kind, etag: live.etag, code: live.code, config, replacedBy, savedAt };
       try {
         await s3.putJson(bucket, key, JSON.stringify(record));
       } catch (error) {

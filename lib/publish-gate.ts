@@ -7,9 +7,10 @@
 import type { CloudFrontGateway } from './cloudfront-gateway';
 import type { Stage } from './decide';
 import { AutoPublishError } from './errors';
-import type { FunctionRef } from './function-ref';
+import { type FunctionRef, kindOf } from './function-ref';
 import {
   type CaseVerdict,
+  CONNECTION_EVENT_TYPE,
   EVENT_TYPE_TAG,
   EVENT_TYPES,
   type EventType,
@@ -174,6 +175,7 @@ export function createPublishGate(
   async function plan(fn: FunctionRef, tags: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<(readonly TestCase[])[] | Blocked> {
     const own = await writtenCases(fn, tags, signal);
     if (own && 'blocked' in own) return { testCase: TEST_CASES_TAG, blocked: own.blocked as string };
+    if (kindOf(fn) === 'connection') return connectionPlan(own);
     const types = await eventTypePlan(fn, tags, signal);
     if (isBlocked(types)) return types;
     if (own === undefined) return types.mode === 'either' ? [types.types.map(smokeCase)] : types.types.map((t) => [smokeCase(t)]);
@@ -191,13 +193,30 @@ export function createPublishGate(
   }
 
   /**
+   * A connection function runs on one event type only, the connection request: no association
+   * decides it, so ListDistributions is not read. Its own cases are all of that type (a case that
+   * says otherwise blocks: it was written for another function); without any, the smoke connection.
+   */
+  function connectionPlan(own: { written: readonly WrittenCase[]; source: string } | undefined): (readonly TestCase[])[] | Blocked {
+    if (own === undefined) return [[smokeCase(CONNECTION_EVENT_TYPE)]];
+    const foreign = own.written.find((c) => c.eventType !== undefined && c.eventType !== CONNECTION_EVENT_TYPE);
+    if (foreign) {
+      return {
+        testCase: TEST_CASES_TAG,
+        blocked: `${own.source}: case "${foreign.name}" is a ${foreign.eventType} case; a connection function runs on ${CONNECTION_EVENT_TYPE} only`,
+      };
+    }
+    return withEventTypes(own.written, CONNECTION_EVENT_TYPE).map((c) => [c]);
+  }
+
+  /**
    * One case. An answer without a ComputeUtilization is no measurement (tools that test CloudFront
    * Functions retry it, docs/cloudfront-api.md#testfunction): ask again, twice at most; still none
    * blocks, since nothing says the function is cheap enough.
    */
-  async function runCase(name: string, etag: string, stage: Stage, event: unknown, signal?: AbortSignal) {
+  async function runCase(fn: FunctionRef, etag: string, stage: Stage, event: unknown, signal?: AbortSignal) {
     for (let attempt = 1; ; attempt++) {
-      const result = await cloudfront.testFunction(name, etag, stage, event, signal);
+      const result = await cloudfront.testFunction(fn, etag, stage, event, signal);
       if (typeof result === 'string' || (result.computeUtilization ?? '').trim() !== '' || attempt >= UNMEASURED_RETRIES + 1) return result;
     }
   }
@@ -211,7 +230,7 @@ export function createPublishGate(
       for (const group of groups) {
         const verdicts: CaseVerdict[] = [];
         for (const testCase of group) {
-          const result = await runCase(fn.name, etag, stage, testCase.event, signal);
+          const result = await runCase(fn, etag, stage, testCase.event, signal);
           if (result === 'precondition-failed' || result === 'gone') return result;
           const verdict = judgeCase(testCase, result, settings.maxCompute, { reveal: overrides.reveal === true });
           verdicts.push(verdict);

@@ -2,10 +2,10 @@
  * The imperative shell around `decide`: performs the reads it asks for, publishes, and handles the
  * 412 races. Both the event path and the sweep reconcile one function through here.
  */
-import type { CloudFrontGateway, DescribedStage } from './cloudfront-gateway';
+import { CloudFrontAnswerError, type CloudFrontGateway, type DescribedStage } from './cloudfront-gateway';
 import { type Action, decide, type Observation, type Policy } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
-import type { FunctionRef } from './function-ref';
+import { type ConnectionFunctionClue, displayOf, type FunctionRef, isClue, isFunctionName } from './function-ref';
 import type { Audit, History } from './history';
 import type { PublishGate } from './publish-gate';
 
@@ -110,8 +110,12 @@ type Seen = Omit<Observation, 'live'> & { readonly live?: DescribedStage | null 
  * Brings one function to its desired state. Resolves with the outcome; rejects (ReconcileError or
  * PublishConflictError, both naming the function) when it could not decide or publish.
  */
-export async function reconcile(fn: FunctionRef, trigger: string, options: ReconcileOptions): Promise<Outcome> {
+export async function reconcile(target: FunctionRef | ConnectionFunctionClue, trigger: string, options: ReconcileOptions): Promise<Outcome> {
   const { cloudfront, policy } = options;
+  // Until a clue is resolved, outcomes and errors name what the event named.
+  let label = displayOf(target);
+  // A clue is resolved first thing below, before any other call reads `fn`.
+  let fn = target as FunctionRef;
   // The pause belongs to every observation of this reconcile, re-reads included.
   const paused = options.paused !== undefined ? { paused: options.paused } : {};
   let seen: Seen = { ...paused };
@@ -122,8 +126,8 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     // A block is explained by the verdict on the version it blocked, the one `seen` still holds.
     const verdict = action === 'blocked' ? seen.tested?.verdict : undefined;
     return {
-      functionName: fn.name,
-      functionArn: fn.arn,
+      functionName: label.name,
+      functionArn: label.arn,
       trigger,
       action,
       ...(etag !== undefined ? { etag } : {}),
@@ -140,11 +144,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
   // decided; a verdict stays only while DEVELOPMENT still holds the version it was given for.
   const reread = async (extra: Partial<Seen>): Promise<Seen> => {
     if (++conflicts >= MAX_PUBLISH_ATTEMPTS) throw new PublishConflictError(fn.name, progress());
-    const [tags, development, live] = await Promise.all([
-      cloudfront.readTags(fn.arn),
-      cloudfront.describe(fn.name, 'DEVELOPMENT'),
-      cloudfront.describe(fn.name, 'LIVE'),
-    ]);
+    const [tags, development, live] = await Promise.all([cloudfront.readTags(fn.arn), cloudfront.describe(fn, 'DEVELOPMENT'), cloudfront.describe(fn, 'LIVE')]);
     const tested = seen.tested && development?.etag === seen.tested.etag ? { tested: seen.tested } : {};
     // A LIVE already saved stays saved: `decide` compares it with the LIVE just read.
     const kept = seen.saved !== undefined ? { saved: seen.saved } : {};
@@ -157,11 +157,19 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     ...(saved !== undefined ? { history: saved } : {}),
   });
   try {
+    if (isClue(target)) {
+      const resolved = await resolveConnectionFunction(cloudfront, target);
+      if (resolved === null) return outcome('gone');
+      fn = resolved.fn;
+      label = fn;
+      // Resolving by Id read DEVELOPMENT already: the read `decide` would ask for first.
+      if (resolved.development) seen = { ...seen, development: resolved.development };
+    }
     if (options.eagerDevelopment && policy.nameAllowed(fn.name)) {
       const [tags, development, live] = await Promise.all([
         cloudfront.readTags(fn.arn),
-        cloudfront.describe(fn.name, 'DEVELOPMENT'),
-        options.eagerLive ? cloudfront.describe(fn.name, 'LIVE') : undefined,
+        seen.development ?? cloudfront.describe(fn, 'DEVELOPMENT'),
+        options.eagerLive ? cloudfront.describe(fn, 'LIVE') : undefined,
       ]);
       seen = { ...seen, tags, development, ...(options.eagerLive ? { live } : {}) };
     }
@@ -176,8 +184,8 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
         case 'read':
           seen =
             step.stage === 'DEVELOPMENT'
-              ? { ...seen, development: await cloudfront.describe(fn.name, 'DEVELOPMENT') }
-              : { ...seen, live: await cloudfront.describe(fn.name, 'LIVE') };
+              ? { ...seen, development: await cloudfront.describe(fn, 'DEVELOPMENT') }
+              : { ...seen, live: await cloudfront.describe(fn, 'LIVE') };
           break;
         case 'test': {
           if (!options.gate) throw new TypeError('reconcile: the policy asks for the publish gate, but no gate was given');
@@ -192,7 +200,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
           // GetFunction answers the code with its own ETag: the key names the version whose code is
           // saved. LIVE that moved since DescribeFunction (someone published) would pair this code with
           // another version's config: decide again on the present instead.
-          const code = await cloudfront.getCode(fn.name, 'LIVE');
+          const code = await cloudfront.getCode(fn, 'LIVE');
           const config = seen.live?.config;
           if (code === null || code.etag !== step.live || !config) {
             seen = await reread({});
@@ -210,7 +218,7 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
         }
         case 'publish': {
           attempts += 1;
-          const result = await cloudfront.publish(fn.name, step.etag);
+          const result = await cloudfront.publish(fn, step.etag);
           if (result === 'published') return outcome('published', step.etag);
           if (result === 'gone') return outcome('gone', step.etag);
           // 412: someone changed DEVELOPMENT or published first (or the no-op-publish quirk). Re-read
@@ -224,8 +232,36 @@ export async function reconcile(fn: FunctionRef, trigger: string, options: Recon
     }
   } catch (error) {
     if (error instanceof ReconcileError) throw error;
-    throw new ReconcileError(fn.name, progress(), error);
+    throw new ReconcileError(label.name, progress(), error);
   }
+}
+
+/**
+ * A clue made whole: by Id, DescribeConnectionFunction (DEVELOPMENT) answers the name and ARN, and is
+ * kept as the DEVELOPMENT read; by name alone, the DEVELOPMENT listing of connection functions says
+ * which Id holds it (a name is never turned into an Id by guessing). null: no such function now.
+ */
+export async function resolveConnectionFunction(
+  cloudfront: CloudFrontGateway,
+  clue: ConnectionFunctionClue,
+): Promise<{ fn: FunctionRef; development?: DescribedStage } | null> {
+  if (clue.id !== undefined) {
+    const probe: FunctionRef = { kind: 'connection', id: clue.id, name: clue.name ?? clue.id, arn: clue.arn };
+    const development = await cloudfront.describe(probe, 'DEVELOPMENT');
+    if (development === null) return null;
+    const name = clue.name ?? development.name;
+    if (!isFunctionName(name)) {
+      throw new CloudFrontAnswerError(`DescribeConnectionFunction ${clue.id} answered no valid Name (${JSON.stringify(String(name).slice(0, 80))})`);
+    }
+    return { fn: { kind: 'connection', id: clue.id, name, arn: development.arn ?? clue.arn }, development };
+  }
+  const matches: FunctionRef[] = [];
+  for await (const page of cloudfront.listFunctions('DEVELOPMENT', undefined, 'connection')) {
+    for (const listed of page) if (listed.name === clue.name) matches.push(listed);
+  }
+  if (matches.length > 1) throw new CloudFrontAnswerError(`ListConnectionFunctions lists ${matches.length} connection functions named ${clue.name}`);
+  const [match] = matches;
+  return match ? { fn: { kind: 'connection', id: (match as { id: string }).id, name: match.name, arn: match.arn } } : null;
 }
 
 /** A step kind added to `decide` and forgotten here fails to compile instead of spinning forever. */
@@ -233,7 +269,8 @@ function unreachable(step: never): never {
   throw new TypeError(`reconcile: unknown step ${JSON.stringify(step)}`);
 }
 
-export function failedOutcome(fn: FunctionRef, trigger: string, dryRun: boolean, error: unknown): Outcome {
+export function failedOutcome(target: FunctionRef | ConnectionFunctionClue, trigger: string, dryRun: boolean, error: unknown): Outcome {
+  const fn = displayOf(target);
   const progress = error instanceof ReconcileError ? error.progress : { publishAttempts: 0 };
   return {
     functionName: fn.name,

@@ -1,6 +1,8 @@
 /**
- * The drift sweep: lists both stages once and reconciles only the functions whose listing says LIVE
- * may differ (`isSweepCandidate`). It keeps no state of its own, so whatever it leaves (time ran out,
+ * The drift sweep: lists both stages of both kinds of function once (ListFunctions and
+ * ListConnectionFunctions, DEVELOPMENT and LIVE, all four in parallel) and reconciles only the
+ * functions whose listing says LIVE may differ (`isSweepCandidate`), of either kind, through the same
+ * reconcile. It keeps no state of its own, so whatever it leaves (time ran out,
  * a failure) the next sweep picks up.
  */
 import { type CloudFrontGateway, type FunctionListing, ListingError } from './cloudfront-gateway';
@@ -8,7 +10,7 @@ import { isSweepCandidate, type Stage } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
 import type { PublishGate } from './publish-gate';
 import { failedOutcome, type Outcome, reconcile, ReconcileError, type ReconcileOptions } from './reconcile';
-import { isFunctionName } from './function-ref';
+import { FUNCTION_KINDS, type FunctionKind, functionKey, identifierOf, isConnectionFunctionId, isFunctionName, parseCloudFrontArn } from './function-ref';
 import { setMaxListeners } from 'node:events';
 import { ConfigError } from './config';
 
@@ -51,13 +53,17 @@ export interface SweepReport {
   readonly listed: number;
   readonly candidates: number;
   readonly outcomes: readonly Outcome[];
-  /** Candidates not started, or interrupted at the hard stop, because time ran out; the next sweep takes them. */
+  /**
+   * Candidates not started, or interrupted at the hard stop, because time ran out; the next sweep takes
+   * them. Each by its key (lib/function-ref.ts, `functionKey`): an ordinary function's name, or
+   * `connection-function/<Id>`.
+   */
   readonly deferred: readonly string[];
   /** The part of `deferred` that had started and was aborted at the hard stop. */
   readonly interrupted: readonly string[];
   /** False when the hard stop came before ListFunctions reached its last page. */
   readonly listingComplete: boolean;
-  /** Each candidate's DEVELOPMENT LastModifiedTime, as listed (undefined: the listing had none). */
+  /** Each candidate's DEVELOPMENT LastModifiedTime, as listed (undefined: the listing had none), by its key. */
   readonly developmentModified: ReadonlyMap<string, Date | undefined>;
 }
 
@@ -104,10 +110,10 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     let candidates: FunctionListing[];
     let listingComplete = true;
     try {
-      // Both stages at once: one round trip per page pair. LIVE lists only published functions.
-      await Promise.all([listInto(cloudfront, 'DEVELOPMENT', development), listInto(cloudfront, 'LIVE', live)]);
-      const liveByName = new Map(live.map((fn) => [fn.name, fn]));
-      candidates = options.full ? development : development.filter((fn) => isSweepCandidate(fn, liveByName.get(fn.name)));
+      // Both stages of both kinds at once: one round trip per page. LIVE lists only published functions.
+      await Promise.all(FUNCTION_KINDS.flatMap((kind) => [listInto(cloudfront, 'DEVELOPMENT', kind, development), listInto(cloudfront, 'LIVE', kind, live)]));
+      const liveByKey = new Map(live.map((fn) => [functionKey(fn), fn]));
+      candidates = options.full ? development : development.filter((fn) => isSweepCandidate(fn, liveByKey.get(functionKey(fn))));
     } catch (error) {
       // Each function's failure becomes an outcome; a failed listing is the one thing that escapes.
       if (!stopped(error)) throw error;
@@ -125,19 +131,19 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     const reconcileOptions = { ...options, cloudfront, signal: deadline.signal, ...(gate ? { gate } : {}) };
     await forEachWithConcurrency(candidates, concurrency, async (fn) => {
       if (deadline.signal.aborted || remainingMs() < reserveMs) {
-        deferred.push(fn.name);
+        deferred.push(functionKey(fn));
         return;
       }
       const outcome = await reconcileOrFail(fn, reconcileOptions, stopped);
       if (outcome === 'interrupted') {
-        deferred.push(fn.name);
-        interrupted.push(fn.name);
+        deferred.push(functionKey(fn));
+        interrupted.push(functionKey(fn));
         return;
       }
       outcomes.push(outcome);
       options.onOutcome?.(outcome, outcomes.length + deferred.length, candidates.length);
     });
-    const developmentModified = new Map(candidates.map((fn) => [fn.name, fn.lastModified]));
+    const developmentModified = new Map(candidates.map((fn) => [functionKey(fn), fn.lastModified]));
     return { listed, candidates: candidates.length, outcomes, deferred, interrupted, listingComplete, developmentModified };
   } finally {
     if (timer) clearTimeout(timer);
@@ -145,11 +151,11 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   }
 }
 
-async function listInto(cloudfront: CloudFrontGateway, stage: Stage, into: FunctionListing[]): Promise<void> {
+async function listInto(cloudfront: CloudFrontGateway, stage: Stage, kind: FunctionKind, into: FunctionListing[]): Promise<void> {
   try {
-    for await (const page of cloudfront.listFunctions(stage)) into.push(...page);
+    for await (const page of cloudfront.listFunctions(stage, undefined, kind)) into.push(...page);
   } catch (error) {
-    throw new SweepListingError(stage, error);
+    throw new SweepListingError(stage, error, kind);
   }
 }
 
@@ -164,7 +170,15 @@ async function reconcileOrFail(
       fn,
       'sweep',
       options.policy.dryRun,
-      new ListingError('ListFunctions (DEVELOPMENT)', `invalid function name ${JSON.stringify(fn.name)}`),
+      new ListingError(`${LIST_CALL[fn.kind ?? 'function']} (DEVELOPMENT)`, `invalid function name ${JSON.stringify(fn.name)}`),
+    );
+  }
+  if (fn.kind === 'connection' && !isConnectionFunctionId(fn.id)) {
+    return failedOutcome(
+      fn,
+      'sweep',
+      options.policy.dryRun,
+      new ListingError(`${LIST_CALL.connection} (DEVELOPMENT)`, `invalid connection function Id ${JSON.stringify(identifierOf(fn).slice(0, 80))}`),
     );
   }
   try {
@@ -225,13 +239,13 @@ export function withDeadline(inner: CloudFrontGateway, signal: AbortSignal, last
   };
   return {
     readTags: (arn) => guard(inner.readTags(arn, signal)),
-    describe: (name, stage) => guard(inner.describe(name, stage, signal)),
-    getCode: (name, stage) => guard(inner.getCode(name, stage, signal)),
-    publish: (name, etag) => (signal.aborted ? Promise.reject(signal.reason) : guard(inner.publish(name, etag, lastStop), lastStop)),
-    testFunction: (name, etag, stage, event) => guard(inner.testFunction(name, etag, stage, event, signal)),
+    describe: (fn, stage) => guard(inner.describe(fn, stage, signal)),
+    getCode: (fn, stage) => guard(inner.getCode(fn, stage, signal)),
+    publish: (fn, etag) => (signal.aborted ? Promise.reject(signal.reason) : guard(inner.publish(fn, etag, lastStop), lastStop)),
+    testFunction: (fn, etag, stage, event) => guard(inner.testFunction(fn, etag, stage, event, signal)),
     listFunctionAssociations: () => guard(inner.listFunctionAssociations(signal)),
-    async *listFunctions(stage) {
-      const pages = inner.listFunctions(stage, signal)[Symbol.asyncIterator]();
+    async *listFunctions(stage, _signal, kind) {
+      const pages = inner.listFunctions(stage, signal, kind)[Symbol.asyncIterator]();
       for (;;) {
         const next = await guard(pages.next());
         if (next.done) return;
@@ -286,6 +300,12 @@ export function sweepClock(config: Pick<SweepClock, 'outOfSyncMinutes' | 'sweepI
 
 const STUCK: ReadonlySet<Outcome['action']> = new Set(['blocked', 'failed']);
 
+/** The key of the function an outcome is about (as `functionKey`), from its ARN: a connection function's names its Id. */
+function outcomeKey(outcome: Outcome): string {
+  const arn = parseCloudFrontArn(outcome.functionArn);
+  return arn?.resourceType === 'connection-function' ? `connection-function/${arn.resourceId}` : outcome.functionName;
+}
+
 export function summariseSweep(report: SweepReport, clock?: SweepClock): SweepSummary {
   const counts: Partial<Record<Outcome['action'], number>> = {};
   for (const o of report.outcomes) counts[o.action] = (counts[o.action] ?? 0) + 1;
@@ -293,7 +313,7 @@ export function summariseSweep(report: SweepReport, clock?: SweepClock): SweepSu
   const modified = (name: string) => report.developmentModified.get(name)?.getTime();
   // A time the listing did not give counts as old: out of sync, but never "first seen" (no repeats).
   const olderThan = (name: string, ms: number) => (modified(name) ?? Number.NEGATIVE_INFINITY) < now - ms;
-  const stuck = report.outcomes.filter((o) => STUCK.has(o.action)).map((o) => o.functionName);
+  const stuck = report.outcomes.filter((o) => STUCK.has(o.action)).map(outcomeKey);
   const outOfSyncMs = (clock?.outOfSyncMinutes ?? 30) * 60_000;
   const previousSweepMs = (clock?.sweepIntervalSeconds ?? 900) * 1000;
   return {
@@ -303,7 +323,7 @@ export function summariseSweep(report: SweepReport, clock?: SweepClock): SweepSu
     listed: report.listed,
     candidates: report.candidates,
     counts,
-    failed: report.outcomes.filter((o) => o.action === 'failed').map((o) => o.functionName),
+    failed: report.outcomes.filter((o) => o.action === 'failed').map(outcomeKey),
     deferred: report.deferred,
     interrupted: report.interrupted,
     listingComplete: report.listingComplete,
@@ -338,6 +358,8 @@ export class SweepFailedError extends AutoPublishError {
   }
 }
 
+const LIST_CALL: Record<FunctionKind, string> = { function: 'ListFunctions', connection: 'ListConnectionFunctions' };
+
 /** The sweep could not list a stage: names the call, so the alarm's log line says what failed. */
 export class SweepListingError extends AutoPublishError {
   override name = 'SweepListingError';
@@ -345,8 +367,9 @@ export class SweepListingError extends AutoPublishError {
   constructor(
     readonly stage: Stage,
     cause: unknown,
+    readonly kind: FunctionKind = 'function',
   ) {
-    super(`sweep: ListFunctions (${stage}) failed: ${describeError(cause)}`, { cause });
+    super(`sweep: ${LIST_CALL[kind]} (${stage}) failed: ${describeError(cause)}`, { cause });
     this.retryable = isRetryable(cause) && !isPermanentAwsError(cause);
   }
 }

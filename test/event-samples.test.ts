@@ -117,9 +117,16 @@ describe('events/ samples', () => {
       for (const key of Object.keys(d.requestParameters)) assert.match(key, /^[a-z][A-Za-z0-9]*$/, `${file}: camelCase ${key}`);
       const name = baseName(d.eventName);
       if (name === 'TagResource') {
-        assert.match(d.requestParameters.resource, new RegExp(`^arn:aws:cloudfront::${ACCOUNT}:(function|distribution)/`));
+        assert.match(d.requestParameters.resource, new RegExp(`^arn:aws:cloudfront::${ACCOUNT}:(function|connection-function|distribution)/`));
         assert.ok(Array.isArray(d.requestParameters.tags.items));
         assert.equal(d.responseElements, null);
+      } else if (name.endsWith('ConnectionFunction')) {
+        // Addressed by Id: Create names it in the request, Update by the Id of its path; the summary has both.
+        const summary = d.responseElements.connectionFunctionSummary;
+        assert.match(summary.name, /^[a-zA-Z0-9_-]{1,64}$/);
+        assert.equal(summary.connectionFunctionArn, `arn:aws:cloudfront::${ACCOUNT}:connection-function/${summary.id}`);
+        assert.equal(summary.stage, 'DEVELOPMENT');
+        assert.equal(d.requestParameters.name ?? d.requestParameters.id, name === 'CreateConnectionFunction' ? summary.name : summary.id);
       } else {
         assert.match(d.requestParameters.name, /^[a-zA-Z0-9_-]{1,64}$/);
         const summary = d.responseElements.functionSummary;
@@ -141,7 +148,7 @@ describe('events/ samples', () => {
       names.some((n) => !/\d{4}_\d{2}_\d{2}$/.test(n)),
       'a plain eventName',
     );
-    for (const base of ['CreateFunction', 'UpdateFunction', 'TagResource', 'PublishFunction']) {
+    for (const base of ['CreateFunction', 'UpdateFunction', 'CreateConnectionFunction', 'UpdateConnectionFunction', 'TagResource', 'PublishFunction']) {
       assert.ok(
         names.some((n) => baseName(n) === base),
         `a ${base} sample`,
@@ -149,6 +156,10 @@ describe('events/ samples', () => {
     }
     const resources = cloudTrail.map(([, e]) => e.detail.requestParameters?.resource ?? '');
     assert.ok(resources.some((r) => r.includes(':function/')) && resources.some((r) => r.includes(':distribution/')));
+    assert.ok(
+      resources.some((r) => r.includes(':connection-function/')),
+      'a TagResource of a connection function',
+    );
     // Failed calls match (the pattern ignores errorCode): the handler has to skip them.
     assert.ok(cloudTrail.some(([f, e]) => 'errorCode' in e.detail && index[f]?.triggers === true));
     // The reconciler's own PublishFunction must never come back to it.

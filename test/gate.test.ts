@@ -107,7 +107,7 @@ test('user test cases: parsed with defaults, and anything malformed names what i
     ['[1]', /case 1 is not an object/],
     ['[{"event":{}}]', /case 1 has no name/],
     ['[{"name":"a"}]', /case "a" has no event object/],
-    ['[{"name":"a","event":{},"eventType":"origin-request"}]', /case "a": eventType must be viewer-request or viewer-response/],
+    ['[{"name":"a","event":{},"eventType":"origin-request"}]', /case "a": eventType must be viewer-request, viewer-response or connection-request/],
   ] as const) {
     assert.throws(
       () => parseTestCases(text),

@@ -416,6 +416,22 @@ describe('the handlers in organisation mode', () => {
       assert.equal(r.lines.filter((l) => l['account-sweep-failed'] === 1).length, 2, 'counted, for the alarm: the invocation itself succeeds');
     });
 
+    test('a member account is swept for both kinds: its opted-in connection function is published with the ordinary one', async () => {
+      cf = fakeCloudFront({ f: { ...opted, devEtag: 'E3', liveEtag: 'E1' } }, { EC1: { name: 'mtls-check', ...opted, devEtag: 'E5', liveEtag: 'E4' } });
+      stsIssues();
+      const handler = makeSweepAccount(testRuntime(ORG));
+      const r = await captureLogs(() => handler({ Records: [record('m-a', JSON.stringify({ account: A, full: false }))] }, lambdaContext(60_000)));
+      assert.deepEqual(r.result, { batchItemFailures: [] }, String(r.error));
+      assert.deepEqual(cf.publishes.map((p) => `${p.kind ?? 'function'}:${p.name}`).sort(), ['connection:EC1', 'function:f']);
+      assert.deepEqual(
+        cf.calls
+          .filter((c) => c.op === 'ListConnectionFunctions')
+          .map((c) => c.input.Stage)
+          .sort(),
+        ['DEVELOPMENT', 'LIVE'],
+      );
+    });
+
     test('without the dead-letter queue, or when it refuses the send, they fail alone and the redrive policy takes them there', async () => {
       cf = fakeCloudFront({ f: { ...opted, devEtag: 'E3', liveEtag: 'E1' } });
       const without = await captureLogs(() => makeSweepAccount(testRuntime(ORG))(event, lambdaContext(60_000)));

@@ -15,12 +15,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PackageRun, packageService, zipEntries } from '../local/packaging';
-import { RECONCILER_CLOUDFRONT_ACTIONS, UNSCOPED_CLOUDFRONT_ACTIONS } from './support/iam';
+import { expectedCloudFrontGrants, FUNCTION_ARN, RECONCILER_CLOUDFRONT_ACTIONS, sortGrants, UNSCOPED_CLOUDFRONT_ACTIONS } from './support/iam';
 import { SHARED_DOC_PATTERN as RULE_PATTERN } from './support/rule-pattern';
 import { ACTIONS } from '../lib/decide';
 import { INVOCATION_METRICS, METRICS_NAMESPACE, ORGANIZATION_METRICS, SERVICE } from '../lib/report';
 
-const FUNCTION_ARN = { 'Fn::Sub': 'arn:aws:cloudfront::${AWS::AccountId}:function/*' };
 const ZIP_LIMIT = 250 * 1024;
 // Optional peer the SDK requires inside a try/catch (only for SigV4a, which CloudFront and EventBridge do not use).
 const OPTIONAL_REQUIRES = new Set(['@aws-sdk/signature-v4-crt']);
@@ -515,14 +514,13 @@ describe('serverless package (offline, no credentials)', () => {
     }
     const cloudfront = statements.flatMap((s) => s.Action.filter((a) => a.startsWith('cloudfront:')).map((a) => [a, s.Resource] as const));
     assert.deepEqual([...new Set(cloudfront.map(([a]) => a))].sort(), [...RECONCILER_CLOUDFRONT_ACTIONS]);
-    for (const [action, resources] of cloudfront) {
-      assert.deepEqual(resources, UNSCOPED_CLOUDFRONT_ACTIONS.includes(action) ? ['*'] : [FUNCTION_ARN], `resources of ${action}`);
-    }
+    // Each kind's calls on that kind's ARNs only (connection-function/* for connection functions), the listings on "*".
+    assert.deepEqual(sortGrants(cloudfront), expectedCloudFrontGrants());
     const starResources = statements.filter((s) => s.Resource.includes('*'));
     assert.deepEqual(
       starResources.flatMap((s) => s.Action).sort(),
       [...UNSCOPED_CLOUDFRONT_ACTIONS],
-      'only ListFunctions and ListDistributions (no resource scoping) may use Resource "*"',
+      'only ListFunctions, ListConnectionFunctions and ListDistributions (no resource scoping) may use Resource "*"',
     );
   });
 

@@ -64,7 +64,9 @@ test('sits on the lower bound: both listings, tags only for candidates, Describe
   assert.equal(cf.count('PublishFunction'), optedUnpublished.length);
   assert.equal(cf.count('TestFunction'), optedUnpublished.length, 'one smoke case each');
   assert.equal(cf.count('ListDistributions'), 1, 'read once, shared by every candidate');
-  assert.equal(cf.count(), 2 * 4 + unpublished.length + 3 * optedUnpublished.length + 1);
+  // ceil(400/100) ListFunctions pages per stage, and one (empty) ListConnectionFunctions page per stage.
+  assert.equal(cf.count('ListConnectionFunctions'), 2);
+  assert.equal(cf.count(), 2 * 4 + 2 * 1 + unpublished.length + 3 * optedUnpublished.length + 1);
 });
 
 test('an associated function edited while DEVELOPMENT keeps saying DEPLOYED is a candidate (LastModifiedTime) and published', async () => {
@@ -205,8 +207,9 @@ test('the hard stop: calls still in flight near the timeout are abandoned and th
     publish: async () => 'published',
     testFunction: async () => 'gone',
     listFunctionAssociations: async () => new Map(),
-    async *listFunctions() {
-      yield listing;
+    // Ordinary functions only: the connection listing is empty.
+    async *listFunctions(_stage, _signal, kind) {
+      if (kind !== 'connection') yield listing;
     },
   };
   const deadline = Date.now() + 1_000;
@@ -240,8 +243,8 @@ function onePublish(publish: CloudFrontGateway['publish'], tags: Record<string, 
     publish,
     testFunction: async () => ({ computeUtilization: '5', errorMessage: '', output: '{"request":{}}', logs: [] }),
     listFunctionAssociations: async () => new Map(),
-    async *listFunctions(stage) {
-      if (stage === 'DEVELOPMENT')
+    async *listFunctions(stage, _signal, kind) {
+      if (stage === 'DEVELOPMENT' && kind !== 'connection')
         yield [{ name: 'f', arn: 'arn:aws:cloudfront::123456789012:function/f', status: 'UNPUBLISHED', lastModified: undefined, keyValueStores: [] }];
     },
   } as CloudFrontGateway;
@@ -350,7 +353,8 @@ test('the hard stop during listing: what was listed is deferred, the listing is 
     publish: async () => 'published',
     testFunction: async () => 'gone',
     listFunctionAssociations: async () => new Map(),
-    async *listFunctions() {
+    async *listFunctions(_stage, _signal, kind) {
+      if (kind === 'connection') return;
       yield [{ name: 'a', arn: 'arn:aws:cloudfront::123456789012:function/a', status: 'UNPUBLISHED', lastModified: undefined, keyValueStores: [] }];
       await new Promise(() => undefined);
     },

@@ -1,11 +1,18 @@
 /**
- * A small stateful stand-in for CloudFront, on aws-sdk-client-mock. It answers the four calls the
- * reconciler makes from an in-memory table, so tests can check the decisions and count the calls;
- * the wire protocol itself is checked against the emulator.
+ * A small stateful stand-in for CloudFront, on aws-sdk-client-mock. It answers the calls the
+ * reconciler makes from in-memory tables (ordinary functions by name, connection functions by Id), so
+ * tests can check the decisions and count the calls; the wire protocol itself is checked against the
+ * emulator.
  */
 import {
   CloudFrontClient,
+  DescribeConnectionFunctionCommand,
   DescribeFunctionCommand,
+  EntityNotFound,
+  GetConnectionFunctionCommand,
+  ListConnectionFunctionsCommand,
+  PublishConnectionFunctionCommand,
+  TestConnectionFunctionCommand,
   GetFunctionCommand,
   ListFunctionsCommand,
   ListTagsForResourceCommand,
@@ -22,6 +29,7 @@ export const ACCOUNT = '123456789012';
 /** The code the fake holds for a version: it names the version's ETag. */
 export const codeOf = (etag: string) => new TextEncoder().encode(`function handler(event) { return event.request; } // ${etag}`);
 export const arnOf = (name: string) => `arn:aws:cloudfront::${ACCOUNT}:function/${name}`;
+export const connectionArnOf = (id: string) => `arn:aws:cloudfront::${ACCOUNT}:connection-function/${id}`;
 
 export interface FakeFunction {
   tags: Record<string, string>;
@@ -44,7 +52,29 @@ export interface FakeFunction {
   associations?: ('viewer-request' | 'viewer-response')[];
 }
 
-export type Op = 'DescribeFunction' | 'GetFunction' | 'ListFunctions' | 'ListTagsForResource' | 'PublishFunction' | 'TestFunction' | 'ListDistributions';
+/** A connection function: addressed by Id (its key in the table), named for people. */
+export interface FakeConnectionFunction extends Omit<FakeFunction, 'associations' | 'test'> {
+  name: string;
+  /**
+   * What TestConnectionFunction answers for its DEVELOPMENT code: by default an allow
+   * (`{"connection":{"action":"allow"}}`), utilization 5.
+   */
+  test?: (connection: Record<string, unknown>) => { error?: string; output?: string; utilization?: string };
+}
+
+export type Op =
+  | 'DescribeFunction'
+  | 'GetFunction'
+  | 'ListFunctions'
+  | 'ListTagsForResource'
+  | 'PublishFunction'
+  | 'TestFunction'
+  | 'ListDistributions'
+  | 'DescribeConnectionFunction'
+  | 'GetConnectionFunction'
+  | 'ListConnectionFunctions'
+  | 'PublishConnectionFunction'
+  | 'TestConnectionFunction';
 
 export interface Call {
   op: Op;
@@ -53,16 +83,18 @@ export interface Call {
 
 const meta = { $metadata: { httpStatusCode: 0 } };
 
-export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
+export function fakeCloudFront(initial: Record<string, FakeFunction> = {}, initialConnections: Record<string, FakeConnectionFunction> = {}) {
   const functions = new Map(Object.entries(initial).map(([k, v]) => [k, { ...v }]));
+  const connections = new Map(Object.entries(initialConnections).map(([k, v]) => [k, { ...v }]));
   const calls: Call[] = [];
-  const publishes: { name: string; etag: string }[] = [];
+  /** Every publish that landed; a connection function's as `{ name: <its Id>, kind: 'connection' }`. */
+  const publishes: { name: string; etag: string; kind?: 'connection' }[] = [];
   /** Runs before a call is answered: lets a test change the world mid-flight (races). */
   const hooks: Partial<Record<Op, (input: Record<string, unknown>, n: number) => void | Promise<void>>> = {};
   let noOpPublish412 = true;
   let versions = 1000;
   let clock = 10;
-  for (const f of functions.values()) {
+  for (const f of [...functions.values(), ...connections.values()]) {
     f.devModified ??= f.liveEtag === undefined || f.liveEtag === f.devEtag ? 0 : 2;
     if (f.liveEtag !== undefined) f.liveModified ??= f.liveEtag === f.devEtag ? 0 : 1;
   }
@@ -78,7 +110,14 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
   const mock = mockClient(CloudFrontClient);
   mock.on(ListTagsForResourceCommand).callsFake(async (input) => {
     await record('ListTagsForResource', input);
-    const name = String(input.Resource).split('function/')[1] ?? '';
+    const resource = String(input.Resource);
+    const connectionId = resource.split(':connection-function/')[1];
+    if (connectionId !== undefined) {
+      const c = connections.get(connectionId);
+      if (!c) throw new EntityNotFound({ message: `${resource} not found`, ...meta });
+      return { Tags: { Items: Object.entries(c.tags).map(([Key, Value]) => ({ Key, Value })) } };
+    }
+    const name = resource.split('function/')[1] ?? '';
     const f = functions.get(name);
     if (!f) throw new NoSuchResource({ message: `${input.Resource} not found`, ...meta });
     return { Tags: { Items: Object.entries(f.tags).map(([Key, Value]) => ({ Key, Value })) } };
@@ -168,6 +207,77 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
     return { DistributionList: { Marker: '', MaxItems: 100, IsTruncated: false, Quantity: Items.length, Items } } as never;
   });
 
+  // Connection functions: the same stages and 412s, their own commands, EntityNotFound for "not there".
+  const noConnection = (id: string) => new EntityNotFound({ message: `The connection function ${id} does not exist.`, ...meta });
+  const connection = (id: string | undefined) => {
+    const c = connections.get(String(id));
+    if (!c) throw noConnection(String(id));
+    return c;
+  };
+  const connectionSummary = (id: string, c: FakeConnectionFunction, stage: 'DEVELOPMENT' | 'LIVE') => ({
+    Name: c.name,
+    Id: id,
+    ConnectionFunctionArn: connectionArnOf(id),
+    ConnectionFunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' as const },
+    Status: stage === 'LIVE' ? 'DEPLOYED' : statusOf(c),
+    Stage: stage,
+    CreatedTime: new Date(0),
+    LastModifiedTime: new Date((stage === 'LIVE' ? c.liveModified : c.devModified) ?? 0),
+  });
+  mock.on(DescribeConnectionFunctionCommand).callsFake(async (input) => {
+    await record('DescribeConnectionFunction', input);
+    const c = connection(input.Identifier);
+    const etag = input.Stage === 'LIVE' ? c.liveEtag : c.devEtag;
+    if (etag === undefined) throw noConnection(String(input.Identifier));
+    return { ETag: etag, ConnectionFunctionSummary: connectionSummary(String(input.Identifier), c, input.Stage === 'LIVE' ? 'LIVE' : 'DEVELOPMENT') };
+  });
+  mock.on(GetConnectionFunctionCommand).callsFake(async (input) => {
+    await record('GetConnectionFunction', input);
+    const c = connection(input.Identifier);
+    const etag = input.Stage === 'LIVE' ? c.liveEtag : c.devEtag;
+    if (etag === undefined) throw noConnection(String(input.Identifier));
+    return { ETag: etag, ContentType: 'application/octet-stream', ConnectionFunctionCode: codeOf(etag) };
+  });
+  mock.on(PublishConnectionFunctionCommand).callsFake(async (input) => {
+    await record('PublishConnectionFunction', input);
+    const c = connection(input.Id);
+    if (input.IfMatch !== c.devEtag || (noOpPublish412 && c.liveEtag === c.devEtag))
+      throw new PreconditionFailed({ message: 'The precondition given in one or more of the request header fields evaluated to false.', ...meta });
+    c.liveEtag = c.devEtag;
+    c.liveModified = clock++;
+    delete c.status;
+    publishes.push({ name: String(input.Id), etag: String(input.IfMatch), kind: 'connection' });
+    return { ConnectionFunctionSummary: connectionSummary(String(input.Id), c, 'LIVE') };
+  });
+  mock.on(ListConnectionFunctionsCommand).callsFake(async (input) => {
+    await record('ListConnectionFunctions', input);
+    const stage = input.Stage === 'LIVE' ? 'LIVE' : 'DEVELOPMENT';
+    const ids = [...connections.keys()].filter((id) => stage === 'DEVELOPMENT' || connections.get(id)?.liveEtag !== undefined).sort();
+    const start = input.Marker ? ids.indexOf(input.Marker) : 0;
+    const max = input.MaxItems ?? 100;
+    const next = ids[start + max];
+    return {
+      ...(next ? { NextMarker: next } : {}),
+      ConnectionFunctions: ids.slice(start, start + max).map((id) => connectionSummary(id, connections.get(id) as FakeConnectionFunction, stage)),
+    };
+  });
+  mock.on(TestConnectionFunctionCommand).callsFake(async (input) => {
+    await record('TestConnectionFunction', input);
+    const c = connection(input.Id);
+    const etag = input.Stage === 'LIVE' ? c.liveEtag : c.devEtag;
+    if (input.IfMatch !== etag)
+      throw new PreconditionFailed({ message: 'The precondition given in one or more of the request header fields evaluated to false.', ...meta });
+    const answer = c.test?.(JSON.parse(new TextDecoder().decode(input.ConnectionObject)) as Record<string, unknown>) ?? {};
+    return {
+      ConnectionFunctionTestResult: {
+        ComputeUtilization: answer.utilization ?? '5',
+        ConnectionFunctionErrorMessage: answer.error ?? '',
+        ConnectionFunctionExecutionLogs: [],
+        ConnectionFunctionOutput: answer.output ?? (answer.error ? '' : JSON.stringify({ connection: { action: 'allow' } })),
+      },
+    };
+  });
+
   function summary(name: string, f: FakeFunction, stage: 'DEVELOPMENT' | 'LIVE') {
     return {
       Name: name,
@@ -180,13 +290,14 @@ export function fakeCloudFront(initial: Record<string, FakeFunction> = {}) {
   return {
     mock,
     functions,
+    connections,
     calls,
     publishes,
     hooks,
     count: (op?: Op) => calls.filter((c) => op === undefined || c.op === op).length,
-    /** What another writer does: a new DEVELOPMENT version, back to UNPUBLISHED. */
-    update(name: string) {
-      const f = functions.get(name);
+    /** What another writer does: a new DEVELOPMENT version, back to UNPUBLISHED (`connection`: name is the Id). */
+    update(name: string, kind: 'function' | 'connection' = 'function') {
+      const f = kind === 'connection' ? connections.get(name) : functions.get(name);
       if (!f) throw new Error(`no ${name}`);
       f.devEtag = nextEtag();
       f.devModified = clock++;

@@ -7,6 +7,12 @@ export const SHARED_DOC_PATTERN = {
   'detail-type': ['AWS API Call via CloudTrail'],
   detail: {
     eventSource: ['cloudfront.amazonaws.com'],
-    eventName: [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunction' }, { prefix: 'TagResource' }],
+    eventName: [
+      { prefix: 'CreateFunction' },
+      { prefix: 'UpdateFunction' },
+      { prefix: 'CreateConnectionFunction' },
+      { prefix: 'UpdateConnectionFunction' },
+      { prefix: 'TagResource' },
+    ],
   },
 };
