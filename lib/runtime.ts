@@ -11,6 +11,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import { associationsCache } from './associations';
 import { cloudFrontGateway, type CloudFrontGateway, createCloudFrontClient } from './cloudfront-gateway';
 import { type Config, isOptedIn, nameGuard, type OrganizationConfig } from './config';
 import type { Policy } from './decide';
@@ -52,13 +53,29 @@ export interface Runtime {
    * once); undefined when PUBLISH_GATE=off. Organisation mode: `account` is the member account
    * `cloudfront` reaches, the only prefix its functions' test cases may be read from.
    */
-  publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides, options?: { force?: boolean; account?: string | undefined }): PublishGate | undefined;
+  publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides, options?: GateOptions): PublishGate | undefined;
+  /**
+   * A distribution was created, updated or deleted: the associations this container keeps for
+   * `account` (organisation mode; any in single-account mode) are read afresh by the next event.
+   */
+  dropAssociations(account: string | undefined): void;
   /**
    * The pause in force: its text, or undefined when not paused (and always without PAUSE_PARAMETER).
    * Rejects with a retryable PauseReadError when the parameter cannot be read. An unrecognised value
    * pauses, and `reporter` warns, naming it.
    */
   pause(reporter: Reporter): Promise<string | undefined>;
+}
+
+export interface GateOptions {
+  /** A gate even when PUBLISH_GATE=off (the CLI's test and wait). */
+  readonly force?: boolean;
+  readonly account?: string | undefined;
+  /**
+   * The event path: the associations from the container's cache, kept ASSOCIATIONS_TTL_SECONDS per
+   * account (lib/associations.ts). Otherwise (the sweep, the CLI) the gate reads them fresh, once.
+   */
+  readonly cachedAssociations?: boolean;
 }
 
 export interface Organization {
@@ -138,6 +155,10 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
       : undefined;
   const history = s3 && config.historyBucket !== undefined ? historyStore(s3, config.historyBucket) : undefined;
   const gateSettings = { maxCompute: config.maxComputeUtilization, testCasesBuckets: config.testCasesBuckets };
+  // Container-level: the runtime is built once per container (handlers/), so this outlives invocations.
+  const associations = associationsCache({ ttlSeconds: config.associationsTtlSeconds });
+  // Single-account mode reaches one account whatever is asked, so one key; organisation mode, one per account.
+  const associationsKey = (account: string | undefined) => (config.organization ? (account ?? '') : '');
   const org = config.organization ? organizationWiring(config.organization, clients, credentials, sqsClient, cloudFrontClientFor) : undefined;
   const organization = org?.organization;
   const alarmTopic = config.alarmTopicArn
@@ -159,8 +180,18 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     history,
     publishGate: (gateway, overrides, options) =>
       config.publishGate === 'smoke' || options?.force
-        ? createPublishGate(gateway, s3, { ...gateSettings, ...(organization ? { organization: true, account: options?.account } : {}) }, overrides)
+        ? createPublishGate(
+            gateway,
+            s3,
+            {
+              ...gateSettings,
+              ...(organization ? { organization: true, account: options?.account } : {}),
+              ...(options?.cachedAssociations ? { associations: associations.readerFor(associationsKey(options.account), gateway) } : {}),
+            },
+            overrides,
+          )
         : undefined,
+    dropAssociations: (account) => associations.drop(config.organization ? account : ''),
     async pause(forReporter) {
       if (!pauseSwitch || !config.pauseParameter) return undefined;
       const state: PauseState = await pauseSwitch.read();

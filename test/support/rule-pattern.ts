@@ -7,6 +7,14 @@ export const SHARED_DOC_PATTERN = {
   'detail-type': ['AWS API Call via CloudTrail'],
   detail: {
     eventSource: ['cloudfront.amazonaws.com'],
-    eventName: [{ prefix: 'CreateFunction' }, { prefix: 'UpdateFunction' }, { prefix: 'TagResource' }],
+    eventName: [
+      { prefix: 'CreateFunction' },
+      { prefix: 'UpdateFunction' },
+      { prefix: 'TagResource' },
+      // Only to drop the associations a container keeps (lib/associations.ts).
+      { prefix: 'CreateDistribution' },
+      { prefix: 'UpdateDistribution' },
+      { prefix: 'DeleteDistribution' },
+    ],
   },
 };
