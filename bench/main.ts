@@ -441,18 +441,12 @@ async function main(): Promise<void> {
       gating: true,
     },
     ...bundles.bundles.map((b) => ({ name: `${b.handler} zip <= 250 KB`, value: kb(b.bytes), limit: '250 KB', pass: !(b.bytes > 250 * 1024), gating: true })),
+    // No unzipped target: the SDK's CloudFront client alone is over 250 KB unzipped (the reference bundle).
     ...bundles.bundles.map((b) => ({
-      name: `${b.handler} unzipped <= 250 KB`,
-      value: kb(b.unzippedBytes),
-      limit: '250 KB',
-      pass: b.unzippedBytes <= 250 * 1024,
-      gating: false,
-    })),
-    ...bundles.bundles.map((b) => ({
-      name: `${b.handler} cold start <= 1.3 x reference`,
+      name: `${b.handler} cold start <= 1.2 x reference`,
       value: x(b.coldStartMs / b.referenceColdStartMs),
-      limit: '1.30x',
-      pass: b.coldStartMs <= 1.3 * b.referenceColdStartMs,
+      limit: '1.20x',
+      pass: b.coldStartMs <= 1.2 * b.referenceColdStartMs,
       gating: false,
     })),
     { name: 'sweep peak RSS <= 128 MB', value: mb(ours.maxRssBytes), limit: '128 MB', pass: ours.maxRssBytes <= 128 * 1024 * 1024, gating: false },
