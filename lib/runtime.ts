@@ -4,10 +4,12 @@
  * and the CLI build it with `createRuntime(config, clients)` and hand it to the same handler code.
  *
  * Only the CloudFront gateway is imported here. Every other gateway module (S3, SQS, STS,
- * Organizations, EventBridge, SSM, SNS) and the SDK client it brings is `import()`ed on its first
- * call, and only when the settings use it: esbuild still bundles it, but a cold start evaluates none
- * of it that the configuration does not need (bench/bundles.ts measures it; test/lazy-clients.test.ts
- * holds it).
+ * Organizations, EventBridge, SSM, SNS) and the SDK client it brings is loaded on its first call,
+ * and only when the settings use it: esbuild still bundles it, but a cold start evaluates none of it
+ * that the configuration does not need (bench/bundles.ts measures it; test/lazy-clients.test.ts holds
+ * it). Loaded with `require`, not `import()`: esbuild bundles either lazily, but the CLI in a checkout
+ * runs these sources under tsx's CommonJS hooks alone (cli/bin.cjs), where an `import()` of a
+ * TypeScript module is not found.
  */
 import type { CloudFrontClient, CloudFrontClientConfig } from '@aws-sdk/client-cloudfront';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -169,7 +171,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
   const { eventBusName } = config;
   const eventBridge = eventBusName
     ? lazily(async () => {
-        const m = await import('./eventbridge-gateway');
+        const m = require('./eventbridge-gateway') as typeof import('./eventbridge-gateway');
         return m.eventBridgeGateway(clients.eventBridge ?? m.createEventBridgeClient({ endpoint: config.eventBridgeEndpoint, ...credentials }), eventBusName);
       })
     : undefined;
@@ -179,13 +181,18 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
   const { failureQueueUrl } = config;
   const failureQueue =
     clients.failureQueue ??
-    (failureQueueUrl ? lazily(async () => import('./sqs-gateway').then((m) => m.sqsFailureQueue(sqsClient(m), failureQueueUrl))) : undefined);
+    (failureQueueUrl
+      ? lazily(async () => {
+          const m = require('./sqs-gateway') as SqsModule;
+          return m.sqsFailureQueue(sqsClient(m), failureQueueUrl);
+        })
+      : undefined);
   const observability = clients.observability ?? createObservability();
   // Only a function that names its own cases needs S3 (only from the listed buckets), or history.
   const s3: S3Gateway | undefined =
     config.testCasesBuckets.length > 0 || config.historyBucket !== undefined
       ? lazily(async () => {
-          const m = await import('./s3-gateway');
+          const m = require('./s3-gateway') as typeof import('./s3-gateway');
           return m.s3Gateway(clients.s3 ?? m.createS3Client({ endpoint: config.s3Endpoint, ...credentials }));
         })
       : undefined;
@@ -200,14 +207,14 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
   const { alarmTopicArn, pauseParameter } = config;
   const alarmTopic = alarmTopicArn
     ? lazily(async () => {
-        const m = await import('./sns-gateway');
+        const m = require('./sns-gateway') as typeof import('./sns-gateway');
         return m.snsGateway(clients.sns ?? m.createSnsClient({ endpoint: config.snsEndpoint, ...credentials }), alarmTopicArn);
       })
     : undefined;
   const reporter = createReporter({ ...observability, eventBridge, alarmTopic });
   const pauseSwitch: PauseSwitch | undefined = pauseParameter
     ? lazily(async () => {
-        const m = await import('./ssm-gateway');
+        const m = require('./ssm-gateway') as typeof import('./ssm-gateway');
         return m.ssmPauseSwitch(clients.ssm ?? m.createSsmClient({ endpoint: config.ssmEndpoint, ...credentials }), pauseParameter, config.pauseCacheSeconds);
       })
     : undefined;
@@ -264,19 +271,25 @@ function organizationWiring(
     org.memberAccounts.length > 0
       ? fixedMembers(org.memberAccounts)
       : lazily(async () => {
-          const m = await import('./organizations-gateway');
+          const m = require('./organizations-gateway') as typeof import('./organizations-gateway');
           return m.organizationMembers(clients.organizations ?? m.createOrganizationsClient({ endpoint: org.organizationsEndpoint, ...credentials }));
         });
   const { sweepQueueUrl, sweepDeadLetterQueueUrl } = org;
   const sweepQueue =
     clients.sweepQueue ??
     (sweepQueueUrl
-      ? lazily(async () => import('./sqs-gateway').then((m) => m.sqsMessageQueue<SweepRequest>(sqsClient(m), sweepQueueUrl, (request) => request.account)))
+      ? lazily(async () => {
+          const m = require('./sqs-gateway') as SqsModule;
+          return m.sqsMessageQueue<SweepRequest>(sqsClient(m), sweepQueueUrl, (request) => request.account);
+        })
       : undefined);
   const sweepDeadLetters =
     clients.sweepDeadLetters ??
     (sweepDeadLetterQueueUrl
-      ? lazily(async () => import('./sqs-gateway').then((m) => m.sqsDeadLetterQueue(sqsClient(m), sweepDeadLetterQueueUrl)))
+      ? lazily(async () => {
+          const m = require('./sqs-gateway') as SqsModule;
+          return m.sqsDeadLetterQueue(sqsClient(m), sweepDeadLetterQueueUrl);
+        })
       : undefined);
   return { organization: { members, sweepQueue, sweepDeadLetters }, cloudfrontFor: memberGateways(org, members, clients, credentials, clientFor) };
 }
@@ -289,18 +302,21 @@ function memberGateways(
   credentials: ClientCredentials,
   clientFor: (credentials: CloudFrontClientConfig['credentials']) => CloudFrontClient,
 ): Runtime['cloudfrontFor'] {
-  let loaded: Promise<MemberCredentials> | undefined;
-  const credentialsSource = () =>
-    (loaded ??= import('./sts-gateway').then((m) =>
-      m.memberCredentials({
+  let loaded: MemberCredentials | undefined;
+  const credentialsSource = (): MemberCredentials => {
+    if (!loaded) {
+      const m = require('./sts-gateway') as typeof import('./sts-gateway');
+      loaded = m.memberCredentials({
         sts: clients.sts ?? m.createStsClient({ endpoint: org.stsEndpoint, ...credentials }),
         roleName: org.memberRoleName,
         isMember: (account) => members.isMember(account),
-      }),
-    ));
+      });
+    }
+    return loaded;
+  };
   // The SDK asks a client's provider on its first call, so STS loads with the first member call.
   const source: MemberCredentials = {
-    providerFor: (account) => async (properties) => (await credentialsSource()).providerFor(account)(properties),
+    providerFor: (account) => async (properties) => credentialsSource().providerFor(account)(properties),
   };
   const gateways = new Map<string, CloudFrontGateway>();
   return (account) => {
