@@ -78,6 +78,9 @@ export async function runBurstScenario(options: {
   });
   const { emulator, bus } = stack;
   try {
+    // History on (HISTORY_BUCKET set): the bucket exists, as the stack creates it.
+    const historyBucket = options.settings?.HISTORY_BUCKET;
+    if (historyBucket) emulator.state.createBucket(historyBucket);
     const etags = new Map<string, string>();
     const names = Array.from({ length: n }, (_, i) => `burst-${String(i).padStart(4, '0')}`);
     for (const name of names) {

@@ -33,6 +33,8 @@ export interface KindFigures {
 
 export interface EventPathRun {
   eagerLive: boolean;
+  /** The account's distributions (what ListDistributions pages through). */
+  distributions: number;
   events: number;
   calls: number;
   callsPerEvent: number;
@@ -62,6 +64,11 @@ export async function runEventPathScenario(options: {
   eagerLive: boolean;
   variants?: Partial<Variants>;
   settings?: Settings;
+  /**
+   * The account's distributions, at least: empty ones are added to those the associated functions
+   * fill (one per 10), so ListDistributions has this many to page through (100 per page).
+   */
+  distributions?: number;
 }): Promise<EventPathRun> {
   let perEvent: { name: string; calls: number; ms: number }[] = [];
   let queue = Promise.resolve();
@@ -103,10 +110,11 @@ export async function runEventPathScenario(options: {
       const tags: Record<string, string> = kindOf(name) === 'not-opted-in' ? { team: 'edge' } : { 'auto-publish': 'true', team: 'edge' };
       etags.set(name, emulator.state.seed({ name, code: `${FUNCTION_CODE} // ${name}`, tags, publish: true }).developmentEtag);
     }
-    associateAll(
+    const filled = associateAll(
       emulator,
       names.filter((n) => kindOf(n) === 'associated-edit').map((n) => emulator.state.model.arnFor(n)),
     );
+    for (let i = filled; i < (options.distributions ?? 0); i++) emulator.state.createDistribution({ comment: `bench site without functions ${i}` });
 
     // DEVELOPMENT's status right after each update: the listener runs as the answer is written,
     // before the bus delivers the event (the bus delivers on a later turn; the handler has read nothing yet).
@@ -173,6 +181,7 @@ export async function runEventPathScenario(options: {
     for (const o of outcomes) actions[o.action] = (actions[o.action] ?? 0) + 1;
     return {
       eagerLive: options.eagerLive,
+      distributions: Math.max(filled, options.distributions ?? 0),
       events: all.events,
       calls: reconciler.total(),
       callsPerEvent: all.callsPerEvent,

@@ -59,13 +59,18 @@ const CONCURRENCY = 4; // SWEEP_CONCURRENCY's default
 const PACED = { CLOUDFRONT_MAX_CALLS_PER_SECOND: String(RATE.ratePerSecond - 1) };
 /** The same, without the publish gate: what the gate itself costs shows against the default. */
 const GATE_OFF = { ...PACED, PUBLISH_GATE: 'off' };
+/** The gate on with history (as deployed by default): one more GetFunction (LIVE's code) per publish. */
+const WITH_HISTORY = { ...PACED, HISTORY_BUCKET: 'bench-history' };
+/** The event path in an account with this many distributions, against one with DISTRIBUTIONS_FEW. */
+const DISTRIBUTIONS_MANY = 1_500;
+const DISTRIBUTIONS_FEW = 15;
 /**
  * What the gate adds to one event-path update that publishes: one TestFunction (one smoke case: the
- * bench's functions have one event type, or none and pass the viewer-request case tried first) and
- * one ListDistributions page (at most 100 distributions; read once per invocation, whatever the
- * function's tags say).
+ * bench's functions have one event type, or none and pass the viewer-request case tried first). The
+ * associations are read by the warm-up update and kept (ASSOCIATIONS_TTL_SECONDS, 60 s by default),
+ * so no measured update reads ListDistributions.
  */
-const GATE_CALLS_PER_PUBLISH = 2;
+const GATE_CALLS_PER_PUBLISH = 1;
 
 const kb = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KB` : 'n/a');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
@@ -108,6 +113,8 @@ async function main(): Promise<void> {
   const burstDeployedOff = quick
     ? undefined
     : await runBurstScenario({ functions: burstFunctions, windowMs: burstWindowMs, concurrency: 2, settings: GATE_OFF, variants: DEPLOYED });
+  log(`burst: the same, gate on with history (HISTORY_BUCKET set)`);
+  const burstHistory = await runBurstScenario({ functions: burstFunctions, windowMs: burstWindowMs, concurrency: 2, settings: WITH_HISTORY });
   log(
     `event path: ${3 * eventsPerKind} updates one at a time, ${EVENT_GAP_MS} ms apart, lazy vs eager LIVE read, ${VARIANT}=DEPLOYED then default, then lazy with PUBLISH_GATE=off`,
   );
@@ -124,6 +131,11 @@ async function main(): Promise<void> {
       deployed: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: false, variants: DEPLOYED, settings: GATE_OFF }),
       default: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: false, settings: GATE_OFF }),
     },
+  };
+  log(`event path: the same updates (default variants, lazy, gate on) in an account with ${DISTRIBUTIONS_FEW}, then ${DISTRIBUTIONS_MANY} distributions`);
+  const byDistributions = {
+    few: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: false, settings: PACED, distributions: DISTRIBUTIONS_FEW }),
+    many: await runEventPathScenario({ perKind: eventsPerKind, gapMs: EVENT_GAP_MS, eagerLive: false, settings: PACED, distributions: DISTRIBUTIONS_MANY }),
   };
   log(
     `organisation: ${accounts} accounts x ${ORG_FUNCTIONS} functions, MEMBER_ACCOUNTS empty, fan-out then ${workerConcurrency} worker processes draining the sweep queue`,
@@ -219,6 +231,7 @@ async function main(): Promise<void> {
     ['gate on', burstDeployed],
     ['PUBLISH_GATE=off', burstOff],
     ...(burstDeployedOff ? [['PUBLISH_GATE=off', burstDeployedOff] as [string, BurstResult]] : []),
+    ['gate on, history on', burstHistory],
   ];
   for (const [gate, b] of bursts) {
     lines.push(
@@ -264,6 +277,8 @@ async function main(): Promise<void> {
   lines.push(eventRow('default variants, eager LIVE', eventPath.default.eager));
   lines.push(eventRow('DEPLOYED, lazy, PUBLISH_GATE=off', eventPath.gateOff.deployed));
   lines.push(eventRow('default, lazy, PUBLISH_GATE=off', eventPath.gateOff.default));
+  lines.push(eventRow(`default, lazy, ${DISTRIBUTIONS_FEW} distributions`, byDistributions.few));
+  lines.push(eventRow(`default, lazy, ${DISTRIBUTIONS_MANY} distributions`, byDistributions.many));
   const eventRuns = [
     eventPath.deployed.lazy,
     eventPath.deployed.eager,
@@ -271,6 +286,8 @@ async function main(): Promise<void> {
     eventPath.default.eager,
     eventPath.gateOff.deployed,
     eventPath.gateOff.default,
+    byDistributions.few,
+    byDistributions.many,
   ];
   lines.push(
     `  most calls one update cost, by DEVELOPMENT status after it: lazy ${statusMax(eventPath.default.lazy, eventPath.deployed.lazy)}; eager ${statusMax(eventPath.default.eager, eventPath.deployed.eager)}; ` +
@@ -351,9 +368,22 @@ async function main(): Promise<void> {
       'zero failed events, all in sync (burst)',
       bursts.map(([, b]) => ({ failures: b.failures, outOfSync: !b.inSync })),
     ),
-    // Issue 10's target for the gate; it does not hold yet (each invocation reads ListDistributions), so it reports only.
+    // Issue 10's target for the gate. The associations are kept now (one read per burst, issue 20);
+    // what is left over 4 per publish is the duplicates (20%) that race their original to a 412
+    // publish and a re-read, and throttled retries, so it is reported, not gated.
     { name: 'burst calls/publish <= 5, gate on (default var.)', value: burst.callsPerPublish, target: 5, comparator: '<=', unit: 'number', gating: false },
     { name: 'burst calls/publish <= 4, gate off (default var.)', value: burstOff.callsPerPublish, target: 4, comparator: '<=', unit: 'number', gating: false },
+    // History reads LIVE's code (GetFunction) and, for an UNPUBLISHED edit, LIVE's config
+    // (DescribeFunction) that the saved record restores: two calls per publish, not one.
+    { name: 'burst calls/publish <= 6, gate on, history on', value: burstHistory.callsPerPublish, target: 6, comparator: '<=', unit: 'number', gating: false },
+    {
+      name: `event path calls/update, ${DISTRIBUTIONS_MANY} dists vs ${DISTRIBUTIONS_FEW}`,
+      value: byDistributions.many.callsPerEvent / byDistributions.few.callsPerEvent,
+      target: 1,
+      comparator: '<=',
+      unit: 'x',
+      gating: true,
+    },
     {
       name: 'event path calls/update, UNPUBLISHED <= 3, gate off',
       value: lazyMax('UNPUBLISHED', gateOffRuns),
@@ -393,14 +423,12 @@ async function main(): Promise<void> {
     ...bundles.bundles.map(
       (b): TargetSpec => ({ name: `${b.handler} zip <= 250 KB`, value: b.bytes, target: 250 * 1024, comparator: '<=', unit: 'KB', gating: true }),
     ),
-    ...bundles.bundles.map(
-      (b): TargetSpec => ({ name: `${b.handler} unzipped <= 250 KB`, value: b.unzippedBytes, target: 250 * 1024, comparator: '<=', unit: 'KB', gating: false }),
-    ),
+    // No unzipped target: the SDK's CloudFront client alone is over 250 KB unzipped (the reference bundle).
     ...bundles.bundles.map(
       (b): TargetSpec => ({
-        name: `${b.handler} cold start <= 1.3 x reference`,
+        name: `${b.handler} cold start <= 1.2 x reference`,
         value: b.coldStartMs / b.referenceColdStartMs,
-        target: 1.3,
+        target: 1.2,
         comparator: '<=',
         unit: 'x',
         gating: false,
@@ -460,6 +488,7 @@ async function main(): Promise<void> {
       publishGate: 'smoke (the default) under [VARIANT]; gateOff: the same burst with PUBLISH_GATE=off (DEPLOYED only in a full run)',
       [VARIANT]: { UNPUBLISHED: burstOut(burst), DEPLOYED: burstOut(burstDeployed) },
       gateOff: { [VARIANT]: { UNPUBLISHED: burstOut(burstOff), ...(burstDeployedOff ? { DEPLOYED: burstOut(burstDeployedOff) } : {}) } },
+      withHistory: { ...burstOut(burstHistory), settings: 'gate on, HISTORY_BUCKET set, default variants' },
     },
     eventPath: {
       mix: `${eventsPerKind} opted-in unassociated (UNPUBLISHED after the update), ${eventsPerKind} opted-in associated (DEPLOYED after the update under ${VARIANT}=DEPLOYED, UNPUBLISHED under the default), ${eventsPerKind} not opted in; one invocation at a time`,
@@ -469,6 +498,12 @@ async function main(): Promise<void> {
       defaultVariants: { variants: describeVariants(resolveVariants()), lazy: eventPath.default.lazy, eager: eventPath.default.eager },
       publishGate: 'smoke (the default) in lazy, eager and defaultVariants; gateOff: lazy LIVE with PUBLISH_GATE=off',
       gateOff: { deployed: eventPath.gateOff.deployed, defaultVariants: eventPath.gateOff.default },
+      byDistributions: {
+        measures:
+          'default variants, lazy LIVE, gate on; empty distributions added to those the associated functions fill; the warm-up update reads the associations, kept for ASSOCIATIONS_TTL_SECONDS',
+        [DISTRIBUTIONS_FEW]: byDistributions.few,
+        [DISTRIBUTIONS_MANY]: byDistributions.many,
+      },
       msPerEventMeasures: 'the handler invocation, start to end (middy, Powertools, reconcile, report), wall clock in the bench process',
       settings: { latencyMs: LATENCY_MS, gapMs: EVENT_GAP_MS, rateLimit: RATE, pacer: Number(PACED.CLOUDFRONT_MAX_CALLS_PER_SECOND) },
     },

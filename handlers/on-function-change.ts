@@ -1,7 +1,8 @@
 /**
  * Event path: a CloudTrail record of CreateFunction, UpdateFunction, CreateConnectionFunction,
  * UpdateConnectionFunction or TagResource → reconcile that function (of either kind); a record of ours
- * that names no function → sweep that account, then fail.
+ * that names no function → sweep that account, then fail; a record of Create/Update/DeleteDistribution
+ * → drop the associations this container keeps, nothing else.
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -39,6 +40,8 @@ export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions
       }
     }
     if (intent.kind === 'ignore') {
+      // A distribution event: nothing to reconcile, but the associations this container keeps may be stale.
+      if (intent.associationsChanged) runtime.dropAssociations(account);
       reporter.ignored(intent.reason, intent.trigger, eventIdOf(event));
       return { trigger: intent.trigger, ignored: intent.reason, outcomes: [] };
     }
@@ -55,7 +58,7 @@ export function makeOnFunctionChange(runtime: Runtime, options: EventPathOptions
     let outcome: Outcome;
     try {
       const cloudfront = runtime.cloudfrontFor(account);
-      const gate = runtime.publishGate(cloudfront, {}, { account });
+      const gate = runtime.publishGate(cloudfront, {}, { account, cachedAssociations: true });
       outcome = audited(
         await reconcile(intent.fn, intent.trigger, {
           ...options,

@@ -43,7 +43,11 @@ export interface Audit {
 
 export type EventIntent =
   | { readonly kind: 'reconcile'; readonly fn: FunctionRef | ConnectionFunctionClue; readonly trigger: string; readonly audit: Audit }
-  | { readonly kind: 'ignore'; readonly reason: string; readonly trigger?: string }
+  /**
+   * `associationsChanged`: a distribution was created, updated or deleted, so which functions run on
+   * which event types may have changed: the caller drops the associations it keeps (lib/associations.ts).
+   */
+  | { readonly kind: 'ignore'; readonly reason: string; readonly trigger?: string; readonly associationsChanged?: true }
   /**
    * A change in `account` (ours) whose record names no function: only a sweep of the account can
    * find it. `error` is what the invocation still fails with, so the failure queue keeps the event.
@@ -60,6 +64,12 @@ export class BadEventError extends AutoPublishError {
 export const TRIGGERING_OPERATIONS = ['CreateFunction', 'UpdateFunction', 'CreateConnectionFunction', 'UpdateConnectionFunction', 'TagResource'] as const;
 
 const CONNECTION_OPERATIONS: readonly string[] = ['CreateConnectionFunction', 'UpdateConnectionFunction'];
+
+/**
+ * The operations that can change a distribution's function associations. The rule matches them by
+ * prefix, as it does the function operations (serverless.yml), so CreateDistributionWithTags counts too.
+ */
+export const DISTRIBUTION_OPERATIONS = ['CreateDistribution', 'UpdateDistribution', 'DeleteDistribution'] as const;
 
 const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 
@@ -102,6 +112,9 @@ export function interpretEvent(event: unknown, options: InterpretOptions = {}): 
 
   if (detail.errorCode !== undefined && detail.errorCode !== null && detail.errorCode !== '') {
     return { kind: 'ignore', trigger, reason: `failed call (errorCode ${String(detail.errorCode)}) changed nothing` };
+  }
+  if (DISTRIBUTION_OPERATIONS.some((operation) => trigger.startsWith(operation))) {
+    return { kind: 'ignore', trigger, reason: `${trigger} may change the function associations: they are read afresh`, associationsChanged: true };
   }
   if (!(TRIGGERING_OPERATIONS as readonly string[]).includes(trigger)) {
     return { kind: 'ignore', trigger, reason: `${trigger} does not change what DEVELOPMENT holds or who opted in` };

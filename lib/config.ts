@@ -45,6 +45,11 @@ export interface Config {
   /** How long a read of the pause parameter is reused; 0: read on every invocation. */
   readonly pauseCacheSeconds: number;
   readonly ssmEndpoint: string | undefined;
+  /**
+   * How long the event path reuses the account's function associations in a container; 0: read on
+   * every invocation (lib/associations.ts; docs/publish-gate.md, "Associations"). The sweep always reads fresh.
+   */
+  readonly associationsTtlSeconds: number;
   /** Where each blocked or failed version is sent (SNS Publish); undefined: nowhere. */
   readonly alarmTopicArn: string | undefined;
   readonly snsEndpoint: string | undefined;
@@ -122,6 +127,7 @@ export function loadConfig(env: Env): Config {
     pauseParameter: read(env, s.pauseParameter),
     pauseCacheSeconds: read(env, s.pauseCacheSeconds),
     ssmEndpoint: read(env, s.ssmEndpoint),
+    associationsTtlSeconds: read(env, s.associationsTtlSeconds),
     alarmTopicArn: read(env, s.alarmTopicArn),
     snsEndpoint: read(env, s.snsEndpoint),
     outOfSyncMinutes: read(env, s.outOfSyncMinutes),

@@ -7,6 +7,9 @@
 import { type Account, ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { type AwsClientOptions, awsClientConfig, withDeadline } from './aws-client';
 import { AutoPublishError, isPermanentAwsError } from './errors';
+import type { MemberDirectory } from './member-directory';
+
+export { fixedMembers, type MemberDirectory } from './member-directory';
 
 /** How long a listing of the organisation's accounts is trusted. */
 export const MEMBER_LIST_TTL_MS = 5 * 60_000;
@@ -28,12 +31,6 @@ export class MemberListError extends AutoPublishError {
     });
     this.retryable = !isPermanentAwsError(cause);
   }
-}
-
-export interface MemberDirectory {
-  /** The member accounts, sorted. */
-  list(): Promise<readonly string[]>;
-  isMember(account: string): Promise<boolean>;
 }
 
 export function createOrganizationsClient(options: AwsClientOptions = {}): OrganizationsClient {
@@ -60,12 +57,6 @@ export async function listActiveAccounts(client: OrganizationsClient, abortSigna
     token = page.NextToken;
   } while (token);
   return active.sort();
-}
-
-export function fixedMembers(accounts: readonly string[]): MemberDirectory {
-  const sorted = [...accounts].sort();
-  const set = new Set(sorted);
-  return { list: async () => sorted, isMember: async (account) => set.has(account) };
 }
 
 /**

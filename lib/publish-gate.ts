@@ -2,8 +2,10 @@
  * The publish gate, its shell: finds a function's test cases (its own from S3, or the smoke events
  * for its event types), runs each through TestFunction against exactly the DEVELOPMENT ETag about to
  * be published, and judges the results (lib/gate.ts). Built once per invocation: the account's
- * function associations are read at most once and shared by every function of a sweep.
+ * function associations are read at most once and shared by every function of a sweep, or, on the
+ * event path, taken from the container's cache (lib/associations.ts).
  */
+import { type AssociationsReader, freshAssociations } from './associations';
 import type { CloudFrontGateway } from './cloudfront-gateway';
 import type { Stage } from './decide';
 import { AutoPublishError } from './errors';
@@ -51,6 +53,8 @@ export interface GateSettings {
   readonly organization?: boolean;
   /** The longest the S3 read of a test-case file may take, retries included; default TEST_CASES_READ_TIMEOUT_MS. */
   readonly readTimeoutMs?: number;
+  /** Where the associations come from; default: one read per gate (lib/associations.ts). */
+  readonly associations?: AssociationsReader;
 }
 
 /** What `cf-autopublish test` may impose instead of what the tags say. */
@@ -94,16 +98,7 @@ export function createPublishGate(
   settings: GateSettings,
   overrides: GateOverrides = {},
 ): PublishGate {
-  let associations: ReturnType<CloudFrontGateway['listFunctionAssociations']> | undefined;
-  const associationsOf = async (arn: string, signal?: AbortSignal) => {
-    associations ??= cloudfront.listFunctionAssociations(signal);
-    try {
-      return (await associations).get(arn);
-    } catch (error) {
-      associations = undefined; // a failed read is not cached: the next function tries again
-      throw error;
-    }
-  };
+  const associations = settings.associations ?? freshAssociations(cloudfront);
 
   /**
    * What the function runs on decides what is tested: every event type its distributions associate it
@@ -117,7 +112,7 @@ export function createPublishGate(
     if (tagged !== undefined && !EVENT_TYPES.includes(taggedType as EventType)) {
       return { testCase: EVENT_TYPE_TAG, blocked: `tag ${EVENT_TYPE_TAG}="${tagged.slice(0, 64)}" is not viewer-request or viewer-response` };
     }
-    const associated = [...((await associationsOf(fn.arn, signal)) ?? [])].sort();
+    const associated = [...((await associations.typesOf(fn.arn, signal)) ?? [])].sort();
     if (associated.length > 0) {
       if (taggedType !== undefined && !associated.includes(taggedType)) {
         return {

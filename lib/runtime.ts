@@ -2,6 +2,14 @@
  * The runtime: settings, policy, clients and reporting of one reconciler, built once and passed in.
  * A deployed Lambda builds it from its environment (handlers/); tests, the local stack, the bench
  * and the CLI build it with `createRuntime(config, clients)` and hand it to the same handler code.
+ *
+ * Only the CloudFront gateway is imported here. Every other gateway module (S3, SQS, STS,
+ * Organizations, EventBridge, SSM, SNS) and the SDK client it brings is loaded on its first call,
+ * and only when the settings use it: esbuild still bundles it, but a cold start evaluates none of it
+ * that the configuration does not need (bench/bundles.ts measures it; test/lazy-clients.test.ts holds
+ * it). Loaded with `require`, not `import()`: esbuild bundles either lazily, but the CLI in a checkout
+ * runs these sources under tsx's CommonJS hooks alone (cli/bin.cjs), where an `import()` of a
+ * TypeScript module is not found.
  */
 import type { CloudFrontClient, CloudFrontClientConfig } from '@aws-sdk/client-cloudfront';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -11,22 +19,21 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import { associationsCache } from './associations';
 import { cloudFrontGateway, type CloudFrontGateway, createCloudFrontClient } from './cloudfront-gateway';
 import { type Config, isOptedIn, nameGuard, type OrganizationConfig } from './config';
 import type { Policy } from './decide';
-import { createEventBridgeClient, eventBridgeGateway } from './eventbridge-gateway';
 import { type History, historyStore } from './history';
 import type { FailureQueue } from './failure-queue';
 import type { SweepRequest } from './fan-out';
-import { createOrganizationsClient, fixedMembers, type MemberDirectory, organizationMembers } from './organizations-gateway';
+import { fixedMembers, type MemberDirectory } from './member-directory';
 import { createPublishGate, type GateOverrides, type PublishGate } from './publish-gate';
 import type { PauseState } from './pause';
 import { createObservability, createReporter, type Observability, type Reporter } from './report';
-import { createSnsClient, snsGateway } from './sns-gateway';
-import { createSsmClient, type PauseSwitch, ssmPauseSwitch } from './ssm-gateway';
-import { createS3Client, s3Gateway } from './s3-gateway';
-import { createSqsClient, type DeadLetterQueue, type MessageQueue, sqsDeadLetterQueue, sqsFailureQueue, sqsMessageQueue } from './sqs-gateway';
-import { createStsClient, memberCredentials } from './sts-gateway';
+import type { PauseSwitch } from './ssm-gateway';
+import type { S3Gateway } from './s3-gateway';
+import type { DeadLetterQueue, MessageQueue } from './sqs-gateway';
+import type { MemberCredentials } from './sts-gateway';
 
 export interface Runtime {
   readonly config: Config;
@@ -52,13 +59,29 @@ export interface Runtime {
    * once); undefined when PUBLISH_GATE=off. Organisation mode: `account` is the member account
    * `cloudfront` reaches, the only prefix its functions' test cases may be read from.
    */
-  publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides, options?: { force?: boolean; account?: string | undefined }): PublishGate | undefined;
+  publishGate(cloudfront: CloudFrontGateway, overrides?: GateOverrides, options?: GateOptions): PublishGate | undefined;
+  /**
+   * A distribution was created, updated or deleted: the associations this container keeps for
+   * `account` (organisation mode; any in single-account mode) are read afresh by the next event.
+   */
+  dropAssociations(account: string | undefined): void;
   /**
    * The pause in force: its text, or undefined when not paused (and always without PAUSE_PARAMETER).
    * Rejects with a retryable PauseReadError when the parameter cannot be read. An unrecognised value
    * pauses, and `reporter` warns, naming it.
    */
   pause(reporter: Reporter): Promise<string | undefined>;
+}
+
+export interface GateOptions {
+  /** A gate even when PUBLISH_GATE=off (the CLI's test and wait). */
+  readonly force?: boolean;
+  readonly account?: string | undefined;
+  /**
+   * The event path: the associations from the container's cache, kept ASSOCIATIONS_TTL_SECONDS per
+   * account (lib/associations.ts). Otherwise (the sweep, the CLI) the gate reads them fresh, once.
+   */
+  readonly cachedAssociations?: boolean;
 }
 
 export interface Organization {
@@ -113,6 +136,27 @@ export function policyFor(config: Config): Policy {
   };
 }
 
+/**
+ * An API of async methods whose module is loaded on the first call of any of them. The type allows
+ * only methods that return promises, so no caller can tell it from the API itself.
+ */
+export function lazily<T extends { [K in keyof T]: (...args: never[]) => Promise<unknown> }>(load: () => Promise<T>): T {
+  let loaded: Promise<T> | undefined;
+  return new Proxy({} as T, {
+    get(_, method) {
+      // Not a method: `then` above all, so that awaiting the object does not call the loader.
+      if (typeof method !== 'string' || method === 'then') return undefined;
+      return async (...args: unknown[]) => {
+        loaded ??= load();
+        const api = await loaded;
+        return (api[method as keyof T] as unknown as (...a: unknown[]) => Promise<unknown>).apply(api, args);
+      };
+    },
+  });
+}
+
+type SqsModule = typeof import('./sqs-gateway');
+
 export function createRuntime(config: Config, clients: RuntimeClients = {}): Runtime {
   const credentials = {
     ...(clients.credentials ? { credentials: clients.credentials } : {}),
@@ -133,28 +177,55 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     if (memberCredentials) sharedHandler ??= client.config.requestHandler;
     return client;
   };
-  const eventBridge = config.eventBusName
-    ? eventBridgeGateway(clients.eventBridge ?? createEventBridgeClient({ endpoint: config.eventBridgeEndpoint, ...credentials }), config.eventBusName)
+  const { eventBusName } = config;
+  const eventBridge = eventBusName
+    ? lazily(async () => {
+        const m = require('./eventbridge-gateway') as typeof import('./eventbridge-gateway');
+        return m.eventBridgeGateway(clients.eventBridge ?? m.createEventBridgeClient({ endpoint: config.eventBridgeEndpoint, ...credentials }), eventBusName);
+      })
     : undefined;
+  // One SQS client for every queue, built with the first of them to send.
   let sqs: SQSClient | undefined = clients.sqs;
-  const sqsClient = () => (sqs ??= createSqsClient({ endpoint: config.sqsEndpoint, ...credentials }));
-  const failureQueue = clients.failureQueue ?? (config.failureQueueUrl ? sqsFailureQueue(sqsClient(), config.failureQueueUrl) : undefined);
+  const sqsClient = (m: SqsModule) => (sqs ??= m.createSqsClient({ endpoint: config.sqsEndpoint, ...credentials }));
+  const { failureQueueUrl } = config;
+  const failureQueue =
+    clients.failureQueue ??
+    (failureQueueUrl
+      ? lazily(async () => {
+          const m = require('./sqs-gateway') as SqsModule;
+          return m.sqsFailureQueue(sqsClient(m), failureQueueUrl);
+        })
+      : undefined);
   const observability = clients.observability ?? createObservability();
   // Only a function that names its own cases needs S3 (only from the listed buckets), or history.
-  const s3 =
+  const s3: S3Gateway | undefined =
     config.testCasesBuckets.length > 0 || config.historyBucket !== undefined
-      ? s3Gateway(clients.s3 ?? createS3Client({ endpoint: config.s3Endpoint, ...credentials }))
+      ? lazily(async () => {
+          const m = require('./s3-gateway') as typeof import('./s3-gateway');
+          return m.s3Gateway(clients.s3 ?? m.createS3Client({ endpoint: config.s3Endpoint, ...credentials }));
+        })
       : undefined;
   const history = s3 && config.historyBucket !== undefined ? historyStore(s3, config.historyBucket) : undefined;
   const gateSettings = { maxCompute: config.maxComputeUtilization, testCasesBuckets: config.testCasesBuckets };
+  // Container-level: the runtime is built once per container (handlers/), so this outlives invocations.
+  const associations = associationsCache({ ttlSeconds: config.associationsTtlSeconds });
+  // Single-account mode reaches one account whatever is asked, so one key; organisation mode, one per account.
+  const associationsKey = (account: string | undefined) => (config.organization ? (account ?? '') : '');
   const org = config.organization ? organizationWiring(config.organization, clients, credentials, sqsClient, cloudFrontClientFor) : undefined;
   const organization = org?.organization;
-  const alarmTopic = config.alarmTopicArn
-    ? snsGateway(clients.sns ?? createSnsClient({ endpoint: config.snsEndpoint, ...credentials }), config.alarmTopicArn)
+  const { alarmTopicArn, pauseParameter } = config;
+  const alarmTopic = alarmTopicArn
+    ? lazily(async () => {
+        const m = require('./sns-gateway') as typeof import('./sns-gateway');
+        return m.snsGateway(clients.sns ?? m.createSnsClient({ endpoint: config.snsEndpoint, ...credentials }), alarmTopicArn);
+      })
     : undefined;
   const reporter = createReporter({ ...observability, eventBridge, alarmTopic });
-  const pauseSwitch: PauseSwitch | undefined = config.pauseParameter
-    ? ssmPauseSwitch(clients.ssm ?? createSsmClient({ endpoint: config.ssmEndpoint, ...credentials }), config.pauseParameter, config.pauseCacheSeconds)
+  const pauseSwitch: PauseSwitch | undefined = pauseParameter
+    ? lazily(async () => {
+        const m = require('./ssm-gateway') as typeof import('./ssm-gateway');
+        return m.ssmPauseSwitch(clients.ssm ?? m.createSsmClient({ endpoint: config.ssmEndpoint, ...credentials }), pauseParameter, config.pauseCacheSeconds);
+      })
     : undefined;
   return {
     config,
@@ -168,8 +239,18 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     history,
     publishGate: (gateway, overrides, options) =>
       config.publishGate === 'smoke' || options?.force
-        ? createPublishGate(gateway, s3, { ...gateSettings, ...(organization ? { organization: true, account: options?.account } : {}) }, overrides)
+        ? createPublishGate(
+            gateway,
+            s3,
+            {
+              ...gateSettings,
+              ...(organization ? { organization: true, account: options?.account } : {}),
+              ...(options?.cachedAssociations ? { associations: associations.readerFor(associationsKey(options.account), gateway) } : {}),
+            },
+            overrides,
+          )
         : undefined,
+    dropAssociations: (account) => associations.drop(config.organization ? account : ''),
     async pause(forReporter) {
       if (!pauseSwitch || !config.pauseParameter) return undefined;
       const state: PauseState = await pauseSwitch.read();
@@ -192,17 +273,34 @@ function organizationWiring(
   org: OrganizationConfig,
   clients: RuntimeClients,
   credentials: ClientCredentials,
-  sqsClient: () => SQSClient,
+  sqsClient: (m: SqsModule) => SQSClient,
   clientFor: (credentials: CloudFrontClientConfig['credentials']) => CloudFrontClient,
 ): { organization: Organization; cloudfrontFor: Runtime['cloudfrontFor'] } {
   const members =
     clients.members ??
     (org.memberAccounts.length > 0
       ? fixedMembers(org.memberAccounts)
-      : organizationMembers(clients.organizations ?? createOrganizationsClient({ endpoint: org.organizationsEndpoint, ...credentials })));
+      : lazily(async () => {
+          const m = require('./organizations-gateway') as typeof import('./organizations-gateway');
+          return m.organizationMembers(clients.organizations ?? m.createOrganizationsClient({ endpoint: org.organizationsEndpoint, ...credentials }));
+        }));
+  const { sweepQueueUrl, sweepDeadLetterQueueUrl } = org;
   const sweepQueue =
-    clients.sweepQueue ?? (org.sweepQueueUrl ? sqsMessageQueue<SweepRequest>(sqsClient(), org.sweepQueueUrl, (request) => request.account) : undefined);
-  const sweepDeadLetters = clients.sweepDeadLetters ?? (org.sweepDeadLetterQueueUrl ? sqsDeadLetterQueue(sqsClient(), org.sweepDeadLetterQueueUrl) : undefined);
+    clients.sweepQueue ??
+    (sweepQueueUrl
+      ? lazily(async () => {
+          const m = require('./sqs-gateway') as SqsModule;
+          return m.sqsMessageQueue<SweepRequest>(sqsClient(m), sweepQueueUrl, (request) => request.account);
+        })
+      : undefined);
+  const sweepDeadLetters =
+    clients.sweepDeadLetters ??
+    (sweepDeadLetterQueueUrl
+      ? lazily(async () => {
+          const m = require('./sqs-gateway') as SqsModule;
+          return m.sqsDeadLetterQueue(sqsClient(m), sweepDeadLetterQueueUrl);
+        })
+      : undefined);
   return { organization: { members, sweepQueue, sweepDeadLetters }, cloudfrontFor: memberGateways(org, members, clients, credentials, clientFor) };
 }
 
@@ -214,11 +312,22 @@ function memberGateways(
   credentials: ClientCredentials,
   clientFor: (credentials: CloudFrontClientConfig['credentials']) => CloudFrontClient,
 ): Runtime['cloudfrontFor'] {
-  const source = memberCredentials({
-    sts: clients.sts ?? createStsClient({ endpoint: org.stsEndpoint, ...credentials }),
-    roleName: org.memberRoleName,
-    isMember: (account) => members.isMember(account),
-  });
+  let loaded: MemberCredentials | undefined;
+  const credentialsSource = (): MemberCredentials => {
+    if (!loaded) {
+      const m = require('./sts-gateway') as typeof import('./sts-gateway');
+      loaded = m.memberCredentials({
+        sts: clients.sts ?? m.createStsClient({ endpoint: org.stsEndpoint, ...credentials }),
+        roleName: org.memberRoleName,
+        isMember: (account) => members.isMember(account),
+      });
+    }
+    return loaded;
+  };
+  // The SDK asks a client's provider on its first call, so STS loads with the first member call.
+  const source: MemberCredentials = {
+    providerFor: (account) => async (properties) => credentialsSource().providerFor(account)(properties),
+  };
   const gateways = new Map<string, CloudFrontGateway>();
   return (account) => {
     if (account === undefined) throw new TypeError('organisation mode reconciles in a named member account; none was given');

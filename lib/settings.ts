@@ -21,6 +21,7 @@ export const DEFAULTS = {
   maxComputeUtilization: 70,
   memberRoleName: 'cloudfront-autopublish-member',
   pauseCacheSeconds: 30,
+  associationsTtlSeconds: 60,
   outOfSyncMinutes: 30,
   sweepIntervalSeconds: 900,
 } as const;
@@ -168,6 +169,7 @@ export const SETTINGS = {
   organizationMode: setting('ORGANIZATION_MODE', 'organizationMode', boolean(false)),
   pauseParameter: setting('PAUSE_PARAMETER', undefined, matching(SSM_PARAMETER, 'an SSM parameter name (letters, digits and _.-/)')),
   pauseCacheSeconds: setting('PAUSE_CACHE_SECONDS', 'pauseCacheSeconds', integer(DEFAULTS.pauseCacheSeconds, 0, 3600)),
+  associationsTtlSeconds: setting('ASSOCIATIONS_TTL_SECONDS', 'associationsTtlSeconds', integer(DEFAULTS.associationsTtlSeconds, 0, 3600)),
   ssmEndpoint: setting('SSM_ENDPOINT', undefined, url),
   alarmTopicArn: setting('ALARM_TOPIC_ARN', 'alarmTopicArn', matching(SNS_TOPIC, 'the ARN of a standard SNS topic')),
   snsEndpoint: setting('SNS_ENDPOINT', undefined, url),

@@ -19,4 +19,91 @@ const sdkPackageVersionOnly = {
   },
 };
 
-module.exports = [sdkPackageVersionOnly];
+/**
+ * lib/runtime.ts `import()`s every gateway but CloudFront's, so that a cold start evaluates only the
+ * clients the settings use. esbuild bundles such a module lazily (its code runs on the first call),
+ * but a lazily bundled module that imports `{ S3Client, GetObjectCommand }` from a client's index runs
+ * the whole index: every command of the service lands in the bundle (+97 KB for SSM alone, measured).
+ * So an import of a client package from our own code is served as the client and command files it
+ * names (the package's ES build: `dist-es/<X>Client.js`, `dist-es/commands/<X>Command.js`); anything
+ * else it names, or a file not where the convention puts it, keeps the package's index. Tests and
+ * tsx keep importing the package itself (the mocks replace its classes).
+ */
+const SDK_CLIENT = /^@aws-sdk\/client-[a-z0-9-]+$/;
+const sdkClientFilesOnly = {
+  name: 'sdk-client-files-only',
+  setup(build) {
+    const { dirname, join, sep } = require('node:path');
+    const { existsSync } = require('node:fs');
+    build.onResolve({ filter: SDK_CLIENT }, (args) => {
+      // An alias (the bench's stubbed clients) is the build's own choice: esbuild applies it.
+      if (build.initialOptions.alias?.[args.path] !== undefined) return undefined;
+      if (!args.importer || args.importer.includes(`${sep}node_modules${sep}`) || !existsSync(args.importer)) return undefined;
+      const source = readFileSync(args.importer, 'utf8');
+      const escaped = args.path.replace(/[/-]/g, '\\$&');
+      const statement = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*['"]${escaped}['"]`).exec(source);
+      if (!statement) return undefined;
+      const names = statement[1]
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== '' && !n.startsWith('type '));
+      let root;
+      try {
+        root = dirname(require.resolve(`${args.path}/package.json`, { paths: [args.resolveDir] }));
+      } catch {
+        return undefined;
+      }
+      const files = names.map((n) =>
+        /^\w+Client$/.test(n) ? join(root, 'dist-es', `${n}.js`) : /^\w+Command$/.test(n) ? join(root, 'dist-es', 'commands', `${n}.js`) : undefined,
+      );
+      if (names.length === 0 || files.some((f) => f === undefined || !existsSync(f))) return undefined;
+      const contents = names.map((n, i) => `export { ${n} } from ${JSON.stringify(files[i])};`).join('\n');
+      return { path: `${args.path}#${names.join(',')}`, namespace: 'sdk-client-files', pluginData: { contents, resolveDir: root } };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'sdk-client-files' }, (args) => ({
+      contents: args.pluginData.contents,
+      resolveDir: args.pluginData.resolveDir,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * A Lambda's credentials are in its environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN), where the SDK's default chain looks first. The rest of the chain (SSO, shared
+ * ini files, credential processes, web identity, and the STS, SSO and sign-in clients they bring) is
+ * about 100 KB that every cold start reads and parses, never to use. The bundles keep the default
+ * chain's first link, the environment, and its last, the container and instance endpoints
+ * (remoteProvider), in the same memoised chain; anything else (the CLI's profiles) runs unbundled.
+ */
+const lambdaCredentialChain = {
+  name: 'lambda-credential-chain',
+  setup(build) {
+    const { dirname, join } = require('node:path');
+    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => {
+      const root = dirname(require.resolve('@aws-sdk/credential-provider-node/package.json', { paths: [args.resolveDir] }));
+      return { path: 'lambda-credential-chain', namespace: 'lambda-credential-chain', pluginData: { root } };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lambda-credential-chain' }, (args) => {
+      const file = (name) => JSON.stringify(join(args.pluginData.root, 'dist-es', name));
+      return {
+        resolveDir: args.pluginData.root,
+        loader: 'js',
+        contents: [
+          "import { fromEnv } from '@aws-sdk/credential-provider-env';",
+          "import { CredentialsProviderError } from '@smithy/core/config';",
+          `import { credentialsTreatedAsExpired } from ${file('defaultProvider.js')};`,
+          `import { remoteProvider } from ${file('remoteProvider.js')};`,
+          `import { memoizeChain } from ${file('runtime/memoize-chain.js')};`,
+          'export const defaultProvider = (init = {}) => memoizeChain([',
+          '  async () => fromEnv(init)(),',
+          '  async () => (await remoteProvider(init))(),',
+          "  async () => { throw new CredentialsProviderError('Could not load credentials from the environment or the container', { tryNextLink: false, logger: init.logger }); },",
+          '], credentialsTreatedAsExpired);',
+        ].join('\n'),
+      };
+    });
+  },
+};
+
+module.exports = [sdkPackageVersionOnly, sdkClientFilesOnly, lambdaCredentialChain];

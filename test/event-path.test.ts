@@ -24,13 +24,14 @@ beforeEach(() => {
 afterEach(() => cf?.restore());
 
 describe('event path: publishing', () => {
-  test('an update to an opted-in function is tested, then published with the DEVELOPMENT ETag just read, in 5 calls', async () => {
+  test('an update to an opted-in function is tested, then published with the DEVELOPMENT ETag just read, in 6 calls (4 once the container keeps the associations)', async () => {
     cf = fakeCloudFront({ 'url-rewrite': { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
     const r = await invoke(updateEvent('url-rewrite'));
     assert.equal(actionOf(r), 'published');
     assert.deepEqual(cf.publishes, [{ name: 'url-rewrite', etag: 'E2' }]);
-    assert.deepEqual(cf.calls.map((c) => c.op).slice(2), ['ListDistributions', 'TestFunction', 'PublishFunction']);
-    assert.equal(cf.count(), 5, 'ListTagsForResource ∥ DescribeFunction(DEVELOPMENT), ListDistributions, TestFunction, PublishFunction');
+    // A new container reads the associations with the function listing that says which functions they speak for.
+    assert.deepEqual(cf.calls.map((c) => c.op).slice(2), ['ListDistributions', 'ListFunctions', 'TestFunction', 'PublishFunction']);
+    assert.equal(cf.count(), 6, 'ListTagsForResource ∥ DescribeFunction(DEVELOPMENT), ListDistributions ∥ ListFunctions, TestFunction, PublishFunction');
     assert.equal(cf.calls.find((c) => c.op === 'TestFunction')?.input.IfMatch, 'E2', 'what was tested is what goes live');
     const describe = cf.calls.find((c) => c.op === 'DescribeFunction');
     assert.equal(describe?.input.Stage, 'DEVELOPMENT');
@@ -148,7 +149,7 @@ describe('event path: never publish what is not ours to publish', () => {
       const r = await invoke(updateEvent('f'));
       assert.equal(actionOf(r), 'published');
       assert.deepEqual(cf.publishes, [{ name: 'f', etag: 'E3' }]);
-      assert.equal(cf.count(), 6, 'tags ∥ DEVELOPMENT, LIVE, ListDistributions, TestFunction, Publish');
+      assert.equal(cf.count(), 7, 'tags ∥ DEVELOPMENT, LIVE, ListDistributions ∥ ListFunctions (a new container), TestFunction, Publish');
     });
   }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { matchesPattern, type EventPattern } from '../local/event-pattern';
 import { readServerlessRules } from '../local/serverless-rules';
-import { TRIGGERING_OPERATIONS } from '../lib/cloudtrail';
+import { DISTRIBUTION_OPERATIONS, TRIGGERING_OPERATIONS } from '../lib/cloudtrail';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const eventsDir = join(root, 'events');
@@ -44,9 +44,9 @@ const load = (file: string): Json => JSON.parse(readFileSync(join(eventsDir, fil
 const isCloudTrail = (event: Json) => event['detail-type'] === 'AWS API Call via CloudTrail';
 const baseName = (eventName: string) => eventName.replace(/\d{4}_\d{2}_\d{2}$/, '');
 
-test('TRIGGERING_OPERATIONS and the rule in serverless.yml name the same operations', () => {
+test('TRIGGERING_OPERATIONS and DISTRIBUTION_OPERATIONS, and the rule in serverless.yml, name the same operations', () => {
   const prefixes = (pattern.detail as { eventName: { prefix: string }[] }).eventName.map((p) => p.prefix);
-  assert.deepEqual([...prefixes].sort(), [...TRIGGERING_OPERATIONS].sort());
+  assert.deepEqual([...prefixes].sort(), [...TRIGGERING_OPERATIONS, ...DISTRIBUTION_OPERATIONS].sort());
 });
 
 describe('events/ samples', () => {
@@ -127,6 +127,9 @@ describe('events/ samples', () => {
         assert.equal(summary.connectionFunctionArn, `arn:aws:cloudfront::${ACCOUNT}:connection-function/${summary.id}`);
         assert.equal(summary.stage, 'DEVELOPMENT');
         assert.equal(d.requestParameters.name ?? d.requestParameters.id, name === 'CreateConnectionFunction' ? summary.name : summary.id);
+      } else if (name === 'UpdateDistribution') {
+        assert.match(d.requestParameters.id, /^E[A-Z0-9]+$/);
+        assert.equal(typeof d.requestParameters.ifMatch, 'string');
       } else {
         assert.match(d.requestParameters.name, /^[a-zA-Z0-9_-]{1,64}$/);
         const summary = d.responseElements.functionSummary;
@@ -148,7 +151,15 @@ describe('events/ samples', () => {
       names.some((n) => !/\d{4}_\d{2}_\d{2}$/.test(n)),
       'a plain eventName',
     );
-    for (const base of ['CreateFunction', 'UpdateFunction', 'CreateConnectionFunction', 'UpdateConnectionFunction', 'TagResource', 'PublishFunction']) {
+    for (const base of [
+      'CreateFunction',
+      'UpdateFunction',
+      'CreateConnectionFunction',
+      'UpdateConnectionFunction',
+      'TagResource',
+      'PublishFunction',
+      'UpdateDistribution',
+    ]) {
       assert.ok(
         names.some((n) => baseName(n) === base),
         `a ${base} sample`,

@@ -10,6 +10,7 @@ import { cloudFrontCombinations, describeVariants, type PublishSettling, recordS
 import { type LocalStack, RECONCILER_ACTOR } from '../../local/local-stack';
 import { associate, create, reconcilerPublishes, recordReconcilerCalls, stateOf, statusOf, tag, untag, update, withStack } from './support';
 import { repeated, versionKey } from '../support/versions';
+import { apiCall } from '../support/events';
 import { editFunction } from '../../local/console-edit';
 
 test('console-style update → CloudTrail event → bus → handler → published', () =>
@@ -498,6 +499,10 @@ test('gate: a function a distribution uses as viewer-response is tested with the
       functionArn: stack.emulator.state.model.arnFor('add-headers'),
       eventType: 'viewer-response',
     });
+    // The emulator's control API records no CloudTrail event; a real UpdateDistribution does, and the
+    // rule delivers it: the event handler's container drops the associations it keeps (lib/associations.ts).
+    stack.bus.put(apiCall('UpdateDistribution2020_05_31', { requestParameters: { id: d.id } }));
+    await stack.settle();
 
     const calls = recordReconcilerCalls(stack);
     const v2 = await editFunction(console, 'add-headers', responseOnly('v2'));

@@ -13,6 +13,10 @@ export const SHARED_DOC_PATTERN = {
       { prefix: 'CreateConnectionFunction' },
       { prefix: 'UpdateConnectionFunction' },
       { prefix: 'TagResource' },
+      // Only to drop the associations a container keeps (lib/associations.ts).
+      { prefix: 'CreateDistribution' },
+      { prefix: 'UpdateDistribution' },
+      { prefix: 'DeleteDistribution' },
     ],
   },
 };
