@@ -56,13 +56,13 @@ export const COMMANDS = {
   status: {
     synopsis: 'status [--check] [--json]',
     summary:
-      'every function of both kinds (CloudFront Functions and connection functions):\nopted in, DEVELOPMENT status and ETag, LIVE ETag, in sync;\n--check: exit 4 when an opted-in function is not in sync',
+      'every function of both kinds, with its KIND: opted in, DEVELOPMENT status\nand ETag, LIVE ETag, in sync; --check: exit 4 when an opted-in function\nis not in sync',
     args: { min: 0, max: 0, what: 'no function name (it lists them all)' },
     options: [...TARGET, ...OPT_IN, ...PAUSE, 'check', 'json'],
   },
   sweep: {
     synopsis: 'sweep [--dry-run] [--json]',
-    summary: 'the drift sweep: publish every opted-in function of either kind whose LIVE differs',
+    summary: 'the drift sweep: publish every opted-in function (both kinds) whose LIVE differs',
     args: { min: 0, max: 0, what: 'no function name (it sweeps them all; `reconcile NAME` does one)' },
     options: [...TARGET, ...OPT_IN, 'history-bucket', 'dry-run', 'json'],
   },
@@ -74,7 +74,7 @@ export const COMMANDS = {
   },
   test: {
     synopsis:
-      'test <name> [--kind function|connection] [--cases FILE|s3://BUCKET/KEY]\n     [--event-type viewer-request|viewer-response|connection-request] [--stage DEVELOPMENT|LIVE] [--json]',
+      'test <name> [--kind function|connection] [--cases FILE|s3://BUCKET/KEY]\n     [--event-type viewer-request|viewer-response|connection-request]\n     [--stage DEVELOPMENT|LIVE] [--json]',
     summary: 'run the publish gate (TestFunction, TestConnectionFunction) on a function;\nexit 3 if it would block',
     args: { min: 1, max: 1, what: 'exactly one function name' },
     options: [...TARGET, ...OPT_IN, 'kind', 'cases', 'event-type', 'stage', 'json'],
@@ -82,7 +82,7 @@ export const COMMANDS = {
   wait: {
     synopsis: 'wait <name> [--kind function|connection] [--timeout S] [--json]',
     summary:
-      'for CI: wait until LIVE equals DEVELOPMENT (exit 0); meanwhile runs the gate\non the DEVELOPMENT ETag (TestFunction only): exit 3 if it would block;\nexit 1 on timeout (default 300 s) or when the function is not opted in',
+      'for CI: wait until LIVE equals DEVELOPMENT (exit 0); meanwhile runs the gate\non the DEVELOPMENT ETag (a test only, never a publish): exit 3 if it would block;\nexit 1 on timeout (default 300 s) or when the function is not opted in',
     args: { min: 1, max: 1, what: 'exactly one function name' },
     options: [...TARGET, ...OPT_IN, 'kind', 'timeout', 'json'],
   },
@@ -99,7 +99,7 @@ export const COMMANDS = {
     options: [...TARGET, ...OPT_IN, 'kind', 'history-bucket'],
   },
   rollback: {
-    synopsis: 'rollback <name> [--kind function|connection] [--to KEY | --steps N] [--yes]\n         [--history-bucket BUCKET]',
+    synopsis: 'rollback <name> [--kind function|connection] [--to KEY | --steps N] [--yes]\n     [--history-bucket BUCKET]',
     summary:
       'write a saved version (default: the last one replaced, --steps 1) back to\nDEVELOPMENT with your own credentials (UpdateFunction or\nUpdateConnectionFunction), run the gate and publish it;\nwithout --yes, only say what it would do',
     args: { min: 1, max: 1, what: 'exactly one function name' },
