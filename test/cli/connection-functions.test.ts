@@ -43,9 +43,13 @@ beforeEach(() => {
 });
 
 async function cli(...args: string[]) {
+  return cliWith({}, ...args);
+}
+
+async function cliWith(settings: NodeJS.ProcessEnv, ...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const env: NodeJS.ProcessEnv = { ...process.env, CLOUDFRONT_MAX_ATTEMPTS: '2', PUBLISH_GATE: 'smoke' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CLOUDFRONT_MAX_ATTEMPTS: '2', PUBLISH_GATE: 'smoke', ...settings };
   delete env.CLOUDFRONT_ENDPOINT;
   delete env.HISTORY_BUCKET;
   const code = await main([...args, '--endpoint', emulator.endpoint], {
@@ -119,6 +123,18 @@ test('a bad --kind is a usage error naming the flag; --kind connection on a Clou
   assert.equal(refused.code, 2, 'status lists both kinds: it takes no --kind');
   const wrongKind = await cli('reconcile', 'viewer-only', '--kind', 'connection');
   assert.deepEqual([wrongKind.code, wrongKind.err], [1, ['cf-autopublish: no connection function named viewer-only']]);
+  assert.deepEqual(published(), []);
+});
+
+test('reconcile --kind connection of a name the guard refuses: skipped-not-allowed, and the function is never read', async () => {
+  await editConnectionFunction(console(), mtls.id, `${ALLOW} // v2`);
+  const before = { ...emulator.controls.calls() };
+  const r = await cliWith({ AUTO_PUBLISH_ALLOWED_NAMES: 'edge-*' }, 'reconcile', 'mtls-gate', '--kind', 'connection', '--json');
+  assert.equal(r.code, 0, r.err.join('\n'));
+  assert.equal((JSON.parse(r.out) as { action: string }).action, 'skipped-not-allowed');
+  const after = emulator.controls.calls();
+  const read = Object.keys(after).filter((op) => /ConnectionFunction/.test(op) && after[op] !== before[op]);
+  assert.deepEqual(read, [], 'no connection-function call at all');
   assert.deepEqual(published(), []);
 });
 
