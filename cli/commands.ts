@@ -19,6 +19,7 @@ export const OPTIONS = {
   account: { type: 'string' },
   cases: { type: 'string' },
   'event-type': { type: 'string' },
+  kind: { type: 'string' },
   stage: { type: 'string' },
   variant: { type: 'string', multiple: true },
   keep: { type: 'boolean' },
@@ -54,53 +55,55 @@ export interface CommandSpec {
 export const COMMANDS = {
   status: {
     synopsis: 'status [--check] [--json]',
-    summary: 'every function: opted in, DEVELOPMENT status and ETag, LIVE ETag, in sync;\n--check: exit 4 when an opted-in function is not in sync',
+    summary:
+      'every function of both kinds, with its KIND: opted in, DEVELOPMENT status\nand ETag, LIVE ETag, in sync; --check: exit 4 when an opted-in function\nis not in sync',
     args: { min: 0, max: 0, what: 'no function name (it lists them all)' },
     options: [...TARGET, ...OPT_IN, ...PAUSE, 'check', 'json'],
   },
   sweep: {
     synopsis: 'sweep [--dry-run] [--json]',
-    summary: 'the drift sweep: publish every opted-in function whose LIVE differs',
+    summary: 'the drift sweep: publish every opted-in function (both kinds) whose LIVE differs',
     args: { min: 0, max: 0, what: 'no function name (it sweeps them all; `reconcile NAME` does one)' },
     options: [...TARGET, ...OPT_IN, 'history-bucket', 'dry-run', 'json'],
   },
   reconcile: {
-    synopsis: 'reconcile <name> [--dry-run] [--json]',
+    synopsis: 'reconcile <name> [--kind function|connection] [--dry-run] [--json]',
     summary: 'reconcile one function now; exit 3 when the gate blocks it',
     args: { min: 1, max: 1, what: 'exactly one function name' },
-    options: [...TARGET, ...OPT_IN, 'history-bucket', 'dry-run', 'json'],
+    options: [...TARGET, ...OPT_IN, 'kind', 'history-bucket', 'dry-run', 'json'],
   },
   test: {
-    synopsis: 'test <name> [--cases FILE|s3://BUCKET/KEY] [--event-type viewer-request|viewer-response]\n     [--stage DEVELOPMENT|LIVE] [--json]',
-    summary: 'run the publish gate (TestFunction) on a function; exit 3 if it would block',
+    synopsis:
+      'test <name> [--kind function|connection] [--cases FILE|s3://BUCKET/KEY]\n     [--event-type viewer-request|viewer-response|connection-request]\n     [--stage DEVELOPMENT|LIVE] [--json]',
+    summary: 'run the publish gate (TestFunction, TestConnectionFunction) on a function;\nexit 3 if it would block',
     args: { min: 1, max: 1, what: 'exactly one function name' },
-    options: [...TARGET, ...OPT_IN, 'cases', 'event-type', 'stage', 'json'],
+    options: [...TARGET, ...OPT_IN, 'kind', 'cases', 'event-type', 'stage', 'json'],
   },
   wait: {
-    synopsis: 'wait <name> [--timeout S] [--json]',
+    synopsis: 'wait <name> [--kind function|connection] [--timeout S] [--json]',
     summary:
-      'for CI: wait until LIVE equals DEVELOPMENT (exit 0); meanwhile runs the gate\non the DEVELOPMENT ETag (TestFunction only): exit 3 if it would block;\nexit 1 on timeout (default 300 s) or when the function is not opted in',
+      'for CI: wait until LIVE equals DEVELOPMENT (exit 0); meanwhile runs the gate\non the DEVELOPMENT ETag (a test only, never a publish): exit 3 if it would block;\nexit 1 on timeout (default 300 s) or when the function is not opted in',
     args: { min: 1, max: 1, what: 'exactly one function name' },
-    options: [...TARGET, ...OPT_IN, 'timeout', 'json'],
+    options: [...TARGET, ...OPT_IN, 'kind', 'timeout', 'json'],
   },
   history: {
-    synopsis: 'history <name> [--history-bucket BUCKET] [--json]',
+    synopsis: 'history <name> [--kind function|connection] [--history-bucket BUCKET] [--json]',
     summary: 'the saved versions of a function (time, ETag, who replaced it and with\nwhat), and its LIVE and DEVELOPMENT ETags',
     args: { min: 1, max: 1, what: 'exactly one function name' },
-    options: [...TARGET, ...OPT_IN, 'history-bucket', 'json'],
+    options: [...TARGET, ...OPT_IN, 'kind', 'history-bucket', 'json'],
   },
   diff: {
-    synopsis: 'diff <name> [FROM [TO]] [--history-bucket BUCKET]',
+    synopsis: 'diff <name> [FROM [TO]] [--kind function|connection] [--history-bucket BUCKET]',
     summary: 'unified diff of FROM against TO: LIVE, DEVELOPMENT or a saved key (from\n`history`); default LIVE against DEVELOPMENT',
     args: { min: 1, max: 3, what: 'a function name and at most two versions (LIVE, DEVELOPMENT or a saved key)' },
-    options: [...TARGET, ...OPT_IN, 'history-bucket'],
+    options: [...TARGET, ...OPT_IN, 'kind', 'history-bucket'],
   },
   rollback: {
-    synopsis: 'rollback <name> [--to KEY | --steps N] [--yes] [--history-bucket BUCKET]',
+    synopsis: 'rollback <name> [--kind function|connection] [--to KEY | --steps N] [--yes]\n     [--history-bucket BUCKET]',
     summary:
-      'write a saved version (default: the last one replaced, --steps 1) back to\nDEVELOPMENT with your own credentials, run the gate and publish it;\nwithout --yes, only say what it would do',
+      'write a saved version (default: the last one replaced, --steps 1) back to\nDEVELOPMENT with your own credentials (UpdateFunction or\nUpdateConnectionFunction), run the gate and publish it;\nwithout --yes, only say what it would do',
     args: { min: 1, max: 1, what: 'exactly one function name' },
-    options: [...TARGET, ...OPT_IN, 'history-bucket', 'to', 'steps', 'yes'],
+    options: [...TARGET, ...OPT_IN, 'kind', 'history-bucket', 'to', 'steps', 'yes'],
   },
   pause: {
     synopsis: 'pause --reason TEXT',
@@ -149,7 +152,8 @@ const DESCRIPTIONS: Record<OptionName, string> = {
   'pause-parameter':
     '--pause-parameter NAME    the pause parameter (default PAUSE_PARAMETER, else\n                            /cloudfront-autopublish/<stage>/pause)',
   cases: '--cases FILE|s3://B/K     the gate test cases to run',
-  'event-type': '--event-type TYPE         viewer-request or viewer-response',
+  'event-type': '--event-type TYPE         viewer-request or viewer-response; connection-request for a\n                            connection function',
+  kind: '--kind KIND               function or connection: which kind NAME is, when both kinds have it',
   timeout: '--timeout S               wait: give up after S seconds (default 300)',
   to: '--to KEY                  rollback: the saved version to restore',
   steps: '--steps N                 rollback: the Nth version replaced, newest first (default 1)',

@@ -1,16 +1,17 @@
 /**
- * `npm start`: the whole flow on the embedded emulator. Seeds functions, edits them the way a console
- * user and a CI job would (one tag added after the edit, one CloudTrail event lost), lets the event
- * path and one sweep run, and shows every function before and after.
+ * `npm start`: the whole flow on the embedded emulator. Seeds functions of both kinds, edits them the
+ * way a console user and a CI job would (one tag added after the edit, one CloudTrail event lost, two
+ * connection functions edited in the console: one goes live, one throws), lets the event path and one
+ * sweep run, and shows every function before and after.
  */
 import { CreateFunctionCommand, type CloudFrontClient, TagResourceCommand } from '@aws-sdk/client-cloudfront';
-import { editFunction } from '../local/console-edit';
+import { editConnectionFunction, editFunction } from '../local/console-edit';
 import { actorCredentials, type DecidedOutcome, type LocalStack, type LocalStackOptions, RECONCILER_ACTOR, startLocalStack } from '../local/local-stack';
 import { createObservability } from '../lib/report';
 import { createRuntime } from '../lib/runtime';
 import { createS3Client, s3Gateway } from '../lib/s3-gateway';
 import { runRollback } from './history-command';
-import type { FunctionSnapshot } from '../emulator/index';
+import type { ConnectionFunctionSnapshot, FunctionSnapshot } from '../emulator/index';
 import type { Action } from '../lib/decide';
 import type { Io } from './io';
 import { table } from './table';
@@ -25,6 +26,9 @@ const DEMO_TEST_BUDGET_MS = 200;
 const PAUSE_PARAMETER = '/cloudfront-autopublish/demo/pause';
 const source = (body: string) => `function handler(event) {\n  ${body}\n  return event.request;\n}`;
 const code = (body: string) => new TextEncoder().encode(source(body));
+/** A connection function: it runs in the TLS handshake and decides by calling allow() or deny(). */
+const connectionSource = (body: string) => `function connectionHandler(connection) {\n  ${body}\n}`;
+const CONNECTION_V1 = connectionSource('connection.allow(); // v1');
 
 interface Edit {
   readonly who: string;
@@ -79,6 +83,28 @@ const EDITS: readonly Edit[] = [
     run: ({ ci }) => update(ci, 'heavy-rewrite', 'const until = Date.now() + 170; while (Date.now() < until) {} // 85% of the budget'),
   },
   {
+    who: 'console user',
+    what: 'updates mtls-partners (connection function, tagged): deny every certificate not from a partner CA',
+    run: ({ console: c }, stack) =>
+      editConnectionFunction(
+        c,
+        connectionIdOf(stack, 'mtls-partners'),
+        connectionSource(
+          "var leaf = connection.clientCertificate.certificates.leaf;\n  if (leaf.issuer.indexOf('Partner CA') >= 0) connection.allow(); else connection.deny();",
+        ),
+      ).then(() => undefined),
+  },
+  {
+    who: 'console user',
+    what: 'updates mtls-revocation (connection function, tagged) with a typo: it throws on every handshake',
+    run: ({ console: c }, stack) =>
+      editConnectionFunction(
+        c,
+        connectionIdOf(stack, 'mtls-revocation'),
+        connectionSource("if (connection.clientCertificate.revocationCheck.stauts.toUpperCase() === 'REVOKED') connection.deny(); else connection.allow();"),
+      ).then(() => undefined),
+  },
+  {
     who: 'CI job',
     what: 'updates cache-key (tagged), and CloudTrail loses the event',
     run: ({ ci }, stack) => {
@@ -89,6 +115,12 @@ const EDITS: readonly Edit[] = [
 ];
 
 const arnOf = (stack: LocalStack, name: string) => `arn:aws:cloudfront::${stack.emulator.accountId}:function/${name}`;
+/** Connection functions are addressed by Id; the console user picks one by its name. */
+function connectionIdOf(stack: LocalStack, name: string): string {
+  const found = stack.emulator.state.connectionFunctions().find((f) => f.name === name);
+  if (!found) throw new Error(`demo: no connection function named ${name}`);
+  return found.id;
+}
 
 function seed(stack: LocalStack): void {
   const functions: [string, boolean][] = [
@@ -103,7 +135,13 @@ function seed(stack: LocalStack): void {
   for (const [name, tagged] of functions) {
     stack.emulator.state.seed({ name, code: source('// v1'), tags: tagged ? { 'auto-publish': 'true' } : { team: 'web' }, publish: true });
   }
+  for (const name of ['mtls-partners', 'mtls-revocation']) {
+    stack.emulator.state.seedConnectionFunction({ name, code: CONNECTION_V1, tags: { 'auto-publish': 'true' }, publish: true });
+  }
 }
+
+/** Every function of both kinds, as the emulator holds them: ordinary ones first, each kind by name. */
+const everyFunction = (stack: LocalStack): Shown[] => [...stack.emulator.state.snapshot(), ...stack.emulator.state.connectionFunctions()];
 
 export interface DemoOptions {
   readonly keep: boolean;
@@ -135,13 +173,13 @@ export async function runDemo({ keep, io, stack: stackOptions, until }: DemoOpti
       io.out(`  ${edit.who.padEnd(12)} ${edit.what}`);
     }
     io.out('\nBefore the reconciler (events held back):\n');
-    io.out(stateTable(stack.emulator.state.snapshot(), []));
+    io.out(stateTable(everyFunction(stack), []));
 
     stack.release();
     await stack.settle();
     const sweep = await stack.sweep();
     io.out(`\nAfter the event path and one sweep (listed ${sweep.listed}, ${sweep.candidates} candidate(s)):\n`);
-    const after = stack.emulator.state.snapshot();
+    const after = everyFunction(stack);
     io.out(stateTable(after, stack.outcomes));
 
     const publishes = stack.emulator.controls.publishLog().filter((p) => p.actor === RECONCILER_ACTOR);
@@ -151,7 +189,8 @@ export async function runDemo({ keep, io, stack: stackOptions, until }: DemoOpti
     const stale = after.filter((f) => f.tags['auto-publish'] === 'true' && f.live?.etag !== f.development.etag && !blocked.has(f.name));
     io.out(
       `\n${publishes.length} publish(es) by the reconciler: ${byEvent} from events, ${bySweep} from the sweep. ` +
-        `Untagged functions were left alone. Blocked by the publish gate, old code still live: ${[...blocked].sort().join(', ') || 'none'}. ` +
+        `Untagged functions were left alone. ${denyLine(after)}` +
+        `Blocked by the publish gate, old code still live: ${[...blocked].sort().join(', ') || 'none'}. ` +
         `Opted-in functions not live: ${stale.length}. (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
     for (const o of stack.outcomes.filter((x) => x.action === 'blocked' && x.decidedBy === 'event')) io.out(`  ${o.functionName}: ${o.blocked?.reason ?? ''}`);
@@ -199,7 +238,17 @@ async function showPause(stack: LocalStack, io: Io): Promise<boolean> {
   return whilePaused?.live?.etag !== whilePaused?.development.etag && heldOutcomes.every((o) => o.action === 'paused') && live;
 }
 
-function stateTable(functions: readonly FunctionSnapshot[], outcomes: readonly DecidedOutcome[]): string {
+/** The connection function whose new code denies the gate's smoke connection: a deny is a decision, not a failure. */
+function denyLine(after: readonly Shown[]): string {
+  const partners = after.find((f) => 'id' in f && f.name === 'mtls-partners');
+  const live = partners !== undefined && partners.live?.etag === partners.development.etag;
+  return `mtls-partners denies certificates from any other CA, the smoke test's too: a deny is a decision, so it ${live ? 'went live' : 'DID NOT go live'}. `;
+}
+
+/** A function of either kind as the emulator holds it: a connection function's has its Id. */
+type Shown = FunctionSnapshot | ConnectionFunctionSnapshot;
+
+function stateTable(functions: readonly Shown[], outcomes: readonly DecidedOutcome[]): string {
   return table(
     STATE_COLUMNS,
     functions.map((f) => stateRow(f, outcomes)),
@@ -207,15 +256,19 @@ function stateTable(functions: readonly FunctionSnapshot[], outcomes: readonly D
 }
 
 /** The columns of a function's state after the reconciler (the organisation demo puts ACCOUNT first). */
-export const STATE_COLUMNS = ['FUNCTION', 'TAG', 'DEVELOPMENT ETAG', 'LIVE ETAG', 'IN SYNC', 'OUTCOME', 'DECIDED BY'];
+export const STATE_COLUMNS = ['FUNCTION', 'KIND', 'TAG', 'DEVELOPMENT ETAG', 'LIVE ETAG', 'IN SYNC', 'OUTCOME', 'DECIDED BY'];
 
-type Decision = Pick<DecidedOutcome, 'functionName' | 'action' | 'decidedBy' | 'trigger'>;
+type Decision = Pick<DecidedOutcome, 'functionName' | 'functionArn' | 'action' | 'decidedBy' | 'trigger'>;
 
-/** One function's row, with the decision that mattered among `outcomes` (those of its account). */
-export function stateRow(f: FunctionSnapshot, outcomes: readonly Decision[]): string[] {
-  const decisive = decisiveOutcome(outcomes.filter((o) => o.functionName === f.name));
+/**
+ * One function's row, with the decision that mattered among `outcomes` (those of its account): by ARN,
+ * since a name may be taken once per kind.
+ */
+export function stateRow(f: Shown, outcomes: readonly Decision[]): string[] {
+  const decisive = decisiveOutcome(outcomes.filter((o) => o.functionArn === f.arn));
   return [
     f.name,
+    'id' in f ? 'connection' : 'function',
     f.tags['auto-publish'] ? `auto-publish=${f.tags['auto-publish']}` : '-',
     f.development.etag,
     f.live?.etag ?? '(none)',
@@ -278,6 +331,7 @@ Still running (Ctrl-C to stop). Endpoint: ${endpoint}
 Edits made now go live by themselves, as they would in an account; a sweep runs every 60 s.
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
   aws cloudfront describe-function --endpoint-url ${endpoint} --name ab-test
+  aws cloudfront list-connection-functions --endpoint-url ${endpoint}
   npx cf-autopublish status --endpoint ${endpoint}
 Each publish is printed as it happens:`);
   // The stack appends every decision to `outcomes`: print what is new, so an edit made in another

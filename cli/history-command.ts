@@ -1,14 +1,14 @@
 /**
  * `cf-autopublish history | diff | rollback NAME`: the history bucket from a terminal, with the
  * operator's own credentials (s3:ListBucket and s3:GetObject on the bucket; for rollback also
- * cloudfront:UpdateFunction, docs/operations.md, "History and rollback"). Rollback writes a saved version back to
+ * cloudfront:UpdateFunction or UpdateConnectionFunction, docs/operations.md, "History and rollback").
+ * Both kinds: a name both kinds have needs --kind (cli/function-target.ts). Rollback writes a saved version back to
  * DEVELOPMENT, then reconciles it like any edit: the gate tests it, LIVE is saved first, and it is
  * published. No pause holds it: it is the operator acting.
  */
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { CloudFrontGateway, DescribedStage } from '../lib/cloudfront-gateway';
-import type { FunctionRef } from '../lib/function-ref';
-import { isFunctionName } from '../lib/function-ref';
+import type { FunctionKind, FunctionRef } from '../lib/function-ref';
 import { type HistoryRecord, historyPrefix, historyStore, parseHistoryRecord } from '../lib/history';
 import { reconcile } from '../lib/reconcile';
 import type { Runtime } from '../lib/runtime';
@@ -18,6 +18,7 @@ import { CommandError, type Io, UsageError } from './io';
 import { writeDevelopment } from './operator-cloudfront';
 import { contractJson } from './json-output';
 import { table } from './table';
+import { resolveFunction } from './function-target';
 
 export interface HistoryAccess {
   readonly runtime: Runtime;
@@ -34,12 +35,11 @@ interface Target {
   readonly keys: readonly string[];
 }
 
-async function targetOf(name: string, access: HistoryAccess): Promise<Target> {
-  if (!isFunctionName(name)) throw new UsageError(`"${name}" is not a valid CloudFront function name`);
+async function targetOf(name: string, kind: FunctionKind | undefined, access: HistoryAccess): Promise<Target> {
   const cloudfront = access.runtime.cloudfrontFor(undefined);
-  const [development, live] = await Promise.all([cloudfront.describe(name, 'DEVELOPMENT'), cloudfront.describe(name, 'LIVE')]);
-  if (!development?.arn) throw new CommandError(`no function named ${name}`);
-  const fn = { name, arn: development.arn };
+  const fn = await resolveFunction(cloudfront, name, kind);
+  const [development, live] = await Promise.all([cloudfront.describe(fn, 'DEVELOPMENT'), cloudfront.describe(fn, 'LIVE')]);
+  if (!development) throw new CommandError(`no function named ${name}`);
   const keys = (await access.s3.listKeys(access.bucket, historyPrefix(fn)))
     .filter((k) => k.endsWith('.json'))
     .sort()
@@ -62,8 +62,8 @@ function resolveKey(target: Target, wanted: string): string {
   return matches[0]!;
 }
 
-export async function runHistory(name: string, access: HistoryAccess, json: boolean | undefined, io: Io): Promise<number> {
-  const target = await targetOf(name, access);
+export async function runHistory(name: string, kind: FunctionKind | undefined, access: HistoryAccess, json: boolean | undefined, io: Io): Promise<number> {
+  const target = await targetOf(name, kind, access);
   const saved = await Promise.all(target.keys.map(async (key) => ({ key, record: await readRecord(access, key) })));
   const live = target.live?.etag ?? null;
   const development = target.development.etag;
@@ -93,7 +93,7 @@ export async function runHistory(name: string, access: HistoryAccess, json: bool
 /** One side of a diff: a stage's code now, or a saved version's. */
 async function sideOf(target: Target, access: HistoryAccess, which: string): Promise<{ label: string; code: string }> {
   if (which === 'LIVE' || which === 'DEVELOPMENT') {
-    const code = await target.cloudfront.getCode(target.fn.name, which);
+    const code = await target.cloudfront.getCode(target.fn, which);
     if (!code) throw new CommandError(`${target.fn.name} has no ${which} stage${which === 'LIVE' ? ' (never published)' : ''}`);
     return { label: `${target.fn.name} ${which} (${code.etag})`, code: Buffer.from(code.code, 'base64').toString('utf8') };
   }
@@ -103,9 +103,9 @@ async function sideOf(target: Target, access: HistoryAccess, which: string): Pro
 }
 
 /** `diff NAME [FROM [TO]]`: each LIVE, DEVELOPMENT or a saved key; by default LIVE to DEVELOPMENT. */
-export async function runDiff(name: string, sides: readonly string[], access: HistoryAccess, io: Io): Promise<number> {
+export async function runDiff(name: string, kind: FunctionKind | undefined, sides: readonly string[], access: HistoryAccess, io: Io): Promise<number> {
   if (sides.length > 2) throw new UsageError('diff takes a function name and at most two versions (LIVE, DEVELOPMENT or a saved key)');
-  const target = await targetOf(name, access);
+  const target = await targetOf(name, kind, access);
   const [from, to] = [sides[0] ?? 'LIVE', sides[1] ?? 'DEVELOPMENT'];
   const [a, b] = await Promise.all([sideOf(target, access, from), sideOf(target, access, to)]);
   const diff = unifiedDiff(a.code, b.code, a.label, b.label);
@@ -114,10 +114,11 @@ export async function runDiff(name: string, sides: readonly string[], access: Hi
 }
 
 export interface RollbackOptions {
+  readonly kind?: FunctionKind | undefined;
   readonly to?: string | undefined;
   readonly steps?: string | undefined;
   readonly yes?: boolean | undefined;
-  /** The operator's CloudFront client (their credentials), for the one UpdateFunction. */
+  /** The operator's CloudFront client (their credentials), for the one UpdateFunction or UpdateConnectionFunction. */
   readonly operatorClient: CloudFrontClient;
 }
 
@@ -132,7 +133,7 @@ export async function runRollback(name: string, options: RollbackOptions, access
   if (!Number.isInteger(steps) || steps < 1 || !/^\d+$/.test(options.steps ?? '1'))
     throw new UsageError(`--steps: "${options.steps}" is not a whole number of 1 or more`);
   const { runtime } = access;
-  const target = await targetOf(name, access);
+  const target = await targetOf(name, options.kind, access);
   const tags = await target.cloudfront.readTags(target.fn.arn);
   if (tags === 'gone') throw new CommandError(`no function named ${name}`);
   // The reconciler never publishes a function that is not opted in; neither does its rollback.
@@ -147,16 +148,22 @@ export async function runRollback(name: string, options: RollbackOptions, access
   }
   const record = await readRecord(access, key);
   if (record.functionName !== name) throw new CommandError(`${key} holds ${record.functionName}, not ${name}`);
+  const id = target.fn.kind === 'connection' ? target.fn.id : undefined;
+  if (record.functionId !== id)
+    throw new CommandError(
+      `${key} holds ${record.functionId ? `connection function ${record.functionId}` : 'a CloudFront function'}, not ${id ? `connection function ${id}` : 'a CloudFront function'}`,
+    );
   const plan = `${name}: LIVE ${target.live?.etag ?? '(never published)'} → the version saved ${record.savedAt} (was ETag ${record.etag}, replaced by ${record.replacedBy.etag}${record.replacedBy.actor ? ` after an edit by ${record.replacedBy.actor}` : ''})`;
   if (!options.yes) {
     io.out(`Would roll back ${plan}.\nNothing changed: run again with --yes to write it to DEVELOPMENT, test it and publish it.`);
     return 0;
   }
-  const written = await writeDevelopment(options.operatorClient, name, target.development.etag, Buffer.from(record.code, 'base64'), record.config);
+  const written = await writeDevelopment(options.operatorClient, target.fn, target.development.etag, Buffer.from(record.code, 'base64'), record.config);
   if (written === 'precondition-failed') {
     throw new CommandError(`${name}: DEVELOPMENT changed since it was read (${target.development.etag}); nothing written. Run rollback again.`);
   }
-  io.out(`Wrote the saved code and config to DEVELOPMENT of ${name}: ETag ${written.etag} (UpdateFunction, IfMatch ${target.development.etag}).`);
+  const update = target.fn.kind === 'connection' ? 'UpdateConnectionFunction' : 'UpdateFunction';
+  io.out(`Wrote the saved code and config to DEVELOPMENT of ${name}: ETag ${written.etag} (${update}, IfMatch ${target.development.etag}).`);
   const gate = runtime.publishGate(target.cloudfront, {}, { force: true });
   const outcome = await reconcile(target.fn, 'rollback', {
     cloudfront: target.cloudfront,

@@ -24,13 +24,14 @@ import { runOrganizationDemo } from './org-demo';
 import { runEmulator } from './emulator-command';
 import { runTest, S3ReadError } from './test-command';
 import { runWait } from './wait-command';
-import { CommandError, type Io, UsageError } from './io';
+import { type Io, UsageError } from './io';
 import { commandHelp, isCommand, type Parsed, parseCommandLine, USAGE } from './commands';
 import { sweepProgress } from './progress';
 import { table } from './table';
 import { printableIo } from './terminal';
 import { contractJson } from './json-output';
 import { EXIT } from './exit-codes';
+import { kindOption, resolveFunction, unreadRef } from './function-target';
 
 export type { Io } from './io';
 
@@ -97,6 +98,7 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
           rest[0] as string,
           runtime,
           {
+            kind: kindOption(parsed.values.kind),
             cases: parsed.values.cases,
             eventType: parsed.values['event-type'],
             stage: parsed.values.stage,
@@ -108,11 +110,16 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
         );
       }
       case 'wait':
-        return await runWait(rest[0] as string, runtimeFrom(parsed, io.env), { timeout: parsed.values.timeout, json: parsed.values.json }, io);
+        return await runWait(
+          rest[0] as string,
+          runtimeFrom(parsed, io.env),
+          { kind: kindOption(parsed.values.kind), timeout: parsed.values.timeout, json: parsed.values.json },
+          io,
+        );
       case 'history':
-        return await runHistory(rest[0] as string, historyAccess(parsed, io.env), parsed.values.json, io);
+        return await runHistory(rest[0] as string, kindOption(parsed.values.kind), historyAccess(parsed, io.env), parsed.values.json, io);
       case 'diff':
-        return await runDiff(rest[0] as string, rest.slice(1), historyAccess(parsed, io.env), io);
+        return await runDiff(rest[0] as string, kindOption(parsed.values.kind), rest.slice(1), historyAccess(parsed, io.env), io);
       case 'rollback': {
         const access = historyAccess(parsed, io.env);
         const { config } = access.runtime;
@@ -121,7 +128,12 @@ export async function main(argv: readonly string[], terminal: Io): Promise<numbe
           maxAttempts: config.maxAttempts,
           ...clientOptions(parsed, io.env, config.cloudFrontEndpoint),
         });
-        return await runRollback(rest[0] as string, { to: parsed.values.to, steps: parsed.values.steps, yes: parsed.values.yes, operatorClient }, access, io);
+        return await runRollback(
+          rest[0] as string,
+          { kind: kindOption(parsed.values.kind), to: parsed.values.to, steps: parsed.values.steps, yes: parsed.values.yes, operatorClient },
+          access,
+          io,
+        );
       }
       case 'emulator':
         return await runEmulator({ port: parsed.values.port, account: parsed.values.account, variants: parsed.values.variant }, io);
@@ -232,11 +244,12 @@ async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number>
   const [states, pause] = await Promise.all([inspectFunctions(runtime.cloudfrontFor(undefined), runtime.policy), pauseLine(parsed, io.env)]);
   const outOfSync = states.filter((s) => s.optedIn && !s.inSync).map((s) => s.name);
   if (parsed.values.json) {
-    const functions = states.map(({ name, arn, tagged, ...state }) => ({ functionName: name, functionArn: arn, tags: tagged, ...state }));
+    const functions = states.map(({ name, arn, tagged, kind, ...state }) => ({ functionName: name, functionArn: arn, kind, tags: tagged, ...state }));
     io.out(contractJson('status', { functions, outOfSync, pause }));
   } else {
     const rows = states.map((s) => [
       s.name,
+      s.kind,
       s.optedIn ? 'yes' : 'no',
       s.developmentStatus,
       s.developmentEtag ?? '-',
@@ -244,7 +257,7 @@ async function status(runtime: Runtime, parsed: Parsed, io: Io): Promise<number>
       s.inSync ? 'yes' : 'NO',
       s.keyValueStores.map((arn) => arn.split('/').pop()).join(',') || '-',
     ]);
-    io.out(table(['NAME', 'OPTED IN', 'DEV STATUS', 'DEV ETAG', 'LIVE ETAG', 'IN SYNC', 'KEYVALUESTORE'], rows));
+    io.out(table(['NAME', 'KIND', 'OPTED IN', 'DEV STATUS', 'DEV ETAG', 'LIVE ETAG', 'IN SYNC', 'KEYVALUESTORE'], rows));
     io.out(`${states.length} function(s); ${outOfSync.length} opted in and not live.`);
     io.out(
       pause.paused === null
@@ -295,18 +308,14 @@ async function runSweep(runtime: Runtime, parsed: Parsed, io: Io, terminal: Io):
 }
 
 async function reconcileOne(name: string, runtime: Runtime, parsed: Parsed, io: Io): Promise<number> {
-  if (!isFunctionName(name)) throw new UsageError(`"${name}" is not a valid CloudFront function name`);
+  const kind = kindOption(parsed.values.kind);
   const { policy } = runtime;
   const cloudfront = runtime.cloudfrontFor(undefined);
+  if (!isFunctionName(name)) throw new UsageError(`"${name}" is not a valid CloudFront function name`);
   // The guard first, as in the Lambdas: a name it refuses is never even read (its ARN stays unknown).
-  let arn = '';
-  if (policy.nameAllowed(name)) {
-    const development = await cloudfront.describe(name, 'DEVELOPMENT');
-    if (!development?.arn) throw new CommandError(`no function named ${name}`);
-    arn = development.arn;
-  }
+  const fn = policy.nameAllowed(name) ? await resolveFunction(cloudfront, name, kind) : unreadRef(name, kind);
   const gate = runtime.publishGate(cloudfront);
-  const outcome = await reconcile({ name, arn }, 'cli', {
+  const outcome = await reconcile(fn, 'cli', {
     cloudfront,
     policy,
     eagerDevelopment: true,

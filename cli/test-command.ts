@@ -6,16 +6,18 @@
 import { readFileSync } from 'node:fs';
 import type { Stage } from '../lib/decide';
 import { AutoPublishError } from '../lib/errors';
-import { isFunctionName } from '../lib/function-ref';
-import { EVENT_TYPES, type EventType, parseS3Url, parseTestCases, type WrittenCase } from '../lib/gate';
+import type { FunctionKind } from '../lib/function-ref';
+import { CONNECTION_EVENT_TYPE, EVENT_TYPES, type EventType, parseS3Url, parseTestCases, type WrittenCase } from '../lib/gate';
 import type { Runtime } from '../lib/runtime';
 import type { S3Gateway } from '../lib/s3-gateway';
 import { CommandError, type Io, UsageError } from './io';
 import { table } from './table';
 import { EXIT } from './exit-codes';
 import { contractJson } from './json-output';
+import { resolveFunction } from './function-target';
 
 export interface TestCommandOptions {
+  readonly kind?: FunctionKind | undefined;
   readonly cases?: string | undefined;
   readonly eventType?: string | undefined;
   readonly stage?: string | undefined;
@@ -43,18 +45,27 @@ export class S3ReadError extends AutoPublishError {
 }
 
 export async function runTest(name: string, runtime: Runtime, options: TestCommandOptions, io: Io): Promise<number> {
-  if (!isFunctionName(name)) throw new UsageError(`"${name}" is not a valid CloudFront function name`);
   const stage = (options.stage ?? 'DEVELOPMENT').toUpperCase();
   if (stage !== 'DEVELOPMENT' && stage !== 'LIVE') throw new UsageError(`--stage "${options.stage}" is not DEVELOPMENT or LIVE`);
-  if (options.eventType !== undefined && !EVENT_TYPES.includes(options.eventType as EventType)) {
-    throw new UsageError(`--event-type "${options.eventType}" is not viewer-request or viewer-response`);
+  const eventType = options.eventType;
+  if (eventType !== undefined && eventType !== CONNECTION_EVENT_TYPE && !EVENT_TYPES.includes(eventType as EventType)) {
+    throw new UsageError(`--event-type "${eventType}" is not viewer-request, viewer-response or connection-request`);
   }
   const cases = options.cases === undefined ? undefined : await readCases(options.cases, options);
 
   const cloudfront = runtime.cloudfrontFor(undefined);
-  const described = await cloudfront.describe(name, stage as Stage);
-  if (!described?.arn) throw new CommandError(stage === 'LIVE' ? `${name} has no LIVE stage (never published)` : `no function named ${name}`);
-  const tags = await cloudfront.readTags(described.arn);
+  const fn = await resolveFunction(cloudfront, name, options.kind);
+  // A connection function runs on the connection request only, an ordinary one never on it.
+  if (eventType !== undefined && (eventType === CONNECTION_EVENT_TYPE) !== (fn.kind === 'connection')) {
+    throw new UsageError(
+      fn.kind === 'connection'
+        ? `--event-type "${eventType}": ${name} is a connection function, it runs on connection-request only`
+        : `--event-type "${eventType}": ${name} is a CloudFront function, it runs on viewer-request or viewer-response`,
+    );
+  }
+  const described = await cloudfront.describe(fn, stage as Stage);
+  if (!described) throw new CommandError(stage === 'LIVE' ? `${name} has no LIVE stage (never published)` : `no function named ${name}`);
+  const tags = await cloudfront.readTags(fn.arn);
   if (tags === 'gone') throw new CommandError(`no function named ${name}`);
   // The gate is on here whatever PUBLISH_GATE says: running it is what was asked.
   const gate = runtime.publishGate(
@@ -64,11 +75,12 @@ export async function runTest(name: string, runtime: Runtime, options: TestComma
       // The user owns the cases and runs this at a terminal or in CI: the reasons may quote values.
       reveal: true,
       ...(cases ? { cases } : {}),
-      ...(options.eventType ? { eventType: options.eventType as EventType } : {}),
+      // connection-request is the only event a connection function's gate runs: nothing to impose.
+      ...(eventType && eventType !== CONNECTION_EVENT_TYPE ? { eventType: eventType as EventType } : {}),
     },
     { force: true },
   );
-  const verdict = await gate!.test({ name, arn: described.arn }, described.etag, tags);
+  const verdict = await gate!.test(fn, described.etag, tags);
   if (verdict === 'gone') throw new CommandError(`no function named ${name}`);
   if (verdict === 'precondition-failed') throw new CommandError(`${name} changed while it was being tested; run it again`);
 

@@ -7,13 +7,15 @@
  * a version the gate would block will never go live, so waiting for it ends at once with exit 3 rather
  * than at the timeout (docs/cli-contract.md).
  */
-import { isFunctionName } from '../lib/function-ref';
+import { type FunctionKind, isFunctionName } from '../lib/function-ref';
 import type { Runtime } from '../lib/runtime';
 import { EXIT } from './exit-codes';
 import { CommandError, type Io, UsageError } from './io';
 import { contractJson } from './json-output';
+import { resolveFunction } from './function-target';
 
 export interface WaitOptions {
+  readonly kind?: FunctionKind | undefined;
   readonly timeout?: string | undefined;
   readonly json?: boolean | undefined;
   /** Between two looks; default 1 s. */
@@ -34,20 +36,22 @@ export async function runWait(name: string, runtime: Runtime, options: WaitOptio
   if (!policy.nameAllowed(name)) throw new CommandError(`${name} is not in the deployment's allowed names: the reconciler will never publish it`);
   const cloudfront = runtime.cloudfrontFor(undefined);
   const started = Date.now();
+  // Which function the name is, once: a connection function keeps its Id for good.
+  const fn = await resolveFunction(cloudfront, name, options.kind);
   // The DEVELOPMENT ETag the gate passed: tested once, however long LIVE takes to follow.
   let passed: string | undefined;
   const done = (action: string, body: Record<string, unknown>) => {
     if (options.json) io.out(contractJson('wait', { functionName: name, action, waitedSeconds: Math.round((Date.now() - started) / 100) / 10, ...body }));
   };
   for (;;) {
-    const development = await cloudfront.describe(name, 'DEVELOPMENT');
-    if (!development?.arn) throw new CommandError(`no function named ${name}`);
-    const tags = await cloudfront.readTags(development.arn);
+    const development = await cloudfront.describe(fn, 'DEVELOPMENT');
+    if (!development) throw new CommandError(`no function named ${name}`);
+    const tags = await cloudfront.readTags(fn.arn);
     if (tags === 'gone') throw new CommandError(`no function named ${name}`);
     if (!policy.optedIn(tags)) {
       throw new CommandError(`${name} is not opted in (tag ${config.tagKey}=${config.tagValue}): nothing will publish it, so there is nothing to wait for`);
     }
-    const live = await cloudfront.describe(name, 'LIVE');
+    const live = await cloudfront.describe(fn, 'LIVE');
     const etags = { etag: development.etag, developmentEtag: development.etag, liveEtag: live?.etag ?? null };
     if (live?.etag === development.etag) {
       done('in-sync', etags);
@@ -56,7 +60,7 @@ export async function runWait(name: string, runtime: Runtime, options: WaitOptio
     }
     if (passed !== development.etag) {
       const gate = runtime.publishGate(cloudfront, {}, { force: true });
-      const verdict = await gate!.test({ name, arn: development.arn }, development.etag, tags);
+      const verdict = await gate!.test(fn, development.etag, tags);
       if (verdict === 'gone') throw new CommandError(`no function named ${name}`);
       // DEVELOPMENT moved while it was tested: look again, at the new ETag.
       if (verdict === 'precondition-failed') continue;

@@ -1,11 +1,13 @@
-/** A read-only view of every function's stages and opt-in, for `cf-autopublish status` and the demo. */
-import type { CloudFrontGateway } from './cloudfront-gateway';
+/** A read-only view of every function's stages and opt-in, both kinds, for `cf-autopublish status` and the demo. */
+import type { CloudFrontGateway, FunctionListing } from './cloudfront-gateway';
 import type { Policy } from './decide';
+import { FUNCTION_KINDS, type FunctionKind, kindOf } from './function-ref';
 import { forEachWithConcurrency } from './sweep';
 
 export interface FunctionState {
   readonly name: string;
   readonly arn: string;
+  readonly kind: FunctionKind;
   readonly optedIn: boolean;
   readonly tagged: Readonly<Record<string, string>>;
   readonly developmentStatus: string;
@@ -17,19 +19,16 @@ export interface FunctionState {
 }
 
 export async function inspectFunctions(cloudfront: CloudFrontGateway, policy: Pick<Policy, 'optedIn'>, concurrency = 4): Promise<FunctionState[]> {
-  const listed = [];
-  for await (const page of cloudfront.listFunctions('DEVELOPMENT')) listed.push(...page);
+  const listed: FunctionListing[] = [];
+  for (const kind of FUNCTION_KINDS) for await (const page of cloudfront.listFunctions('DEVELOPMENT', undefined, kind)) listed.push(...page);
   const states: FunctionState[] = [];
   await forEachWithConcurrency(listed, concurrency, async (fn) => {
-    const [tags, development, live] = await Promise.all([
-      cloudfront.readTags(fn.arn),
-      cloudfront.describe(fn.name, 'DEVELOPMENT'),
-      cloudfront.describe(fn.name, 'LIVE'),
-    ]);
+    const [tags, development, live] = await Promise.all([cloudfront.readTags(fn.arn), cloudfront.describe(fn, 'DEVELOPMENT'), cloudfront.describe(fn, 'LIVE')]);
     if (tags === 'gone' || development === null) return; // deleted while we looked
     states.push({
       name: fn.name,
       arn: fn.arn,
+      kind: kindOf(fn),
       optedIn: policy.optedIn(tags),
       tagged: tags,
       developmentStatus: development.status,
@@ -39,5 +38,6 @@ export async function inspectFunctions(cloudfront: CloudFrontGateway, policy: Pi
       keyValueStores: fn.keyValueStores,
     });
   });
-  return states.sort((a, b) => a.name.localeCompare(b.name));
+  // A name may be taken once per kind: the ordinary kind first, as in the listing.
+  return states.sort((a, b) => a.name.localeCompare(b.name) || FUNCTION_KINDS.indexOf(a.kind) - FUNCTION_KINDS.indexOf(b.kind));
 }

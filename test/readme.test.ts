@@ -84,6 +84,29 @@ test('the README says near the top that it is tested against an emulator, not an
   assert.match(top, /\(docs\/cloudfront-api\.md\)/);
 });
 
+test('the opening names both kinds, and the feature table says no peer publishes a connection function someone else edited', () => {
+  const opening = README.split('\n## ')[0]?.replace(/\s+/g, ' ') ?? '';
+  assert.match(opening, /CloudFront Functions and connection functions/);
+  const rows = README.split('\n').filter((l) => l.startsWith('| '));
+  const cells = (line: string | undefined) =>
+    (line ?? '')
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
+  const header = cells(rows.find((l) => l.includes('this stack')));
+  assert.deepEqual(
+    [header[1], /AutoPublish/.test(header[2] ?? ''), /publish = true/.test(header[3] ?? ''), /publish-function/.test(header[4] ?? '')],
+    ['this stack', true, true, true],
+    header.join('|'),
+  );
+  const connection = cells(rows.find((l) => /connection function/.test(l)));
+  // The question, this stack, then one cell per peer: every peer's says it does not.
+  assert.equal(connection.length, header.length, connection.join('|'));
+  assert.equal(connection[1], 'published');
+  assert.deepEqual(connection.slice(2), ['not published', 'not published', 'not published']);
+  assert.match(README, /\(docs\/peers\.md\)/, 'the table links the sources of its facts');
+});
+
 test("a newcomer's path is in the README: install and demo, then a deploy-ready package", () => {
   const lines = shellLines(README);
   assert.ok(lines.includes('npm ci && npm start'), 'the quick start runs npm ci && npm start');

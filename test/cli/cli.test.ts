@@ -44,15 +44,15 @@ async function cliOn(terminal: { interactive: boolean; columns?: number }, ...ar
   return { code, out: out.join('\n'), err: err.join('\n'), errLines: err };
 }
 
-test('status: a table with opted in, DEVELOPMENT status and ETag, LIVE ETag, in sync', async () => {
+test('status: a table with the kind, opted in, DEVELOPMENT status and ETag, LIVE ETag, in sync', async () => {
   const r = await cli('status', '--endpoint', emulator.endpoint);
   assert.equal(r.code, 0, r.err);
   const lines = r.out.split('\n');
-  assert.match(lines[0] ?? '', /^NAME\s+OPTED IN\s+DEV STATUS\s+DEV ETAG\s+LIVE ETAG\s+IN SYNC\s+KEYVALUESTORE$/);
+  assert.match(lines[0] ?? '', /^NAME\s+KIND\s+OPTED IN\s+DEV STATUS\s+DEV ETAG\s+LIVE ETAG\s+IN SYNC\s+KEYVALUESTORE$/);
   const row = (name: string) => lines.find((l) => l.startsWith(`${name} `)) ?? '';
-  assert.match(row('in-sync'), /^in-sync\s+yes\s+UNASSOCIATED\s+E\w+\s+E\w+\s+yes\s+-$/);
-  assert.match(row('pending'), /^pending\s+yes\s+UNPUBLISHED\s+E\w+\s+\(never published\)\s+NO/);
-  assert.match(row('untagged'), /^untagged\s+no\s+/);
+  assert.match(row('in-sync'), /^in-sync\s+function\s+yes\s+UNASSOCIATED\s+E\w+\s+E\w+\s+yes\s+-$/);
+  assert.match(row('pending'), /^pending\s+function\s+yes\s+UNPUBLISHED\s+E\w+\s+\(never published\)\s+NO/);
+  assert.match(row('untagged'), /^untagged\s+function\s+no\s+/);
   assert.match(r.out, /4 function\(s\); 1 opted in and not live\./);
 });
 
@@ -292,7 +292,7 @@ test('the installed bin works against the emulator with no credentials at all', 
     AWS_EC2_METADATA_DISABLED: 'true',
   });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^NAME\s+OPTED IN/);
+  assert.match(r.stdout, /^NAME\s+KIND\s+OPTED IN/);
 });
 
 test('--profile naming a profile the AWS files do not have says so, in one line (process-level)', async () => {

@@ -201,6 +201,30 @@ test('every command with --json writes one document that docs/cli-output.schema.
   const history = await run(0, 'history', 'in-sync', '--history-bucket', BUCKET);
   assert.equal((history.versions as unknown[]).length, 1);
   assert.deepEqual(new Set(documents.map((d) => d.command)), new Set(['status', 'test', 'wait', 'reconcile', 'sweep', 'history']));
+
+  // The same documents about connection functions (issue 19): one that goes live, one that throws.
+  const before = documents.length;
+  const allow = 'function connectionHandler(connection) { connection.allow(); }';
+  const mtls = emulator.state.seedConnectionFunction({ name: 'mtls', code: allow, tags: OPTED_IN, publish: true });
+  emulator.state.seedConnectionFunction({ name: 'mtls-broken', code: 'function connectionHandler(c) { c.alow(); }', tags: OPTED_IN, publish: false });
+  emulator.state.model.connectionFunctions.update({
+    id: mtls.id,
+    ifMatch: mtls.developmentEtag,
+    config: { comment: '', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] },
+    code: Buffer.from(`${allow} // v2`),
+  });
+  const status = await run(0, 'status');
+  assert.ok((status.functions as { kind?: string }[]).some((f) => f.kind === 'connection'));
+  await run(3, 'test', 'mtls-broken');
+  await run(3, 'wait', 'mtls-broken');
+  await run(3, 'reconcile', 'mtls-broken');
+  await run(0, 'test', 'mtls');
+  const swept = await run(0, 'sweep', '--history-bucket', BUCKET);
+  assert.ok((swept.outcomes as { functionArn: string; action: string }[]).some((o) => o.functionArn === mtls.arn && o.action === 'published'));
+  await run(0, 'wait', 'mtls');
+  const saved = await run(0, 'history', 'mtls', '--history-bucket', BUCKET);
+  assert.equal((saved.versions as { functionId?: string }[])[0]?.functionId, mtls.id);
+  assert.equal(documents.length - before, 8);
   for (const d of documents) assert.equal(d.schemaVersion, 1);
 
   // The validator is not vacuous: the old field names are refused.

@@ -40,6 +40,11 @@ test('the demo runs from another working directory and exits 0', async () => {
   assert.equal(r.timedOut, false, `the demo hung: ${r.stderr}`);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Opted-in functions not live: 0\./);
+  // Both kinds in one table: the connection function edited in the console went live, the one with a typo did not.
+  const after = r.stdout.slice(r.stdout.indexOf('After the event path'));
+  const row = (name: string) => after.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
+  assert.match(row('mtls-partners'), /\sconnection\s.*\syes\s+published\s+event \(UpdateConnectionFunction\)$/);
+  assert.match(row('mtls-revocation'), /\sconnection\s.*\sNO\s+blocked\s+event \(UpdateConnectionFunction\)$/);
 });
 
 test('demo --accounts 3 (npm start -- --accounts 3): publishes in each of three member accounts, none outside the list', async () => {

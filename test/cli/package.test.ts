@@ -146,8 +146,8 @@ test('status, sweep and test against the emulator the installed package started'
 
   const status = await cli('status', '--endpoint', endpoint);
   assert.equal(status.code, 0, status.stderr);
-  assert.match(status.stdout, /^NAME\s+OPTED IN/);
-  assert.match(status.stdout, /^pkg-good\s+yes\s+UNPUBLISHED/m);
+  assert.match(status.stdout, /^NAME\s+KIND\s+OPTED IN/);
+  assert.match(status.stdout, /^pkg-good\s+function\s+yes\s+UNPUBLISHED/m);
   assert.match(status.stdout, /2 function\(s\); 2 opted in and not live\./);
 
   // The publish gate runs TestFunction in the emulator's worker thread: the bundled layout must find it.
