@@ -122,10 +122,12 @@ const chunksBesideHandler = {
   setup(build) {
     const { basename, extname } = require('node:path');
     const options = build.initialOptions;
-    const entries = Array.isArray(options.entryPoints) ? options.entryPoints : Object.values(options.entryPoints ?? {});
-    if (!options.splitting || options.chunkNames !== undefined || entries.length !== 1) return;
-    const entry = typeof entries[0] === 'string' ? entries[0] : entries[0].in;
-    options.chunkNames = `${basename(entry, extname(entry))}.chunks/[name]-[hash]`;
+    // The name the entry's output takes: `{ out }` or an object's key when given, else the file's name.
+    const names = Array.isArray(options.entryPoints)
+      ? options.entryPoints.map((e) => (typeof e === 'string' ? basename(e, extname(e)) : (e.out ?? basename(e.in, extname(e.in)))))
+      : Object.keys(options.entryPoints ?? {});
+    if (!options.splitting || options.chunkNames !== undefined || names.length !== 1) return;
+    options.chunkNames = `${names[0]}.chunks/[name]-[hash]`;
   },
 };
 
