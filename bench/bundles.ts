@@ -164,7 +164,10 @@ export async function runBundles(options: { runs: number; packageIt: boolean }):
   const reference = await bundleFiles(refEntry, join(dir, 'reference.js'), { nodePaths: [join(PROJECT_ROOT, 'node_modules')] });
   const packaged = await packaging;
 
-  const samples = coldStarts([...entries, ...stubbed.flat(), reference].map((b) => b.file), options.runs);
+  const samples = coldStarts(
+    [...entries, ...stubbed.flat(), reference].map((b) => b.file),
+    options.runs,
+  );
   const referenceColdStartMs = median(samples.at(-1)!);
   const bundles = HANDLERS.map((h, i) => {
     const zip = packaged ? join(packaged.dir, `${h.name}.zip`) : undefined;

@@ -308,7 +308,9 @@ async function main(): Promise<void> {
   lines.push(row(['', 'zip', 'unzipped', 'read at start', 'cold start', 'vs reference'], bw));
   for (const b of bundles.bundles)
     lines.push(row([b.handler, kb(b.bytes), kb(b.unzippedBytes), kb(b.startBytes), ms(b.coldStartMs), x(b.coldStartMs / b.referenceColdStartMs)], bw));
-  lines.push(row(['reference (CloudFrontClient)', '', kb(bundles.reference.bytes), kb(bundles.reference.startBytes), ms(bundles.reference.coldStartMs), x(1)], bw));
+  lines.push(
+    row(['reference (CloudFrontClient)', '', kb(bundles.reference.bytes), kb(bundles.reference.startBytes), ms(bundles.reference.coldStartMs), x(1)], bw),
+  );
   for (const b of bundles.bundles) {
     for (const c of b.clientCosts) {
       lines.push(

@@ -33,13 +33,24 @@ before(async () => {
       `export { createRuntime } from ${from('lib/runtime')};\nexport { loadConfig } from ${from('lib/config')};\n`,
   );
   const out = join(dir, 'out');
-  const result = await build({ ...lambdaBuildOptions(), logLevel: 'error', entryPoints: [entry], outdir: out, outExtension: { '.js': '.mjs' }, metafile: true });
+  const result = await build({
+    ...lambdaBuildOptions(),
+    logLevel: 'error',
+    entryPoints: [entry],
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
+    metafile: true,
+  });
   bundlePath = join(out, 'entry.mjs');
   const outputs = Object.entries(result.metafile.outputs);
   assert.ok(outputs.length > 1, 'the build wrote no chunks: the lazily loaded gateways are not split off');
   for (const [file, output] of outputs) {
     const name = relative(out, resolve(file));
-    const packages = new Set(Object.keys(output.inputs).map((input) => (/node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(input) ?? [])[1]).filter((p): p is string => p !== undefined));
+    const packages = new Set(
+      Object.keys(output.inputs)
+        .map((input) => (/node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(input) ?? [])[1])
+        .filter((p): p is string => p !== undefined),
+    );
     clientsIn.set(name, [...packages]);
     // A statement before the imports runs when the module is evaluated (its imports are hoisted).
     const text = readFileSync(resolve(file), 'utf8');

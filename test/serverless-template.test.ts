@@ -1053,7 +1053,10 @@ function assertSelfContained(name: string, entries: ZipEntry[], entry: string): 
   assert.ok(names.has(entry), `${entry} not in ${name}.zip: ${[...names].join(', ')}`);
   const chunks = `${entry.slice(0, -'.mjs'.length)}.chunks/`;
   for (const e of entries) {
-    assert.ok(e.name === entry || (e.name.startsWith(chunks) && e.name.endsWith('.mjs')), `${name}.zip ships ${e.name}, neither ${entry} nor one of its chunks`);
+    assert.ok(
+      e.name === entry || (e.name.startsWith(chunks) && e.name.endsWith('.mjs')),
+      `${name}.zip ships ${e.name}, neither ${entry} nor one of its chunks`,
+    );
   }
   assert.ok(entries.length > 1, `${name}.zip holds no chunk: the lazily loaded gateways are not split off`);
   const foreign = new Set<string>();
