@@ -29,7 +29,10 @@ before(async () => {
   const from = (file: string) => JSON.stringify(join(PROJECT_ROOT, file));
   writeFileSync(
     entry,
+    // Every handler's module, so that what any of them imports statically is loaded at start here too.
     `export { makeOnFunctionChange } from ${from('handlers/on-function-change')};\n` +
+      `export { makeDriftSweep, makeSweepFanOut } from ${from('handlers/drift-sweep')};\n` +
+      `export { makeSweepAccount } from ${from('handlers/sweep-account')};\n` +
       `export { createRuntime } from ${from('lib/runtime')};\nexport { loadConfig } from ${from('lib/config')};\n`,
   );
   const out = join(dir, 'out');
@@ -128,6 +131,20 @@ describe('client modules are evaluated only when the settings use them', () => {
       'const runtime = bundle.createRuntime(bundle.loadConfig(settings)); runtime.pause(runtime.reporter).catch(() => {}); await new Promise((r) => setTimeout(r, 200));',
     );
     assert.deepEqual(evaluated, ['client-cloudfront', 'client-ssm']);
+  });
+
+  test('the sweep handlers, organisation mode included (fan-out and worker built, no call yet): the CloudFront client and nothing else', () => {
+    const settings = {
+      ORGANIZATION_MODE: 'true',
+      SWEEP_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/sweep',
+      SWEEP_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/sweep-dlq',
+    };
+    const evaluated = evaluatedClients(
+      settings,
+      'bundle.makeDriftSweep(bundle.createRuntime(bundle.loadConfig({}))); const runtime = bundle.createRuntime(bundle.loadConfig(settings)); ' +
+        'bundle.makeSweepFanOut(runtime); bundle.makeSweepAccount(runtime);',
+    );
+    assert.deepEqual(evaluated, ['client-cloudfront']);
   });
 
   test('organisation mode with MEMBER_ACCOUNTS: STS with the first member call, never Organizations', () => {
