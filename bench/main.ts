@@ -518,7 +518,7 @@ async function main(): Promise<void> {
     })),
     clientCostMeasures:
       'per handler: the shipped esbuild build minus the same build with the package(s) aliased to a stub exporting the names lib/ imports (serverless.yml esbuild settings); ' +
-      'zippedBytes = difference of zlib deflate level 1 streams, the level serverless package zips at (zipOverheadBytes = zip minus our deflate of the same bundle); zipWithoutBytes = zip minus zippedBytes',
+      'zippedBytes = difference of zlib deflate level 1 streams, the level serverless package zips at (zipOverheadBytes = zip minus our deflate of the same files: the entry and its chunks); startBytes = the entry and the chunks it imports statically, what a cold start reads; zipWithoutBytes = zip minus zippedBytes',
     referenceBundle: bundles.reference,
     sweepPeakRssBytes: ours.maxRssBytes,
     sweepPeakRssMeasures:
