@@ -2,9 +2,11 @@
  * The bundles: the packaged handlers (`serverless package`, offline, in a throwaway copy of the
  * project: local/packaging.ts) and their cold start, beside a reference bundle holding only
  * CloudFrontClient and DescribeFunctionCommand (the SDK's irreducible part), built with the same
- * esbuild settings (serverless.yml's custom.esbuild).
+ * esbuild settings (serverless.yml's custom.esbuild): ES modules split into chunks, as they ship.
+ * Every size below counts a build's entry and all its chunks (what the zip holds); `startBytes`
+ * counts what importing the entry reads (it and the chunks it imports statically).
  *
- * Cold start = median over fresh `node` processes of: require the bundle, then build its runtime and
+ * Cold start = median over fresh `node` processes of: import the bundle, then build its runtime and
  * handler (what its first invocation does before any call: make…(createRuntime(loadConfig(settings)))
  * with the default settings; for the reference: new CloudFrontClient). Node's own start-up is excluded
  * (the same for all).
@@ -22,7 +24,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { packageService, PROJECT_ROOT, zipEntries } from '../local/packaging';
-import { bundle, scratchDir } from './common';
+import { type Bundle, bundleFiles, scratchDir } from './common';
 
 export interface BundleResult {
   handler: string;
@@ -31,11 +33,13 @@ export interface BundleResult {
   unzippedBytes: number;
   coldStartMs: number;
   referenceColdStartMs: number;
-  /** The esbuild bundle the cold start was measured on (same modules as the zip's). */
+  /** The esbuild bundle the cold start was measured on (same modules as the zip's), entry and chunks. */
   measuredBundleBytes: number;
-  /** Our esbuild build of the handler file alone (the zip's entry, same settings). */
+  /** What a cold start of that bundle reads: the entry and the chunks it imports statically. */
+  startBytes: number;
+  /** Our esbuild build of the handler file alone (the zip's files, same settings), entry and chunks. */
   handlerBundleBytes: number;
-  /** The zip minus the deflate stream (level 1) of our own build: its headers, when the level matches. */
+  /** The zip minus the deflate streams (level 1) of our own build's files: its headers, when the level matches. */
   zipOverheadBytes: number;
   /** What each SDK client costs this handler: the bundle as shipped minus one built without it. */
   clientCosts: ClientCost[];
@@ -57,7 +61,7 @@ export interface ClientCost {
 
 export interface BundlesReport {
   bundles: BundleResult[];
-  reference: { bytes: number; coldStartMs: number };
+  reference: { bytes: number; startBytes: number; coldStartMs: number };
   packageSeconds: number;
 }
 
@@ -73,8 +77,9 @@ const STUBS: Record<string, string> = {
 /** The builds measured against the shipped one, each without these packages. */
 const WITHOUT: string[][] = [['@aws-sdk/client-s3'], ['@aws-sdk/client-sqs'], ['@aws-sdk/client-s3', '@aws-sdk/client-sqs']];
 
-/** The size of `file`'s deflate stream at the level `serverless package` zips with (see above). */
-const deflated = (file: string) => deflateRawSync(readFileSync(file), { level: 1 }).length;
+/** The size of the files' deflate streams at the level `serverless package` zips with (see above). */
+const deflated = (b: Bundle) => b.files.reduce((sum, file) => sum + deflateRawSync(readFileSync(file), { level: 1 }).length, 0);
+const bytesOf = (files: readonly string[]) => files.reduce((sum, file) => sum + statSync(file).size, 0);
 
 const HANDLERS = [
   { name: 'onFunctionChange', file: 'handlers/on-function-change.ts', make: 'makeOnFunctionChange' },
@@ -99,10 +104,11 @@ function coldStarts(files: string[], runs: number): number[][] {
   // Building clients reads no credentials (the SDK resolves them on the first call), so none are given.
   const env = { PATH: process.env.PATH, AWS_LAMBDA_FUNCTION_NAME: 'bench', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   const samples: number[][] = files.map(() => []);
-  const script = 'const t=performance.now();require(process.argv[1]).init();process.stdout.write(String(performance.now()-t))';
+  // An ES module, as the Lambda runtime loads an .mjs handler: import it, then build what its first invocation builds.
+  const script = 'const t=performance.now();(await import(process.argv[1])).init();process.stdout.write(String(performance.now()-t))';
   for (let r = 0; r < runs; r++) {
     files.forEach((file, i) => {
-      const out = spawnSync(process.execPath, ['-e', script, file], { env, encoding: 'utf8' });
+      const out = spawnSync(process.execPath, ['--input-type=module', '-e', script, file], { env, encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`cold start of ${file} failed: ${out.stderr}`);
       samples[i]!.push(Number(out.stdout));
     });
@@ -113,7 +119,7 @@ function coldStarts(files: string[], runs: number): number[][] {
 export async function runBundles(options: { runs: number; packageIt: boolean }): Promise<BundlesReport> {
   const dir = scratchDir('cold');
   const packaging = options.packageIt ? packageHandlers() : undefined;
-  const entries: string[] = [];
+  const entries: Bundle[] = [];
   for (const h of HANDLERS) {
     const entry = join(dir, `${h.name}-entry.ts`);
     writeFileSync(
@@ -124,7 +130,7 @@ export async function runBundles(options: { runs: number; packageIt: boolean }):
         `import { createRuntime } from ${JSON.stringify(join(PROJECT_ROOT, 'lib/runtime'))};\n` +
         `export function init() { return ${h.make}(createRuntime(loadConfig({}))); }\n`,
     );
-    entries.push(await bundle(entry, join(dir, `${h.name}.js`)));
+    entries.push(await bundleFiles(entry, join(dir, `${h.name}.js`)));
   }
   const stubFiles = Object.fromEntries(
     Object.entries(STUBS).map(([pkg, text], i) => {
@@ -134,19 +140,20 @@ export async function runBundles(options: { runs: number; packageIt: boolean }):
     }),
   );
   // Per handler, per WITHOUT entry, with those packages aliased to their stubs: the cold-start entry,
-  // and the handler file alone as serverless packages it (the sizes: the same bytes as the zip's entry).
-  const stubbed: string[][] = [];
-  const sized: { shipped: string; without: string[] }[] = [];
+  // and the handler file alone as serverless packages it (the sizes: the same files as the zip's).
+  // Each build in a directory of its own: builds of one entry name their chunks alike.
+  const stubbed: Bundle[][] = [];
+  const sized: { shipped: Bundle; without: Bundle[] }[] = [];
   for (const [i, h] of HANDLERS.entries()) {
-    const builds: string[] = [];
-    const without: string[] = [];
+    const builds: Bundle[] = [];
+    const without: Bundle[] = [];
     for (const [j, packages] of WITHOUT.entries()) {
       const alias = Object.fromEntries(packages.map((p) => [p, stubFiles[p]!]));
-      builds.push(await bundle(join(dir, `${h.name}-entry.ts`), join(dir, `${h.name}-entry-without-${j}.js`), { alias }));
-      without.push(await bundle(h.file, join(dir, `${h.name}-handler-without-${j}.js`), { alias }));
+      builds.push(await bundleFiles(join(dir, `${h.name}-entry.ts`), join(dir, `without-${j}`, `${h.name}-entry.js`), { alias }));
+      without.push(await bundleFiles(h.file, join(dir, `without-${j}`, `${h.name}-handler.js`), { alias }));
     }
     stubbed[i] = builds;
-    sized[i] = { shipped: await bundle(h.file, join(dir, `${h.name}-handler.js`)), without };
+    sized[i] = { shipped: await bundleFiles(h.file, join(dir, `${h.name}-handler.js`)), without };
   }
   const refEntry = join(dir, 'reference-entry.ts');
   writeFileSync(
@@ -154,10 +161,13 @@ export async function runBundles(options: { runs: number; packageIt: boolean }):
     "import { CloudFrontClient, DescribeFunctionCommand } from '@aws-sdk/client-cloudfront';\n" +
       "export function init() { return [new CloudFrontClient({ region: 'us-east-1' }), DescribeFunctionCommand]; }\n",
   );
-  const reference = await bundle(refEntry, join(dir, 'reference.js'), { nodePaths: [join(PROJECT_ROOT, 'node_modules')] });
+  const reference = await bundleFiles(refEntry, join(dir, 'reference.js'), { nodePaths: [join(PROJECT_ROOT, 'node_modules')] });
   const packaged = await packaging;
 
-  const samples = coldStarts([...entries, ...stubbed.flat(), reference], options.runs);
+  const samples = coldStarts(
+    [...entries, ...stubbed.flat(), reference].map((b) => b.file),
+    options.runs,
+  );
   const referenceColdStartMs = median(samples.at(-1)!);
   const bundles = HANDLERS.map((h, i) => {
     const zip = packaged ? join(packaged.dir, `${h.name}.zip`) : undefined;
@@ -169,10 +179,10 @@ export async function runBundles(options: { runs: number; packageIt: boolean }):
       const zippedBytes = deflated(shipped) - deflated(without);
       return {
         without: packages,
-        bytes: statSync(shipped).size - statSync(without).size,
+        bytes: bytesOf(shipped.files) - bytesOf(without.files),
         zippedBytes,
         zipWithoutBytes: bytes - zippedBytes,
-        unzippedWithoutBytes: statSync(without).size,
+        unzippedWithoutBytes: bytesOf(without.files),
         coldStartWithoutMs: median(samples[HANDLERS.length + i * WITHOUT.length + j]!),
       };
     });
@@ -182,11 +192,16 @@ export async function runBundles(options: { runs: number; packageIt: boolean }):
       unzippedBytes,
       coldStartMs: median(samples[i]!),
       referenceColdStartMs,
-      measuredBundleBytes: statSync(entries[i]!).size,
-      handlerBundleBytes: statSync(shipped).size,
+      measuredBundleBytes: bytesOf(entries[i]!.files),
+      startBytes: bytesOf(entries[i]!.startFiles),
+      handlerBundleBytes: bytesOf(shipped.files),
       zipOverheadBytes: bytes - deflated(shipped),
       clientCosts,
     };
   });
-  return { bundles, reference: { bytes: statSync(reference).size, coldStartMs: referenceColdStartMs }, packageSeconds: packaged?.seconds ?? 0 };
+  return {
+    bundles,
+    reference: { bytes: bytesOf(reference.files), startBytes: bytesOf(reference.startFiles), coldStartMs: referenceColdStartMs },
+    packageSeconds: packaged?.seconds ?? 0,
+  };
 }

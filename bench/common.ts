@@ -2,7 +2,7 @@
 import { build } from 'esbuild';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Emulator, Variants } from '../emulator/index';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../local/local-stack';
 import { lambdaBuildOptions, PROJECT_ROOT } from '../local/packaging';
@@ -23,13 +23,47 @@ export function scratchDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `cfap-bench-${prefix}-`));
 }
 
+/** A build of one entry: the entry module and every chunk it may load. */
+export interface Bundle {
+  /** The entry module (`.mjs`): what a process imports. */
+  readonly file: string;
+  /** Every file the build wrote (the entry and its chunks), as a zip would hold them. */
+  readonly files: readonly string[];
+  /** The files importing the entry reads: it and the chunks it imports statically, transitively. */
+  readonly startFiles: readonly string[];
+}
+
 /**
  * Bundles `entry` (relative to the project) with the esbuild settings serverless.yml packages the
- * handlers with; returns the output's path.
+ * handlers with (ES modules split into chunks), as `<outfile without extension>.mjs` beside its
+ * chunks; returns the entry module's path.
  */
 export async function bundle(entry: string, outfile: string, extra: Record<string, unknown> = {}): Promise<string> {
-  await build({ ...lambdaBuildOptions(), logLevel: 'error', entryPoints: [resolve(PROJECT_ROOT, entry)], outfile, ...extra });
-  return outfile;
+  return (await bundleFiles(entry, outfile, extra)).file;
+}
+
+/** `bundle`, with every file the build wrote. */
+export async function bundleFiles(entry: string, outfile: string, extra: Record<string, unknown> = {}): Promise<Bundle> {
+  const name = basename(outfile, extname(outfile));
+  const result = await build({
+    ...lambdaBuildOptions(),
+    logLevel: 'error',
+    entryPoints: { [name]: resolve(PROJECT_ROOT, entry) },
+    outdir: dirname(outfile),
+    outExtension: { '.js': '.mjs' },
+    metafile: true,
+    ...extra,
+  });
+  const { outputs } = result.metafile;
+  const files = Object.keys(outputs).map((f) => resolve(f));
+  const file = join(dirname(outfile), `${name}.mjs`);
+  if (!files.includes(file)) throw new Error(`esbuild wrote no ${file}`);
+  const byPath = new Map(Object.entries(outputs).map(([f, output]) => [resolve(f), output]));
+  const startFiles = new Set([file]);
+  for (const f of startFiles) {
+    for (const imported of byPath.get(f)?.imports ?? []) if (imported.kind === 'import-statement' && !imported.external) startFiles.add(resolve(imported.path));
+  }
+  return { file, files, startFiles: [...startFiles] };
 }
 
 /**

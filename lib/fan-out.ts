@@ -5,7 +5,7 @@
  */
 import type { OrganizationConfig } from './config';
 import { AutoPublishError } from './errors';
-import { fixedMembers, type MemberDirectory } from './organizations-gateway';
+import { fixedMembers, type MemberDirectory } from './member-directory';
 import type { MessageQueue } from './sqs-gateway';
 
 /** The body of one sweep-queue message. */

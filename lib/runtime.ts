@@ -5,12 +5,12 @@
  *
  * Only the CloudFront gateway is imported here. Every other gateway module (S3, SQS, STS,
  * Organizations, EventBridge, SSM, SNS) and the SDK client it brings is loaded on its first call,
- * and only when the settings use it: esbuild still bundles it, but a cold start evaluates none of it
- * that the configuration does not need (bench/bundles.ts measures it; test/lazy-clients.test.ts holds
- * it). Loaded with `require`, not `import()`: esbuild bundles either lazily, but the CLI in a checkout
- * runs these sources under tsx's CommonJS hooks alone (cli/bin.cjs), where an `import()` of a
- * TypeScript module is not found.
+ * and only when the settings use it: a cold start evaluates none of it that the configuration does
+ * not need (bench/bundles.ts measures it; test/lazy-clients.test.ts holds it). Each is loaded with
+ * `import()` (importLazily below): the shipped bundles are ES modules split by esbuild, so each such
+ * module is a chunk file of its own that a cold start neither reads nor parses.
  */
+import { join } from 'node:path';
 import type { CloudFrontClient, CloudFrontClientConfig } from '@aws-sdk/client-cloudfront';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -155,6 +155,24 @@ export function lazily<T extends { [K in keyof T]: (...args: never[]) => Promise
   });
 }
 
+/**
+ * The module `load` imports: `load` is `() => import('./x')`, written out at the call site so that
+ * esbuild sees it. The Lambda bundles (ES modules, code splitting) make it a chunk loaded on this
+ * call; the CLI's CommonJS build (cli/build.ts) bundles it lazily. Only the CLI run from a checkout
+ * cannot: tsx's CommonJS hooks alone compile the sources there (cli/bin.cjs) and Node's ES module
+ * loader finds no `./x` beside a `.ts` file (ERR_MODULE_NOT_FOUND). There, and only there (this
+ * module is itself a `.ts` file), `require` of the same `id`, relative to lib/, loads it.
+ */
+export async function importLazily<T>(load: () => Promise<T>, id: string): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const fromSources = typeof __filename === 'string' && __filename.endsWith('.ts');
+    if (!fromSources || (error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    return require(join(__dirname, id)) as T;
+  }
+}
+
 type SqsModule = typeof import('./sqs-gateway');
 
 export function createRuntime(config: Config, clients: RuntimeClients = {}): Runtime {
@@ -180,7 +198,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
   const { eventBusName } = config;
   const eventBridge = eventBusName
     ? lazily(async () => {
-        const m = require('./eventbridge-gateway') as typeof import('./eventbridge-gateway');
+        const m = await importLazily(() => import('./eventbridge-gateway'), './eventbridge-gateway');
         return m.eventBridgeGateway(clients.eventBridge ?? m.createEventBridgeClient({ endpoint: config.eventBridgeEndpoint, ...credentials }), eventBusName);
       })
     : undefined;
@@ -192,7 +210,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     clients.failureQueue ??
     (failureQueueUrl
       ? lazily(async () => {
-          const m = require('./sqs-gateway') as SqsModule;
+          const m = await importLazily(() => import('./sqs-gateway'), './sqs-gateway');
           return m.sqsFailureQueue(sqsClient(m), failureQueueUrl);
         })
       : undefined);
@@ -201,7 +219,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
   const s3: S3Gateway | undefined =
     config.testCasesBuckets.length > 0 || config.historyBucket !== undefined
       ? lazily(async () => {
-          const m = require('./s3-gateway') as typeof import('./s3-gateway');
+          const m = await importLazily(() => import('./s3-gateway'), './s3-gateway');
           return m.s3Gateway(clients.s3 ?? m.createS3Client({ endpoint: config.s3Endpoint, ...credentials }));
         })
       : undefined;
@@ -216,14 +234,14 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
   const { alarmTopicArn, pauseParameter } = config;
   const alarmTopic = alarmTopicArn
     ? lazily(async () => {
-        const m = require('./sns-gateway') as typeof import('./sns-gateway');
+        const m = await importLazily(() => import('./sns-gateway'), './sns-gateway');
         return m.snsGateway(clients.sns ?? m.createSnsClient({ endpoint: config.snsEndpoint, ...credentials }), alarmTopicArn);
       })
     : undefined;
   const reporter = createReporter({ ...observability, eventBridge, alarmTopic });
   const pauseSwitch: PauseSwitch | undefined = pauseParameter
     ? lazily(async () => {
-        const m = require('./ssm-gateway') as typeof import('./ssm-gateway');
+        const m = await importLazily(() => import('./ssm-gateway'), './ssm-gateway');
         return m.ssmPauseSwitch(clients.ssm ?? m.createSsmClient({ endpoint: config.ssmEndpoint, ...credentials }), pauseParameter, config.pauseCacheSeconds);
       })
     : undefined;
@@ -281,7 +299,7 @@ function organizationWiring(
     (org.memberAccounts.length > 0
       ? fixedMembers(org.memberAccounts)
       : lazily(async () => {
-          const m = require('./organizations-gateway') as typeof import('./organizations-gateway');
+          const m = await importLazily(() => import('./organizations-gateway'), './organizations-gateway');
           return m.organizationMembers(clients.organizations ?? m.createOrganizationsClient({ endpoint: org.organizationsEndpoint, ...credentials }));
         }));
   const { sweepQueueUrl, sweepDeadLetterQueueUrl } = org;
@@ -289,7 +307,7 @@ function organizationWiring(
     clients.sweepQueue ??
     (sweepQueueUrl
       ? lazily(async () => {
-          const m = require('./sqs-gateway') as SqsModule;
+          const m = await importLazily(() => import('./sqs-gateway'), './sqs-gateway');
           return m.sqsMessageQueue<SweepRequest>(sqsClient(m), sweepQueueUrl, (request) => request.account);
         })
       : undefined);
@@ -297,7 +315,7 @@ function organizationWiring(
     clients.sweepDeadLetters ??
     (sweepDeadLetterQueueUrl
       ? lazily(async () => {
-          const m = require('./sqs-gateway') as SqsModule;
+          const m = await importLazily(() => import('./sqs-gateway'), './sqs-gateway');
           return m.sqsDeadLetterQueue(sqsClient(m), sweepDeadLetterQueueUrl);
         })
       : undefined);
@@ -312,21 +330,18 @@ function memberGateways(
   credentials: ClientCredentials,
   clientFor: (credentials: CloudFrontClientConfig['credentials']) => CloudFrontClient,
 ): Runtime['cloudfrontFor'] {
-  let loaded: MemberCredentials | undefined;
-  const credentialsSource = (): MemberCredentials => {
-    if (!loaded) {
-      const m = require('./sts-gateway') as typeof import('./sts-gateway');
-      loaded = m.memberCredentials({
+  let loaded: Promise<MemberCredentials> | undefined;
+  const credentialsSource = (): Promise<MemberCredentials> =>
+    (loaded ??= importLazily(() => import('./sts-gateway'), './sts-gateway').then((m) =>
+      m.memberCredentials({
         sts: clients.sts ?? m.createStsClient({ endpoint: org.stsEndpoint, ...credentials }),
         roleName: org.memberRoleName,
         isMember: (account) => members.isMember(account),
-      });
-    }
-    return loaded;
-  };
+      }),
+    ));
   // The SDK asks a client's provider on its first call, so STS loads with the first member call.
   const source: MemberCredentials = {
-    providerFor: (account) => async (properties) => credentialsSource().providerFor(account)(properties),
+    providerFor: (account) => async (properties) => (await credentialsSource()).providerFor(account)(properties),
   };
   const gateways = new Map<string, CloudFrontGateway>();
   return (account) => {

@@ -92,7 +92,9 @@ const lambdaCredentialChain = {
         contents: [
           "import { fromEnv } from '@aws-sdk/credential-provider-env';",
           "import { CredentialsProviderError } from '@smithy/core/config';",
-          `import { credentialsTreatedAsExpired } from ${file('defaultProvider.js')};`,
+          // defaultProvider.js's own test, copied rather than imported: that file `import()`s the SSO,
+          // ini, process and web-identity providers, and each would ship as a chunk never loaded.
+          'const credentialsTreatedAsExpired = (credentials) => credentials?.expiration !== undefined && credentials.expiration.getTime() - Date.now() < 300000;',
           `import { remoteProvider } from ${file('remoteProvider.js')};`,
           `import { memoizeChain } from ${file('runtime/memoize-chain.js')};`,
           'export const defaultProvider = (init = {}) => memoizeChain([',
@@ -106,4 +108,27 @@ const lambdaCredentialChain = {
   },
 };
 
-module.exports = [sdkPackageVersionOnly, sdkClientFilesOnly, lambdaCredentialChain];
+/**
+ * The handlers are ES modules split by esbuild (serverless.yml custom.esbuild: `splitting`): each
+ * module lib/runtime.ts loads lazily is a chunk, read only when loaded. serverless-esbuild builds each
+ * handler file on its own into one directory (handlers/) and zips everything there into each
+ * function's zip except the other handlers' files (a path beginning `handlers/<other handler>.`).
+ * So each build puts its chunks in a directory named after its handler,
+ * `<handler>.chunks/[name]-[hash]`: every zip holds its own handler's chunks and no other's. A build
+ * that names its chunks itself, or has several entries, keeps esbuild's default.
+ */
+const chunksBesideHandler = {
+  name: 'chunks-beside-handler',
+  setup(build) {
+    const { basename, extname } = require('node:path');
+    const options = build.initialOptions;
+    // The name the entry's output takes: `{ out }` or an object's key when given, else the file's name.
+    const names = Array.isArray(options.entryPoints)
+      ? options.entryPoints.map((e) => (typeof e === 'string' ? basename(e, extname(e)) : (e.out ?? basename(e.in, extname(e.in)))))
+      : Object.keys(options.entryPoints ?? {});
+    if (!options.splitting || options.chunkNames !== undefined || names.length !== 1) return;
+    options.chunkNames = `${names[0]}.chunks/[name]-[hash]`;
+  },
+};
+
+module.exports = [sdkPackageVersionOnly, sdkClientFilesOnly, lambdaCredentialChain, chunksBesideHandler];

@@ -1,23 +1,27 @@
 /**
  * A cold start pays only for the clients the settings use (lib/runtime.ts): the handler is built as
- * it ships (serverless.yml's esbuild settings and plugins), with esbuild's module initialiser
- * recording each module it evaluates, then run in a fresh process. Single-account mode with no
- * test-case buckets, no bus, no pause parameter and no failure queue evaluates the CloudFront client
- * and no other; a client the settings name is evaluated on its first call, not before.
+ * it ships (serverless.yml's esbuild settings and plugins: ES modules split into chunks), each output
+ * file made to record its own evaluation, then run in a fresh process. An ES module chunk is read,
+ * parsed and evaluated together, when first imported: so the client packages of the files evaluated
+ * (esbuild's metafile says which modules each file holds) are every client the process has loaded.
+ * Single-account mode with no test-case buckets, no bus, no pause parameter and no failure queue
+ * loads the CloudFront client and no other; a client the settings name is loaded on its first call,
+ * not before.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { lambdaBuildOptions, PROJECT_ROOT } from '../local/packaging';
 
 const CLIENTS = ['client-cloudfront', 'client-s3', 'client-sqs', 'client-sts', 'client-organizations', 'client-eventbridge', 'client-ssm', 'client-sns'];
-const ESM_INIT = 'var __esm = (fn, res, err) => function __init() {';
 
 let bundlePath = '';
+/** Each output file (relative to the build's directory) and the SDK client packages it holds. */
+const clientsIn = new Map<string, string[]>();
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cfap-lazy-'));
@@ -25,15 +29,36 @@ before(async () => {
   const from = (file: string) => JSON.stringify(join(PROJECT_ROOT, file));
   writeFileSync(
     entry,
+    // Every handler's module, so that what any of them imports statically is loaded at start here too.
     `export { makeOnFunctionChange } from ${from('handlers/on-function-change')};\n` +
+      `export { makeDriftSweep, makeSweepFanOut } from ${from('handlers/drift-sweep')};\n` +
+      `export { makeSweepAccount } from ${from('handlers/sweep-account')};\n` +
       `export { createRuntime } from ${from('lib/runtime')};\nexport { loadConfig } from ${from('lib/config')};\n`,
   );
-  bundlePath = join(dir, 'bundle.js');
-  // Unminified, so each module keeps its path as the key esbuild initialises it by.
-  await build({ ...lambdaBuildOptions(), logLevel: 'error', entryPoints: [entry], outfile: bundlePath, minify: false });
-  const text = readFileSync(bundlePath, 'utf8');
-  assert.ok(text.includes(ESM_INIT), "esbuild's lazy module initialiser is not where this test looks for it");
-  writeFileSync(bundlePath, text.replace(ESM_INIT, `globalThis.__evaluated = []; ${ESM_INIT} if (fn) globalThis.__evaluated.push(Object.keys(fn)[0]);`));
+  const out = join(dir, 'out');
+  const result = await build({
+    ...lambdaBuildOptions(),
+    logLevel: 'error',
+    entryPoints: [entry],
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
+    metafile: true,
+  });
+  bundlePath = join(out, 'entry.mjs');
+  const outputs = Object.entries(result.metafile.outputs);
+  assert.ok(outputs.length > 1, 'the build wrote no chunks: the lazily loaded gateways are not split off');
+  for (const [file, output] of outputs) {
+    const name = relative(out, resolve(file));
+    const packages = new Set(
+      Object.keys(output.inputs)
+        .map((input) => (/node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(input) ?? [])[1])
+        .filter((p): p is string => p !== undefined),
+    );
+    clientsIn.set(name, [...packages]);
+    // A statement before the imports runs when the module is evaluated (its imports are hoisted).
+    const text = readFileSync(resolve(file), 'utf8');
+    writeFileSync(resolve(file), `(globalThis.__evaluated ??= []).push(${JSON.stringify(name)});\n${text}`);
+  }
 });
 
 /**
@@ -42,18 +67,17 @@ before(async () => {
  */
 function evaluatedClients(settings: Record<string, string>, script: string): string[] {
   const program = `
-    const bundle = require(${JSON.stringify(bundlePath)});
+    const bundle = await import(${JSON.stringify(bundlePath)});
     const settings = ${JSON.stringify(settings)};
     const context = { invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f', getRemainingTimeInMillis: () => 30000, awsRequestId: 'r', functionName: 'f' };
     const distributionEvent = { source: 'aws.cloudfront', 'detail-type': 'AWS API Call via CloudTrail', account: '123456789012',
       detail: { eventSource: 'cloudfront.amazonaws.com', eventName: 'UpdateDistribution2020_05_31', requestParameters: { id: 'E1' } } };
     const updateEvent = { ...distributionEvent, detail: { eventSource: 'cloudfront.amazonaws.com', eventName: 'UpdateFunction2020_05_31', recipientAccountId: '123456789012', requestParameters: { name: 'f' } } };
-    (async () => { ${script} })().then(() => {
-      const packages = new Set(globalThis.__evaluated.map((p) => (/node_modules\\/@aws-sdk\\/(client-[a-z0-9-]+)\\//.exec(p) || [])[1]).filter(Boolean));
-      process.stdout.write('\\nEVALUATED ' + JSON.stringify([...packages].sort()));
+    await (async () => { ${script} })().then(() => {
+      process.stdout.write('\\nEVALUATED ' + JSON.stringify(globalThis.__evaluated));
       process.exit(0);
     }, (error) => { console.error(error); process.exit(1); });`;
-  const out = execFileSync(process.execPath, ['-e', program], {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', program], {
     encoding: 'utf8',
     env: {
       PATH: process.env.PATH,
@@ -64,9 +88,16 @@ function evaluatedClients(settings: Record<string, string>, script: string): str
     },
   });
   // The handler's own log lines come first.
-  const clients = JSON.parse(out.slice(out.lastIndexOf('EVALUATED ') + 'EVALUATED '.length)) as string[];
+  const files = JSON.parse(out.slice(out.lastIndexOf('EVALUATED ') + 'EVALUATED '.length)) as string[];
+  assert.ok(files.includes('entry.mjs'), `the entry did not record itself: ${files.join(', ')}`);
+  const clients = new Set<string>();
+  for (const file of files) {
+    const packages = clientsIn.get(file);
+    assert.ok(packages, `${file} was evaluated but is not an output of the build`);
+    for (const p of packages) clients.add(p);
+  }
   for (const c of clients) assert.ok(CLIENTS.includes(c), `unexpected client package ${c}`);
-  return clients;
+  return [...clients].sort();
 }
 
 describe('client modules are evaluated only when the settings use them', () => {
@@ -100,6 +131,20 @@ describe('client modules are evaluated only when the settings use them', () => {
       'const runtime = bundle.createRuntime(bundle.loadConfig(settings)); runtime.pause(runtime.reporter).catch(() => {}); await new Promise((r) => setTimeout(r, 200));',
     );
     assert.deepEqual(evaluated, ['client-cloudfront', 'client-ssm']);
+  });
+
+  test('the sweep handlers, organisation mode included (fan-out and worker built, no call yet): the CloudFront client and nothing else', () => {
+    const settings = {
+      ORGANIZATION_MODE: 'true',
+      SWEEP_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/sweep',
+      SWEEP_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/sweep-dlq',
+    };
+    const evaluated = evaluatedClients(
+      settings,
+      'bundle.makeDriftSweep(bundle.createRuntime(bundle.loadConfig({}))); const runtime = bundle.createRuntime(bundle.loadConfig(settings)); ' +
+        'bundle.makeSweepFanOut(runtime); bundle.makeSweepAccount(runtime);',
+    );
+    assert.deepEqual(evaluated, ['client-cloudfront']);
   });
 
   test('organisation mode with MEMBER_ACCOUNTS: STS with the first member call, never Organizations', () => {
