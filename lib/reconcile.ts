@@ -237,9 +237,12 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
 }
 
 /**
- * A clue made whole: by Id, DescribeConnectionFunction (DEVELOPMENT) answers the name and ARN, and is
- * kept as the DEVELOPMENT read; by name alone, the DEVELOPMENT listing of connection functions says
- * which Id holds it (a name is never turned into an Id by guessing). null: no such function now.
+ * A clue made whole: by Id, DescribeConnectionFunction (DEVELOPMENT) answers the Id, name and ARN, and
+ * is kept as the DEVELOPMENT read; by name alone, the DEVELOPMENT listing of connection functions says
+ * which Id holds it (a name is never turned into an Id by guessing). An "Id" read off an ARN alone may
+ * be the name (the ARN's form is unconfirmed, docs/cloudfront-api.md#connection-functions): when the
+ * API does not take it as an identifier, the listing entry with that exact ARN is the function.
+ * null: no such function now.
  */
 export async function resolveConnectionFunction(
   cloudfront: CloudFrontGateway,
@@ -248,19 +251,32 @@ export async function resolveConnectionFunction(
   if (clue.id !== undefined) {
     const probe: FunctionRef = { kind: 'connection', id: clue.id, name: clue.name ?? clue.id, arn: clue.arn };
     const development = await cloudfront.describe(probe, 'DEVELOPMENT');
-    if (development === null) return null;
+    if (development === null) {
+      const fromArn = clue.name === undefined && clue.arn.endsWith(`/${clue.id}`);
+      return fromArn ? listed(cloudfront, (fn) => fn.arn === clue.arn, `with ARN ${clue.arn}`) : null;
+    }
     const name = clue.name ?? development.name;
     if (!isFunctionName(name)) {
       throw new CloudFrontAnswerError(`DescribeConnectionFunction ${clue.id} answered no valid Name (${JSON.stringify(String(name).slice(0, 80))})`);
     }
-    return { fn: { kind: 'connection', id: clue.id, name, arn: development.arn ?? clue.arn }, development };
+    // The answer's Id: the identifier sent may have been the name, and the other calls take the Id only.
+    return { fn: { kind: 'connection', id: development.id ?? clue.id, name, arn: development.arn ?? clue.arn }, development };
   }
-  const matches: FunctionRef[] = [];
+  return listed(cloudfront, (fn) => fn.name === clue.name, `named ${clue.name}`);
+}
+
+/** The one connection function of the DEVELOPMENT listing that `matches`; null if none. */
+async function listed(
+  cloudfront: CloudFrontGateway,
+  matches: (fn: FunctionRef) => boolean,
+  what: string,
+): Promise<{ fn: FunctionRef } | null> {
+  const found: FunctionRef[] = [];
   for await (const page of cloudfront.listFunctions('DEVELOPMENT', undefined, 'connection')) {
-    for (const listed of page) if (listed.name === clue.name) matches.push(listed);
+    for (const fn of page) if (matches(fn)) found.push(fn);
   }
-  if (matches.length > 1) throw new CloudFrontAnswerError(`ListConnectionFunctions lists ${matches.length} connection functions named ${clue.name}`);
-  const [match] = matches;
+  if (found.length > 1) throw new CloudFrontAnswerError(`ListConnectionFunctions lists ${found.length} connection functions ${what}`);
+  const [match] = found;
   return match ? { fn: { kind: 'connection', id: (match as { id: string }).id, name: match.name, arn: match.arn } } : null;
 }
 
