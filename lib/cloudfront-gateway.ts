@@ -207,7 +207,14 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
       try {
         const out = await calls.describe(id, stage, sendOptions(signal));
         if (!out.etag) throw new CloudFrontAnswerError(`${calls.op.describe} ${id} (${stage}) answered without an ETag`);
-        return { etag: out.etag, status: out.status ?? '', arn: out.arn, name: out.name, id: out.id, config: settingsOf(out.config) };
+        return {
+          etag: out.etag,
+          status: out.status ?? '',
+          arn: out.arn,
+          name: out.name,
+          ...(out.id !== undefined ? { id: out.id } : {}),
+          config: settingsOf(out.config),
+        };
       } catch (error) {
         if (isError(error, ...calls.gone)) return null;
         throw error;

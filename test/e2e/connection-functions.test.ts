@@ -99,7 +99,11 @@ describe('connection functions: event path and sweep, under every reading', () =
       const v2 = await editConnectionFunction(console, gate.id, ALLOWS('v2'));
       await stack.settle();
       assert.equal(connectionOf(stack, gate.id).dev, v2);
-      assert.deepEqual([connectionOf(stack, gate.id).liveCode, connectionOf(stack, gate.id).inSync], [ALLOWS('v2'), true], `the console edit is live: ${JSON.stringify(stack.outcomes.map((o) => [o.trigger, o.action, o.etag, o.error]))}`);
+      assert.deepEqual(
+        [connectionOf(stack, gate.id).liveCode, connectionOf(stack, gate.id).inSync],
+        [ALLOWS('v2'), true],
+        `the console edit is live: ${JSON.stringify(stack.outcomes.map((o) => [o.trigger, o.action, o.etag, o.error]))}`,
+      );
 
       // Not opted in: created and edited, never published, whatever the record says.
       const other = await createConnection(console, 'not-mine', ALLOWS('v1'), false);
@@ -138,9 +142,14 @@ describe('connection functions: event path and sweep, under every reading', () =
       const suffix = variants.cloudTrailEventName === 'suffixed' ? '2020_05_31' : '';
       assert.deepEqual(
         deliveredNames(deliveriesBefore),
-        ['CreateConnectionFunction', 'UpdateConnectionFunction', 'CreateConnectionFunction', 'UpdateConnectionFunction', 'TagResource', 'UpdateConnectionFunction'].map(
-          (name) => name + suffix,
-        ),
+        [
+          'CreateConnectionFunction',
+          'UpdateConnectionFunction',
+          'CreateConnectionFunction',
+          'UpdateConnectionFunction',
+          'TagResource',
+          'UpdateConnectionFunction',
+        ].map((name) => name + suffix),
         'the lost record and UntagResource (no rule matches it) never reach it',
       );
       // A record that names no function is swept for and kept as a failure; only those.
@@ -151,7 +160,10 @@ describe('connection functions: event path and sweep, under every reading', () =
       // Every publish was the reconciler's and each ended a differing LIVE: v1, v2, v3 of one, v2 of the other.
       assert.equal(connectionPublishes(stack, gate.id).length, 3);
       assert.equal(connectionPublishes(stack, other.id).length, 1);
-      assert.ok(stack.outcomes.every((o) => o.action !== 'failed'), JSON.stringify(stack.outcomes.filter((o) => o.action === 'failed')));
+      assert.ok(
+        stack.outcomes.every((o) => o.action !== 'failed'),
+        JSON.stringify(stack.outcomes.filter((o) => o.action === 'failed')),
+      );
     });
   }
 });
@@ -203,7 +215,8 @@ describe('connection functions: the publish gate, under every reading of CloudFr
 
     test(`[${titleOf(variants)}] a user's connection-request case from S3 expecting allow blocks a deny`, async () => {
       await under(variants);
-      const device = (smokeConnectionEvent() as { clientCertificate: { certificates: { leaf: { subject: string } } } }).clientCertificate.certificates.leaf.subject;
+      const device = (smokeConnectionEvent() as { clientCertificate: { certificates: { leaf: { subject: string } } } }).clientCertificate.certificates.leaf
+        .subject;
       const known = structuredClone(smokeConnectionEvent());
       stack.emulator.state.putObject(
         CASES_BUCKET,
@@ -303,7 +316,12 @@ describe('connection functions: pause and history, under every reading of CloudF
       assert.equal(key, `${account}/connection-function:${fn.id}/${record.savedAt}-${v1Live}.json`);
       assert.equal(Buffer.from(record.code, 'base64').toString(), ALLOWS('v1'), 'the code LIVE held');
       assert.deepEqual([record.functionKind, record.functionId, record.etag], ['connection', fn.id, v1Live]);
-      assert.equal(Buffer.from((ordinary[0] as (typeof saved)[number]).record.code, 'base64').toString().includes('v1'), true);
+      assert.equal(
+        Buffer.from((ordinary[0] as (typeof saved)[number]).record.code, 'base64')
+          .toString()
+          .includes('v1'),
+        true,
+      );
       assert.equal(outcomesOf('shared-name').find((o) => o.functionArn === fn.arn && o.action === 'published' && o.history)?.history, key);
     });
   }
