@@ -9,12 +9,13 @@
 import './support';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectionCombinations, connectionRecordShapeCombinations, describeVariants, type Variants } from '../../emulator';
+import { connectionCombinations, describeVariants, type Variants } from '../../emulator';
 import { type LocalStack, RECONCILER_ACTOR, startLocalStack } from '../../local/local-stack';
 import { editConnectionFunction } from '../../local/console-edit';
 import { smokeConnectionEvent } from '../../lib/gate';
 import {
   ALLOWS,
+  CONNECTION_READINGS,
   connectionOf,
   connectionPublishes,
   create,
@@ -24,6 +25,7 @@ import {
   savedRecords,
   stateOf,
   tagConnection,
+  titleOf,
   untagConnection,
   update,
 } from './support';
@@ -33,25 +35,9 @@ const CASES_BUCKET = 'gate-cases';
 /** A small TestConnectionFunction budget keeps the busy loop below short: 300 ms of 400 reads 75 (maximum 70). */
 const BUDGET_MS = 400;
 
-/** Every connection-function reading, each once: the CloudFront readings, then the record shapes but the default (already among the first). */
-const READINGS: Variants[] = (() => {
-  const seen = new Set<string>();
-  return [...connectionCombinations(), ...connectionRecordShapeCombinations()].filter((v) => {
-    const key = describeVariants(v);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-})();
+const READINGS = CONNECTION_READINGS;
 /** The readings of CloudFront's answers (the record shape at its default): what the gate, pause and history depend on. */
 const ANSWER_READINGS = connectionCombinations();
-
-/** A reading in a title: the connection variants and the record shape only (everything else is at its default). */
-const titleOf = (v: Variants) =>
-  describeVariants(v)
-    .split(' ')
-    .filter((part) => /^(connection|cloudTrail)/.test(part))
-    .join(' ');
 
 let stack: LocalStack;
 before(async () => {

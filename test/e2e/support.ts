@@ -9,6 +9,7 @@ import {
 import { RECONCILER_ACTOR, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/local-stack';
 import { editFunction } from '../../local/console-edit';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { connectionCombinations, connectionRecordShapeCombinations, describeVariants, type Variants } from '../../emulator';
 import { createS3Client } from '../../lib/s3-gateway';
 import type { HistoryRecord } from '../../lib/history';
 
@@ -159,3 +160,24 @@ export function connectionOf(stack: LocalStack, id: string) {
 
 /** The reconciler's PublishConnectionFunction calls that landed, for one connection function. */
 export const connectionPublishes = (stack: LocalStack, id: string) => reconcilerPublishes(stack).filter((p) => p.connectionFunctionId === id);
+
+/**
+ * Every connection-function reading the emulator defines, each once: its 16 readings of CloudFront's
+ * answers, then its 24 record shapes but the default one (already among the first).
+ */
+export const CONNECTION_READINGS: readonly Variants[] = (() => {
+  const seen = new Set<string>();
+  return [...connectionCombinations(), ...connectionRecordShapeCombinations()].filter((v) => {
+    const key = describeVariants(v);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+})();
+
+/** A reading in a test title: the connection variants and the record shape only (everything else is at its default). */
+export const titleOf = (v: Variants) =>
+  describeVariants(v)
+    .split(' ')
+    .filter((part) => /^(connection|cloudTrail)/.test(part))
+    .join(' ');
