@@ -32,7 +32,7 @@ import {
   type Variants,
 } from '../../emulator';
 import { RECONCILER_ACTOR } from '../../local/local-stack';
-import { answerFailed, type CodeKind, codeKindOf, type History, MAX_COMPUTE, type ModelCall, NAMES, Rig, type Step } from './harness';
+import { answerFailed, type CodeKind, codeKindOf, type FunctionKind, type History, MAX_COMPUTE, type ModelCall, NAMES, Rig, type Step } from './harness';
 import { repeated, versionKey } from '../support/versions';
 
 const RUNS = Number(process.env.CONVERGENCE_RUNS ?? 300);
@@ -109,17 +109,24 @@ const variants: fc.Arbitrary<Variants> = fc.record({
   overBudget: fc.constantFrom(...VARIANT_VALUES.overBudget),
   cloudTrailFunctionName: fc.constantFrom(...VARIANT_VALUES.cloudTrailFunctionName),
   cloudTrailEventName: fc.constantFrom(...VARIANT_VALUES.cloudTrailEventName),
-  // The histories hold ordinary functions only, which these readings leave alone: pinned, so the draws (and seeds) stay as they were.
-  connectionCloudTrailIdentifier: fc.constant(DEFAULT_VARIANTS.connectionCloudTrailIdentifier),
-  connectionLiveEtag: fc.constant(DEFAULT_VARIANTS.connectionLiveEtag),
-  connectionDevelopmentStatus: fc.constant(DEFAULT_VARIANTS.connectionDevelopmentStatus),
-  connectionIdentifier: fc.constant(DEFAULT_VARIANTS.connectionIdentifier),
-  connectionArn: fc.constant(DEFAULT_VARIANTS.connectionArn),
+  // The fleet mixes both kinds (`kinds` below): the connection-function readings are drawn too.
+  connectionCloudTrailIdentifier: fc.constantFrom(...VARIANT_VALUES.connectionCloudTrailIdentifier),
+  connectionLiveEtag: fc.constantFrom(...VARIANT_VALUES.connectionLiveEtag),
+  connectionDevelopmentStatus: fc.constantFrom(...VARIANT_VALUES.connectionDevelopmentStatus),
+  connectionIdentifier: fc.constantFrom(...VARIANT_VALUES.connectionIdentifier),
+  connectionArn: fc.constantFrom(...VARIANT_VALUES.connectionArn),
+});
+
+/** The kind of each of NAMES: ordinary or connection function, so every history's fleet may mix both (shrinks to all ordinary). */
+const kinds: fc.Arbitrary<FunctionKind[]> = fc.array(fc.constantFrom<FunctionKind>('function', 'connection'), {
+  minLength: NAMES.length,
+  maxLength: NAMES.length,
 });
 
 const history: fc.Arbitrary<History> = fc.record({
   seed: fc.integer({ min: 1, max: 0x7fffffff }),
   variants,
+  kinds,
   dryRun: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
   guarded: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
   maxAttempts: fc.constantFrom(1, 1, 1, 2),
@@ -176,6 +183,9 @@ test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} agains
     );
     t.diagnostic(`histories with each step kind: ${JSON.stringify(s.historiesWith)}`);
     t.diagnostic(`histories per variant value: ${JSON.stringify(s.variants)}`);
+    t.diagnostic(
+      `histories whose fleet held each kind: ${JSON.stringify(s.historiesWithKind)}; reconciler publishes per kind: ${JSON.stringify(s.publishesByKind)}`,
+    );
     t.diagnostic(
       `associations ${s.associations}, updates of associated functions ${s.associatedUpdates}, DEVELOPMENT read DEPLOYED while LIVE differed ${s.deployedWhileStale}, publishes while DEVELOPMENT said DEPLOYED ${s.publishesOfDeployed} (by a sweep ${s.sweepPublishesOfDeployed}), reads answered IN_PROGRESS ${s.inProgressReads}`,
     );
