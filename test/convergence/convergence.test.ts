@@ -10,7 +10,9 @@
  *
  *   CI:    300 histories (CONVERGENCE_RUNS overrides), then every one of the 24 combinations of the
  *          CloudFront behaviours (cloudFrontCombinations) with an aimed history and a sampled one, and
- *          every one of the 8 CloudTrail record shapes with a sampled one, whatever CONVERGENCE_RUNS says
+ *          every one of the 8 CloudTrail record shapes with a sampled one, and every one of the 39
+ *          connection-function readings with a sampled history whose fleet mixes both kinds, whatever
+ *          CONVERGENCE_RUNS says. Every history's fleet draws each function's kind.
  *   soak:  npm run soak  → 5,000 histories, or CONVERGENCE_TIME_LIMIT_MS=600000 npm run soak
  *   replay a failure: CONVERGENCE_SEED=<seed> CONVERGENCE_PATH=<path> npm run soak
  *
@@ -24,6 +26,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   cloudFrontCombinations,
+  connectionCombinations,
+  connectionRecordShapeCombinations,
   DEFAULT_VARIANTS,
   describeVariants,
   recordShapeCombinations,
@@ -334,6 +338,27 @@ test(`every CloudTrail record shape (${RECORD_SHAPES.length}): a sampled history
       const [sampled] = fc.sample(history, { seed: 9_500 + i, numRuns: 1 });
       const { violations } = await rig.run({ ...sampled!, variants: v });
       assert.deepEqual(violations, [], `sampled history (fc seed ${9_500 + i}): invariants`);
+    });
+  }
+});
+
+/**
+ * Every connection-function reading (its 16 readings of CloudFront's answers, its 24 record shapes):
+ * a sampled history each, its fleet forced to mix both kinds (fn-a and fn-ab connection functions,
+ * fn-b and fn_d ordinary ones).
+ */
+const CONNECTION_READINGS = [...connectionCombinations(), ...connectionRecordShapeCombinations()].filter(
+  (v, i, all) => all.findIndex((w) => describeVariants(w) === describeVariants(v)) === i,
+);
+const MIXED: FunctionKind[] = ['connection', 'function', 'connection', 'function'];
+
+test(`every connection-function reading (${CONNECTION_READINGS.length}): a sampled history each, with a fleet of both kinds`, async (t) => {
+  assert.equal(CONNECTION_READINGS.length, 39);
+  for (const [i, v] of CONNECTION_READINGS.entries()) {
+    await t.test(describeVariants(v), async () => {
+      const [sampled] = fc.sample(history, { seed: 9_700 + i, numRuns: 1 });
+      const { violations } = await rig.run({ ...sampled!, variants: v, kinds: MIXED });
+      assert.deepEqual(violations, [], `sampled history (fc seed ${9_700 + i}): invariants`);
     });
   }
 });

@@ -564,9 +564,7 @@ export class Rig {
    * One function's stages, tags and kind, peeked: not a Describe, which under statusAfterPublish=reads
    * would use up one of the IN_PROGRESS reads the reconciler is meant to see.
    */
-  peek(
-    name: string,
-  ):
+  peek(name: string):
     | {
         kind: FunctionKind;
         id?: string;
@@ -602,8 +600,13 @@ export class Rig {
       'prepareTest',
     ];
     const original = Object.fromEntries(ordinaryOps.map((op) => [op, (model[op] as (...args: any[]) => any).bind(model)]));
-    const nameOfArn = (arn: unknown) =>
-      typeof arn !== 'string' ? '' : arn.includes(':function/') ? (arn.split(':function/')[1] ?? arn) : (this.connectionNamed(arn)?.name ?? arn);
+    // A connection function's ARN ends in its Id (or its name, connectionArn=name); one deleted since is named from the history's Ids.
+    const nameOfArn = (arn: unknown) => {
+      if (typeof arn !== 'string') return '';
+      if (arn.includes(':function/')) return arn.split(':function/')[1] ?? arn;
+      const last = arn.split('/').at(-1) ?? '';
+      return this.connectionNamed(arn)?.name ?? this.connectionNames.get(last) ?? last;
+    };
     const dev = (name: string) => this.peek(name);
 
     for (const op of ordinaryOps) {
@@ -652,7 +655,10 @@ export class Rig {
     for (const [method, op] of Object.entries(connectionOps)) {
       store[method] = (...args: any[]) => {
         const identifier = method === 'create' ? undefined : method === 'update' ? args[0]?.id : args[0];
-        const name = method === 'create' ? String(args[0]?.name) : (this.connectionNamed(identifier)?.name ?? String(identifier));
+        const name =
+          method === 'create'
+            ? String(args[0]?.name)
+            : (this.connectionNamed(identifier)?.name ?? this.connectionNames.get(String(identifier)) ?? String(identifier));
         return this.observed(
           op,
           name,
