@@ -290,7 +290,7 @@ export async function runOrgScenario(options: {
   // Profiled (BENCH_ORG_CPU_PROF), the worker is bundled unminified so the profile names functions.
   const child = await bundle('bench/org-child.ts', join(dir, 'org-child.js'), process.env.BENCH_ORG_CPU_PROF ? { minify: false, keepNames: true } : {});
   const plan = planOrgFleet(n);
-  const isOpted = (f: FunctionSnapshot) => f.tags['auto-publish'] === 'true';
+  const isOpted = (f: { tags: Readonly<Record<string, string>> }) => f.tags['auto-publish'] === 'true';
 
   const emulator: Emulator = await startEmulator({ accountId: CENTRAL_ACCOUNT, functionQuota: n + 10, latency: LATENCY_MS, rateLimit: RATE });
   let pool: WorkerPool | undefined;
