@@ -8,6 +8,10 @@
  * fleet's 30% (at least one function when the group has two or more), so the opted-in paths are
  * exercised even at --functions 200. Run under `developmentStatusAfterAssociatedUpdate=DEPLOYED`,
  * the associated edits list as DEPLOYED and only their LastModifiedTime says they changed.
+ *
+ * With `connections` (issue 19), the fleet mixes in that many connection functions, planned with the
+ * same shares (at least two of each change, one of them opted in) and never associated: the bound
+ * counts their two listings and their candidates as it counts the functions'.
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
@@ -125,7 +129,8 @@ interface Fleet {
   editedUnassociated: Set<number>;
 }
 
-function planFleet(n: number, prefix = 'fn-', seed = SEED): Fleet {
+/** `atLeast`: the smallest size of each changed group, so that a small fleet still has an opted-in function in each. */
+function planFleet(n: number, prefix = 'fn-', seed = SEED, atLeast = 0): Fleet {
   const random = new SeededRandom(seed);
   const next = () => random.next();
   const names = Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(5, '0')}`);
@@ -138,13 +143,14 @@ function planFleet(n: number, prefix = 'fn-', seed = SEED): Fleet {
     return new Set([...from(inPool(true), optedCount), ...from(inPool(false), count - optedCount)]);
   };
   const all = Array.from({ length: n }, (_, i) => i);
-  const neverPublished = choose(all, Math.round(n * 0.02));
+  const share = (fraction: number) => Math.min(n, Math.max(atLeast, Math.round(n * fraction)));
+  const neverPublished = choose(all, share(0.02));
   const published = all.filter((i) => !neverPublished.has(i));
   const associated = new Set([...pick(published.length, Math.round(published.length * 0.3), next)].map((j) => published[j]!));
-  const editedAssociated = choose([...associated], Math.round(n * 0.015));
+  const editedAssociated = choose([...associated], share(0.015));
   const editedUnassociated = choose(
     published.filter((i) => !associated.has(i)),
-    Math.round(n * 0.015),
+    share(0.015),
   );
   return { names, opted, neverPublished, associated, editedAssociated, editedUnassociated };
 }
@@ -281,7 +287,8 @@ export function lowerBoundOf(
   const historySaves = sum('historySaves');
   const historyLiveReads = sum('historyLiveReads');
   const distributionPages = kinds.some((k) => k.needsEventTypes) ? Math.max(1, Math.ceil(gate.distributions / PAGE)) : 0;
-  const calls = pages + connectionPages + candidates + optedCandidates + liveReads + tests + distributionPages + historyLiveReads + 2 * historySaves + publishes;
+  const calls =
+    pages + connectionPages + candidates + optedCandidates + liveReads + tests + distributionPages + historyLiveReads + 2 * historySaves + publishes;
 
   // Time: the rate limit, or the longest chain of dependent calls, whichever is longer. The four
   // listings (two kinds, two stages) run in parallel: the longest sets the start. The distribution
@@ -343,8 +350,9 @@ export async function runSweepScenario(options: {
   const dir = scratchDir('sweep');
   const child = await bundle('bench/sweep-child.ts', join(dir, 'sweep-child.js'));
   const plan = planFleet(n);
-  // The connection functions' own plan: the same shares, drawn from another seed.
-  const connectionPlan = planFleet(c, 'cf-', SEED + 1);
+  // The connection functions' own plan: the same shares, drawn from another seed, at least two of each
+  // change (one opted in), so that a quick run's small mix publishes, tests and saves connection functions too.
+  const connectionPlan = planFleet(c, 'cf-', SEED + 1, 2);
   const tagsIn = (fleet: Fleet, i: number): Record<string, string> => (fleet.opted.has(i) ? { 'auto-publish': 'true', team: 'edge' } : { team: 'edge' });
   const tagsOf = (i: number) => tagsIn(plan, i);
   const isOpted = (f: { tags: Readonly<Record<string, string>> }) => f.tags['auto-publish'] === 'true';
