@@ -27,7 +27,7 @@ import { DEFAULTS, loadConfig } from '../lib/config';
 import type { SweepRequest } from '../lib/fan-out';
 import { createObservability } from '../lib/report';
 import { createRuntime } from '../lib/runtime';
-import { type Emulator, type FunctionSnapshot, SeededRandom, startEmulator } from '../emulator/index';
+import { type Emulator, SeededRandom, startEmulator } from '../emulator/index';
 import { lambdaContext } from '../local/lambda-context';
 import { CENTRAL_ACCOUNT, memberAccount, SWEEP_WORKER_ROLE_ARN } from '../local/organization-stack';
 import { LocalQueue } from '../local/queue';

@@ -15,7 +15,7 @@
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { describeVariants, type FunctionSnapshot, resolveVariants, SeededRandom, startEmulator, type Variants } from '../emulator/index';
+import { describeVariants, resolveVariants, SeededRandom, startEmulator, type Variants } from '../emulator/index';
 import { loadConfig } from '../lib/config';
 import { actorCredentials, RECONCILER_ACTOR } from '../local/local-stack';
 import { associateAll, bundle, CONNECTION_FUNCTION_CODE, FUNCTION_CODE, LATENCY_MS, pick, RATE, scratchDir, SEED, type Settings, sleep } from './common';
