@@ -294,6 +294,19 @@ function installChannels(): void {
   });
 }
 
+/**
+ * Describe and TestFunction, of either kind (`describe(identifier, stage)`, `prepareTest(identifier,
+ * ifMatch, stage)`): the stage asked, and the If-Match a test was given; a test's reply is read later.
+ */
+function stageAsked(call: ModelCall, args: any[], request: IncomingMessage | undefined): void {
+  if (call.op === 'describeFunction') call.stage = args[1] ?? 'DEVELOPMENT';
+  if (call.op === 'testFunction') {
+    call.ifMatch = args[1];
+    call.stage = args[2] || 'DEVELOPMENT';
+    if (request) testCallOf.set(request, call);
+  }
+}
+
 /** Publish and Describe: what the stages held just before the call. */
 function beforeRead(call: ModelCall, now: ReturnType<Rig['peek']>, publish: boolean): void {
   if (now?.live) call.liveEtag = now.live.etag;
@@ -622,12 +635,7 @@ export class Rig {
           kind,
           () => original[op]!(...args),
           (call, request) => {
-            if (op === 'describeFunction') call.stage = args[1] ?? 'DEVELOPMENT';
-            if (op === 'prepareTest') {
-              call.ifMatch = args[1];
-              call.stage = args[2] || 'DEVELOPMENT';
-              if (request) testCallOf.set(request, call);
-            }
+            stageAsked(call, args, request);
             if (op === 'publishFunction' || op === 'updateFunction' || op === 'deleteFunction')
               call.ifMatch = op === 'updateFunction' ? args[0]?.ifMatch : args[1];
             if (op === 'publishFunction' || op === 'describeFunction') beforeRead(call, dev(name), op === 'publishFunction');
@@ -665,12 +673,7 @@ export class Rig {
           'connection',
           () => connectionOriginal[method]!(...args),
           (call, request) => {
-            if (method === 'describe') call.stage = args[1] ?? 'DEVELOPMENT';
-            if (method === 'prepareTest') {
-              call.ifMatch = args[1];
-              call.stage = args[2] || 'DEVELOPMENT';
-              if (request) testCallOf.set(request, call);
-            }
+            stageAsked(call, args, request);
             if (method === 'publish' || method === 'delete') call.ifMatch = args[1];
             if (method === 'update') {
               call.ifMatch = args[0]?.ifMatch;

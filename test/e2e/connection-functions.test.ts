@@ -23,6 +23,7 @@ import {
   DENIES,
   HISTORY_BUCKET,
   savedRecords,
+  startOver,
   stateOf,
   tagConnection,
   titleOf,
@@ -50,14 +51,8 @@ after(() => stack.close());
 
 /** Switches to `variants` and starts from an empty account (functions, buckets, the pause parameter), with no outcome kept. */
 async function under(variants: Variants): Promise<void> {
-  await stack.settle();
-  stack.emulator.controls.setVariants(variants);
-  stack.emulator.resetAll();
-  // Ids start again from the same sequence after a reset: the publish log must start again too.
-  stack.emulator.controls.clearPublishLog();
+  await startOver(stack, variants);
   stack.emulator.state.createBucket(HISTORY_BUCKET);
-  stack.outcomes.length = 0;
-  stack.failureQueue.length = 0;
   assert.equal(describeVariants(stack.emulator.controls.variants()), describeVariants(variants));
 }
 

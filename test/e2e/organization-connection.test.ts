@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Variants } from '../../emulator';
 import { editConnectionFunction } from '../../local/console-edit';
 import { type OrganizationStack, startOrganizationStack } from '../../local/organization-stack';
-import { ALLOWS, CONNECTION_READINGS, createConnection, titleOf } from './support';
+import { ALLOWS, CONNECTION_READINGS, createConnection, startOver, titleOf } from './support';
 
 const OPTED_IN = { 'auto-publish': 'true' };
 const ORDINARY = (label: string) => `function handler(event) { /* ${label} */ return event.request; }`;
@@ -20,15 +20,7 @@ before(async () => {
 });
 after(() => stack.close());
 
-async function under(variants: Variants): Promise<void> {
-  await stack.settle();
-  stack.emulator.controls.setVariants(variants);
-  stack.emulator.resetAll();
-  stack.emulator.controls.clearPublishLog();
-  stack.emulator.controls.resetCalls();
-  stack.outcomes.length = 0;
-  stack.failureQueue.length = 0;
-}
+const under = (variants: Variants) => startOver(stack, variants);
 
 /** What went LIVE in `account`, by kind and name: the emulator's publish log, never our own word. */
 const publishedIn = (account: string) =>

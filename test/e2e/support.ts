@@ -181,3 +181,26 @@ export const titleOf = (v: Variants) =>
     .split(' ')
     .filter((part) => /^(connection|cloudTrail)/.test(part))
     .join(' ');
+
+/** What `startOver` needs of a local stack or an organisation stack. */
+interface Restartable {
+  readonly emulator: { resetAll(): void; readonly controls: { setVariants(v: Partial<Variants>): unknown; clearPublishLog(): void; resetCalls(): void } };
+  readonly outcomes: unknown[];
+  readonly failureQueue: unknown[];
+  settle(): Promise<void>;
+}
+
+/**
+ * One stack for many readings: once nothing is in flight, switches to `variants` and empties every
+ * account (functions, distributions, buckets, parameters), the publish log (Ids start again from the
+ * same sequence after a reset), the call counts, the outcomes and the failure queue.
+ */
+export async function startOver(stack: Restartable, variants: Variants): Promise<void> {
+  await stack.settle();
+  stack.emulator.controls.setVariants(variants);
+  stack.emulator.resetAll();
+  stack.emulator.controls.clearPublishLog();
+  stack.emulator.controls.resetCalls();
+  stack.outcomes.length = 0;
+  stack.failureQueue.length = 0;
+}
