@@ -15,6 +15,8 @@ export const SEED = 4;
 
 /** The code every bench function holds (plus a comment naming it and its version). */
 export const FUNCTION_CODE = 'function handler(event) { return event.request; }';
+/** The code every bench connection function holds (plus a comment naming it and its version): it decides, so the gate passes it. */
+export const CONNECTION_FUNCTION_CODE = 'function connectionHandler(connection) { connection.allow(); }';
 
 /** Reconciler settings, as the Lambda environment would hold them (CLOUDFRONT_MAX_CALLS_PER_SECOND…). */
 export type Settings = Readonly<Record<string, string>>;

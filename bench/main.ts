@@ -104,6 +104,10 @@ async function main(): Promise<void> {
   }
   log(`sweep: ours, ${VARIANT}=DEPLOYED`);
   const sweepDeployed = await runSweepScenario({ functions, runs: ['ours'], concurrency: CONCURRENCY, settings: PACED, variants: DEPLOYED });
+  // Issue 19: a fleet of both kinds, a quarter as many connection functions as functions, the same shares changed.
+  const mixedConnections = Math.round(functions / 4);
+  log(`sweep: ours, a fleet of both kinds (${functions} functions + ${mixedConnections} connection functions), default variants`);
+  const sweepMixed = await runSweepScenario({ functions, connections: mixedConnections, runs: ['ours'], concurrency: CONCURRENCY, settings: PACED });
   log(
     `burst: ${burstFunctions} functions updated within ${burstWindowMs / 1000} s, handler concurrency 2, default variants then ${VARIANT}=DEPLOYED, then PUBLISH_GATE=off${quick ? ' (default variants)' : ''}`,
   );
@@ -147,6 +151,7 @@ async function main(): Promise<void> {
   const ours = sweep.ours as SweepRun;
   const naive = sweep.naive as SweepRun;
   const oursDeployed = sweepDeployed.ours as SweepRun;
+  const oursMixed = sweepMixed.ours as SweepRun;
   const { lowerBound, fleet } = sweep;
   const lines: string[] = [];
   const row = (cells: (string | number)[], widths: number[]) =>
@@ -158,13 +163,17 @@ async function main(): Promise<void> {
       `${LATENCY_MS} ms/call, limit ${RATE.ratePerSecond}/s burst ${RATE.burst}, concurrency ${CONCURRENCY}`,
   );
   lines.push(row(['', 'List', 'Tags', 'Describe', 'Test', 'Dists', 'Publish', 'calls', 'wall', 'published', 'throttled', 'failures'], w));
-  const op = (r: SweepRun, name: string) => r.callsByOperation[name] ?? 0;
+  // Each column counts both kinds' call (DescribeFunction and DescribeConnectionFunction…).
+  const op = (r: SweepRun, name: string) => {
+    const connection = name.replace('Function', 'ConnectionFunction');
+    return (r.callsByOperation[name] ?? 0) + (connection === name ? 0 : (r.callsByOperation[connection] ?? 0));
+  };
   const sweepRow = (label: string, r: SweepRun) =>
     row(
       [
         label,
         // Both kinds' listings (ListConnectionFunctions: one empty page per stage while the fleet has none).
-        op(r, 'ListFunctions') + op(r, 'ListConnectionFunctions'),
+        op(r, 'ListFunctions'),
         op(r, 'ListTagsForResource'),
         op(r, 'DescribeFunction'),
         op(r, 'TestFunction'),
@@ -202,6 +211,8 @@ async function main(): Promise<void> {
   lines.push(sweepRow('naive (list, tags+2 stages each)', naive));
   lines.push(boundRow('lower bound (DEPLOYED variant)', sweepDeployed.lowerBound));
   lines.push(sweepRow('ours (DEPLOYED variant, pacer)', oursDeployed));
+  lines.push(boundRow('lower bound (both kinds)', sweepMixed.lowerBound));
+  lines.push(sweepRow('ours (both kinds, pacer)', oursMixed));
   lines.push(`  lower bound (default) = ${lowerBound.definition}`);
   lines.push(
     `  lower bound (DEPLOYED): ${sweepDeployed.lowerBound.liveReads} DescribeFunction(LIVE) for the opted-in associated edits, which list as DEPLOYED; ${sweepDeployed.lowerBound.calls} calls, ${ms(sweepDeployed.lowerBound.wallMs)}`,
@@ -218,6 +229,16 @@ async function main(): Promise<void> {
     `  ratios: ours/lower bound calls ${x(ours.calls / lowerBound.calls)} (DEPLOYED variant ${x(oursDeployed.calls / sweepDeployed.lowerBound.calls)}), wall ${x(ours.wallMs / lowerBound.wallMs)}; ` +
       `naive/ours calls ${x(naive.calls / ours.calls)}, wall ${x(naive.wallMs / ours.wallMs)}; naive/lower bound calls ${x(naive.calls / lowerBound.calls)}`,
   );
+  const cf = sweepMixed.connectionFleet;
+  lines.push(
+    `  both kinds: ${functions} functions as above + ${cf?.connectionFunctions} connection functions (${cf?.optedIn} opted in; ${cf?.neverPublished} never published, ${cf?.edited} edited), ` +
+      `bound ${sweepMixed.lowerBound.calls} calls (${sweepMixed.lowerBound.connectionPages} ListConnectionFunctions pages), ours ${oursMixed.calls} = ${x(oursMixed.calls / sweepMixed.lowerBound.calls)}; ` +
+      `connection-function calls: ${Object.entries(oursMixed.callsByOperation)
+        .filter(([name]) => name.includes('Connection'))
+        .map(([name, n]) => `${name} ${n}`)
+        .join(', ')}; in sync after ${yes(oursMixed.inSyncAfter)}`,
+  );
+  lines.push(`  lower bound (both kinds) = ${sweepMixed.lowerBound.definition}`);
   lines.push(
     `  every opted-in function in sync after the sweep: default ${yes(ours.inSyncAfter)} (naive ${yes(naive.inSyncAfter)}), DEPLOYED variant ${yes(oursDeployed.inSyncAfter)}`,
   );
@@ -367,6 +388,24 @@ async function main(): Promise<void> {
       [ours, naive].map((r) => ({ failures: r.failures, outOfSync: r.outOfSyncAfter })),
     ),
     noFailures('zero failures, in sync (sweep, DEPLOYED)', [{ failures: oursDeployed.failures, outOfSync: oursDeployed.outOfSyncAfter }]),
+    // Issue 19: the mixed fleet at 1.00-1.1x its bound, which counts both kinds' listings and candidates.
+    {
+      name: 'sweep calls <= 1.1 x bound (both kinds)',
+      value: oursMixed.calls / sweepMixed.lowerBound.calls,
+      target: 1.1,
+      comparator: '<=',
+      unit: 'x',
+      gating: true,
+    },
+    {
+      name: 'sweep calls >= 1.00 x bound (both kinds)',
+      value: oursMixed.calls / sweepMixed.lowerBound.calls,
+      target: 1,
+      comparator: '>=',
+      unit: 'x',
+      gating: true,
+    },
+    noFailures('zero failures, in sync (sweep, both kinds)', [{ failures: oursMixed.failures, outOfSync: oursMixed.outOfSyncAfter }]),
     noFailures(
       'zero failed events, all in sync (burst)',
       bursts.map(([, b]) => ({ failures: b.failures, outOfSync: !b.inSync })),
@@ -484,6 +523,12 @@ async function main(): Promise<void> {
       [VARIANT]: {
         UNPUBLISHED: byVariant(sweep),
         DEPLOYED: { ...byVariant(sweepDeployed), lowerBoundDetail: bound(sweepDeployed.lowerBound) },
+      },
+      bothKinds: {
+        connectionFleet: sweepMixed.connectionFleet,
+        ours: strip(oursMixed),
+        lowerBound: bound(sweepMixed.lowerBound),
+        ratio: Number((oursMixed.calls / sweepMixed.lowerBound.calls).toFixed(3)),
       },
       settings: { latencyMs: LATENCY_MS, rateLimit: RATE, concurrency: CONCURRENCY, pacer: Number(PACED.CLOUDFRONT_MAX_CALLS_PER_SECOND) },
     },

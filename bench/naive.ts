@@ -21,19 +21,22 @@ export async function naiveReconcile(
   optedIn: (tags: Record<string, string>) => boolean,
   concurrency: number,
 ): Promise<NaiveReport> {
+  // Both kinds (issue 19): the naive reconciler lists connection functions too, and treats them alike.
   const all: FunctionListing[] = [];
-  for await (const page of cloudfront.listFunctions('DEVELOPMENT')) all.push(...page);
+  for (const kind of ['function', 'connection'] as const) {
+    for await (const page of cloudfront.listFunctions('DEVELOPMENT', undefined, kind)) all.push(...page);
+  }
   let published = 0;
   const errors: string[] = [];
   await forEachWithConcurrency(all, concurrency, async (fn) => {
     try {
       const tags = await cloudfront.readTags(fn.arn);
-      const development = await cloudfront.describe(fn.name, 'DEVELOPMENT');
-      const live = await cloudfront.describe(fn.name, 'LIVE');
+      const development = await cloudfront.describe(fn, 'DEVELOPMENT');
+      const live = await cloudfront.describe(fn, 'LIVE');
       if (tags === 'gone' || !development) return;
       if (!optedIn(tags)) return;
       if (live && live.etag === development.etag) return;
-      const result = await cloudfront.publish(fn.name, development.etag);
+      const result = await cloudfront.publish(fn, development.etag);
       if (result === 'published') published += 1;
     } catch (error) {
       errors.push(`${fn.name}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);

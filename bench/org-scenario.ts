@@ -27,7 +27,7 @@ import { DEFAULTS, loadConfig } from '../lib/config';
 import type { SweepRequest } from '../lib/fan-out';
 import { createObservability } from '../lib/report';
 import { createRuntime } from '../lib/runtime';
-import { type Emulator, type FunctionSnapshot, SeededRandom, startEmulator } from '../emulator/index';
+import { type Emulator, SeededRandom, startEmulator } from '../emulator/index';
 import { lambdaContext } from '../local/lambda-context';
 import { CENTRAL_ACCOUNT, memberAccount, SWEEP_WORKER_ROLE_ARN } from '../local/organization-stack';
 import { LocalQueue } from '../local/queue';
@@ -290,7 +290,7 @@ export async function runOrgScenario(options: {
   // Profiled (BENCH_ORG_CPU_PROF), the worker is bundled unminified so the profile names functions.
   const child = await bundle('bench/org-child.ts', join(dir, 'org-child.js'), process.env.BENCH_ORG_CPU_PROF ? { minify: false, keepNames: true } : {});
   const plan = planOrgFleet(n);
-  const isOpted = (f: FunctionSnapshot) => f.tags['auto-publish'] === 'true';
+  const isOpted = (f: { tags: Readonly<Record<string, string>> }) => f.tags['auto-publish'] === 'true';
 
   const emulator: Emulator = await startEmulator({ accountId: CENTRAL_ACCOUNT, functionQuota: n + 10, latency: LATENCY_MS, rateLimit: RATE });
   let pool: WorkerPool | undefined;

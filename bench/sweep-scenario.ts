@@ -8,13 +8,17 @@
  * fleet's 30% (at least one function when the group has two or more), so the opted-in paths are
  * exercised even at --functions 200. Run under `developmentStatusAfterAssociatedUpdate=DEPLOYED`,
  * the associated edits list as DEPLOYED and only their LastModifiedTime says they changed.
+ *
+ * With `connections` (issue 19), the fleet mixes in that many connection functions, planned with the
+ * same shares (at least two of each change, one of them opted in) and never associated: the bound
+ * counts their two listings and their candidates as it counts the functions'.
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { describeVariants, type FunctionSnapshot, resolveVariants, SeededRandom, startEmulator, type Variants } from '../emulator/index';
+import { describeVariants, resolveVariants, SeededRandom, startEmulator, type Variants } from '../emulator/index';
 import { loadConfig } from '../lib/config';
 import { actorCredentials, RECONCILER_ACTOR } from '../local/local-stack';
-import { associateAll, bundle, FUNCTION_CODE, LATENCY_MS, pick, RATE, scratchDir, SEED, type Settings, sleep } from './common';
+import { associateAll, bundle, CONNECTION_FUNCTION_CODE, FUNCTION_CODE, LATENCY_MS, pick, RATE, scratchDir, SEED, type Settings, sleep } from './common';
 import type { SweepJob } from './sweep-child';
 
 export interface SweepRun {
@@ -95,9 +99,20 @@ export interface FleetSummary {
   editedUnassociated: number;
 }
 
+/** The connection functions of a mixed fleet (issue 19): the same shares as the functions', never associated. */
+export interface ConnectionFleetSummary {
+  connectionFunctions: number;
+  optedIn: number;
+  neverPublished: number;
+  /** Edited after their last publish (the plan's two edited groups: a connection function is not associated here). */
+  edited: number;
+}
+
 export interface SweepResult {
   variants: string;
   fleet: FleetSummary;
+  /** Present when the fleet mixes in connection functions. */
+  connectionFleet?: ConnectionFleetSummary;
   lowerBound: LowerBound;
   ours?: SweepRun;
   naive?: SweepRun;
@@ -114,10 +129,11 @@ interface Fleet {
   editedUnassociated: Set<number>;
 }
 
-function planFleet(n: number): Fleet {
-  const random = new SeededRandom(SEED);
+/** `atLeast`: the smallest size of each changed group, so that a small fleet still has an opted-in function in each. */
+function planFleet(n: number, prefix = 'fn-', seed = SEED, atLeast = 0): Fleet {
+  const random = new SeededRandom(seed);
   const next = () => random.next();
-  const names = Array.from({ length: n }, (_, i) => `fn-${String(i).padStart(5, '0')}`);
+  const names = Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(5, '0')}`);
   const opted = pick(n, Math.round(n * 0.3), next);
   // `count` of `pool`, 30% of them opted in (at least one when count >= 2), the rest not.
   const choose = (pool: number[], count: number): Set<number> => {
@@ -127,19 +143,20 @@ function planFleet(n: number): Fleet {
     return new Set([...from(inPool(true), optedCount), ...from(inPool(false), count - optedCount)]);
   };
   const all = Array.from({ length: n }, (_, i) => i);
-  const neverPublished = choose(all, Math.round(n * 0.02));
+  const share = (fraction: number) => Math.min(n, Math.max(atLeast, Math.round(n * fraction)));
+  const neverPublished = choose(all, share(0.02));
   const published = all.filter((i) => !neverPublished.has(i));
   const associated = new Set([...pick(published.length, Math.round(published.length * 0.3), next)].map((j) => published[j]!));
-  const editedAssociated = choose([...associated], Math.round(n * 0.015));
+  const editedAssociated = choose([...associated], share(0.015));
   const editedUnassociated = choose(
     published.filter((i) => !associated.has(i)),
-    Math.round(n * 0.015),
+    share(0.015),
   );
   return { names, opted, neverPublished, associated, editedAssociated, editedUnassociated };
 }
 
 /** The sweep's candidate rule (issue 8), applied here to the emulator's own state, independently of lib/decide.ts. */
-export function flagged(f: FunctionSnapshot): boolean {
+export function flagged(f: Pick<BoundFunction, 'development' | 'live'>): boolean {
   const known = ['UNPUBLISHED', 'UNASSOCIATED', 'DEPLOYED'];
   if (f.development.status === 'UNPUBLISHED' || !known.includes(f.development.status)) return true;
   if (!f.live) return true;
@@ -152,7 +169,7 @@ export interface GateView {
   on: boolean;
   distributions: number;
   /** The event types the account's distributions run a function on. */
-  eventTypesOf: (f: FunctionSnapshot) => ReadonlySet<string>;
+  eventTypesOf: (f: BoundFunction) => ReadonlySet<string>;
 }
 
 // The gate's tags (issue 10), spelled here rather than imported: the bound is stated independently of lib/.
@@ -162,75 +179,131 @@ const TEST_CASES_TAG = 'auto-publish-tests';
 /** The history bucket the bench sweeps write to (the emulator's S3). */
 export const BENCH_HISTORY_BUCKET = 'bench-history';
 
-/** The account's connection functions, by stage: what the ListConnectionFunctions pages hold (none in today's fleets). */
-export interface ConnectionFleet {
-  readonly development: number;
-  readonly live: number;
+/** What the bound reads of one function of either kind (the emulator's snapshots of both kinds have it). */
+export interface BoundFunction {
+  readonly name: string;
+  readonly development: { readonly etag: string; readonly status: string; readonly lastModifiedTime: string };
+  readonly live?: { readonly etag: string; readonly lastModifiedTime: string } | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** What one kind's candidates cost beyond the listings, and the longest chain of dependent calls they need. */
+interface KindCost {
+  candidates: number;
+  opted: number;
+  liveReads: number;
+  publishes: number;
+  tests: number;
+  historySaves: number;
+  historyLiveReads: number;
+  /** Whether one of them is tested with the cases its distributions decide (the ordinary kind only). */
+  needsEventTypes: boolean;
+  /** The chain in calls, given when the distribution pages are read (0: not needed). */
+  chain: (distributionPages: number) => number;
+}
+
+/**
+ * One kind's cost. `casesOf`: the smoke cases a function to publish gets (a connection function: its
+ * one connection-request case, read from no distribution; an ordinary one: one per event type its
+ * distributions use it on, at least one).
+ */
+function kindCost(
+  fleet: readonly BoundFunction[],
+  isOpted: (f: BoundFunction) => boolean,
+  gateOn: boolean,
+  history: boolean,
+  casesOf: (f: BoundFunction) => number,
+  readsDistributions: boolean,
+): KindCost {
+  const candidates = fleet.filter(flagged);
+  const opted = candidates.filter(isOpted);
+  const differs = (f: BoundFunction) => f.live?.etag !== f.development.etag;
+  const toPublish = opted.filter(differs);
+  const replacing = history ? toPublish.filter((f) => f.live !== undefined) : [];
+  const liveRank = new Map(fleet.filter((f) => f.live).map((f, i) => [f.name, i]));
+  return {
+    candidates: candidates.length,
+    opted: opted.length,
+    liveReads: opted.filter((f) => f.development.status !== 'UNPUBLISHED').length,
+    publishes: toPublish.length,
+    tests: gateOn ? toPublish.reduce((sum, f) => sum + casesOf(f), 0) : 0,
+    historySaves: replacing.length,
+    historyLiveReads: replacing.filter((f) => f.development.status === 'UNPUBLISHED').length,
+    needsEventTypes: readsDistributions && gateOn && toPublish.length > 0,
+    // A function is known to be a candidate once both listings reached it (pages are sequential, the
+    // two stages in parallel); then its tags; then, if opted in, DEVELOPMENT (and LIVE, in parallel:
+    // the listing already told its status); then, with the gate, its test cases (one after the other:
+    // a function no distribution uses gets the viewer-response case only if the request case fails);
+    // then the publish. History: LIVE read when not yet read (UNPUBLISHED), then GetFunction, then
+    // PutObject, one after the other.
+    chain: (distributionPages) => {
+      let longest = 0;
+      fleet.forEach((f, i) => {
+        if (!flagged(f)) return;
+        const livePosition = liveRank.get(f.name) ?? fleet.slice(0, i).filter((g) => g.live).length;
+        const listed = Math.max(Math.floor(i / PAGE), Math.floor(livePosition / PAGE)) + 1;
+        const publishing = isOpted(f) && differs(f);
+        const beforeTest = listed + 1 + (isOpted(f) ? 1 : 0);
+        const waitFor = readsDistributions ? distributionPages : 0;
+        const tested = publishing && gateOn ? Math.max(beforeTest, waitFor) + casesOf(f) : beforeTest;
+        const saving = publishing && history && f.live !== undefined ? (f.development.status === 'UNPUBLISHED' ? 3 : 2) : 0;
+        longest = Math.max(longest, tested + saving + (publishing ? 1 : 0));
+      });
+      return longest;
+    },
+  };
 }
 
 export function lowerBoundOf(
-  fleet: FunctionSnapshot[],
-  isOpted: (f: FunctionSnapshot) => boolean,
+  fleet: readonly BoundFunction[],
+  isOpted: (f: BoundFunction) => boolean,
   gate: GateView,
   history = false,
-  connections: ConnectionFleet = { development: 0, live: 0 },
+  /** The account's connection functions (issue 19): their two listings, and their candidates like the ordinary kind's. */
+  connections: readonly BoundFunction[] = [],
 ): LowerBound {
   const n = fleet.length;
   const published = fleet.filter((f) => f.live).length;
   const devPages = Math.max(1, Math.ceil(n / PAGE));
   const livePages = Math.max(1, Math.ceil(published / PAGE));
   const pages = devPages + livePages;
-  const connectionPages = Math.max(1, Math.ceil(connections.development / PAGE)) + Math.max(1, Math.ceil(connections.live / PAGE));
-  const candidates = fleet.filter(flagged);
-  const opted = candidates.filter(isOpted);
-  const liveReads = opted.filter((f) => f.development.status !== 'UNPUBLISHED').length;
-  const differs = (f: FunctionSnapshot) => f.live?.etag !== f.development.etag;
-  const toPublish = opted.filter(differs);
-  const publishes = toPublish.length;
-  // The gate, smoke cases only: the bench fleet carries no auto-publish-tests tag (checked below).
-  if (gate.on && toPublish.some((f) => f.tags[TEST_CASES_TAG] !== undefined))
+  const connectionsPublished = connections.filter((f) => f.live).length;
+  const connectionPages = Math.max(1, Math.ceil(connections.length / PAGE)) + Math.max(1, Math.ceil(connectionsPublished / PAGE));
+  // The gate, smoke cases only: the bench fleet carries no auto-publish-tests tag.
+  if (gate.on && [...fleet, ...connections].some((f) => isOpted(f) && flagged(f) && f.tags[TEST_CASES_TAG] !== undefined))
     throw new Error("bench fleet: the bound counts smoke cases only, not a function's own");
   // Every associated type is tested, the tag notwithstanding; an unused function gets one case (the
   // tag's type, or the viewer-request case the bench's code passes, tried first).
-  const casesOf = (f: FunctionSnapshot) => Math.max(1, gate.eventTypesOf(f).size);
-  const tests = gate.on ? toPublish.reduce((sum, f) => sum + casesOf(f), 0) : 0;
-  const needsEventType = gate.on && toPublish.length > 0;
-  const distributionPages = needsEventType ? Math.max(1, Math.ceil(gate.distributions / PAGE)) : 0;
-  const replacing = history ? toPublish.filter((f) => f.live !== undefined) : [];
-  const historySaves = replacing.length;
-  const historyLiveReads = replacing.filter((f) => f.development.status === 'UNPUBLISHED').length;
+  const ordinary = kindCost(fleet, isOpted, gate.on, history, (f) => Math.max(1, gate.eventTypesOf(f).size), true);
+  // A connection function runs on the connection request only: one smoke case, no distribution read.
+  const connection = kindCost(connections, isOpted, gate.on, history, () => 1, false);
+  const kinds = [ordinary, connection];
+  const sum = (field: keyof Omit<KindCost, 'needsEventTypes' | 'chain'>) => kinds.reduce((total, k) => total + k[field], 0);
+  const candidates = sum('candidates');
+  const optedCandidates = sum('opted');
+  const liveReads = sum('liveReads');
+  const publishes = sum('publishes');
+  const tests = sum('tests');
+  const historySaves = sum('historySaves');
+  const historyLiveReads = sum('historyLiveReads');
+  const distributionPages = kinds.some((k) => k.needsEventTypes) ? Math.max(1, Math.ceil(gate.distributions / PAGE)) : 0;
   const calls =
-    pages + connectionPages + candidates.length + opted.length + liveReads + tests + distributionPages + historyLiveReads + 2 * historySaves + publishes;
+    pages + connectionPages + candidates + optedCandidates + liveReads + tests + distributionPages + historyLiveReads + 2 * historySaves + publishes;
 
-  // Time: the rate limit, or the longest chain of dependent calls, whichever is longer. A function
-  // is known to be a candidate once both listings reached it (pages are sequential, the two stages in
-  // parallel); then its tags; then, if opted in, DEVELOPMENT (and LIVE, in parallel: the listing
-  // already told its status); then, with the gate, its test cases (one after the other: a function
-  // no distribution uses gets the viewer-response case only if the request case fails); then the
-  // publish. The distribution pages need nothing before them: a sweep could read them while it lists.
+  // Time: the rate limit, or the longest chain of dependent calls, whichever is longer. The four
+  // listings (two kinds, two stages) run in parallel: the longest sets the start. The distribution
+  // pages need nothing before them: a sweep could read them while it lists.
   const rateBound = (Math.max(0, calls - RATE.burst) / RATE.ratePerSecond) * 1000 + LATENCY_MS;
-  const liveRank = new Map(fleet.filter((f) => f.live).map((f, i) => [f.name, i]));
-  // The four listings (two kinds, two stages) run in parallel: the longest sets the start.
-  let chain = Math.max(devPages, livePages, Math.ceil(connections.development / PAGE), Math.ceil(connections.live / PAGE)) * LATENCY_MS;
-  fleet.forEach((f, i) => {
-    if (!flagged(f)) return;
-    const livePosition = liveRank.get(f.name) ?? fleet.slice(0, i).filter((g) => g.live).length;
-    const listed = Math.max(Math.floor(i / PAGE), Math.floor(livePosition / PAGE)) + 1;
-    const publishing = isOpted(f) && differs(f);
-    const beforeTest = listed + 1 + (isOpted(f) ? 1 : 0);
-    const tested = publishing && gate.on ? Math.max(beforeTest, distributionPages) + casesOf(f) : beforeTest;
-    // History: LIVE read when not yet read (UNPUBLISHED), then GetFunction, then PutObject, one after the other.
-    const saving = publishing && history && f.live !== undefined ? (f.development.status === 'UNPUBLISHED' ? 3 : 2) : 0;
-    chain = Math.max(chain, (tested + saving + (publishing ? 1 : 0)) * LATENCY_MS);
-  });
+  const listings = Math.max(devPages, livePages, Math.ceil(connections.length / PAGE), Math.ceil(connectionsPublished / PAGE));
+  const chain = Math.max(listings, ...kinds.map((k) => k.chain(distributionPages))) * LATENCY_MS;
   const pagesText = devPages === livePages ? `2 x ceil(${n}/${PAGE}) = ${pages}` : `ceil(${n}/${PAGE}) + ceil(${published} published/${PAGE}) = ${pages}`;
   return {
     calls,
     wallMs: Math.max(rateBound, chain),
     pages,
     connectionPages,
-    candidates: candidates.length,
-    optedCandidates: opted.length,
+    candidates,
+    optedCandidates,
     liveReads,
     publishes,
     gate: gate.on,
@@ -241,20 +314,21 @@ export function lowerBoundOf(
     historyLiveReads,
     definition:
       `calls = ListFunctions pages of both stages (${pagesText}) + ListConnectionFunctions pages of both stages ` +
-      `(max(1, ceil(${connections.development}/${PAGE})) + max(1, ceil(${connections.live}/${PAGE})) = ${connectionPages}) + 1 ListTagsForResource per candidate (${candidates.length}; candidate = ` +
-      `DEVELOPMENT UNPUBLISHED or unknown status, or no LIVE, or DEVELOPMENT LastModifiedTime later than LIVE's) + 1 DescribeFunction(DEVELOPMENT) ` +
-      `per opted-in candidate (${opted.length}) + 1 DescribeFunction(LIVE) per opted-in candidate whose status is not UNPUBLISHED (${liveReads}) + ` +
+      `(max(1, ceil(${connections.length}/${PAGE})) + max(1, ceil(${connectionsPublished} published/${PAGE})) = ${connectionPages}) + ` +
+      `then, for the candidates of both kinds (${ordinary.candidates} functions, ${connection.candidates} connection functions; candidate = ` +
+      `DEVELOPMENT UNPUBLISHED or unknown status, or no LIVE, or DEVELOPMENT LastModifiedTime later than LIVE's): 1 ListTagsForResource each (${candidates}) + ` +
+      `1 Describe(DEVELOPMENT) per opted-in candidate (${optedCandidates}) + 1 Describe(LIVE) per opted-in candidate whose status is not UNPUBLISHED (${liveReads}) + ` +
       (gate.on
-        ? `publish gate (PUBLISH_GATE=smoke): 1 TestFunction per test case of each opted-in candidate that differs (smoke: 1 per event type its ` +
-          `distributions use it on, 1 when none does, the bench's code passing the viewer-request case tried first: ${tests}) + ` +
-          `ListDistributions pages, once per sweep when at least one of those is tested (whatever its ${EVENT_TYPE_TAG} tag): ` +
-          `${distributionPages ? `max(1, ceil(${gate.distributions} distributions/${PAGE})) = ${distributionPages}` : '0'} + `
+        ? `publish gate (PUBLISH_GATE=smoke): 1 Test call per test case of each opted-in candidate that differs (smoke: for a function 1 per event type its ` +
+          `distributions use it on, 1 when none does, the bench's code passing the viewer-request case tried first; for a connection function its one ` +
+          `connection-request case: ${tests}) + ListDistributions pages, once per sweep when at least one function (not connection function) is tested ` +
+          `(whatever its ${EVENT_TYPE_TAG} tag): ${distributionPages ? `max(1, ceil(${gate.distributions} distributions/${PAGE})) = ${distributionPages}` : '0'} + `
         : 'no publish gate (PUBLISH_GATE=off) + ') +
       (history
-        ? `history (HISTORY_BUCKET): 1 GetFunction(LIVE) + 1 PutObject per opted-in candidate that differs and has a LIVE version (${historySaves} x 2) + ` +
-          `1 DescribeFunction(LIVE) for those of them listed UNPUBLISHED (${historyLiveReads}) + `
+        ? `history (HISTORY_BUCKET): 1 Get(LIVE) + 1 PutObject per opted-in candidate that differs and has a LIVE version (${historySaves} x 2) + ` +
+          `1 Describe(LIVE) for those of them listed UNPUBLISHED (${historyLiveReads}) + `
         : 'no history + ') +
-      `1 PublishFunction per opted-in candidate that differs (${publishes}) = ${calls}; ` +
+      `1 Publish per opted-in candidate that differs (${publishes}) = ${calls}; ` +
       `time = max((calls - burst) / rate + latency, dependency chain) = max((${calls} - ${RATE.burst}) / ${RATE.ratePerSecond}/s + ${LATENCY_MS} ms, ${chain} ms)`,
   };
 }
@@ -267,14 +341,21 @@ export async function runSweepScenario(options: {
   variants?: Partial<Variants>;
   /** Save replaced LIVE versions to the emulator's S3 (the stack's default). Default true. */
   history?: boolean;
+  /** Connection functions mixed into the fleet (issue 19), beside the `functions` ordinary ones. Default 0. */
+  connections?: number;
 }): Promise<SweepResult> {
   const history = options.history ?? true;
   const n = options.functions;
+  const c = options.connections ?? 0;
   const dir = scratchDir('sweep');
   const child = await bundle('bench/sweep-child.ts', join(dir, 'sweep-child.js'));
   const plan = planFleet(n);
-  const tagsOf = (i: number): Record<string, string> => (plan.opted.has(i) ? { 'auto-publish': 'true', team: 'edge' } : { team: 'edge' });
-  const isOpted = (f: FunctionSnapshot) => f.tags['auto-publish'] === 'true';
+  // The connection functions' own plan: the same shares, drawn from another seed, at least two of each
+  // change (one opted in), so that a quick run's small mix publishes, tests and saves connection functions too.
+  const connectionPlan = planFleet(c, 'cf-', SEED + 1, 2);
+  const tagsIn = (fleet: Fleet, i: number): Record<string, string> => (fleet.opted.has(i) ? { 'auto-publish': 'true', team: 'edge' } : { team: 'edge' });
+  const tagsOf = (i: number) => tagsIn(plan, i);
+  const isOpted = (f: { tags: Readonly<Record<string, string>> }) => f.tags['auto-publish'] === 'true';
 
   /** A fresh emulator holding the fleet, its edits strictly later (in ms) than every seed publish. */
   const seedFleet = async () => {
@@ -292,6 +373,18 @@ export async function runSweepScenario(options: {
     }
     if (history) emulator.state.createBucket(BENCH_HISTORY_BUCKET);
     const distributions = associateAll(emulator, [...plan.associated].sort((a, b) => a - b).map(arn));
+    // The connection functions (an account's quota is the emulator's control, emulator/VARIANTS.md).
+    emulator.state.model.connectionFunctions.quota = c + 10;
+    const connections = new Map<number, { id: string; etag: string }>();
+    for (let i = 0; i < c; i++) {
+      const seeded = emulator.state.seedConnectionFunction({
+        name: connectionPlan.names[i]!,
+        code: `${CONNECTION_FUNCTION_CODE} // ${i}`,
+        tags: tagsIn(connectionPlan, i),
+        publish: !connectionPlan.neverPublished.has(i),
+      });
+      connections.set(i, { id: seeded.id, etag: seeded.developmentEtag });
+    }
     await sleep(5);
     for (const i of [...plan.editedAssociated, ...plan.editedUnassociated]) {
       emulator.state.model.updateFunction({
@@ -301,12 +394,22 @@ export async function runSweepScenario(options: {
         code: Buffer.from(`${FUNCTION_CODE} // v2 ${i}`),
       });
     }
+    for (const i of [...connectionPlan.editedAssociated, ...connectionPlan.editedUnassociated]) {
+      const { id, etag } = connections.get(i)!;
+      emulator.state.model.connectionFunctions.update({
+        id,
+        ifMatch: etag,
+        config: { comment: 'edited', runtime: 'cloudfront-js-2.0', keyValueStoreArns: [] },
+        code: Buffer.from(`${CONNECTION_FUNCTION_CODE} // v2 ${i}`),
+      });
+    }
     return { emulator, distributions };
   };
 
   // The bound, from the state the sweep will find (snapshot() peeks without using reads).
   const probe = await seedFleet();
   const before = probe.emulator.state.snapshot();
+  const connectionsBefore = probe.emulator.state.connectionFunctions();
   const eventTypes = new Map(before.map((f) => [f.name, new Set(probe.emulator.state.associationsOf(f.name).map((a) => a.eventType))]));
   const gate: GateView = {
     on: loadConfig(options.settings ?? {}).publishGate !== 'off',
@@ -314,11 +417,16 @@ export async function runSweepScenario(options: {
     eventTypesOf: (f) => eventTypes.get(f.name) ?? new Set(),
   };
   await probe.emulator.close();
-  const lowerBound = lowerBoundOf(before, isOpted, gate, history);
-  const expected = new Set([...plan.neverPublished, ...plan.editedAssociated, ...plan.editedUnassociated].map((i) => plan.names[i]!));
-  const found = before.filter(flagged).map((f) => f.name);
-  if (found.length !== expected.size || !found.every((name) => expected.has(name))) {
-    throw new Error(`bench fleet: the listings would flag ${found.length} functions, the plan changed ${expected.size}`);
+  const lowerBound = lowerBoundOf(before, isOpted, gate, history, connectionsBefore);
+  for (const [fleet, snapshot] of [
+    [plan, before],
+    [connectionPlan, connectionsBefore],
+  ] as const) {
+    const expected = new Set([...fleet.neverPublished, ...fleet.editedAssociated, ...fleet.editedUnassociated].map((i) => fleet.names[i]!));
+    const found = snapshot.filter(flagged).map((f) => f.name);
+    if (found.length !== expected.size || !found.every((name) => expected.has(name))) {
+      throw new Error(`bench fleet: the listings would flag ${found.length} functions, the plan changed ${expected.size}`);
+    }
   }
 
   const run = async (mode: 'ours' | 'naive'): Promise<SweepRun> => {
@@ -350,7 +458,9 @@ export async function runSweepScenario(options: {
         );
       });
       const emulatorCalls = Object.values(emulator.controls.calls()).reduce((a, b) => a + b, 0);
-      const outOfSyncAfter = emulator.state.snapshot().filter((f) => isOpted(f) && f.live?.etag !== f.development.etag).length;
+      const outOfSyncAfter = [...emulator.state.snapshot(), ...emulator.state.connectionFunctions()].filter(
+        (f) => isOpted(f) && f.live?.etag !== f.development.etag,
+      ).length;
       // The child counts CloudFront calls; the history writes are S3's, counted by the emulator.
       const puts = emulator.controls.calls().PutObject ?? 0;
       const run = result as unknown as SweepRun;
@@ -380,6 +490,16 @@ export async function runSweepScenario(options: {
       editedAssociated: plan.editedAssociated.size,
       editedUnassociated: plan.editedUnassociated.size,
     },
+    ...(c > 0
+      ? {
+          connectionFleet: {
+            connectionFunctions: c,
+            optedIn: connectionPlan.opted.size,
+            neverPublished: connectionPlan.neverPublished.size,
+            edited: connectionPlan.editedAssociated.size + connectionPlan.editedUnassociated.size,
+          },
+        }
+      : {}),
     lowerBound,
     ...runs,
   };

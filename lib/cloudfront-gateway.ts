@@ -43,6 +43,8 @@ export interface DescribedStage extends StageView {
   readonly arn: string | undefined;
   /** The function's name, as the answer gives it (a connection function addressed by Id learns it here). */
   readonly name?: string | undefined;
+  /** A connection function's Id, as the answer gives it (a Describe by an identifier that was its name learns it here). */
+  readonly id?: string | undefined;
   /** The stage's configuration, as DescribeFunction answered it (what history saves beside the code). */
   readonly config?: FunctionSettings;
 }
@@ -205,7 +207,14 @@ export function cloudFrontGateway(client: CloudFrontClient): CloudFrontGateway {
       try {
         const out = await calls.describe(id, stage, sendOptions(signal));
         if (!out.etag) throw new CloudFrontAnswerError(`${calls.op.describe} ${id} (${stage}) answered without an ETag`);
-        return { etag: out.etag, status: out.status ?? '', arn: out.arn, name: out.name, config: settingsOf(out.config) };
+        return {
+          etag: out.etag,
+          status: out.status ?? '',
+          arn: out.arn,
+          name: out.name,
+          ...(out.id !== undefined ? { id: out.id } : {}),
+          config: settingsOf(out.config),
+        };
       } catch (error) {
         if (isError(error, ...calls.gone)) return null;
         throw error;
@@ -363,6 +372,7 @@ interface Described {
   readonly status: string | undefined;
   readonly arn: string | undefined;
   readonly name: string | undefined;
+  readonly id?: string | undefined;
   readonly config: FunctionConfig | undefined;
 }
 
@@ -421,7 +431,14 @@ function kindCalls(client: CloudFrontClient): Record<FunctionKind, KindCalls> {
     async describe(id, stage, options) {
       const out = await client.send(new DescribeConnectionFunctionCommand({ Identifier: id, Stage: stage }), options);
       const summary = out.ConnectionFunctionSummary;
-      return { etag: out.ETag, status: summary?.Status, arn: summary?.ConnectionFunctionArn, name: summary?.Name, config: summary?.ConnectionFunctionConfig };
+      return {
+        etag: out.ETag,
+        status: summary?.Status,
+        arn: summary?.ConnectionFunctionArn,
+        name: summary?.Name,
+        id: summary?.Id,
+        config: summary?.ConnectionFunctionConfig,
+      };
     },
     async getCode(id, stage, options) {
       const out = await client.send(new GetConnectionFunctionCommand({ Identifier: id, Stage: stage }), options);

@@ -236,10 +236,12 @@ function changedConnectionFunction(event: Json, detail: Json): FunctionRef | Con
 }
 
 /**
- * A connection function from what a record holds of it. An ARN gives the account and the Id; an Id
- * without one takes the account from the envelope. Both an Id and a name: a whole ref. Only one of
- * them: a clue. None: unnamed. Any identifier that is there but malformed, or an ARN and an Id that
- * disagree, is a record we do not understand.
+ * A connection function from what a record holds of it. An ARN gives the account, and its last part
+ * is the Id or, under the other reading of the ARN, the name (docs/cloudfront-api.md#connection-functions:
+ * `connection-function/<Id>` is inferred, the guide's one example ends in the name); an Id without
+ * one takes the account from the envelope. Both an Id and a name: a whole ref. Only one of them: a
+ * clue. None: unnamed. Any identifier that is there but malformed, or an ARN that ends in neither the
+ * Id nor the name the record gives, is a record we do not understand.
  */
 function connectionFunctionOf(
   event: Json,
@@ -247,27 +249,29 @@ function connectionFunctionOf(
   found: { arn?: unknown; id?: unknown; name?: unknown },
 ): FunctionRef | ConnectionFunctionClue | Unnamed {
   const what = String(detail.eventName);
-  let id: string | undefined;
   let arn: string | undefined;
+  let arnPart: string | undefined;
   if (found.arn !== undefined) {
     const parsed = typeof found.arn === 'string' ? parseCloudFrontArn(found.arn) : undefined;
     if (parsed?.resourceType !== ARN_RESOURCE_TYPE.connection)
       throw new BadEventError(`${what} names ${describe(found.arn)}, which is not a connection function ARN`);
     if (!isConnectionFunctionId(parsed.resourceId))
       throw new BadEventError(`${what} names connection function Id ${describe(parsed.resourceId)}, which is not a valid Id`);
-    id = parsed.resourceId;
+    arnPart = parsed.resourceId;
     arn = found.arn as string;
   }
-  if (found.id !== undefined) {
-    if (!isConnectionFunctionId(found.id)) throw new BadEventError(`${what} names connection function Id ${describe(found.id)}, which is not a valid Id`);
-    if (id !== undefined && id !== found.id)
-      throw new BadEventError(`${what} names two connection functions: ARN ${describe(arn)} and Id ${describe(found.id)}`);
-    id = found.id;
+  if (found.id !== undefined && !isConnectionFunctionId(found.id)) {
+    throw new BadEventError(`${what} names connection function Id ${describe(found.id)}, which is not a valid Id`);
   }
   if (found.name !== undefined && !isFunctionName(found.name)) {
     throw new BadEventError(`${what} names ${describe(found.name)}, which is not a valid function name`);
   }
   const name = found.name as string | undefined;
+  let id = found.id as string | undefined;
+  if (arnPart !== undefined && id !== undefined && arnPart !== id && arnPart !== name)
+    throw new BadEventError(`${what} names two connection functions: ARN ${describe(arn)} and Id ${describe(id)}`);
+  // An ARN alone: its last part is taken for the Id, which resolveConnectionFunction checks by reading.
+  if (id === undefined && arnPart !== undefined && arnPart !== name) id = arnPart;
   if (id === undefined && name === undefined) {
     return { unnamed: `${what} record names no connection function (requestParameters.id or .name, or responseElements.connectionFunctionSummary)` };
   }
@@ -278,7 +282,7 @@ function connectionFunctionOf(
     arn ??= connectionFunctionArn(partition, account, id);
     return name !== undefined ? { kind: 'connection', id, name, arn } : { kind: 'connection', unresolved: true, id, arn };
   }
-  return { kind: 'connection', unresolved: true, name: name as string, arn: connectionFunctionArn(partition, account, '*') };
+  return { kind: 'connection', unresolved: true, name: name as string, arn: arn ?? connectionFunctionArn(partition, account, '*') };
 }
 
 function regionOf(event: Json, detail: Json): string | undefined {

@@ -65,6 +65,15 @@ export interface Observation {
   readonly saved?: string;
   /** The pause in force (its text, lib/pause.ts), read before the reconcile; undefined: not paused. */
   readonly paused?: string;
+  /**
+   * The DEVELOPMENT ETag a publish was just refused (412) for. While DEVELOPMENT still holds it and
+   * LIVE's ETag differs, LIVE may hold that very version under an ETag of its own (whether a connection
+   * function's LIVE keeps DEVELOPMENT's ETag is unconfirmed: docs/cloudfront-api.md#connection-functions)
+   * and the 412 be the no-op publish's: only the two stages' code and configuration can tell.
+   */
+  readonly refused?: string;
+  /** Whether DEVELOPMENT (`etag`) and LIVE (`live`) hold the same code and configuration, read after a refusal. */
+  readonly compared?: { readonly etag: string; readonly live: string; readonly same: boolean };
 }
 
 export interface Policy {
@@ -87,6 +96,8 @@ export type Step =
   /** Save LIVE (`live`, about to be replaced) before `etag` (DEVELOPMENT) is published over it. */
   | { readonly kind: 'save-history'; readonly etag: string; readonly live: string }
   | { readonly kind: 'publish'; readonly etag: string }
+  /** Read both stages' code: does LIVE (`live`) hold the version DEVELOPMENT (`etag`) holds? */
+  | { readonly kind: 'compare'; readonly etag: string; readonly live: string }
   | { readonly kind: 'done'; readonly action: Exclude<Action, 'failed'>; readonly etag?: string };
 
 /**
@@ -139,7 +150,12 @@ export function decide(name: string, seen: Observation, policy: Policy): Step {
       return { kind: 'done', action: inSyncAction(seen, etag), etag };
     case 'unknown':
       return { kind: 'read', stage: 'LIVE' };
-    case 'differs':
+    case 'differs': {
+      if (seen.refused === etag && seen.live) {
+        const compared = seen.compared?.etag === etag && seen.compared.live === seen.live.etag ? seen.compared : undefined;
+        if (compared === undefined) return { kind: 'compare', etag, live: seen.live.etag };
+        if (compared.same) return { kind: 'done', action: inSyncAction(seen, etag), etag };
+      }
       // Paused: the reads that decide happen, but neither TestFunction nor PublishFunction (dry run too).
       if (seen.paused !== undefined) return { kind: 'done', action: 'paused', etag };
       // The gate runs in a dry run too: what would be published must pass what would be tested.
@@ -147,6 +163,7 @@ export function decide(name: string, seen: Observation, policy: Policy): Step {
       if (policy.gate && !seen.tested?.verdict.passed) return { kind: 'done', action: 'blocked', etag };
       if (policy.dryRun) return { kind: 'done', action: 'would-publish', etag };
       return (policy.history && historyStep(seen, etag)) || { kind: 'publish', etag };
+    }
   }
 }
 

@@ -59,12 +59,14 @@ export class HistoryKeyError extends AutoPublishError {
 export function historyPrefix(fn: FunctionRef): string {
   const kind = kindOf(fn);
   const parsed = parseCloudFrontArn(fn.arn);
-  if (parsed?.resourceType !== ARN_RESOURCE_TYPE[kind] || parsed.resourceId !== identifierOf(fn)) {
+  // A connection function's ARN may end in its Id or its name (unconfirmed, docs/cloudfront-api.md#connection-functions): either is its own; the key takes the Id.
+  const own = parsed?.resourceId === identifierOf(fn) || (kind === 'connection' && parsed?.resourceId === fn.name);
+  if (parsed?.resourceType !== ARN_RESOURCE_TYPE[kind] || !own) {
     throw new HistoryKeyError(
       `${fn.name}: cannot file its history under an account: "${fn.arn.slice(0, 200)}" is not its ${kind === 'connection' ? 'connection ' : ''}function ARN`,
     );
   }
-  return kind === 'connection' ? `${parsed.account}/${ARN_RESOURCE_TYPE.connection}:${parsed.resourceId}/` : `${parsed.account}/${fn.name}/`;
+  return kind === 'connection' ? `${parsed.account}/${ARN_RESOURCE_TYPE.connection}:${identifierOf(fn)}/` : `${parsed.account}/${fn.name}/`;
 }
 
 /** `<account>/<functionName>/<ISO time>-<LIVE ETag>.json`: ISO times sort as they happened. */

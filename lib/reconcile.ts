@@ -2,7 +2,7 @@
  * The imperative shell around `decide`: performs the reads it asks for, publishes, and handles the
  * 412 races. Both the event path and the sweep reconcile one function through here.
  */
-import { CloudFrontAnswerError, type CloudFrontGateway, type DescribedStage } from './cloudfront-gateway';
+import { CloudFrontAnswerError, type CloudFrontGateway, type DescribedStage, type FunctionSettings } from './cloudfront-gateway';
 import { type Action, decide, type Observation, type Policy } from './decide';
 import { AutoPublishError, describeError, isPermanentAwsError, isRetryable } from './errors';
 import { type ConnectionFunctionClue, displayOf, type FunctionRef, isClue, isFunctionName } from './function-ref';
@@ -104,7 +104,7 @@ export class PublishConflictError extends ReconcileError {
 }
 
 /** The gateway's stage views carry the configuration history saves beside the code. */
-type Seen = Omit<Observation, 'live'> & { readonly live?: DescribedStage | null };
+type Seen = Omit<Observation, 'development' | 'live'> & { readonly development?: DescribedStage | null; readonly live?: DescribedStage | null };
 
 /**
  * Brings one function to its desired state. Resolves with the outcome; rejects (ReconcileError or
@@ -223,7 +223,20 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
           if (result === 'gone') return outcome('gone', step.etag);
           // 412: someone changed DEVELOPMENT or published first (or the no-op-publish quirk). Re-read
           // everything, the tags included, so the retry is decided on the present, not the past.
-          seen = await reread(result === 'precondition-failed-on-retry' ? { ownPublishMayHaveLanded: step.etag } : {});
+          seen = await reread({ refused: step.etag, ...(result === 'precondition-failed-on-retry' ? { ownPublishMayHaveLanded: step.etag } : {}) });
+          break;
+        }
+        case 'compare': {
+          // After a refused publish, with DEVELOPMENT unchanged: LIVE may hold this version under an
+          // ETag of its own. GetFunction answers each stage's code with its ETag: a stage that moved
+          // since it was described means deciding again on the present.
+          const [development, live] = await Promise.all([cloudfront.getCode(fn, 'DEVELOPMENT'), cloudfront.getCode(fn, 'LIVE')]);
+          if (development?.etag !== step.etag || live?.etag !== step.live) {
+            seen = await reread({ refused: step.etag });
+            break;
+          }
+          const same = development.code === live.code && sameSettings(seen.development?.config, seen.live?.config);
+          seen = { ...seen, compared: { etag: step.etag, live: step.live, same } };
           break;
         }
         default:
@@ -237,9 +250,12 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
 }
 
 /**
- * A clue made whole: by Id, DescribeConnectionFunction (DEVELOPMENT) answers the name and ARN, and is
- * kept as the DEVELOPMENT read; by name alone, the DEVELOPMENT listing of connection functions says
- * which Id holds it (a name is never turned into an Id by guessing). null: no such function now.
+ * A clue made whole: by Id, DescribeConnectionFunction (DEVELOPMENT) answers the Id, name and ARN, and
+ * is kept as the DEVELOPMENT read; by name alone, the DEVELOPMENT listing of connection functions says
+ * which Id holds it (a name is never turned into an Id by guessing). An "Id" read off an ARN alone may
+ * be the name (the ARN's form is unconfirmed, docs/cloudfront-api.md#connection-functions): when the
+ * API does not take it as an identifier, the listing entry with that exact ARN is the function.
+ * null: no such function now.
  */
 export async function resolveConnectionFunction(
   cloudfront: CloudFrontGateway,
@@ -248,20 +264,41 @@ export async function resolveConnectionFunction(
   if (clue.id !== undefined) {
     const probe: FunctionRef = { kind: 'connection', id: clue.id, name: clue.name ?? clue.id, arn: clue.arn };
     const development = await cloudfront.describe(probe, 'DEVELOPMENT');
-    if (development === null) return null;
+    if (development === null) {
+      const fromArn = clue.name === undefined && clue.arn.endsWith(`/${clue.id}`);
+      return fromArn ? listed(cloudfront, (fn) => fn.arn === clue.arn, `with ARN ${clue.arn}`) : null;
+    }
     const name = clue.name ?? development.name;
     if (!isFunctionName(name)) {
       throw new CloudFrontAnswerError(`DescribeConnectionFunction ${clue.id} answered no valid Name (${JSON.stringify(String(name).slice(0, 80))})`);
     }
-    return { fn: { kind: 'connection', id: clue.id, name, arn: development.arn ?? clue.arn }, development };
+    // The answer's Id: the identifier sent may have been the name, and the other calls take the Id only.
+    return { fn: { kind: 'connection', id: development.id ?? clue.id, name, arn: development.arn ?? clue.arn }, development };
   }
-  const matches: FunctionRef[] = [];
+  return listed(cloudfront, (fn) => fn.name === clue.name, `named ${clue.name}`);
+}
+
+/** The one connection function of the DEVELOPMENT listing that `matches`; null if none. */
+async function listed(cloudfront: CloudFrontGateway, matches: (fn: FunctionRef) => boolean, what: string): Promise<{ fn: FunctionRef } | null> {
+  const found: FunctionRef[] = [];
   for await (const page of cloudfront.listFunctions('DEVELOPMENT', undefined, 'connection')) {
-    for (const listed of page) if (listed.name === clue.name) matches.push(listed);
+    for (const fn of page) if (matches(fn)) found.push(fn);
   }
-  if (matches.length > 1) throw new CloudFrontAnswerError(`ListConnectionFunctions lists ${matches.length} connection functions named ${clue.name}`);
-  const [match] = matches;
+  if (found.length > 1) throw new CloudFrontAnswerError(`ListConnectionFunctions lists ${found.length} connection functions ${what}`);
+  const [match] = found;
   return match ? { fn: { kind: 'connection', id: (match as { id: string }).id, name: match.name, arn: match.arn } } : null;
+}
+
+/** Two stages' configurations, both read: unknown is never "the same". */
+function sameSettings(a: FunctionSettings | undefined, b: FunctionSettings | undefined): boolean {
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.comment === b.comment &&
+    a.runtime === b.runtime &&
+    a.keyValueStoreAssociations.length === b.keyValueStoreAssociations.length &&
+    a.keyValueStoreAssociations.every((arn, i) => b.keyValueStoreAssociations[i] === arn)
+  );
 }
 
 /** A step kind added to `decide` and forgotten here fails to compile instead of spinning forever. */

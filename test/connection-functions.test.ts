@@ -128,6 +128,21 @@ describe('connection functions: reading CloudTrail records', () => {
     assert.equal(other.kind, 'ignore');
     assert.throws(() => interpretEvent(tagEvent(`arn:aws:cloudfront::${ACCOUNT}:connection-function/a b`)), BadEventError);
   });
+
+  test('an ARN ending in the name (the other reading of the ARN) is the function the Id and name name; one ending in neither fails loudly', () => {
+    const byName = `arn:aws:cloudfront::${ACCOUNT}:connection-function/mtls-check`;
+    const intent = interpretEvent(connectionEvent('UpdateConnectionFunction', { id: ID }, summaryOf({ connectionFunctionArn: byName, name: 'mtls-check' })), {
+      account: ACCOUNT,
+    });
+    assert.deepEqual(intent.kind === 'reconcile' && intent.fn, { kind: 'connection', id: ID, name: 'mtls-check', arn: byName });
+    // TagResource: the ARN alone; its last part is taken for the Id, and resolved by reading.
+    const tagged = interpretEvent(tagEvent(byName), { account: ACCOUNT });
+    assert.deepEqual(tagged.kind === 'reconcile' && tagged.fn, { kind: 'connection', unresolved: true, id: 'mtls-check', arn: byName });
+    assert.throws(
+      () => interpretEvent(connectionEvent('UpdateConnectionFunction', { id: ID }, summaryOf({ connectionFunctionArn: connectionArnOf('other-name') }))),
+      /names two connection functions/,
+    );
+  });
 });
 
 describe('connection functions: the gateway', () => {
@@ -169,6 +184,7 @@ describe('connection functions: the gateway', () => {
       status: 'PUBLISHING',
       arn: connectionArnOf(ID),
       name: 'mtls-check',
+      id: ID,
       config: { comment: 'c', runtime: 'cloudfront-js-2.0', keyValueStoreAssociations: [] },
     });
     assert.deepEqual(mock.commandCalls(DescribeConnectionFunctionCommand)[0]?.args[0].input, { Identifier: ID, Stage: 'DEVELOPMENT' });
@@ -470,6 +486,9 @@ describe('connection functions: history', () => {
     const named = { name: 'connection-function', arn: arnOf('connection-function') };
     assert.ok(!historyPrefix(conn).startsWith(historyPrefix(named)) && !historyPrefix(named).startsWith(historyPrefix(conn)));
     assert.throws(() => historyPrefix({ ...conn, arn: arnOf('a') }), /not its connection function ARN/);
+    // An ARN ending in the name (the other reading): the same function, filed under its Id.
+    assert.equal(historyPrefix({ ...conn, arn: connectionArnOf('a') }), `${ACCOUNT}/connection-function:${ID}/`);
+    assert.throws(() => historyPrefix({ ...conn, arn: connectionArnOf('b') }), /not its connection function ARN/);
   });
 
   test('a connection function saved before its publish: the record names its kind and Id, under its own key', async () => {

@@ -79,3 +79,25 @@ test('after a 412, LIVE holding exactly the ETag our own (retried) attempt sent 
   assert.deepEqual(decide('f', { ...raced, ownPublishMayHaveLanded: 'E1' }, policy), { kind: 'done', action: 'already-published', etag: 'E2' });
   assert.deepEqual(decide('f', raced, policy), { kind: 'done', action: 'already-published', etag: 'E2' });
 });
+
+test('a refused publish with DEVELOPMENT unchanged and LIVE under another ETag: compare the code; the same version is in sync, another is published again', () => {
+  // LIVE may hold DEVELOPMENT's version under an ETag of its own (a connection function's LIVE ETag is unconfirmed).
+  const refused: Observation = { tags: on, development: dev('E2'), live: dev('L2', 'UNASSOCIATED'), afterConflict: true, refused: 'E2' };
+  assert.deepEqual(decide('f', refused, policy), { kind: 'compare', etag: 'E2', live: 'L2' });
+  assert.deepEqual(decide('f', { ...refused, compared: { etag: 'E2', live: 'L2', same: true } }, policy), {
+    kind: 'done',
+    action: 'already-published',
+    etag: 'E2',
+  });
+  assert.deepEqual(decide('f', { ...refused, compared: { etag: 'E2', live: 'L2', same: true }, ownPublishMayHaveLanded: 'E2' }, policy), {
+    kind: 'done',
+    action: 'published',
+    etag: 'E2',
+  });
+  assert.deepEqual(decide('f', { ...refused, compared: { etag: 'E2', live: 'L2', same: false } }, policy), { kind: 'publish', etag: 'E2' });
+  // A comparison of other stages says nothing about these; DEVELOPMENT moved on: an ordinary publish of the new version.
+  assert.deepEqual(decide('f', { ...refused, compared: { etag: 'E2', live: 'L1', same: true } }, policy), { kind: 'compare', etag: 'E2', live: 'L2' });
+  assert.deepEqual(decide('f', { ...refused, development: dev('E3') }, policy), { kind: 'publish', etag: 'E3' });
+  // Never published: nothing to compare.
+  assert.deepEqual(decide('f', { ...refused, live: null }, policy), { kind: 'publish', etag: 'E2' });
+});

@@ -10,7 +10,9 @@
  *
  *   CI:    300 histories (CONVERGENCE_RUNS overrides), then every one of the 24 combinations of the
  *          CloudFront behaviours (cloudFrontCombinations) with an aimed history and a sampled one, and
- *          every one of the 8 CloudTrail record shapes with a sampled one, whatever CONVERGENCE_RUNS says
+ *          every one of the 8 CloudTrail record shapes with a sampled one, and every one of the 39
+ *          connection-function readings with a sampled history whose fleet mixes both kinds, whatever
+ *          CONVERGENCE_RUNS says. Every history's fleet draws each function's kind.
  *   soak:  npm run soak  → 5,000 histories, or CONVERGENCE_TIME_LIMIT_MS=600000 npm run soak
  *   replay a failure: CONVERGENCE_SEED=<seed> CONVERGENCE_PATH=<path> npm run soak
  *
@@ -24,6 +26,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   cloudFrontCombinations,
+  connectionCombinations,
+  connectionRecordShapeCombinations,
   DEFAULT_VARIANTS,
   describeVariants,
   recordShapeCombinations,
@@ -32,7 +36,7 @@ import {
   type Variants,
 } from '../../emulator';
 import { RECONCILER_ACTOR } from '../../local/local-stack';
-import { answerFailed, type CodeKind, codeKindOf, type History, MAX_COMPUTE, type ModelCall, NAMES, Rig, type Step } from './harness';
+import { answerFailed, type CodeKind, codeKindOf, type FunctionKind, type History, MAX_COMPUTE, type ModelCall, NAMES, Rig, type Step } from './harness';
 import { repeated, versionKey } from '../support/versions';
 
 const RUNS = Number(process.env.CONVERGENCE_RUNS ?? 300);
@@ -109,17 +113,24 @@ const variants: fc.Arbitrary<Variants> = fc.record({
   overBudget: fc.constantFrom(...VARIANT_VALUES.overBudget),
   cloudTrailFunctionName: fc.constantFrom(...VARIANT_VALUES.cloudTrailFunctionName),
   cloudTrailEventName: fc.constantFrom(...VARIANT_VALUES.cloudTrailEventName),
-  // The histories hold ordinary functions only, which these readings leave alone: pinned, so the draws (and seeds) stay as they were.
-  connectionCloudTrailIdentifier: fc.constant(DEFAULT_VARIANTS.connectionCloudTrailIdentifier),
-  connectionLiveEtag: fc.constant(DEFAULT_VARIANTS.connectionLiveEtag),
-  connectionDevelopmentStatus: fc.constant(DEFAULT_VARIANTS.connectionDevelopmentStatus),
-  connectionIdentifier: fc.constant(DEFAULT_VARIANTS.connectionIdentifier),
-  connectionArn: fc.constant(DEFAULT_VARIANTS.connectionArn),
+  // The fleet mixes both kinds (`kinds` below): the connection-function readings are drawn too.
+  connectionCloudTrailIdentifier: fc.constantFrom(...VARIANT_VALUES.connectionCloudTrailIdentifier),
+  connectionLiveEtag: fc.constantFrom(...VARIANT_VALUES.connectionLiveEtag),
+  connectionDevelopmentStatus: fc.constantFrom(...VARIANT_VALUES.connectionDevelopmentStatus),
+  connectionIdentifier: fc.constantFrom(...VARIANT_VALUES.connectionIdentifier),
+  connectionArn: fc.constantFrom(...VARIANT_VALUES.connectionArn),
+});
+
+/** The kind of each of NAMES: ordinary or connection function, so every history's fleet may mix both (shrinks to all ordinary). */
+const kinds: fc.Arbitrary<FunctionKind[]> = fc.array(fc.constantFrom<FunctionKind>('function', 'connection'), {
+  minLength: NAMES.length,
+  maxLength: NAMES.length,
 });
 
 const history: fc.Arbitrary<History> = fc.record({
   seed: fc.integer({ min: 1, max: 0x7fffffff }),
   variants,
+  kinds,
   dryRun: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
   guarded: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
   maxAttempts: fc.constantFrom(1, 1, 1, 2),
@@ -176,6 +187,9 @@ test(`convergence: ${SEED !== undefined ? 'replay' : `${RUNS} histories`} agains
     );
     t.diagnostic(`histories with each step kind: ${JSON.stringify(s.historiesWith)}`);
     t.diagnostic(`histories per variant value: ${JSON.stringify(s.variants)}`);
+    t.diagnostic(
+      `histories whose fleet held each kind: ${JSON.stringify(s.historiesWithKind)}; reconciler publishes per kind: ${JSON.stringify(s.publishesByKind)}`,
+    );
     t.diagnostic(
       `associations ${s.associations}, updates of associated functions ${s.associatedUpdates}, DEVELOPMENT read DEPLOYED while LIVE differed ${s.deployedWhileStale}, publishes while DEVELOPMENT said DEPLOYED ${s.publishesOfDeployed} (by a sweep ${s.sweepPublishesOfDeployed}), reads answered IN_PROGRESS ${s.inProgressReads}`,
     );
@@ -324,6 +338,27 @@ test(`every CloudTrail record shape (${RECORD_SHAPES.length}): a sampled history
       const [sampled] = fc.sample(history, { seed: 9_500 + i, numRuns: 1 });
       const { violations } = await rig.run({ ...sampled!, variants: v });
       assert.deepEqual(violations, [], `sampled history (fc seed ${9_500 + i}): invariants`);
+    });
+  }
+});
+
+/**
+ * Every connection-function reading (its 16 readings of CloudFront's answers, its 24 record shapes):
+ * a sampled history each, its fleet forced to mix both kinds (fn-a and fn-ab connection functions,
+ * fn-b and fn_d ordinary ones).
+ */
+const CONNECTION_READINGS = [...connectionCombinations(), ...connectionRecordShapeCombinations()].filter(
+  (v, i, all) => all.findIndex((w) => describeVariants(w) === describeVariants(v)) === i,
+);
+const MIXED: FunctionKind[] = ['connection', 'function', 'connection', 'function'];
+
+test(`every connection-function reading (${CONNECTION_READINGS.length}): a sampled history each, with a fleet of both kinds`, async (t) => {
+  assert.equal(CONNECTION_READINGS.length, 39);
+  for (const [i, v] of CONNECTION_READINGS.entries()) {
+    await t.test(describeVariants(v), async () => {
+      const [sampled] = fc.sample(history, { seed: 9_700 + i, numRuns: 1 });
+      const { violations } = await rig.run({ ...sampled!, variants: v, kinds: MIXED });
+      assert.deepEqual(violations, [], `sampled history (fc seed ${9_700 + i}): invariants`);
     });
   }
 });

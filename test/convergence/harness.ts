@@ -26,18 +26,23 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import {
   CloudFrontClient,
+  CreateConnectionFunctionCommand,
   CreateFunctionCommand,
+  DeleteConnectionFunctionCommand,
   DeleteFunctionCommand,
+  DescribeConnectionFunctionCommand,
   DescribeFunctionCommand,
+  PublishConnectionFunctionCommand,
   PublishFunctionCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  UpdateConnectionFunctionCommand,
   UpdateFunctionCommand,
 } from '@aws-sdk/client-cloudfront';
 import { CloudFrontError, startEmulator, VARIANT_NAMES, type CloudTrailEvent, type Emulator, type Variants } from '../../emulator';
 import { formatVariantValue } from '../../emulator/variants';
 import { LocalBus } from '../../local/bus';
-import { editFunction } from '../../local/console-edit';
+import { editConnectionFunction, editFunction } from '../../local/console-edit';
 import { RECONCILER_ACTOR } from '../../local/local-stack';
 import { busRulesFromServerless, readServerlessRules, type ServerlessRulesResult } from '../../local/serverless-rules';
 import { makeOnFunctionChange } from '../../handlers/on-function-change';
@@ -48,6 +53,14 @@ import type { SweepSummary } from '../../lib/sweep';
 import { lambdaContext, type Settings, TEST_CREDENTIALS, testRuntime } from '../support/lambda';
 
 export const NAMES = ['fn-a', 'fn-b', 'fn-ab', 'fn_d'] as const;
+
+/**
+ * Which kind of function each name is in a history: an ordinary CloudFront Function or a connection
+ * function (issue 19). A name holds one kind for the whole history, so every invariant below stays
+ * keyed on the name; a connection function's calls are recorded under the ordinary kind's operation
+ * names (`publishFunction`…) with `kind: 'connection'`.
+ */
+export type FunctionKind = 'function' | 'connection';
 
 /**
  * What a version's code does under the publish gate's smoke test: `good` returns the request; `throws`
@@ -134,6 +147,8 @@ export interface History {
   seed: number;
   /** The reading of the unconfirmed CloudFront behaviours this history runs under (emulator/VARIANTS.md). */
   variants: Variants;
+  /** The kind of each of NAMES (default: every one ordinary). */
+  kinds?: readonly FunctionKind[];
   dryRun: boolean;
   /** AUTO_PUBLISH_ALLOWED_NAMES=fn-a* */
   guarded: boolean;
@@ -154,6 +169,8 @@ export interface ModelCall {
   seq: number;
   op: string;
   name: string;
+  /** Set for a connection function's call (the op is named as for the ordinary kind). */
+  kind?: 'connection';
   actor: string;
   /** Reconciler calls: the handler invocation they came from. */
   invocation: string | undefined;
@@ -161,7 +178,9 @@ export interface ModelCall {
   error?: string;
   ifMatch?: string;
   stage?: string;
-  /** Describe: the ETag answered; Publish: the ETag that went LIVE; Create, Update: DEVELOPMENT's new ETag; TestFunction: the ETag tested. */
+  /**
+   * Describe: the ETag answered; Publish: the DEVELOPMENT ETag of the version that went LIVE (a
+   * connection function's LIVE may carry its own token for it, connectionLiveEtag=distinct); Create, Update: DEVELOPMENT's new ETag; TestFunction: the ETag tested. */
   etag?: string;
   /** ListTagsForResource: the tags answered. */
   tags?: Record<string, string>;
@@ -203,7 +222,7 @@ const portToInvocation = new Map<number, string>();
 const testCallOf = new WeakMap<IncomingMessage, ModelCall>();
 let channelsInstalled = false;
 
-const TEST_PATH = /^\/2020-05-31\/function\/[^/?]+\/test(\?|$)/;
+const TEST_PATH = /^\/2020-05-31\/(connection-)?function\/[^/?]+\/test(\?|$)/;
 
 function unescapeXml(text: string): string {
   return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
@@ -215,6 +234,12 @@ export function parseTestAnswer(body: string): TestAnswer {
     const m = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>|<${tag}/>`).exec(body);
     return m ? unescapeXml(m[1] ?? '') : undefined;
   };
+  if (body.includes('<ConnectionFunctionTestResult')) {
+    // A connection function must decide: no allow or deny in its output is a failed run, like a throw.
+    const output = member('ConnectionFunctionOutput') ?? '';
+    const error = member('ConnectionFunctionErrorMessage') ?? '';
+    return { computeUtilization: member('ComputeUtilization') ?? '', errorMessage: error || (/allow|deny/.test(output) ? '' : 'no decision') };
+  }
   if (!body.includes('<TestResult')) return { error: member('Code') ?? 'unknown' };
   return { computeUtilization: member('ComputeUtilization') ?? '', errorMessage: member('FunctionErrorMessage') ?? '' };
 }
@@ -269,6 +294,39 @@ function installChannels(): void {
   });
 }
 
+/**
+ * Describe and TestFunction, of either kind (`describe(identifier, stage)`, `prepareTest(identifier,
+ * ifMatch, stage)`): the stage asked, and the If-Match a test was given; a test's reply is read later.
+ */
+function stageAsked(call: ModelCall, args: any[], request: IncomingMessage | undefined): void {
+  if (call.op === 'describeFunction') call.stage = args[1] ?? 'DEVELOPMENT';
+  if (call.op === 'testFunction') {
+    call.ifMatch = args[1];
+    call.stage = args[2] || 'DEVELOPMENT';
+    if (request) testCallOf.set(request, call);
+  }
+}
+
+/** Publish and Describe: what the stages held just before the call. */
+function beforeRead(call: ModelCall, now: ReturnType<Rig['peek']>, publish: boolean): void {
+  if (now?.live) call.liveEtag = now.live.etag;
+  if (now && publish) {
+    call.developmentEtag = now.development.etag;
+    call.status = now.development.status;
+    call.code = now.development.code;
+  }
+}
+
+/** What an answer says, for the calls that are judged by it. */
+function afterRead(call: ModelCall, op: string, result: any): void {
+  if (op === 'testFunction') {
+    call.etag = call.ifMatch;
+    call.code = (result as { code: Buffer }).code.toString('utf8');
+  }
+  if (op === 'describeFunction') call.status = result.summary.status;
+  if (op === 'listTagsForResource') call.tags = Object.fromEntries((result as { key: string; value: string }[]).map((t) => [t.key, t.value]));
+}
+
 export const CRASH_PREFIX = 'InjectedCrash';
 /** The other writers: each signs with its own access key, which the emulator names after it. */
 const OTHER_ACTORS = ['console', 'ci'] as const;
@@ -281,6 +339,9 @@ export interface Stats {
   historiesWith: Record<string, number>;
   responses: Record<string, number>;
   reconcilerPublishes: number;
+  /** Reconciler publishes that changed LIVE, per kind of function; and histories whose fleet held each kind. */
+  publishesByKind: Record<string, number>;
+  historiesWithKind: Record<string, number>;
   reconciler412: number;
   /** Publishes the reconciler sent again, in the same invocation, after a 412. */
   publishesAfter412: number;
@@ -330,6 +391,8 @@ export function emptyStats(): Stats {
     historiesWith: {},
     responses: {},
     reconcilerPublishes: 0,
+    publishesByKind: {},
+    historiesWithKind: {},
     reconciler412: 0,
     publishesAfter412: 0,
     strayReads: 0,
@@ -376,6 +439,12 @@ export class Rig {
   private readonly background = new Set<Promise<unknown>>();
   /** The history's distribution: one cache behaviour per function name (see `behaviourOf`). */
   private distributionId = '';
+  /** Every connection function's Id in this history → its name (an event may name only the Id, an error only the name). */
+  private readonly connectionNames = new Map<string, string>();
+  /** The kind each of NAMES holds in this history. */
+  private kinds: readonly FunctionKind[] = NAMES.map(() => 'function');
+  /** A viewer-mTLS distribution per connection-function name, made when first associated (one connection function per distribution). */
+  private readonly mtlsDistributions = new Map<string, string>();
   readonly unhandled: unknown[] = [];
   /** The last history's final sweep, as the handler answered it (undefined when it failed). */
   finalSweep: SweepSummary | undefined;
@@ -449,96 +518,177 @@ export class Rig {
     return testRuntime({ ...this.settings, CLOUDFRONT_ENDPOINT: this.emulator.endpoint }, { observability: this.observability });
   }
 
-  /** Wraps the emulator's model methods on the instance: every call is recorded in arrival order. */
+  /**
+   * Records one call to the emulator's state machine, in arrival order: who made it (and, for the
+   * reconciler, from which invocation), what it answered; a crashed invocation's calls never land.
+   * `before` fills in what must be peeked before the call, `after` what its answer says.
+   */
+  private observed(
+    op: string,
+    name: string,
+    kind: FunctionKind,
+    run: () => any,
+    before: (call: ModelCall, request: IncomingMessage | undefined) => void,
+    after: (call: ModelCall, result: any) => void,
+  ): any {
+    const request = serverContext.getStore();
+    const actor = this.actorOf(request);
+    const port = request?.socket.remotePort;
+    const invocation = actor === RECONCILER_ACTOR && port !== undefined ? portToInvocation.get(port) || undefined : undefined;
+    const state = invocation ? this.invocations.get(invocation) : undefined;
+    if (state?.crashed) {
+      // A crashed Lambda makes no more calls: nothing of it reaches the state machine.
+      throw new CloudFrontError('InternalError', 500, `caller ${invocation} crashed (injected)`);
+    }
+    const call: ModelCall = { seq: ++this.seq, op, name, ...(kind === 'connection' ? { kind } : {}), actor, invocation, ok: true };
+    before(call, request);
+    this.calls.push(call);
+    let result: any;
+    try {
+      result = run();
+    } catch (error) {
+      call.ok = false;
+      call.error = error instanceof CloudFrontError ? error.code : String(error);
+      throw error;
+    } finally {
+      if (call.ok && ['createFunction', 'deleteFunction', 'tagResource', 'untagResource'].includes(op)) {
+        this.tagChanges.push({ seq: call.seq, name, tags: this.tagsOf(name) });
+      }
+    }
+    after(call, result);
+    if (state) {
+      state.calls += 1;
+      if (state.crashAfter !== undefined && state.calls >= state.crashAfter) {
+        // This call landed; the Lambda dies before it can use the answer.
+        state.crashed = true;
+        state.onCrash?.(new Error(`${CRASH_PREFIX}: ${invocation} died after ${state.calls} CloudFront call(s)`));
+      }
+    }
+    return result;
+  }
+
+  /** A function's tags now, of whichever kind the name holds (null: it does not exist). */
+  private tagsOf(name: string): Record<string, string> | null {
+    const fn = this.peek(name);
+    return fn ? { ...fn.tags } : null;
+  }
+
+  /**
+   * One function's stages, tags and kind, peeked: not a Describe, which under statusAfterPublish=reads
+   * would use up one of the IN_PROGRESS reads the reconciler is meant to see.
+   */
+  peek(name: string):
+    | {
+        kind: FunctionKind;
+        id?: string;
+        arn: string;
+        development: { etag: string; status: string; code: string };
+        live?: { etag: string; code: string };
+        tags: Record<string, string>;
+      }
+    | undefined {
+    const ordinary = this.emulator.state.snapshot().find((f) => f.name === name);
+    if (ordinary) return { ...ordinary, kind: 'function', arn: this.emulator.state.model.arnFor(name) };
+    const connection = this.emulator.state.connectionFunctions().find((f) => f.name === name);
+    return connection ? { kind: 'connection', ...connection } : undefined;
+  }
+
+  /** The connection function an identifier (Id, name or ARN, as the variants allow) names now. */
+  private connectionNamed(identifier: unknown): { id: string; name: string } | undefined {
+    return this.emulator.state.connectionFunctions().find((f) => f.id === identifier || f.name === identifier || f.arn === identifier);
+  }
+
+  /** Wraps the emulator's model methods on the instance, of both kinds: every call is recorded in arrival order. */
   private wrapModel(): void {
     const model = this.emulator.state.model as unknown as Record<string, (...args: any[]) => any>;
-    const original = Object.fromEntries(
-      [
-        'createFunction',
-        'updateFunction',
-        'describeFunction',
-        'publishFunction',
-        'deleteFunction',
-        'tagResource',
-        'untagResource',
-        'listTagsForResource',
-        'prepareTest',
-      ].map((op) => [op, (model[op] as (...args: any[]) => any).bind(model)]),
-    );
-    const tagsOf = (name: string): Record<string, string> | null => {
-      try {
-        const list = original.listTagsForResource!(this.emulator.state.model.arnFor(name)) as { key: string; value: string }[];
-        return Object.fromEntries(list.map((t) => [t.key, t.value]));
-      } catch {
-        return null;
-      }
+    const ordinaryOps = [
+      'createFunction',
+      'updateFunction',
+      'describeFunction',
+      'publishFunction',
+      'deleteFunction',
+      'tagResource',
+      'untagResource',
+      'listTagsForResource',
+      'prepareTest',
+    ];
+    const original = Object.fromEntries(ordinaryOps.map((op) => [op, (model[op] as (...args: any[]) => any).bind(model)]));
+    // A connection function's ARN ends in its Id (or its name, connectionArn=name); one deleted since is named from the history's Ids.
+    const nameOfArn = (arn: unknown) => {
+      if (typeof arn !== 'string') return '';
+      if (arn.includes(':function/')) return arn.split(':function/')[1] ?? arn;
+      const last = arn.split('/').at(-1) ?? '';
+      return this.connectionNamed(arn)?.name ?? this.connectionNames.get(last) ?? last;
     };
-    // A peek, not a DescribeFunction: under statusAfterPublish=reads a DescribeFunction would use up
-    // one of the IN_PROGRESS reads the reconciler is meant to see.
-    const peek = (name: string) => this.emulator.state.snapshot().find((f) => f.name === name);
-    const nameOfArn = (arn: unknown) => (typeof arn === 'string' ? (arn.split(':function/')[1] ?? arn) : '');
+    const dev = (name: string) => this.peek(name);
 
-    for (const op of Object.keys(original)) {
+    for (const op of ordinaryOps) {
       model[op] = (...args: any[]) => {
-        const request = serverContext.getStore();
-        const actor = this.actorOf(request);
-        const port = request?.socket.remotePort;
-        const invocation = actor === RECONCILER_ACTOR && port !== undefined ? portToInvocation.get(port) || undefined : undefined;
-        const state = invocation ? this.invocations.get(invocation) : undefined;
-        if (state?.crashed) {
-          // A crashed Lambda makes no more calls: nothing of it reaches the state machine.
-          throw new CloudFrontError('InternalError', 500, `caller ${invocation} crashed (injected)`);
-        }
         const name =
           op === 'createFunction' || op === 'updateFunction' ? String(args[0]?.name) : op.endsWith('Resource') ? nameOfArn(args[0]) : String(args[0]);
+        // Tagging calls take either kind's ARN: the name says which.
+        const kind: FunctionKind = op.endsWith('Resource') && !String(args[0]).includes(':function/') ? 'connection' : 'function';
         // prepareTest is TestFunction's model half (the If-Match check; the run follows, off the model).
-        const call: ModelCall = { seq: ++this.seq, op: op === 'prepareTest' ? 'testFunction' : op, name, actor, invocation, ok: true };
-        if (op === 'describeFunction') call.stage = args[1] ?? 'DEVELOPMENT';
-        if (op === 'prepareTest') {
-          call.ifMatch = args[1];
-          call.stage = args[2] || 'DEVELOPMENT';
-          if (request) testCallOf.set(request, call);
-        }
-        if (op === 'publishFunction' || op === 'updateFunction' || op === 'deleteFunction') call.ifMatch = op === 'updateFunction' ? args[0]?.ifMatch : args[1];
-        if (op === 'publishFunction' || op === 'describeFunction') {
-          const now = peek(name);
-          if (now?.live) call.liveEtag = now.live.etag;
-          if (now && op === 'publishFunction') {
-            call.developmentEtag = now.development.etag;
-            call.status = now.development.status;
-            call.code = now.development.code;
-          }
-        }
-        if (op === 'updateFunction') call.associated = this.emulator.state.associationsOf(name).length > 0;
-        this.calls.push(call);
-        let result: any;
-        try {
-          result = original[op]!(...args);
-        } catch (error) {
-          call.ok = false;
-          call.error = error instanceof CloudFrontError ? error.code : String(error);
-          throw error;
-        } finally {
-          if (call.ok && ['createFunction', 'deleteFunction', 'tagResource', 'untagResource'].includes(op)) {
-            this.tagChanges.push({ seq: call.seq, name, tags: tagsOf(name) });
-          }
-        }
-        if (['describeFunction', 'publishFunction', 'createFunction', 'updateFunction'].includes(op)) call.etag = result.etag;
-        if (op === 'prepareTest') {
-          call.etag = call.ifMatch;
-          call.code = (result as { code: Buffer }).code.toString('utf8');
-        }
-        if (op === 'describeFunction') call.status = result.summary.status;
-        if (op === 'listTagsForResource') call.tags = Object.fromEntries((result as { key: string; value: string }[]).map((t) => [t.key, t.value]));
-        if (state) {
-          state.calls += 1;
-          if (state.crashAfter !== undefined && state.calls >= state.crashAfter) {
-            // This call landed; the Lambda dies before it can use the answer.
-            state.crashed = true;
-            state.onCrash?.(new Error(`${CRASH_PREFIX}: ${invocation} died after ${state.calls} CloudFront call(s)`));
-          }
-        }
-        return result;
+        return this.observed(
+          op === 'prepareTest' ? 'testFunction' : op,
+          name,
+          kind,
+          () => original[op]!(...args),
+          (call, request) => {
+            stageAsked(call, args, request);
+            if (op === 'publishFunction' || op === 'updateFunction' || op === 'deleteFunction')
+              call.ifMatch = op === 'updateFunction' ? args[0]?.ifMatch : args[1];
+            if (op === 'publishFunction' || op === 'describeFunction') beforeRead(call, dev(name), op === 'publishFunction');
+            if (op === 'updateFunction') call.associated = this.emulator.state.associationsOf(name).length > 0;
+          },
+          (call, result) => {
+            if (['describeFunction', 'publishFunction', 'createFunction', 'updateFunction'].includes(op)) call.etag = result.etag;
+            afterRead(call, op === 'prepareTest' ? 'testFunction' : op, result);
+          },
+        );
+      };
+    }
+
+    // The connection kind's store: the same operations by Id, recorded under the same names.
+    const store = this.emulator.state.model.connectionFunctions as unknown as Record<string, (...args: any[]) => any>;
+    const connectionOps: Record<string, string> = {
+      create: 'createFunction',
+      update: 'updateFunction',
+      describe: 'describeFunction',
+      publish: 'publishFunction',
+      delete: 'deleteFunction',
+      prepareTest: 'testFunction',
+    };
+    const connectionOriginal = Object.fromEntries(Object.keys(connectionOps).map((op) => [op, (store[op] as (...args: any[]) => any).bind(store)]));
+    for (const [method, op] of Object.entries(connectionOps)) {
+      store[method] = (...args: any[]) => {
+        const identifier = method === 'create' ? undefined : method === 'update' ? args[0]?.id : args[0];
+        const name =
+          method === 'create'
+            ? String(args[0]?.name)
+            : (this.connectionNamed(identifier)?.name ?? this.connectionNames.get(String(identifier)) ?? String(identifier));
+        return this.observed(
+          op,
+          name,
+          'connection',
+          () => connectionOriginal[method]!(...args),
+          (call, request) => {
+            stageAsked(call, args, request);
+            if (method === 'publish' || method === 'delete') call.ifMatch = args[1];
+            if (method === 'update') {
+              call.ifMatch = args[0]?.ifMatch;
+              call.associated = this.emulator.state.distributions().some((d) => d.connectionFunctionId === identifier);
+            }
+            if (method === 'publish' || method === 'describe') beforeRead(call, dev(name), method === 'publish');
+          },
+          (call, result) => {
+            if (method === 'create') this.connectionNames.set(result.summary.id, name);
+            // A publish: the DEVELOPMENT ETag whose version went LIVE (LIVE may carry a token of its own).
+            if (method === 'publish') call.etag = dev(name)?.live?.code === call.code ? call.developmentEtag : result.etag;
+            else if (method !== 'prepareTest' && method !== 'delete') call.etag = result.etag;
+            afterRead(call, op, result);
+          },
+        );
       };
     }
   }
@@ -603,6 +753,9 @@ export class Rig {
     const { emulator } = this;
     emulator.state.reset();
     emulator.controls.setVariants(history.variants);
+    this.kinds = history.kinds ?? NAMES.map(() => 'function');
+    this.mtlsDistributions.clear();
+    this.connectionNames.clear();
     this.distributionId = emulator.state.createDistribution({ comment: 'convergence', pathPatterns: NAMES.slice(1).map((_, i) => behaviourOf(i + 1)!) }).id;
     emulator.controls.setFaults(undefined);
     emulator.controls.setRateLimit(undefined);
@@ -689,6 +842,7 @@ export class Rig {
     this.finalSweep = finalSweep;
     violations.push(...this.check(history, bus, sweepErrors, finalSweep));
     this.stats.histories += 1;
+    for (const kind of new Set(this.kinds)) inc(this.stats.historiesWithKind, kind);
     for (const name of VARIANT_NAMES) inc(this.stats.variants, `${name}=${formatVariantValue(name, history.variants[name])}`);
     if (history.dryRun) this.stats.dryRun += 1;
     if (history.guarded) this.stats.guarded += 1;
@@ -708,7 +862,18 @@ export class Rig {
   }
 
   private disassociate(fn: number): void {
+    const name = NAMES[fn % NAMES.length]!;
+    if (this.kinds[fn % NAMES.length] === 'connection') {
+      const distributionId = this.mtlsDistributions.get(name);
+      if (distributionId) this.emulator.state.disassociateConnectionFunction(distributionId);
+      return;
+    }
     this.emulator.state.disassociateFunction({ distributionId: this.distributionId, eventType: 'viewer-request', ...behaviour(fn) });
+  }
+
+  /** The Id the connection function named `name` has now (undefined: none exists). */
+  private idOf(name: string): string {
+    return this.emulator.state.connectionFunctions().find((f) => f.name === name)?.id ?? `cf_missing_${name.replace(/[^a-zA-Z0-9]/g, '')}`;
   }
 
   private release(): void {
@@ -734,7 +899,11 @@ export class Rig {
   private async apply(step: Step, history: History, index: number, nextVersion: () => number, startSweep: (p: Promise<unknown>) => void): Promise<void> {
     const { emulator } = this;
     const name = 'fn' in step ? NAMES[step.fn % NAMES.length]! : '';
-    const arn = emulator.state.model.arnFor(name);
+    const fnKind: FunctionKind = 'fn' in step ? this.kinds[step.fn % NAMES.length]! : 'function';
+    const connection = fnKind === 'connection';
+    const arn = connection
+      ? (this.peek(name)?.arn ?? emulator.state.model.connectionFunctions.arnFor({ id: this.idOf(name), name }))
+      : emulator.state.model.arnFor(name);
     const actor = index % 2 === 0 ? this.clients.console : this.clients.ci;
     const quietly = (p: Promise<unknown>) =>
       p.then(
@@ -742,29 +911,47 @@ export class Rig {
         () => undefined,
       );
     // A console edit: read DEVELOPMENT, send new code with its ETag (a 412 when another writer got in between).
-    const update = (kind: CodeKind = 'good') => editFunction(actor, name, source(nextVersion(), kind));
+    const update = (kind: CodeKind = 'good') =>
+      connection ? editConnectionFunction(actor, this.idOf(name), source(nextVersion(), kind, fnKind)) : editFunction(actor, name, source(nextVersion(), kind));
+    /** DEVELOPMENT's ETag, as another writer reads it before a conditional call. */
+    const developmentEtag = async (client: CloudFrontClient) =>
+      connection
+        ? (await client.send(new DescribeConnectionFunctionCommand({ Identifier: this.idOf(name), Stage: 'DEVELOPMENT' }))).ETag
+        : (await client.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }))).ETag;
+    /** Another actor (CI) publishes what DEVELOPMENT holds. */
+    const publishAsOther = async () => {
+      const etag = await developmentEtag(this.clients.ci);
+      if (connection) await this.clients.ci.send(new PublishConnectionFunctionCommand({ Id: this.idOf(name), IfMatch: etag }));
+      else await this.clients.ci.send(new PublishFunctionCommand({ Name: name, IfMatch: etag }));
+    };
     switch (step.kind) {
-      case 'create':
+      case 'create': {
+        const tags = step.tag === null ? {} : { Tags: { Items: [{ Key: TAG_KEY, Value: step.tag }] } };
+        const config = { Comment: '', Runtime: 'cloudfront-js-2.0' as const };
         return quietly(
-          actor.send(
-            new CreateFunctionCommand({
-              Name: name,
-              FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' },
-              FunctionCode: code(nextVersion(), step.code),
-              ...(step.tag === null ? {} : { Tags: { Items: [{ Key: TAG_KEY, Value: step.tag }] } }),
-            }),
-          ),
+          connection
+            ? actor.send(
+                new CreateConnectionFunctionCommand({
+                  Name: name,
+                  ConnectionFunctionConfig: config,
+                  ConnectionFunctionCode: code(nextVersion(), step.code, fnKind),
+                  ...tags,
+                }),
+              )
+            : actor.send(new CreateFunctionCommand({ Name: name, FunctionConfig: config, FunctionCode: code(nextVersion(), step.code), ...tags })),
         );
+      }
       case 'update':
         return quietly(update(step.code));
       case 'delete':
         return quietly(
           (async () => {
-            // An associated function cannot be deleted (FunctionInUse): its user takes it off the
-            // distribution first.
+            // An associated function cannot be deleted (FunctionInUse, CannotDeleteEntityWhileInUse):
+            // its user takes it off the distribution first.
             this.disassociate(step.fn);
-            const d = await actor.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-            await actor.send(new DeleteFunctionCommand({ Name: name, IfMatch: d.ETag }));
+            const etag = await developmentEtag(actor);
+            if (connection) await actor.send(new DeleteConnectionFunctionCommand({ Id: this.idOf(name), IfMatch: etag }));
+            else await actor.send(new DeleteFunctionCommand({ Name: name, IfMatch: etag }));
           })(),
         );
       case 'tag':
@@ -774,26 +961,23 @@ export class Rig {
       case 'tagOther':
         return quietly(actor.send(new TagResourceCommand({ Resource: arn, Tags: { Items: [{ Key: 'team', Value: `t${index}` }] } })));
       case 'publishOther':
-        return quietly(
-          (async () => {
-            const d = await this.clients.ci.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-            await this.clients.ci.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
-          })(),
-        );
+        return quietly(publishAsOther());
       case 'associate':
         return quietly(
           (async () => {
-            if (!emulator.state.snapshot().some((f) => f.name === name && f.live)) {
-              // May meet a 412 when the reconciler published it meanwhile: it is published either way.
-              await quietly(
-                (async () => {
-                  const d = await this.clients.ci.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-                  await this.clients.ci.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
-                })(),
-              );
-            }
+            // May meet a 412 when the reconciler published it meanwhile: it is published either way.
+            if (!this.peek(name)?.live) await quietly(publishAsOther());
             // Throws (and changes nothing) when the function is gone or still unpublished.
-            emulator.state.associateFunction({ distributionId: this.distributionId, functionArn: arn, eventType: 'viewer-request', ...behaviour(step.fn) });
+            if (connection) {
+              let distributionId = this.mtlsDistributions.get(name);
+              if (!distributionId) {
+                distributionId = emulator.state.createDistribution({ comment: `mtls ${name}`, viewerMtls: {} }).id;
+                this.mtlsDistributions.set(name, distributionId);
+              }
+              emulator.state.associateConnectionFunction({ distributionId, connectionFunctionId: this.idOf(name) });
+            } else {
+              emulator.state.associateFunction({ distributionId: this.distributionId, functionArn: arn, eventType: 'viewer-request', ...behaviour(step.fn) });
+            }
             this.stats.associations += 1;
           })(),
         );
@@ -802,15 +986,18 @@ export class Rig {
       case 'badUpdate':
         return quietly(
           (async () => {
-            const d = await actor.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-            await actor.send(
-              new UpdateFunctionCommand({
-                Name: name,
-                IfMatch: d.ETag,
-                FunctionConfig: { Comment: 'x'.repeat(129), Runtime: 'cloudfront-js-2.0' },
-                FunctionCode: code(nextVersion()),
-              }),
-            );
+            const etag = await developmentEtag(actor);
+            const config = { Comment: 'x'.repeat(129), Runtime: 'cloudfront-js-2.0' as const };
+            if (connection)
+              await actor.send(
+                new UpdateConnectionFunctionCommand({
+                  Id: this.idOf(name),
+                  IfMatch: etag,
+                  ConnectionFunctionConfig: config,
+                  ConnectionFunctionCode: code(nextVersion(), 'good', fnKind),
+                }),
+              );
+            else await actor.send(new UpdateFunctionCommand({ Name: name, IfMatch: etag, FunctionConfig: config, FunctionCode: code(nextVersion()) }));
           })(),
         );
       case 'race': {
@@ -822,16 +1009,7 @@ export class Rig {
             await new Promise((r) => setTimeout(r, (w + round) % 3));
           }
         });
-        if (step.publisher) {
-          writers.push(
-            quietly(
-              (async () => {
-                const d = await this.clients.ci.send(new DescribeFunctionCommand({ Name: name, Stage: 'DEVELOPMENT' }));
-                await this.clients.ci.send(new PublishFunctionCommand({ Name: name, IfMatch: d.ETag }));
-              })(),
-            ),
-          );
-        }
+        if (step.publisher) writers.push(quietly(publishAsOther()));
         await Promise.all(writers);
         return;
       }
@@ -901,14 +1079,22 @@ export class Rig {
     const v: string[] = [];
     const allowed = (name: string) => !history.guarded || allowedByGuard(name);
 
-    // 1 (and 6: which functions must converge depends on their code)
-    for (const fn of this.emulator.state.snapshot()) {
+    // 1 (and 6: which functions must converge depends on their code), both kinds. A connection
+    // function's LIVE may carry an ETag of its own for the version (connectionLiveEtag=distinct):
+    // then the code says whether LIVE holds DEVELOPMENT's version (every version's code is its own).
+    const ownLiveEtag = history.variants.connectionLiveEtag === 'distinct';
+    const functions = [
+      ...this.emulator.state.snapshot().map((f) => ({ ...f, kind: 'function' as FunctionKind })),
+      ...this.emulator.state.connectionFunctions().map((f) => ({ ...f, kind: 'connection' as FunctionKind })),
+    ];
+    for (const fn of functions) {
       if (!optedIn(fn.tags) || !allowed(fn.name)) continue;
       const kind = codeKindOf(fn.development.code);
       if (kind === undefined) v.push(`rig: ${fn.name}'s DEVELOPMENT code carries no gate marker`);
       if (kind === 'good') {
-        if (!history.dryRun && fn.live?.etag !== fn.development.etag) {
-          v.push(`1: ${fn.name} is opted in but LIVE ${fn.live?.etag ?? '(none)'} != DEVELOPMENT ${fn.development.etag} after the final sweep`);
+        const inSync = fn.kind === 'connection' && ownLiveEtag ? fn.live?.code === fn.development.code : fn.live?.etag === fn.development.etag;
+        if (!history.dryRun && !inSync) {
+          v.push(`1: ${fn.name} (${fn.kind}) is opted in but LIVE ${fn.live?.etag ?? '(none)'} != DEVELOPMENT ${fn.development.etag} after the final sweep`);
         }
         continue;
       }
@@ -977,7 +1163,10 @@ export class Rig {
     this.stats.associatedUpdates += this.calls.filter((c) => c.op === 'updateFunction' && c.ok && c.associated && c.actor !== RECONCILER_ACTOR).length;
     for (const p of ours.filter((c) => c.op === 'publishFunction')) {
       const landed = p.ok;
-      if (landed) this.stats.reconcilerPublishes += 1;
+      if (landed) {
+        this.stats.reconcilerPublishes += 1;
+        inc(this.stats.publishesByKind, p.kind ?? 'function');
+      }
       if (p.error === 'PreconditionFailed') this.stats.reconciler412 += 1;
       const before = ours.filter((c) => c.invocation === p.invocation && c.name === p.name && c.seq < p.seq);
       if (before.some((c) => c.op === 'publishFunction' && c.error === 'PreconditionFailed')) this.stats.publishesAfter412 += 1;
@@ -1006,10 +1195,17 @@ export class Rig {
         );
       }
     }
-    // 5 (guard)
+    // 5 (guard). One exception, documented (docs/cloudfront-api.md, "What the reconciler does about
+    // them"): a record that gives only a connection function's Id names it after one
+    // Describe(DEVELOPMENT) by that Id; then the guard applies, so nothing else of it follows.
+    const namingRead = (c: ModelCall) =>
+      c.kind === 'connection' &&
+      c.op === 'describeFunction' &&
+      c.stage === 'DEVELOPMENT' &&
+      !ours.some((x) => x.invocation === c.invocation && x.name === c.name && x.seq !== c.seq && x.op !== 'describeFunction');
     if (history.guarded) {
       for (const c of ours) {
-        if (!allowed(c.name))
+        if (!allowed(c.name) && !namingRead(c))
           v.push(
             `5: guarded, yet the reconciler called ${c.op} for ${c.name} (#${c.seq}, ${c.invocation ?? 'unattributed'}${c.invocation && !this.invocations.has(c.invocation) ? ', an invocation of an earlier history' : ''})`,
           );
@@ -1020,15 +1216,21 @@ export class Rig {
     for (const reason of this.unhandled) v.push(`4: unhandled rejection: ${String(reason)}`);
     // Under the record-shape variants a record may name its function in either place, or nowhere;
     // one that names none must fail saying so (after its account's sweep).
-    const nameOf = (event: any): string => {
+    // A connection function's record may name it by Id, by name or by an ARN ending in either: an
+    // error naming any of them names the function.
+    const identifiersOf = (event: any): string[] => {
       const params = event?.detail?.requestParameters;
-      const summary = event?.detail?.responseElements?.functionSummary;
-      return String(params?.name ?? String(params?.resource ?? '').split(':function/')[1] ?? summary?.name ?? '');
+      const response = event?.detail?.responseElements;
+      const summary = response?.functionSummary ?? response?.connectionFunctionSummary;
+      const resource = typeof params?.resource === 'string' ? params.resource.split(/:(?:connection-)?function\//)[1] : undefined;
+      const ids = [params?.name, params?.id, resource, summary?.name, summary?.id].filter((x): x is string => typeof x === 'string' && x !== '');
+      return [...ids, ...ids.flatMap((id) => this.connectionNames.get(id) ?? [])];
     };
-    const NAMES_NO_FUNCTION = /record has no (function name|requestParameters\.resource)/;
+    const nameOf = (event: any): string => identifiersOf(event)[0] ?? '';
+    const NAMES_NO_FUNCTION = /record has no (function name|requestParameters\.resource)|record names no connection function/;
     const namesItsFunction = (event: unknown, error: string | undefined) => {
-      const name = nameOf(event);
-      return name ? error?.includes(name) === true : NAMES_NO_FUNCTION.test(error ?? '');
+      const ids = identifiersOf(event);
+      return ids.length > 0 ? ids.some((id) => error?.includes(id) === true) : NAMES_NO_FUNCTION.test(error ?? '');
     };
     for (const r of bus.deliveries().filter((d) => d.status === 'failed')) {
       if (r.error?.startsWith(CRASH_PREFIX)) continue;
@@ -1041,12 +1243,13 @@ export class Rig {
     }
     for (const { invocation, error, event } of this.handlerErrors) {
       const message = error instanceof Error ? error.message : String(error);
-      const named = nameOf(event) ? NAMES.some((n) => message.includes(n)) : NAMES_NO_FUNCTION.test(message);
+      const named = nameOf(event) ? [...NAMES, ...identifiersOf(event)].some((n) => message.includes(n)) : NAMES_NO_FUNCTION.test(message);
       if (!named) v.push(`4: ${invocation} failed with an error naming no function: ${message}`);
     }
     for (const error of sweepErrors) {
       const message = error instanceof Error ? error.message : String(error);
-      if (!NAMES.some((n) => message.includes(n)) && !/ListFunctions/.test(message))
+      // A connection function is named by its Id in a sweep's failure (`connection-function/<Id>`).
+      if (!NAMES.some((n) => message.includes(n)) && !/ListFunctions|ListConnectionFunctions|connection-function\/[\w-]+/.test(message))
         v.push(`4: a sweep failed with an error naming neither a function nor its call: ${message}`);
     }
     return v;
@@ -1126,8 +1329,12 @@ function behaviour(fn: number): { pathPattern?: string } {
   return pathPattern === undefined ? {} : { pathPattern };
 }
 
-/** A version's code; its last comment says what its smoke test must give (see `codeKindOf`). */
-export function source(version: number, kind: CodeKind = 'good'): string {
+/**
+ * A version's code; its last comment says what its smoke test must give (see `codeKindOf`). A
+ * connection function's must decide: a good one allows (a deny passes the smoke test too, issue 19).
+ */
+export function source(version: number, kind: CodeKind = 'good', fnKind: FunctionKind = 'function'): string {
+  if (fnKind === 'connection') return connectionSource(version, kind);
   switch (kind) {
     case 'good':
       return `function handler(event) { return event.request; } // v${version} gate:good`;
@@ -1138,12 +1345,23 @@ export function source(version: number, kind: CodeKind = 'good'): string {
   }
 }
 
+function connectionSource(version: number, kind: CodeKind): string {
+  switch (kind) {
+    case 'good':
+      return `function connectionHandler(connection) { connection.allow(); } // v${version} gate:good`;
+    case 'throws':
+      return `function connectionHandler(connection) { throw new Error('broken v${version}'); } // v${version} gate:throws`;
+    case 'slow':
+      return `function connectionHandler(connection) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${Math.round(TEST_BUDGET_MS * 0.9)}); connection.allow(); } // v${version} gate:slow`;
+  }
+}
+
 /** The oracle: what a version's smoke test must give, read from the marker `source` wrote. */
 export function codeKindOf(text: string | undefined): CodeKind | undefined {
   const kind = / gate:(good|throws|slow)$/.exec(text ?? '')?.[1];
   return kind as CodeKind | undefined;
 }
 
-function code(version: number, kind: CodeKind = 'good'): Uint8Array {
-  return new TextEncoder().encode(source(version, kind));
+function code(version: number, kind: CodeKind = 'good', fnKind: FunctionKind = 'function'): Uint8Array {
+  return new TextEncoder().encode(source(version, kind, fnKind));
 }

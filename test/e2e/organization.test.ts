@@ -242,9 +242,11 @@ test("one worker sweeping account after account reuses its connections: the memb
     const before = stack.emulator.controls.connections();
     const sweep = await stack.sweep();
     assert.equal(sweep.swept.size, 5);
-    // One to STS and one to CloudFront would do; a client per account with its own connections made 6.
+    // One to STS, and to CloudFront one per listing running at once (both stages of both kinds: four),
+    // opened by the first account and reused by the next four; a client per account would open as
+    // many again for each of them.
     const opened = stack.emulator.controls.connections() - before;
-    assert.ok(opened <= 3, `${opened} connections for 5 accounts swept one after another`);
+    assert.ok(opened <= 5, `${opened} connections for 5 accounts swept one after another`);
   }));
 
 /**
