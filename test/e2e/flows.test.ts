@@ -282,10 +282,12 @@ for (const variants of ASSOCIATED_READINGS) {
       assert.equal(summary.listed, 2);
       assert.equal(summary.candidates, 0);
       // Both stages of both kinds, listed in parallel (so in no set order), and nothing else.
-      assert.deepEqual(
-        calls.map((c) => `${c.operation} ${c.name}`).sort(),
-        ['ListConnectionFunctions ', 'ListConnectionFunctions ', 'ListFunctions ', 'ListFunctions '],
-      );
+      assert.deepEqual(calls.map((c) => `${c.operation} ${c.name}`).sort(), [
+        'ListConnectionFunctions ',
+        'ListConnectionFunctions ',
+        'ListFunctions ',
+        'ListFunctions ',
+      ]);
     }));
 }
 
