@@ -4,25 +4,15 @@ import type { Context } from 'aws-lambda';
 import { ConfigError, loadConfig } from '../lib/config';
 import { type FanOutSummary, fanOutSweep } from '../lib/fan-out';
 import { reporting } from '../lib/middleware';
-import { accountOf, createRuntime, type Runtime } from '../lib/runtime';
-import { summariseSweep, sweepClock, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
+import { accountOf, createRuntime, type Runtime, runSweep } from '../lib/runtime';
+import { summariseSweep, sweepClock, type SweepSummary, sweepFailure } from '../lib/sweep';
 
 export function makeDriftSweep(runtime: Runtime) {
-  const { config, policy, reporter } = runtime;
+  const { config, reporter } = runtime;
   return middy(async (event: unknown, context: Context): Promise<SweepSummary> => {
     // Read once for the whole sweep; unreadable, the sweep fails and the next one tries again.
     const paused = await runtime.pause(reporter);
-    const report = await sweep({
-      paused,
-      full: isFullSweep(event),
-      cloudfront: runtime.cloudfrontFor(accountOf(context)),
-      publishGate: (cloudfront) => runtime.publishGate(cloudfront),
-      ...(runtime.history ? { history: runtime.history } : {}),
-      policy,
-      concurrency: config.sweepConcurrency,
-      remainingMs: () => context.getRemainingTimeInMillis(),
-      reserveMs: config.sweepReserveMs,
-    });
+    const report = await runSweep(runtime, context, { account: accountOf(context), paused, full: isFullSweep(event) });
     const summary = summariseSweep(report, sweepClock(config));
     await reporter.sweepFinished(summary);
     // Failing the invocation fires the errors alarm; the next scheduled sweep is the retry.

@@ -11,8 +11,8 @@ import { ConfigError, loadConfig } from '../lib/config';
 import { reporting } from '../lib/middleware';
 import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from '../lib/reconcile';
 import type { Reporter } from '../lib/report';
-import { accountOf, createRuntime, partitionOf, type Runtime } from '../lib/runtime';
-import { summariseSweep, sweep, sweepClock } from '../lib/sweep';
+import { accountOf, createRuntime, partitionOf, type Runtime, runSweep } from '../lib/runtime';
+import { summariseSweep, sweepClock } from '../lib/sweep';
 
 export interface EventSummary {
   readonly trigger?: string;
@@ -102,7 +102,7 @@ async function sweepUnnamed(
   context: Context,
   paused: string | undefined,
 ): Promise<void> {
-  const { config, policy, organization } = runtime;
+  const { config, organization } = runtime;
   try {
     if (organization) {
       if (!organization.sweepQueue) throw new ConfigError('SWEEP_QUEUE_URL', 'organisation mode sweeps an account through this queue; it is not set');
@@ -111,16 +111,7 @@ async function sweepUnnamed(
       return;
     }
     reporter.sweepForUnnamed(account, trigger);
-    const report = await sweep({
-      paused,
-      cloudfront: runtime.cloudfrontFor(account),
-      publishGate: (cloudfront) => runtime.publishGate(cloudfront),
-      ...(runtime.history ? { history: runtime.history } : {}),
-      policy,
-      concurrency: config.sweepConcurrency,
-      remainingMs: () => context.getRemainingTimeInMillis(),
-      reserveMs: config.sweepReserveMs,
-    });
+    const report = await runSweep(runtime, context, { account, paused });
     await reporter.sweepFinished(summariseSweep(report, sweepClock(config)));
   } catch (error) {
     reporter.sweepForUnnamed(account, trigger, error);

@@ -13,8 +13,8 @@ import { AutoPublishError, describeError } from '../lib/errors';
 import { BadSweepRequestError, parseSweepRequest, sweepQueueMembers } from '../lib/fan-out';
 import { reporting } from '../lib/middleware';
 import { flushMetrics, type Reporter } from '../lib/report';
-import { createRuntime, type Runtime, type RuntimeClients } from '../lib/runtime';
-import { summariseSweep, sweepClock, type SweepSummary, sweep, sweepFailure } from '../lib/sweep';
+import { createRuntime, type Runtime, type RuntimeClients, runSweep } from '../lib/runtime';
+import { summariseSweep, sweepClock, type SweepSummary, sweepFailure } from '../lib/sweep';
 
 /** What each record came to, in the order of the batch (the middleware turns it into batchItemFailures). */
 export type RecordResult = PromiseSettledResult<SweepSummary | DeadLettered>;
@@ -45,7 +45,7 @@ export interface SweepAccountOptions {
 }
 
 export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions = {}) {
-  const { config, policy, organization } = runtime;
+  const { config, organization } = runtime;
   if (!organization) throw new TypeError('the sweep worker runs in organisation mode only (ORGANIZATION_MODE=true)');
   const { members, sweepDeadLetters } = organization;
 
@@ -93,20 +93,7 @@ export function makeSweepAccount(runtime: Runtime, options: SweepAccountOptions 
       const left = context.getRemainingTimeInMillis();
       if (left <= config.sweepReserveMs) throw new NotStartedError(account, left);
       const paused = await runtime.pause(reporter);
-      const summary = summariseSweep(
-        await sweep({
-          paused,
-          full,
-          cloudfront: runtime.cloudfrontFor(account),
-          publishGate: (cloudfront) => runtime.publishGate(cloudfront, {}, { account }),
-          ...(runtime.history ? { history: runtime.history } : {}),
-          policy,
-          concurrency: config.sweepConcurrency,
-          remainingMs: () => context.getRemainingTimeInMillis(),
-          reserveMs: config.sweepReserveMs,
-        }),
-        sweepClock(config),
-      );
+      const summary = summariseSweep(await runSweep(runtime, context, { account, paused, full }), sweepClock(config));
       await reporter.sweepFinished(summary);
       options.onAccountSwept?.(account, summary);
       const failure = sweepFailure(summary);

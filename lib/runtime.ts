@@ -34,6 +34,7 @@ import type { PauseSwitch } from './ssm-gateway';
 import type { S3Gateway } from './s3-gateway';
 import type { DeadLetterQueue, MessageQueue } from './sqs-gateway';
 import type { MemberCredentials } from './sts-gateway';
+import { type SweepReport, sweep } from './sweep';
 
 export interface Runtime {
   readonly config: Config;
@@ -369,4 +370,28 @@ export function accountOf(context: { invokedFunctionArn?: string } | undefined):
 export function partitionOf(context: { invokedFunctionArn?: string } | undefined): string | undefined {
   const partition = context?.invokedFunctionArn?.split(':')[1];
   return partition && /^aws(-[a-z]+)*$/.test(partition) ? partition : undefined;
+}
+
+/**
+ * One sweep of `account` as every handler runs it (the scheduled sweep, the event path's sweep of an
+ * unnamed record, the organisation's worker): the runtime's gateway, gate, history and policy, and the
+ * invocation's clock, so that what a sweep may do is decided in one place.
+ */
+export function runSweep(
+  runtime: Runtime,
+  context: { getRemainingTimeInMillis(): number },
+  run: { readonly account: string | undefined; readonly paused: string | undefined; readonly full?: boolean },
+): Promise<SweepReport> {
+  const { config, policy } = runtime;
+  return sweep({
+    paused: run.paused,
+    ...(run.full !== undefined ? { full: run.full } : {}),
+    cloudfront: runtime.cloudfrontFor(run.account),
+    publishGate: (cloudfront) => runtime.publishGate(cloudfront, {}, { account: run.account }),
+    ...(runtime.history ? { history: runtime.history } : {}),
+    policy,
+    concurrency: config.sweepConcurrency,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    reserveMs: config.sweepReserveMs,
+  });
 }
