@@ -8,6 +8,7 @@
 import { type AssociationsReader, freshAssociations } from './associations';
 import type { CloudFrontGateway } from './cloudfront-gateway';
 import type { Stage } from './decide';
+import { untilAborted } from './aws-client';
 import { AutoPublishError } from './errors';
 import { type FunctionRef, kindOf } from './function-ref';
 import {
@@ -236,26 +237,4 @@ export function createPublishGate(
       return verdictOf(judged);
     },
   };
-}
-
-/** `work`, or the signal's reason as soon as it aborts (what is still running is left to its own abort). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(signal.aborted ? signal.reason : error);
-      },
-    );
-  });
 }

@@ -12,6 +12,7 @@ import type { PublishGate } from './publish-gate';
 import { failedOutcome, type Outcome, reconcile, ReconcileError, type ReconcileOptions } from './reconcile';
 import { FUNCTION_KINDS, type FunctionKind, functionKey, identifierOf, isConnectionFunctionId, isFunctionName, parseCloudFrontArn } from './function-ref';
 import { setMaxListeners } from 'node:events';
+import { untilAborted } from './aws-client';
 import { ConfigError } from './config';
 
 export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment' | 'gate' | 'signal'> {
@@ -217,26 +218,7 @@ function isDeadline(error: unknown): boolean {
  * whether a publish happened.
  */
 export function withDeadline(inner: CloudFrontGateway, signal: AbortSignal, lastStop: AbortSignal = signal): CloudFrontGateway {
-  const guard = <T>(call: Promise<T>, bound: AbortSignal = signal): Promise<T> => {
-    if (bound.aborted) {
-      call.catch(() => undefined);
-      return Promise.reject(bound.reason);
-    }
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(bound.reason);
-      bound.addEventListener('abort', onAbort, { once: true });
-      call.then(
-        (value) => {
-          bound.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          bound.removeEventListener('abort', onAbort);
-          reject(bound.aborted ? bound.reason : error);
-        },
-      );
-    });
-  };
+  const guard = <T>(call: Promise<T>, bound: AbortSignal = signal): Promise<T> => untilAborted(call, bound);
   return {
     readTags: (arn) => guard(inner.readTags(arn, signal)),
     describe: (fn, stage) => guard(inner.describe(fn, stage, signal)),
