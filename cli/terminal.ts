@@ -14,12 +14,23 @@ import type { Io } from './io';
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 
 /**
+ * The bidirectional formatting characters (Unicode TR9: marks, embeddings, overrides, isolates). They are
+ * not terminal controls, but they reorder what follows them on screen: a function's code shown by `diff`
+ * could read as harmless while it does something else ("Trojan Source", CVE-2021-42574). They are shown,
+ * not removed, so a reviewer sees that the text holds them.
+ */
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+const codePoint = (c: string) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
  * `text` without control characters: a tab becomes a space, every other control is removed, so what is
- * left of an escape sequence shows as plain text ("[31m") and readable text is untouched. Line breaks
- * are kept; a table cell or a one-line message flattens them itself.
+ * left of an escape sequence shows as plain text ("[31m") and readable text is untouched; a bidi
+ * formatting character shows as its code point ("<U+202E>"). Line breaks are kept; a table cell or a
+ * one-line message flattens them itself.
  */
 export function printable(text: string): string {
-  return text.replace(CONTROL, (c) => (c === '\t' ? ' ' : ''));
+  return text.replace(CONTROL, (c) => (c === '\t' ? ' ' : '')).replace(BIDI, (c) => `<${codePoint(c)}>`);
 }
 
 /** `io` with every line it prints made printable; the sweep's progress line (ours, counts only) writes to the real one. */
@@ -28,9 +39,13 @@ export function printableIo(io: Io): Io {
 }
 
 /**
- * JSON for --json. JSON.stringify escapes C0 controls but leaves DEL and C1 as they are; escaping them
- * too keeps the document's meaning (a reader gets the server's exact string back) and the terminal safe.
+ * JSON for --json. JSON.stringify escapes C0 controls but leaves DEL, C1 and the bidi formatting
+ * characters as they are; escaping them too keeps the document's meaning (a reader gets the server's
+ * exact string back) and the terminal safe.
  */
 export function jsonText(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
