@@ -183,9 +183,11 @@ class WorkerPool {
     for (let i = 0; i < size; i++) {
       // The settings travel in argv; the environment only keeps the SDK's Node version notice quiet.
       // BENCH_ORG_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (node --cpu-prof) when it exits.
+      // BENCH_WORKER_NODE=<node binary>: the workers run on that Node (Lambda's major, say), the bench on its own.
       const profileDir = process.env.BENCH_ORG_CPU_PROF;
       const proc = fork(file, [JSON.stringify(job)], {
         ...(profileDir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+        ...(process.env.BENCH_WORKER_NODE ? { execPath: process.env.BENCH_WORKER_NODE } : {}),
         env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });
