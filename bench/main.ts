@@ -596,7 +596,12 @@ function exitOnFailedGates(targets: readonly TargetResult[]): void {
   }
 }
 
-/** Issue 20's organisation targets: calls gate (ListAccounts once per fan-out), CPU and wall report only. */
+/**
+ * Issue 20's organisation targets: calls gate (ListAccounts once per fan-out), CPU and wall report only.
+ * The wall is held to the larger of the network bound and the CPU floor: on a machine with fewer cores
+ * than workers, the network bound alone is a figure no implementation could meet, so its ratio is
+ * printed (orgLines) and kept in results.json (wallOverBound), not judged.
+ */
 function orgTargets(org: OrgResult): TargetSpec[] {
   const { cpu } = org;
   return [
@@ -609,7 +614,6 @@ function orgTargets(org: OrgResult): TargetSpec[] {
       unit: 'x',
       gating: false,
     },
-    { name: 'org wall <= 1.3 x lower-bound time', value: cpu.wallOverBound, target: 1.3, comparator: '<=', unit: 'x', gating: false },
     { name: 'org worker CPU per account <= 20 ms', value: cpu.workerMsPerAccount, target: 20, comparator: '<=', unit: 'ms', gating: false },
     { name: 'org emulator CPU per call (median) <= 1 ms', value: cpu.emulatorMsPerCallMedian, target: 1, comparator: '<=', unit: 'ms', gating: false },
     noFailures('zero failures, all in sync (org)', [{ failures: org.ours.failures, outOfSync: org.outOfSyncAfter }]),
