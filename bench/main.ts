@@ -59,7 +59,7 @@ const CONCURRENCY = 4; // SWEEP_CONCURRENCY's default
 const PACED = { CLOUDFRONT_MAX_CALLS_PER_SECOND: String(RATE.ratePerSecond - 1) };
 /** The same, without the publish gate: what the gate itself costs shows against the default. */
 const GATE_OFF = { ...PACED, PUBLISH_GATE: 'off' };
-/** The gate on with history (as deployed by default): one more GetFunction (LIVE's code) per publish. */
+/** The gate on with history (as deployed by default): LIVE's config and code read once more per publish. */
 const WITH_HISTORY = { ...PACED, HISTORY_BUCKET: 'bench-history' };
 /** The event path in an account with this many distributions, against one with DISTRIBUTIONS_FEW. */
 const DISTRIBUTIONS_MANY = 1_500;
@@ -71,6 +71,11 @@ const DISTRIBUTIONS_FEW = 15;
  * so no measured update reads ListDistributions.
  */
 const GATE_CALLS_PER_PUBLISH = 1;
+/** Issue 20: the burst's calls per publish, gate on (default variants). */
+const BURST_GATE_ON_TARGET = 5;
+/** What history adds to each publish that replaces a LIVE version: DescribeFunction(LIVE) for its config, GetFunction(LIVE) for its code. */
+const HISTORY_READS_PER_PUBLISH = 2;
+const BURST_HISTORY_TARGET = BURST_GATE_ON_TARGET + HISTORY_READS_PER_PUBLISH;
 
 const kb = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KB` : 'n/a');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
@@ -632,11 +637,27 @@ function burstTargets(bursts: Bursts): TargetSpec[] {
     // Issue 10's target for the gate. The associations are kept now (one read per burst, issue 20);
     // what is left over 4 per publish is the duplicates (20%) that race their original to a 412
     // publish and a re-read, and throttled retries, so it is reported, not gated.
-    { name: 'burst calls/publish <= 5, gate on (default var.)', value: burst.callsPerPublish, target: 5, comparator: '<=', unit: 'number', gating: false },
+    {
+      name: `burst calls/publish <= ${BURST_GATE_ON_TARGET}, gate on (default var.)`,
+      value: burst.callsPerPublish,
+      target: BURST_GATE_ON_TARGET,
+      comparator: '<=',
+      unit: 'number',
+      gating: false,
+    },
     { name: 'burst calls/publish <= 4, gate off (default var.)', value: burstOff.callsPerPublish, target: 4, comparator: '<=', unit: 'number', gating: false },
-    // History reads LIVE's code (GetFunction) and, for an UNPUBLISHED edit, LIVE's config
-    // (DescribeFunction) that the saved record restores: two calls per publish, not one.
-    { name: 'burst calls/publish <= 6, gate on, history on', value: burstHistory.callsPerPublish, target: 6, comparator: '<=', unit: 'number', gating: false },
+    // The gate-on target plus the two reads a rollback needs: a saved record restores LIVE's code
+    // (GetFunction) and its configuration (DescribeFunction LIVE: GetFunction answers no
+    // configuration), and an UNPUBLISHED edit has not read LIVE on the way. Issue 20 assumed one
+    // GetFunction (<= 6); dropping the configuration would make the record unable to roll back.
+    {
+      name: `burst calls/publish <= ${BURST_HISTORY_TARGET}, gate on, history on`,
+      value: burstHistory.callsPerPublish,
+      target: BURST_HISTORY_TARGET,
+      comparator: '<=',
+      unit: 'number',
+      gating: false,
+    },
   ];
 }
 
