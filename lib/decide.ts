@@ -98,7 +98,11 @@ export interface Policy {
 export type Step =
   | { readonly kind: 'read-tags' }
   | { readonly kind: 'read'; readonly stage: Stage }
-  | { readonly kind: 'test'; readonly etag: string }
+  /**
+   * `readLive`: read LIVE alongside the test (one round trip instead of two). History needs LIVE before
+   * the publish that follows a pass; only a blocked version makes that read one too many.
+   */
+  | { readonly kind: 'test'; readonly etag: string; readonly readLive?: true }
   /** Save LIVE (`live`, about to be replaced) before `etag` (DEVELOPMENT) is published over it. */
   | { readonly kind: 'save-history'; readonly etag: string; readonly live: string }
   | { readonly kind: 'publish'; readonly etag: string }
@@ -167,12 +171,17 @@ export function decide(name: string, seen: Observation, policy: Policy): Step {
       // Paused: the reads that decide happen, but neither TestFunction nor PublishFunction (dry run too).
       if (seen.paused !== undefined) return { kind: 'done', action: 'paused', etag };
       // The gate runs in a dry run too: what would be published must pass what would be tested.
-      if (policy.gate && seen.tested?.etag !== etag) return { kind: 'test', etag };
+      if (policy.gate && seen.tested?.etag !== etag) return { kind: 'test', etag, ...(liveWanted(seen, policy) ? { readLive: true } : {}) };
       if (policy.gate && !seen.tested?.verdict.passed) return { kind: 'done', action: 'blocked', etag };
       if (policy.dryRun) return { kind: 'done', action: 'would-publish', etag };
       return (policy.history && historyStep(seen, etag)) || { kind: 'publish', etag };
     }
   }
+}
+
+/** History will ask for LIVE before the publish (a dry run publishes nothing, so it saves nothing). */
+function liveWanted(seen: Observation, policy: Policy): boolean {
+  return policy.history === true && !policy.dryRun && seen.live === undefined;
 }
 
 /**

@@ -196,10 +196,14 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
           break;
         case 'test': {
           if (!options.gate) throw new TypeError('reconcile: the policy asks for the publish gate, but no gate was given');
-          const result = await options.gate.test(fn, step.etag, seen.tags as Readonly<Record<string, string>>, options.signal);
+          const [result, live] = await Promise.all([
+            options.gate.test(fn, step.etag, seen.tags as Readonly<Record<string, string>>, options.signal),
+            step.readLive ? cloudfront.describe(fn, 'LIVE') : undefined,
+          ]);
           if (result === 'gone') return outcome('gone', step.etag);
           // DEVELOPMENT moved on from the version we meant to test: decide again on the present.
-          seen = result === 'precondition-failed' ? await reread({}, true) : { ...seen, tested: { etag: step.etag, verdict: result } };
+          if (result === 'precondition-failed') seen = await reread({}, true);
+          else seen = { ...seen, tested: { etag: step.etag, verdict: result }, ...(step.readLive ? { live } : {}) };
           break;
         }
         case 'save-history': {
