@@ -55,6 +55,12 @@ export interface Observation {
   /** A publish was already answered 412: being in sync now means someone else published it... */
   readonly afterConflict?: boolean;
   /**
+   * `tags` were read before a 412 and not since. They may still end a reconcile that changes nothing
+   * (someone else published: in sync), and re-reading them for that would be a call per raced
+   * duplicate; but what is tested or published must be opted in now, so those ask for the tags again.
+   */
+  readonly tagsBeforeConflict?: boolean;
+  /**
    * ...unless LIVE holds exactly this ETag: one of our own attempts may have landed before its
    * answer was lost (the SDK retried it and the retry met the no-op 412). Then the publish is ours.
    */
@@ -92,7 +98,11 @@ export interface Policy {
 export type Step =
   | { readonly kind: 'read-tags' }
   | { readonly kind: 'read'; readonly stage: Stage }
-  | { readonly kind: 'test'; readonly etag: string }
+  /**
+   * `readLive`: read LIVE alongside the test (one round trip instead of two). History needs LIVE before
+   * the publish that follows a pass; only a blocked version makes that read one too many.
+   */
+  | { readonly kind: 'test'; readonly etag: string; readonly readLive?: true }
   /** Save LIVE (`live`, about to be replaced) before `etag` (DEVELOPMENT) is published over it. */
   | { readonly kind: 'save-history'; readonly etag: string; readonly live: string }
   | { readonly kind: 'publish'; readonly etag: string }
@@ -156,15 +166,22 @@ export function decide(name: string, seen: Observation, policy: Policy): Step {
         if (compared === undefined) return { kind: 'compare', etag, live: seen.live.etag };
         if (compared.same) return { kind: 'done', action: inSyncAction(seen, etag), etag };
       }
+      // Every step below tests, publishes or reports on a publish: never on tags from before a 412.
+      if (seen.tagsBeforeConflict) return { kind: 'read-tags' };
       // Paused: the reads that decide happen, but neither TestFunction nor PublishFunction (dry run too).
       if (seen.paused !== undefined) return { kind: 'done', action: 'paused', etag };
       // The gate runs in a dry run too: what would be published must pass what would be tested.
-      if (policy.gate && seen.tested?.etag !== etag) return { kind: 'test', etag };
+      if (policy.gate && seen.tested?.etag !== etag) return { kind: 'test', etag, ...(liveWanted(seen, policy) ? { readLive: true } : {}) };
       if (policy.gate && !seen.tested?.verdict.passed) return { kind: 'done', action: 'blocked', etag };
       if (policy.dryRun) return { kind: 'done', action: 'would-publish', etag };
       return (policy.history && historyStep(seen, etag)) || { kind: 'publish', etag };
     }
   }
+}
+
+/** History will ask for LIVE before the publish (a dry run publishes nothing, so it saves nothing). */
+function liveWanted(seen: Observation, policy: Policy): boolean {
+  return policy.history === true && !policy.dryRun && seen.live === undefined;
 }
 
 /**

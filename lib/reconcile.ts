@@ -140,15 +140,22 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
       ...(action === 'paused' && options.paused !== undefined ? { pause: options.paused } : {}),
     };
   };
-  // Every 412-like answer (publish or test) re-reads tags and both stages before anything else is
-  // decided; a verdict stays only while DEVELOPMENT still holds the version it was given for.
-  const reread = async (extra: Partial<Seen>): Promise<Seen> => {
+  // Every 412-like answer re-reads both stages before anything else is decided; a verdict stays only
+  // while DEVELOPMENT still holds the version it was given for. The tags are re-read with them when a
+  // test is refused (DEVELOPMENT moved on: a new version to test, with the tags), otherwise only once
+  // `decide` means to test or publish again: a 412 on a publish mostly means someone else published
+  // (a raced duplicate delivery), and in sync needs no tags.
+  const reread = async (extra: Partial<Seen>, withTags: boolean): Promise<Seen> => {
     if (++conflicts >= MAX_PUBLISH_ATTEMPTS) throw new PublishConflictError(fn.name, progress());
-    const [tags, development, live] = await Promise.all([cloudfront.readTags(fn.arn), cloudfront.describe(fn, 'DEVELOPMENT'), cloudfront.describe(fn, 'LIVE')]);
+    const [tags, development, live] = await Promise.all([
+      withTags ? cloudfront.readTags(fn.arn) : seen.tags,
+      cloudfront.describe(fn, 'DEVELOPMENT'),
+      cloudfront.describe(fn, 'LIVE'),
+    ]);
     const tested = seen.tested && development?.etag === seen.tested.etag ? { tested: seen.tested } : {};
     // A LIVE already saved stays saved: `decide` compares it with the LIVE just read.
     const kept = seen.saved !== undefined ? { saved: seen.saved } : {};
-    return { tags, development, live, afterConflict: true, ...tested, ...kept, ...paused, ...extra };
+    return { tags, tagsBeforeConflict: !withTags, development, live, afterConflict: true, ...tested, ...kept, ...paused, ...extra };
   };
 
   const progress = (): ReconcileProgress => ({
@@ -179,7 +186,7 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
         case 'done':
           return outcome(step.action, step.etag);
         case 'read-tags':
-          seen = { ...seen, tags: await cloudfront.readTags(fn.arn) };
+          seen = { ...seen, tags: await cloudfront.readTags(fn.arn), tagsBeforeConflict: false };
           break;
         case 'read':
           seen =
@@ -189,10 +196,14 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
           break;
         case 'test': {
           if (!options.gate) throw new TypeError('reconcile: the policy asks for the publish gate, but no gate was given');
-          const result = await options.gate.test(fn, step.etag, seen.tags as Readonly<Record<string, string>>, options.signal);
+          const [result, live] = await Promise.all([
+            options.gate.test(fn, step.etag, seen.tags as Readonly<Record<string, string>>, options.signal),
+            step.readLive ? cloudfront.describe(fn, 'LIVE') : undefined,
+          ]);
           if (result === 'gone') return outcome('gone', step.etag);
           // DEVELOPMENT moved on from the version we meant to test: decide again on the present.
-          seen = result === 'precondition-failed' ? await reread({}) : { ...seen, tested: { etag: step.etag, verdict: result } };
+          if (result === 'precondition-failed') seen = await reread({}, true);
+          else seen = { ...seen, tested: { etag: step.etag, verdict: result }, ...(step.readLive ? { live } : {}) };
           break;
         }
         case 'save-history': {
@@ -203,7 +214,7 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
           const code = await cloudfront.getCode(fn, 'LIVE');
           const config = seen.live?.config;
           if (code === null || code.etag !== step.live || !config) {
-            seen = await reread({});
+            seen = await reread({}, false);
             break;
           }
           const { actor, eventId } = options.audit ?? {};
@@ -222,8 +233,9 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
           if (result === 'published') return outcome('published', step.etag);
           if (result === 'gone') return outcome('gone', step.etag);
           // 412: someone changed DEVELOPMENT or published first (or the no-op-publish quirk). Re-read
-          // everything, the tags included, so the retry is decided on the present, not the past.
-          seen = await reread({ refused: step.etag, ...(result === 'precondition-failed-on-retry' ? { ownPublishMayHaveLanded: step.etag } : {}) });
+          // both stages, so the retry is decided on the present, not the past; `decide` asks for the
+          // tags again before any test or publish.
+          seen = await reread({ refused: step.etag, ...(result === 'precondition-failed-on-retry' ? { ownPublishMayHaveLanded: step.etag } : {}) }, false);
           break;
         }
         case 'compare': {
@@ -232,7 +244,7 @@ export async function reconcile(target: FunctionRef | ConnectionFunctionClue, tr
           // since it was described means deciding again on the present.
           const [development, live] = await Promise.all([cloudfront.getCode(fn, 'DEVELOPMENT'), cloudfront.getCode(fn, 'LIVE')]);
           if (development?.etag !== step.etag || live?.etag !== step.live) {
-            seen = await reread({ refused: step.etag });
+            seen = await reread({ refused: step.etag }, false);
             break;
           }
           const same = development.code === live.code && sameSettings(seen.development?.config, seen.live?.config);

@@ -239,6 +239,54 @@ describe('event path: 412 races', () => {
     assert.equal(cf.count('PublishFunction'), 1);
   });
 
+  test('a raced duplicate (another actor published first) re-reads both stages after the 412, not the tags: 7 calls become 6', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    cf.hooks.PublishFunction = (_input, n) => {
+      if (n === 1) cf.publishAsOtherActor('f');
+    };
+    const r = await invoke(updateEvent('f'));
+    assert.equal(actionOf(r), 'already-published');
+    // A new container's read of the associations (ListDistributions ∥ ListFunctions) aside.
+    assert.deepEqual(
+      cf.calls.map((c) => c.op).filter((op) => op !== 'ListDistributions' && op !== 'ListFunctions'),
+      ['ListTagsForResource', 'DescribeFunction', 'TestFunction', 'PublishFunction', 'DescribeFunction', 'DescribeFunction'],
+    );
+  });
+
+  test('a publish after a 412 is decided, tested and sent on tags read after the 412', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    cf.hooks.PublishFunction = (_input, n) => {
+      if (n === 1) cf.update('f');
+    };
+    const r = await invoke(updateEvent('f'));
+    assert.equal(actionOf(r), 'published');
+    const ops = cf.calls.map((c) => c.op);
+    const refused = ops.indexOf('PublishFunction');
+    const retried = ops.lastIndexOf('PublishFunction');
+    assert.ok(refused < retried, ops.join(' '));
+    const tagsAfter = ops.indexOf('ListTagsForResource', refused + 1);
+    const testAfter = ops.indexOf('TestFunction', refused + 1);
+    assert.ok(tagsAfter > refused && tagsAfter < testAfter && testAfter < retried, ops.join(' '));
+    assert.equal(cf.calls[testAfter]?.input.IfMatch, cf.functions.get('f')?.devEtag, 'the new version is tested');
+  });
+
+  test('the tag removed after the 412 was answered (while both stages are re-read): the retry reads the tags again and publishes nothing', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    cf.hooks.PublishFunction = (_input, n) => {
+      if (n === 1) cf.update('f');
+    };
+    // DescribeFunction #1 is the first read of DEVELOPMENT; #2 and #3 are the re-read after the 412.
+    cf.hooks.DescribeFunction = (_input, n) => {
+      if (n === 2) (cf.functions.get('f') as { tags: Record<string, string> }).tags = {};
+    };
+    const r = await invoke(updateEvent('f'));
+    assert.equal(actionOf(r), 'skipped-not-opted-in');
+    assert.equal(cf.count('PublishFunction'), 1);
+    assert.equal(cf.count('TestFunction'), 1, 'the new version is not even tested');
+    const ops = cf.calls.map((c) => c.op);
+    assert.ok(ops.lastIndexOf('ListTagsForResource') > ops.indexOf('PublishFunction'), ops.join(' '));
+  });
+
   test('three 412s in a row fail with an error naming the function', async () => {
     cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
     cf.hooks.PublishFunction = () => cf.update('f');

@@ -71,6 +71,15 @@ describe('decide: the history step', () => {
     assert.equal(decide('f', blocked, { ...policy, gate: true }).kind, 'done');
   });
 
+  test('with the gate on, LIVE is read alongside the test, which history needs after a pass; not in a dry run, nor when LIVE is known', () => {
+    const gated = { ...policy, gate: true };
+    assert.deepEqual(decide('f', { tags: {}, development: dev }, gated), { kind: 'test', etag: 'E2', readLive: true });
+    assert.deepEqual(decide('f', { tags: {}, development: dev }, { ...gated, dryRun: true }), { kind: 'test', etag: 'E2' });
+    assert.deepEqual(decide('f', { tags: {}, development: dev }, { ...gated, history: false }), { kind: 'test', etag: 'E2' });
+    const live = { etag: 'E1', status: 'UNASSOCIATED' };
+    assert.deepEqual(decide('f', { tags: {}, development: { etag: 'E2', status: 'DEPLOYED' }, live }, gated), { kind: 'test', etag: 'E2' });
+  });
+
   test('without history the publish needs no LIVE read', () => {
     assert.deepEqual(decide('f', { tags: {}, development: dev }, { ...policy, history: false }), { kind: 'publish', etag: 'E2' });
   });
@@ -108,6 +117,50 @@ describe('history on the event path', () => {
     assert.equal(line?.history, put.key, 'the outcome line names the saved version');
     const emf = r.lines.find((l) => Array.isArray((l._aws as { CloudWatchMetrics?: unknown[] } | undefined)?.CloudWatchMetrics));
     assert.equal(emf?.['history-written'], 1, 'counted for the dashboard');
+  });
+
+  test('gate on: TestFunction and DescribeFunction(LIVE) in one round trip, then GetFunction, the save and the publish', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1' } });
+    fakeS3();
+    let inFlight = 0;
+    const together: string[][] = [];
+    const running = new Set<string>();
+    const slow = (name: string) => async () => {
+      inFlight++;
+      running.add(name);
+      together.push([...running]);
+      await new Promise((r) => setTimeout(r, 20));
+      running.delete(name);
+      inFlight--;
+    };
+    cf.hooks.TestFunction = slow('TestFunction');
+    cf.hooks.DescribeFunction = (input) => (input.Stage === 'LIVE' ? slow('LIVE')() : undefined);
+    const r = await invoke(updateEvent('f'), { HISTORY_BUCKET: BUCKET });
+    assert.equal(r.result?.outcomes[0]?.action, 'published', String(r.error));
+    assert.ok(
+      together.some((names) => names.includes('TestFunction') && names.includes('LIVE')),
+      `the test and the LIVE read overlap: ${JSON.stringify(together)}`,
+    );
+    assert.equal(inFlight, 0);
+    const sent = ops().filter((op) => op !== 'ListDistributions' && op !== 'ListFunctions');
+    // Which of two concurrent calls is recorded first is up to the event loop.
+    assert.deepEqual(
+      [...sent.slice(0, 2).sort(), ...sent.slice(2, 4).sort(), ...sent.slice(4)],
+      ['DescribeFunction', 'ListTagsForResource', 'DescribeFunction', 'TestFunction', 'GetFunction', 'PublishFunction'],
+    );
+    assert.equal(puts.length, 1);
+    assert.equal(puts[0]?.record.etag, 'E1');
+  });
+
+  test('gate on, a blocked version: the LIVE read alongside the test is the one call too many; nothing saved or published', async () => {
+    cf = fakeCloudFront({ f: { tags: opted, devEtag: 'E2', liveEtag: 'E1', test: () => ({ error: 'TypeError: boom' }) } });
+    fakeS3();
+    const r = await invoke(updateEvent('f'), { HISTORY_BUCKET: BUCKET });
+    assert.equal(r.result?.outcomes[0]?.action, 'blocked', String(r.error));
+    assert.equal(cf.calls.filter((c) => c.op === 'DescribeFunction' && c.input.Stage === 'LIVE').length, 1);
+    assert.equal(cf.count('GetFunction'), 0);
+    assert.equal(cf.count('PublishFunction'), 0);
+    assert.equal(puts.length, 0);
   });
 
   test('a refused write publishes nothing, and the invocation fails retryably (Lambda retries it)', async () => {
