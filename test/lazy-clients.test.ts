@@ -141,6 +141,19 @@ describe('client modules are evaluated only when the settings use them', () => {
     assert.deepEqual(evaluated, []);
   });
 
+  test("a handler built for its first event does not load Node's web streams (middy imports them for streamed responses only)", () => {
+    const program = `
+      const bundle = await import(${JSON.stringify(bundlePath)});
+      bundle.makeOnFunctionChange(bundle.createRuntime(bundle.loadConfig({})));
+      bundle.makeDriftSweep(bundle.createRuntime(bundle.loadConfig({})));
+      process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule stream/web'))));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', program], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    assert.deepEqual(JSON.parse(out), []);
+  });
+
   test('settings that name a bus, test-case buckets, history, a failure queue and an alarm topic: still nothing before the first call', () => {
     const settings = {
       EVENT_BUS_NAME: 'platform',
