@@ -21,7 +21,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { packageService, PROJECT_ROOT, zipEntries } from '../local/packaging';
 import { type Bundle, bundleFiles, scratchDir } from './common';
@@ -80,6 +80,13 @@ const WITHOUT: string[][] = [['@aws-sdk/client-s3'], ['@aws-sdk/client-sqs'], ['
 /** The size of the files' deflate streams at the level `serverless package` zips with (see above). */
 const deflated = (b: Bundle) => b.files.reduce((sum, file) => sum + deflateRawSync(readFileSync(file), { level: 1 }).length, 0);
 const bytesOf = (files: readonly string[]) => files.reduce((sum, file) => sum + statSync(file).size, 0);
+
+/**
+ * The handler build's output name, the one serverless-esbuild gives it (`on-function-change.js`): the
+ * lazily loaded chunks import the entry by that name (local/esbuild-plugins.cjs), so another name
+ * would change their bytes.
+ */
+const shippedName = (file: string) => `${basename(file, extname(file))}.js`;
 
 const HANDLERS = [
   { name: 'onFunctionChange', file: 'handlers/on-function-change.ts', make: 'makeOnFunctionChange' },
@@ -150,10 +157,10 @@ export async function runBundles(options: { runs: number; packageIt: boolean }):
     for (const [j, packages] of WITHOUT.entries()) {
       const alias = Object.fromEntries(packages.map((p) => [p, stubFiles[p]!]));
       builds.push(await bundleFiles(join(dir, `${h.name}-entry.ts`), join(dir, `without-${j}`, `${h.name}-entry.js`), { alias }));
-      without.push(await bundleFiles(h.file, join(dir, `without-${j}`, `${h.name}-handler.js`), { alias }));
+      without.push(await bundleFiles(h.file, join(dir, `without-${j}`, 'handlers', shippedName(h.file)), { alias }));
     }
     stubbed[i] = builds;
-    sized[i] = { shipped: await bundleFiles(h.file, join(dir, `${h.name}-handler.js`)), without };
+    sized[i] = { shipped: await bundleFiles(h.file, join(dir, 'handlers', shippedName(h.file))), without };
   }
   const refEntry = join(dir, 'reference-entry.ts');
   writeFileSync(

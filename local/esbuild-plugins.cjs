@@ -68,6 +68,221 @@ const sdkClientFilesOnly = {
   },
 };
 
+/** The build's entry file when it has exactly one (serverless-esbuild builds each handler alone), else undefined. */
+function singleEntry(build) {
+  const { resolve } = require('node:path');
+  const options = build.initialOptions;
+  const entries = Array.isArray(options.entryPoints)
+    ? options.entryPoints.map((e) => (typeof e === 'string' ? e : e.in))
+    : Object.values(options.entryPoints ?? {});
+  return entries.length === 1 ? resolve(options.absWorkingDir ?? process.cwd(), entries[0]) : undefined;
+}
+
+/**
+ * The SDK's shared code is reached through index modules that re-export a whole area:
+ * `@smithy/core/protocols` holds the JSON, XML and RPC protocols alike, `@aws-sdk/core/protocols` the
+ * JSON, Query and XML ones, `@smithy/core/checksum` S3's MD5. esbuild places a module in the chunks of
+ * every entry that reaches it by a static import, used or not: since the CloudFront client imports
+ * those indexes, every file they re-export was read and parsed at each cold start, though only the
+ * lazily loaded clients (SQS, SSM, STS, Organizations, EventBridge, SNS: JSON and Query; S3: MD5,
+ * checksum streams) use them (about 33 KB: docs/performance.md, "Cold start").
+ *
+ * So an import of such an index (`@smithy/core`, `@aws-sdk/core` and their `/<area>` subpaths) is
+ * served as the files that define the names it imports, as webpack does for packages that declare
+ * themselves free of side effects (both do, in their package.json `sideEffects`): each module then
+ * lands only in the chunks of the code that uses it. What the index defines itself (a few bound
+ * functions) is served from one module per index holding just that part, so every definition still
+ * exists once; a file the package lists as having side effects is imported whenever its index is.
+ * An index this cannot read (a re-export of everything, `export *`), a package that does not
+ * declare which files have side effects, or an importer whose import it cannot read, keeps the
+ * index whole (still one module: the same re-exports and the same local part).
+ */
+const SDK_INDEX = /^@(smithy|aws-sdk)\/core(\/[a-zA-Z0-9-]+)?$/;
+const REEXPORT = /export\s*\{([^}]*)\}\s*from\s*["']([^"']+)["'];?/g;
+const sdkIndexFilesOnly = {
+  name: 'sdk-index-files-only',
+  setup(build) {
+    const { dirname, join } = require('node:path');
+    const { existsSync } = require('node:fs');
+    const NAMESPACE = 'sdk-index-files';
+    const entry = singleEntry(build);
+    /** Index file -> { exported: Map(name -> { from, name }), local: its source without the re-exports, sideEffects: [from] }, or null: kept whole. */
+    const indexes = new Map();
+    const names = (list) =>
+      list
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== '')
+        .map((n) => {
+          const [imported, as] = n.split(/\s+as\s+/);
+          return { imported, as: as ?? imported };
+        });
+    const packageRoot = (file) => {
+      for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+      return undefined;
+    };
+    const readIndex = (file) => {
+      if (indexes.has(file)) return indexes.get(file);
+      let index = null;
+      const source = readFileSync(file, 'utf8');
+      const root = packageRoot(file);
+      const declared = root ? JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).sideEffects : undefined;
+      const listed =
+        declared === false ? [] : Array.isArray(declared) && declared.every((f) => !/[*?{[]/.test(f)) ? declared.map((f) => join(root, f)) : undefined;
+      if (listed && !/export\s*\*|export\s+default/.test(source)) {
+        const exported = new Map();
+        for (const [, list, from] of source.matchAll(REEXPORT)) for (const n of names(list)) exported.set(n.as, { from, name: n.imported });
+        const local = source.replace(REEXPORT, '');
+        const sideEffects = [...new Set([...exported.values()].map((e) => e.from))].filter(
+          (from) => from.startsWith('.') && listed.some((f) => f === join(dirname(file), from) || f === `${join(dirname(file), from)}.js`),
+        );
+        index = { exported, local, sideEffects };
+      }
+      indexes.set(file, index);
+      return index;
+    };
+    /** The names `source` imports statically from `spec`, or undefined when some import of it is of another form. */
+    const importedNames = (source, spec) => {
+      const escaped = spec.replace(/[/-]/g, '\\$&');
+      const all = source.match(new RegExp(`(from|import)\\s*["']${escaped}["']`, 'g')) ?? [];
+      const braces = [...source.matchAll(new RegExp(`(?:import|export)\\s*\\{([^}]*)\\}\\s*from\\s*["']${escaped}["']`, 'g'))];
+      if (braces.length === 0 || braces.length !== all.length) return undefined;
+      return [...new Set(braces.flatMap(([, list]) => names(list).map((n) => n.imported)))].sort();
+    };
+    build.onResolve({ filter: SDK_INDEX }, async (args) => {
+      if (args.pluginData?.sdkIndexInner) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { sdkIndexInner: true } });
+      if (resolved.errors.length > 0 || resolved.namespace !== 'file') return undefined;
+      const index = readIndex(resolved.path);
+      if (!index) return undefined;
+      const source =
+        args.namespace === NAMESPACE ? args.pluginData?.contents : args.importer && existsSync(args.importer) ? readFileSync(args.importer, 'utf8') : undefined;
+      const wanted = args.kind === 'import-statement' && source !== undefined ? importedNames(source, args.path) : undefined;
+      // Loaded lazily, the whole index also imports the module that loads it (see lazy-modules-import-the-entry).
+      const loader = args.kind === 'dynamic-import' && args.namespace === 'file' ? (entry ?? args.importer) : undefined;
+      const key = wanted ? wanted.join(',') : loader ? `*<${loader}` : '*';
+      return {
+        path: `${resolved.path}#${key}`,
+        namespace: NAMESPACE,
+        sideEffects: index.sideEffects.length > 0,
+        pluginData: { index: resolved.path, wanted, loader },
+      };
+    });
+    build.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => {
+      const file = args.pluginData.index;
+      const index = readIndex(file);
+      const resolveDir = dirname(file);
+      if (args.path.endsWith('#local')) return { contents: index.local, resolveDir, loader: 'js', pluginData: { contents: index.local } };
+      const localModule = JSON.stringify(`${file}#local`);
+      const lines = index.sideEffects.map((from) => `import ${JSON.stringify(from)};`);
+      if (args.pluginData.wanted === undefined) {
+        // The whole index: the same re-exports, and its own part from the one module that holds it.
+        for (const [as, { from, name }] of index.exported) lines.push(`export { ${name} as ${as} } from ${JSON.stringify(from)};`);
+        lines.push(`export * from ${localModule};`);
+        if (args.pluginData.loader) lines.push(`import ${JSON.stringify(args.pluginData.loader)};`);
+      } else {
+        for (const as of args.pluginData.wanted) {
+          const e = index.exported.get(as);
+          lines.push(e ? `export { ${e.name} as ${as} } from ${JSON.stringify(e.from)};` : `export { ${as} } from ${localModule};`);
+        }
+      }
+      const contents = lines.join('\n');
+      return { contents, resolveDir, loader: 'js', pluginData: { contents } };
+    });
+    // The index's own part, imported as `<index>#local` from the modules above.
+    build.onResolve({ filter: /#local$/, namespace: NAMESPACE }, (args) => ({
+      path: args.path,
+      namespace: NAMESPACE,
+      sideEffects: false,
+      pluginData: { index: args.path.slice(0, -'#local'.length) },
+    }));
+  },
+};
+
+/**
+ * A cold start reads the entry and every chunk it imports statically, and each file costs Node's ES
+ * module loader time of its own, besides its bytes (about 0.4 ms a file, measured with empty modules:
+ * docs/performance.md, "Cold start"). esbuild groups modules into chunks by the set of entries that
+ * reach them, each lazily loaded module counting as an entry: the code a start needs was cut into as
+ * many chunks (11) as there were sets of lazily loaded modules (the gateways lib/runtime.ts loads, the
+ * SDK's credential providers and event streams) sharing some of it. So every module loaded with
+ * `import()` also imports the build's entry statically (its loader when the build has several
+ * entries). The entry has finished evaluating before such an `import()` runs (but see below), so
+ * nothing more is evaluated, but every lazily loaded module now reaches all that the entry reaches:
+ * the start code is one chunk beside the entry, and only what the lazily loaded modules alone use is
+ * cut by them.
+ * The price: an entry must not wait at its top level (top-level `await`) for a module it loads with
+ * `import()`, which would then wait for the entry: Node exits with code 13, "unsettled top-level
+ * await" (tried). No entry here awaits at its top level: the handlers, the bench's children and the
+ * test fixtures export functions or start a promise.
+ */
+const lazyModulesImportTheEntry = {
+  name: 'lazy-modules-import-the-entry',
+  setup(build) {
+    const { join, sep } = require('node:path');
+    /** A lazily loaded module's file -> the module it imports: the build's entry, or its loader. */
+    const loaders = new Map();
+    const entry = singleEntry(build);
+    const inNodeModules = (file) => file.includes(`${sep}node_modules${sep}`);
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.namespace !== 'file' || !args.importer || args.pluginData?.lazyInner) return undefined;
+      if (/^\.\.?\//.test(args.path)) {
+        // Our own modules, without extension (lib/runtime.ts's `import('./sqs-gateway')`).
+        if (!inNodeModules(args.importer)) loaders.set(join(args.resolveDir, args.path), entry ?? args.importer);
+        return undefined;
+      }
+      // The SDK's (its credential providers'): resolved as the build would, then remembered. The SDK's
+      // index modules are left to sdk-index-files-only, which does the same for them.
+      if (!inNodeModules(args.importer) || SDK_INDEX.test(args.path) || args.path.startsWith('node:')) return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: { lazyInner: true },
+      });
+      if (resolved.errors.length > 0 || resolved.namespace !== 'file' || resolved.external) return undefined;
+      loaders.set(resolved.path, entry ?? args.importer);
+      return { path: resolved.path, namespace: 'file', sideEffects: resolved.sideEffects };
+    });
+    build.onLoad({ filter: /\.(ts|m?js)$/ }, (args) => {
+      const loader = loaders.get(args.path) ?? (inNodeModules(args.path) ? undefined : loaders.get(args.path.replace(/\.ts$/, '')));
+      if (loader === undefined) return undefined;
+      return { contents: `${readFileSync(args.path, 'utf8')}\nimport ${JSON.stringify(loader)};\n`, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+    });
+  },
+};
+
+/**
+ * @middy/core imports `ReadableStream` from node:stream/web at its top for one test, `body instanceof
+ * ReadableStream`, made only when a handler streams its response (`streamifyResponse`), which ours
+ * never do. Importing node:stream/web makes Node load and run its web streams implementation at every
+ * cold start: about 6 ms, a third of what the handlers took over the CloudFront-only reference
+ * (measured: docs/performance.md, "Cold start"). So @middy/core gets a stand-in whose `instanceof`
+ * asks the real class (the global one, the same class), loaded the first time a test is made. Only
+ * when every use of the name in the importer is that test; otherwise the real module.
+ */
+const middyWithoutWebStreams = {
+  name: 'middy-without-web-streams',
+  setup(build) {
+    const { sep } = require('node:path');
+    build.onResolve({ filter: /^node:stream\/web$/ }, (args) => {
+      if (!args.importer.includes(`${sep}node_modules${sep}@middy${sep}core${sep}`)) return undefined;
+      const source = readFileSync(args.importer, 'utf8');
+      // Uses of the name in code, not in strings (an error message names it).
+      const code = source.replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '""');
+      const uses = code.match(/\bReadableStream\b/g)?.length ?? 0;
+      const imports = source.match(/import\s*\{\s*ReadableStream\s*\}\s*from\s*["']node:stream\/web["']/g)?.length ?? 0;
+      const tests = source.match(/instanceof\s+ReadableStream\b/g)?.length ?? 0;
+      if (imports !== 1 || uses !== imports + tests) return undefined;
+      return { path: 'readable-stream-instanceof', namespace: 'middy-without-web-streams', sideEffects: false };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'middy-without-web-streams' }, () => ({
+      contents: 'export class ReadableStream { static [Symbol.hasInstance](value) { return value instanceof globalThis.ReadableStream; } }',
+      loader: 'js',
+    }));
+  },
+};
+
 /**
  * A Lambda's credentials are in its environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_SESSION_TOKEN), where the SDK's default chain looks first. The rest of the chain (SSO, shared
@@ -131,4 +346,12 @@ const chunksBesideHandler = {
   },
 };
 
-module.exports = [sdkPackageVersionOnly, sdkClientFilesOnly, lambdaCredentialChain, chunksBesideHandler];
+module.exports = [
+  sdkPackageVersionOnly,
+  sdkClientFilesOnly,
+  sdkIndexFilesOnly,
+  lazyModulesImportTheEntry,
+  middyWithoutWebStreams,
+  lambdaCredentialChain,
+  chunksBesideHandler,
+];
