@@ -131,11 +131,17 @@ const idle: Worker[] = [];
 const waiting: ((worker: Worker) => void)[] = [];
 let live = 0;
 let started = 0;
+let retired = 0;
 let nextRunId = 0;
 
 /** Worker threads started since the process began (tests see reuse through it). */
 export function runnerThreadsStarted(): number {
   return started;
+}
+
+/** Worker threads ended as stuck or broken since the process began (tests see a stuck one go through it). */
+export function runnerThreadsRetired(): number {
+  return retired;
 }
 
 function spawn(): Worker {
@@ -170,6 +176,7 @@ function acquire(): Promise<Worker> {
 function release(worker: Worker, healthy: boolean): void {
   if (!healthy) {
     live--;
+    retired++;
     void worker.terminate();
   }
   const next = waiting.shift();

@@ -1,7 +1,7 @@
 // TestFunction's node:vm runner and the XML subset, tested directly (no HTTP).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runFunction, runnerThreadsStarted } from '../../emulator/runtime';
+import { runFunction, runnerThreadsRetired, runnerThreadsStarted } from '../../emulator/runtime';
 import { parseXml, XmlParseError, document, el } from '../../emulator/xml';
 
 describe('TestFunction runner', () => {
@@ -43,7 +43,10 @@ describe('TestFunction runner reuse (one worker thread for many runs, nothing sh
     await runFunction('function handler() { return 0; }', '{}');
     const before = runnerThreadsStarted();
     for (let i = 0; i < 10; i++) assert.equal((await runFunction(`function handler() { return ${i}; }`, '{}')).output, String(i));
-    assert.equal(runnerThreadsStarted(), before, 'ten sequential runs on the idle thread');
+    // Usually none: each run goes back to the pool before the next asks. On a loaded machine a thread's
+    // "idle" can come after the next run asked (one more thread) or after IDLE_LIMIT_MS (deemed stuck,
+    // replaced), so the bound is what the title says, not a thread per run.
+    assert.ok(runnerThreadsStarted() - before <= 1, `ten sequential runs started ${runnerThreadsStarted() - before} threads`);
   });
 
   it('a run sees nothing an earlier run left: globals, prototypes, console, the handler itself', async () => {
@@ -80,14 +83,18 @@ describe('TestFunction runner reuse (one worker thread for many runs, nothing sh
   });
 
   it('a run that answers but leaves an endless microtask chain behind costs its thread, not the next run', async () => {
-    const before = runnerThreadsStarted();
+    const before = runnerThreadsRetired();
     const run = await runFunction('function handler() { (async () => { for (;;) await null; })(); return "answered"; }', '{}', { budgetMs: 200 });
     assert.deepEqual([run.output, run.errorMessage], ['"answered"', '']);
     const started = performance.now();
     const next = await runFunction('function handler() { return "next"; }', '{}', { budgetMs: 200 });
     assert.deepEqual([next.output, next.errorMessage], ['"next"', '']);
     assert.ok(performance.now() - started < 2000, 'the next run did not wait on the stuck thread for long');
-    assert.ok(runnerThreadsStarted() > before, 'the stuck thread was replaced');
+    // Whether the next run got an idle thread or a new one depends on what earlier tests left in the
+    // pool; what must hold is that the stuck thread is ended (IDLE_LIMIT_MS after its answer).
+    const deadline = performance.now() + 5000;
+    while (runnerThreadsRetired() === before && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(runnerThreadsRetired() > before, 'the stuck thread was ended');
   });
 
   it('concurrent runs each get their own budget and answer, more runs than threads included', async () => {
