@@ -174,7 +174,12 @@ describe('connection functions: the publish gate, under every reading of CloudFr
       const cases: [string, string, RegExp][] = [
         ['throws', THROWS('v2'), /^smoke connection-request: the function threw: broken by v2$/],
         ['decides nothing', UNDECIDED('v3'), /^smoke connection-request: the function made no decision: it must call allow or deny/],
-        ['over the compute maximum', BUSY('v4', 300), /^smoke connection-request: ComputeUtilization \d+ is above the maximum 70/],
+        // A loaded machine can stretch the 300 ms loop past the 400 ms budget: a timeout blocks it for the same cause.
+        [
+          'over the compute maximum',
+          BUSY('v4', 300),
+          /^smoke connection-request: (ComputeUtilization \d+ is above the maximum 70|the function threw: The function exceeded the maximum compute time)/,
+        ],
       ];
       const budget = stack.emulator.controls.testFunctionBudget();
       for (const [what, source, reason] of cases) {

@@ -459,7 +459,9 @@ test('gate: a function over the compute maximum (a busy loop) is blocked; under 
     assert.equal(blocked?.etag, heavy);
     assert.equal(blocked?.blocked?.testCase, 'smoke viewer-request', 'the tag names one event type: one case');
     assert.ok((blocked?.blocked?.computeUtilization ?? 0) >= 90, `ComputeUtilization ${blocked?.blocked?.computeUtilization}`);
-    assert.match(blocked?.blocked?.reason ?? '', /ComputeUtilization \d+ is above the maximum 70/);
+    // A loaded machine can stretch the 360 ms loop past the 400 ms budget: then the run times out,
+    // which blocks it for the same cause (the timeout's own path is tested below).
+    assert.match(blocked?.blocked?.reason ?? '', /ComputeUtilization \d+ is above the maximum 70|exceeded the maximum compute time/);
   }));
 
 for (const overBudget of ['error', 'capped-100'] as const) {
