@@ -11,8 +11,7 @@ import { ConfigError, loadConfig } from '../lib/config';
 import { reporting } from '../lib/middleware';
 import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from '../lib/reconcile';
 import type { Reporter } from '../lib/report';
-import { accountOf, createRuntime, partitionOf, type Runtime, runSweep } from '../lib/runtime';
-import { summariseSweep, sweepClock } from '../lib/sweep';
+import { accountOf, createRuntime, importLazily, partitionOf, type Runtime } from '../lib/runtime';
 
 export interface EventSummary {
   readonly trigger?: string;
@@ -111,6 +110,8 @@ async function sweepUnnamed(
       return;
     }
     reporter.sweepForUnnamed(account, trigger);
+    // The sweep's code loads with the event path's only sweep, not at every cold start.
+    const { runSweep, summariseSweep, sweepClock } = await importLazily(() => import('../lib/sweep'), './sweep');
     const report = await runSweep(runtime, context, { account, paused });
     await reporter.sweepFinished(summariseSweep(report, sweepClock(config)));
   } catch (error) {

@@ -206,3 +206,108 @@ describe('client modules are evaluated only when the settings use them', () => {
     assert.deepEqual(after, ['client-cloudfront', 'client-sts']);
   });
 });
+
+/**
+ * The event handler built alone, as serverless packages it: lib/ code its first event may not need
+ * (the publish gate and its test cases, the sweep of a record that names no function) is loaded on
+ * first use too. In the build above the sweep handlers import lib/sweep statically, so it would be
+ * evaluated at start there whatever the event handler does.
+ */
+describe('the event handler loads the publish gate and the sweep on first use', () => {
+  const LAZY_LIB = ['lib/publish-gate.ts', 'lib/gate.ts', 'lib/sweep.ts'];
+  let eventBundle = '';
+  /** Each output file and the LAZY_LIB modules it holds. */
+  const lazyLibIn = new Map<string, string[]>();
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfap-lazy-event-'));
+    const entry = join(dir, 'entry.ts');
+    const from = (file: string) => JSON.stringify(join(PROJECT_ROOT, file));
+    writeFileSync(
+      entry,
+      `export { handler, makeOnFunctionChange } from ${from('handlers/on-function-change')};\n` +
+        `export { createRuntime } from ${from('lib/runtime')};\nexport { loadConfig } from ${from('lib/config')};\n`,
+    );
+    const out = join(dir, 'out');
+    const result = await build({
+      ...lambdaBuildOptions(),
+      logLevel: 'error',
+      entryPoints: [entry],
+      outdir: out,
+      outExtension: { '.js': '.mjs' },
+      metafile: true,
+    });
+    eventBundle = join(out, 'entry.mjs');
+    for (const [file, output] of Object.entries(result.metafile.outputs)) {
+      const name = relative(out, resolve(file));
+      lazyLibIn.set(
+        name,
+        Object.keys(output.inputs)
+          .map((input) => relative(PROJECT_ROOT, resolve(input)))
+          .filter((input) => LAZY_LIB.includes(input)),
+      );
+      const text = readFileSync(resolve(file), 'utf8');
+      writeFileSync(resolve(file), `(globalThis.__evaluated ??= []).push(${JSON.stringify(name)});\n${text}`);
+    }
+    // Else the checks below would pass on a build that lost these modules altogether.
+    assert.deepEqual([...new Set([...lazyLibIn.values()].flat())].sort(), [...LAZY_LIB].sort());
+  });
+
+  /** The LAZY_LIB modules evaluated once `script` has run in a fresh process, and what it printed. */
+  function evaluatedLazyLib(script: string): { modules: string[]; output: string } {
+    const program = `
+      const bundle = await import(${JSON.stringify(eventBundle)});
+      const context = { invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f', getRemainingTimeInMillis: () => 30000, awsRequestId: 'r', functionName: 'f' };
+      const distributionEvent = { source: 'aws.cloudfront', 'detail-type': 'AWS API Call via CloudTrail', account: '123456789012',
+        detail: { eventSource: 'cloudfront.amazonaws.com', eventName: 'UpdateDistribution2020_05_31', requestParameters: { id: 'E1' } } };
+      const updateEvent = { ...distributionEvent, detail: { eventSource: 'cloudfront.amazonaws.com', eventName: 'UpdateFunction2020_05_31', recipientAccountId: '123456789012', requestParameters: { name: 'f' } } };
+      await (async () => { ${script} })();
+      process.stdout.write('\\nEVALUATED ' + JSON.stringify(globalThis.__evaluated));
+      process.exit(0);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', program], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        AWS_ACCESS_KEY_ID: 'AKIDLAZY',
+        AWS_SECRET_ACCESS_KEY: 'lazy',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        CLOUDFRONT_ENDPOINT: 'http://127.0.0.1:9',
+        CLOUDFRONT_MAX_ATTEMPTS: '1',
+      },
+    });
+    const at = out.lastIndexOf('EVALUATED ');
+    const files = JSON.parse(out.slice(at + 'EVALUATED '.length)) as string[];
+    assert.ok(files.includes('entry.mjs'), `the entry did not record itself: ${files.join(', ')}`);
+    return { modules: [...new Set(files.flatMap((f) => lazyLibIn.get(f) ?? []))].sort(), output: out.slice(0, at) };
+  }
+
+  test('single account by default: the deployed handler, after a distribution event and an update whose reads fail, evaluated none of them', () => {
+    // The update fails reading DEVELOPMENT (nobody listens on port 9), before any test or sweep.
+    const { modules } = evaluatedLazyLib(
+      'await bundle.handler(distributionEvent, context); await bundle.handler(updateEvent, context).then(() => { throw new Error("the update did not fail"); }, () => {});',
+    );
+    assert.deepEqual(modules, []);
+  });
+
+  test('the gate loads with its first test and judges what TestFunction answered', () => {
+    // A gateway that answers TestFunction with a thrown error: the gate must load, run the case and block.
+    const { modules, output } = evaluatedLazyLib(`
+      const runtime = bundle.createRuntime(bundle.loadConfig({}));
+      const gateway = { testFunction: async () => ({ computeUtilization: '10', errorMessage: 'boom', output: undefined, logs: [] }) };
+      const gate = runtime.publishGate(gateway, { eventType: 'viewer-request' });
+      const verdict = await gate.test({ name: 'f', arn: 'arn:aws:cloudfront::123456789012:function/f' }, 'E1', {});
+      process.stdout.write('VERDICT ' + JSON.stringify(verdict));`);
+    const verdict = JSON.parse(output.slice(output.lastIndexOf('VERDICT ') + 'VERDICT '.length)) as { passed: boolean; reason?: string };
+    assert.equal(verdict.passed, false);
+    assert.match(verdict.reason ?? '', /boom/);
+    assert.ok(modules.includes('lib/publish-gate.ts') && modules.includes('lib/gate.ts'), `evaluated: ${modules.join(', ')}`);
+  });
+
+  test('a record that names no function: the sweep loads and runs (its listing fails here), and the invocation still fails', () => {
+    const { modules, output } = evaluatedLazyLib(`
+      const unnamed = { ...distributionEvent, detail: { eventSource: 'cloudfront.amazonaws.com', eventName: 'UpdateFunction2020_05_31', recipientAccountId: '123456789012', requestParameters: {} } };
+      await bundle.handler(unnamed, context).then(() => { throw new Error("the unnamed record did not fail"); }, () => {});`);
+    assert.ok(modules.includes('lib/sweep.ts'), `evaluated: ${modules.join(', ')}; output: ${output.slice(-500)}`);
+  });
+});
