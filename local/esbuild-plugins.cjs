@@ -207,14 +207,9 @@ const sdkIndexFilesOnly = {
  * many chunks (11) as there were sets of lazily loaded modules (the gateways lib/runtime.ts loads, the
  * SDK's credential providers and event streams) sharing some of it. So every module loaded with
  * `import()` also imports the build's entry statically (its loader when the build has several
- * entries). The entry has finished evaluating before such an `import()` runs (but see below), so
- * nothing more is evaluated, but every lazily loaded module now reaches all that the entry reaches:
- * the start code is one chunk beside the entry, and only what the lazily loaded modules alone use is
- * cut by them.
- * The price: an entry must not wait at its top level (top-level `await`) for a module it loads with
- * `import()`, which would then wait for the entry: Node exits with code 13, "unsettled top-level
- * await" (tried). No entry here awaits at its top level: the handlers, the bench's children and the
- * test fixtures export functions or start a promise.
+ * entries). The entry has been evaluated before any `import()` can run, so nothing more is
+ * evaluated, but every lazily loaded module now reaches all that the entry reaches: the start code
+ * is one chunk beside the entry, and only what the lazily loaded modules alone use is cut by them.
  */
 const lazyModulesImportTheEntry = {
   name: 'lazy-modules-import-the-entry',
