@@ -22,12 +22,6 @@ const CLIENTS = ['client-cloudfront', 'client-s3', 'client-sqs', 'client-sts', '
 let bundlePath = '';
 /** Each output file (relative to the build's directory) and the SDK client packages it holds. */
 const clientsIn = new Map<string, string[]>();
-/**
- * Each output file and the SDK protocol modules it holds that CloudFront (REST-XML) does not use: the
- * JSON, Query and CBOR protocols of the other clients (SQS, SSM, STS, Organizations, EventBridge, SNS).
- */
-const otherProtocolsIn = new Map<string, string[]>();
-const OTHER_PROTOCOL = /node_modules\/@(?:smithy|aws-sdk)\/core\/dist-es\/submodules\/(?:protocols\/(?:json|query|cbor)|cbor)\//;
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cfap-lazy-'));
@@ -61,10 +55,6 @@ before(async () => {
         .filter((p): p is string => p !== undefined),
     );
     clientsIn.set(name, [...packages]);
-    otherProtocolsIn.set(
-      name,
-      Object.keys(output.inputs).filter((input) => OTHER_PROTOCOL.test(input)),
-    );
     // A statement before the imports runs when the module is evaluated (its imports are hoisted).
     const text = readFileSync(resolve(file), 'utf8');
     writeFileSync(resolve(file), `(globalThis.__evaluated ??= []).push(${JSON.stringify(name)});\n${text}`);
@@ -73,9 +63,9 @@ before(async () => {
 
 /**
  * Runs `script` (with `bundle`, `settings`, `event` and `context` in scope) in a fresh process and
- * returns the output files evaluated by then.
+ * returns the SDK client packages evaluated by then.
  */
-function evaluatedFiles(settings: Record<string, string>, script: string): string[] {
+function evaluatedClients(settings: Record<string, string>, script: string): string[] {
   const program = `
     const bundle = await import(${JSON.stringify(bundlePath)});
     const settings = ${JSON.stringify(settings)};
@@ -100,12 +90,6 @@ function evaluatedFiles(settings: Record<string, string>, script: string): strin
   // The handler's own log lines come first.
   const files = JSON.parse(out.slice(out.lastIndexOf('EVALUATED ') + 'EVALUATED '.length)) as string[];
   assert.ok(files.includes('entry.mjs'), `the entry did not record itself: ${files.join(', ')}`);
-  return files;
-}
-
-/** The SDK client packages `script` evaluated (see evaluatedFiles). */
-function evaluatedClients(settings: Record<string, string>, script: string): string[] {
-  const files = evaluatedFiles(settings, script);
   const clients = new Set<string>();
   for (const file of files) {
     const packages = clientsIn.get(file);
@@ -125,20 +109,6 @@ describe('client modules are evaluated only when the settings use them', () => {
         'await handler(updateEvent, context).then(() => { throw new Error("the update did not fail"); }, () => {});',
     );
     assert.deepEqual(evaluated, ['client-cloudfront']);
-  });
-
-  test("single account by default: none of the other clients' protocol code (JSON, Query, CBOR) is evaluated, though the SDK's index modules name it", () => {
-    const files = evaluatedFiles(
-      { CLOUDFRONT_ENDPOINT: 'http://127.0.0.1:9', CLOUDFRONT_MAX_ATTEMPTS: '1' },
-      'bundle.makeOnFunctionChange(bundle.createRuntime(bundle.loadConfig(settings)));',
-    );
-    // The build holds that code (the lazily loaded clients use it): the check below looks where it is.
-    assert.ok(
-      [...otherProtocolsIn.values()].some((inputs) => inputs.length > 0),
-      'the build holds no JSON or Query protocol code at all',
-    );
-    const evaluated = files.flatMap((file) => otherProtocolsIn.get(file) ?? []);
-    assert.deepEqual(evaluated, []);
   });
 
   test("a handler built for its first event does not load Node's web streams (middy imports them for streamed responses only)", () => {
