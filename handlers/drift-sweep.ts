@@ -4,8 +4,8 @@ import type { Context } from 'aws-lambda';
 import { ConfigError, loadConfig } from '../lib/config';
 import { type FanOutSummary, fanOutSweep } from '../lib/fan-out';
 import { reporting } from '../lib/middleware';
-import { accountOf, createRuntime, type Runtime } from '../lib/runtime';
-import { runSweep, summariseSweep, sweepClock, type SweepSummary, sweepFailure } from '../lib/sweep';
+import { accountOf, createRuntime, type Runtime, runSweep } from '../lib/runtime';
+import { summariseSweep, sweepClock, type SweepSummary, sweepFailure } from '../lib/sweep';
 
 export function makeDriftSweep(runtime: Runtime) {
   const { config, reporter } = runtime;

@@ -11,7 +11,8 @@ import { ConfigError, loadConfig } from '../lib/config';
 import { reporting } from '../lib/middleware';
 import { failedOutcome, type Outcome, reconcile, type ReconcileOptions } from '../lib/reconcile';
 import type { Reporter } from '../lib/report';
-import { accountOf, createRuntime, importLazily, partitionOf, type Runtime } from '../lib/runtime';
+import { accountOf, createRuntime, partitionOf, type Runtime, runSweep } from '../lib/runtime';
+import { summariseSweep, sweepClock } from '../lib/sweep';
 
 export interface EventSummary {
   readonly trigger?: string;
@@ -110,8 +111,6 @@ async function sweepUnnamed(
       return;
     }
     reporter.sweepForUnnamed(account, trigger);
-    // The sweep's code loads with the event path's only sweep, not at every cold start.
-    const { runSweep, summariseSweep, sweepClock } = await importLazily(() => import('../lib/sweep'), './sweep');
     const report = await runSweep(runtime, context, { account, paused });
     await reporter.sweepFinished(summariseSweep(report, sweepClock(config)));
   } catch (error) {

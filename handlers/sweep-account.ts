@@ -13,8 +13,8 @@ import { AutoPublishError, describeError } from '../lib/errors';
 import { BadSweepRequestError, parseSweepRequest, sweepQueueMembers } from '../lib/fan-out';
 import { reporting } from '../lib/middleware';
 import { flushMetrics, type Reporter } from '../lib/report';
-import { createRuntime, type Runtime, type RuntimeClients } from '../lib/runtime';
-import { runSweep, summariseSweep, sweepClock, type SweepSummary, sweepFailure } from '../lib/sweep';
+import { createRuntime, type Runtime, type RuntimeClients, runSweep } from '../lib/runtime';
+import { summariseSweep, sweepClock, type SweepSummary, sweepFailure } from '../lib/sweep';
 
 /** What each record came to, in the order of the batch (the middleware turns it into batchItemFailures). */
 export type RecordResult = PromiseSettledResult<SweepSummary | DeadLettered>;

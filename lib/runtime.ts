@@ -8,8 +8,7 @@
  * and only when the settings use it: a cold start evaluates none of it that the configuration does
  * not need (bench/bundles.ts measures it; test/lazy-clients.test.ts holds it). Each is loaded with
  * `import()` (importLazily below): the shipped bundles are ES modules split by esbuild, so each such
- * module is a chunk file of its own that a cold start neither reads nor parses. The publish gate (with
- * its test-case machinery) is loaded the same way, with its first test.
+ * module is a chunk file of its own that a cold start neither reads nor parses.
  */
 import { join } from 'node:path';
 import type { CloudFrontClient, CloudFrontClientConfig } from '@aws-sdk/client-cloudfront';
@@ -28,13 +27,14 @@ import { type History, historyStore } from './history';
 import type { FailureQueue } from './failure-queue';
 import type { SweepRequest } from './fan-out';
 import { fixedMembers, type MemberDirectory } from './member-directory';
-import type { GateOverrides, GateSettings, PublishGate } from './publish-gate';
+import { createPublishGate, type GateOverrides, type PublishGate } from './publish-gate';
 import type { PauseState } from './pause';
 import { createObservability, createReporter, type Observability, type Reporter } from './report';
 import type { PauseSwitch } from './ssm-gateway';
 import type { S3Gateway } from './s3-gateway';
 import type { DeadLetterQueue, MessageQueue } from './sqs-gateway';
 import type { MemberCredentials } from './sts-gateway';
+import { type SweepReport, sweep } from './sweep';
 
 export interface Runtime {
   readonly config: Config;
@@ -256,20 +256,19 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     organization,
     failureQueue,
     history,
-    publishGate: (gateway, overrides, options) => {
-      if (config.publishGate !== 'smoke' && !options?.force) return undefined;
-      const settings: GateSettings = {
-        ...gateSettings,
-        ...(organization ? { organization: true, account: options?.account } : {}),
-        ...(options?.cachedAssociations ? { associations: associations.readerFor(associationsKey(options.account), gateway) } : {}),
-      };
-      // The gate and its test-case machinery load with the first test, which an event that publishes
-      // nothing never makes.
-      return lazily(async () => {
-        const m = await importLazily(() => import('./publish-gate'), './publish-gate');
-        return m.createPublishGate(gateway, s3, settings, overrides);
-      });
-    },
+    publishGate: (gateway, overrides, options) =>
+      config.publishGate === 'smoke' || options?.force
+        ? createPublishGate(
+            gateway,
+            s3,
+            {
+              ...gateSettings,
+              ...(organization ? { organization: true, account: options?.account } : {}),
+              ...(options?.cachedAssociations ? { associations: associations.readerFor(associationsKey(options.account), gateway) } : {}),
+            },
+            overrides,
+          )
+        : undefined,
     dropAssociations: (account) => associations.drop(config.organization ? account : ''),
     async pause(forReporter) {
       if (!pauseSwitch || !config.pauseParameter) return undefined;
@@ -371,4 +370,28 @@ export function accountOf(context: { invokedFunctionArn?: string } | undefined):
 export function partitionOf(context: { invokedFunctionArn?: string } | undefined): string | undefined {
   const partition = context?.invokedFunctionArn?.split(':')[1];
   return partition && /^aws(-[a-z]+)*$/.test(partition) ? partition : undefined;
+}
+
+/**
+ * One sweep of `account` as every handler runs it (the scheduled sweep, the event path's sweep of an
+ * unnamed record, the organisation's worker): the runtime's gateway, gate, history and policy, and the
+ * invocation's clock, so that what a sweep may do is decided in one place.
+ */
+export function runSweep(
+  runtime: Runtime,
+  context: { getRemainingTimeInMillis(): number },
+  run: { readonly account: string | undefined; readonly paused: string | undefined; readonly full?: boolean },
+): Promise<SweepReport> {
+  const { config, policy } = runtime;
+  return sweep({
+    paused: run.paused,
+    ...(run.full !== undefined ? { full: run.full } : {}),
+    cloudfront: runtime.cloudfrontFor(run.account),
+    publishGate: (cloudfront) => runtime.publishGate(cloudfront, {}, { account: run.account }),
+    ...(runtime.history ? { history: runtime.history } : {}),
+    policy,
+    concurrency: config.sweepConcurrency,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    reserveMs: config.sweepReserveMs,
+  });
 }

@@ -14,7 +14,6 @@ import { FUNCTION_KINDS, type FunctionKind, functionKey, identifierOf, isConnect
 import { setMaxListeners } from 'node:events';
 import { untilAborted } from './aws-client';
 import { ConfigError } from './config';
-import type { Runtime } from './runtime';
 
 export interface SweepOptions extends Omit<ReconcileOptions, 'eagerDevelopment' | 'gate' | 'signal'> {
   /**
@@ -355,28 +354,4 @@ export class SweepListingError extends AutoPublishError {
     super(`sweep: ${LIST_CALL[kind]} (${stage}) failed: ${describeError(cause)}`, { cause });
     this.retryable = isRetryable(cause) && !isPermanentAwsError(cause);
   }
-}
-
-/**
- * One sweep of `account` as every handler runs it (the scheduled sweep, the event path's sweep of an
- * unnamed record, the organisation's worker): the runtime's gateway, gate, history and policy, and the
- * invocation's clock, so that what a sweep may do is decided in one place.
- */
-export function runSweep(
-  runtime: Runtime,
-  context: { getRemainingTimeInMillis(): number },
-  run: { readonly account: string | undefined; readonly paused: string | undefined; readonly full?: boolean },
-): Promise<SweepReport> {
-  const { config, policy } = runtime;
-  return sweep({
-    paused: run.paused,
-    ...(run.full !== undefined ? { full: run.full } : {}),
-    cloudfront: runtime.cloudfrontFor(run.account),
-    publishGate: (cloudfront) => runtime.publishGate(cloudfront, {}, { account: run.account }),
-    ...(runtime.history ? { history: runtime.history } : {}),
-    policy,
-    concurrency: config.sweepConcurrency,
-    remainingMs: () => context.getRemainingTimeInMillis(),
-    reserveMs: config.sweepReserveMs,
-  });
 }
