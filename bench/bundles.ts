@@ -83,8 +83,8 @@ const bytesOf = (files: readonly string[]) => files.reduce((sum, file) => sum + 
 
 /**
  * The handler build's output name, the one serverless-esbuild gives it (`on-function-change.js`): the
- * lazily loaded chunks import the entry by that name (local/esbuild-plugins.cjs), so another name
- * would change their bytes.
+ * entry imports its chunks from a directory named after it (`<name>.chunks/`, local/esbuild-plugins.cjs),
+ * so another name would change the bytes measured against the zip's.
  */
 const shippedName = (file: string) => `${basename(file, extname(file))}.js`;
 
