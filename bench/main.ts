@@ -90,31 +90,34 @@ const DEPLOYED = { [VARIANT]: 'DEPLOYED' } as const;
 async function main(): Promise<void> {
   const started = performance.now();
   const log = (s: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${s}\n`);
+  /** One scenario alone (`--only`): its lines, its targets' table, how long it took; results.json untouched. */
+  const reportOnly = (what: string, lines: readonly string[], specs: readonly TargetSpec[]) => {
+    const targets = evaluate(specs);
+    const took = `(${what} only, ${((performance.now() - started) / 1000).toFixed(0)} s)`;
+    process.stdout.write(`${[...lines, '', ...summaryTable(targets), took].join('\n')}\n`);
+    exitOnFailedGates(targets);
+  };
   if (args.only === 'burst') {
     log(
       `burst only: ${burstFunctions} functions updated within ${burstWindowMs / 1000} s, handler concurrency 2, the bursts of the ${quick ? 'quick' : 'full'} run`,
     );
     const runs = await runBursts(!quick);
-    const targets = evaluate(burstTargets(runs));
-    process.stdout.write(
-      `${[...burstLines(burstRows(runs)), '', ...summaryTable(targets), `(burst only, ${((performance.now() - started) / 1000).toFixed(0)} s)`].join('\n')}\n`,
-    );
-    exitOnFailedGates(targets);
+    reportOnly('burst', burstLines(burstRows(runs)), burstTargets(runs));
     return;
   }
   if (args.only === 'cold') {
     const load = loadavg();
     log(`bundles only: ${args['skip-package'] ? '' : 'serverless package + '}${coldRuns} cold starts each, and builds without the S3 / SQS clients`);
     const bundles = await runBundles({ runs: coldRuns, packageIt: !args['skip-package'] });
-    // Without packaging there is no zip to judge: its rows would read n/a and fail.
-    const targets = evaluate(bundleTargets(bundles).filter((t) => !args['skip-package'] || !t.name.includes(' zip ')));
     const loadLine = `load average ${load.map((l) => l.toFixed(2)).join(' / ')} before, ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' / ')} after (${cpus().length} cores)`;
-    process.stdout.write(
-      `${[...bundleLines(bundles), loadLine, '', ...summaryTable(targets), `(bundles only, ${((performance.now() - started) / 1000).toFixed(0)} s)`].join('\n')}\n`,
+    // Without packaging there is no zip to judge: its rows would read n/a and fail.
+    reportOnly(
+      'bundles',
+      [...bundleLines(bundles), loadLine],
+      bundleTargets(bundles).filter((t) => !args['skip-package'] || !t.name.includes(' zip ')),
     );
-    exitOnFailedGates(targets);
     return;
   }
   if (args.only !== undefined) {
@@ -124,11 +127,7 @@ async function main(): Promise<void> {
       );
     log(`organisation only: ${accounts} accounts x ${ORG_FUNCTIONS} functions, ${workerConcurrency} worker processes`);
     const org = await runOrgScenario({ accounts, functionsPerAccount: ORG_FUNCTIONS, workerConcurrency, log });
-    const targets = evaluate(orgTargets(org));
-    process.stdout.write(
-      `${[...orgLines(org), '', ...summaryTable(targets), `(organisation only, ${((performance.now() - started) / 1000).toFixed(0)} s)`].join('\n')}\n`,
-    );
-    exitOnFailedGates(targets);
+    reportOnly('organisation', orgLines(org), orgTargets(org));
     return;
   }
 
